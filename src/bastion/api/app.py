@@ -1,0 +1,39 @@
+"""The FastAPI application: one app, one router module per slice, one error mapping."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bastion import __version__
+from bastion.api.errors import install_error_handlers
+from bastion.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    from bastion.api import identity, osv, review
+
+    app = FastAPI(
+        title="Bastion",
+        version=__version__,
+        description=(
+            "Bastion runs the voluntary pre-release security review of frontier AI models and the AI "
+            "cybersecurity clearinghouse. `/v1/*` is compatible with the OSV API (osv.dev), so osv-scanner, "
+            "pip-audit and Renovate can query it; `/api/*` is Bastion's own API."
+        ),
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.state.osv = osv.OsvServices.for_runtime(runtime)
+    app.include_router(osv.router)
+    app.include_router(identity.router)
+    app.include_router(review.router)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
+    def healthz() -> dict[str, str]:
+        from sqlalchemy import text
+
+        with runtime.database.read_session() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "database": runtime.database.dialect}
+
+    return app

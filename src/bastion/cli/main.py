@@ -1,0 +1,95 @@
+"""The ``bastion`` command. Exit codes: 0 ok, 1 findings, 2 usage or bad input, 3 operational error,
+130 interrupted. Each command group lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+
+import click
+import typer
+
+from bastion import __version__
+from bastion.cli import context
+from bastion.core.errors import BastionError, OperationalError
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    OPERATIONAL = 3
+    INTERRUPTED = 130
+
+
+app = typer.Typer(
+    name="bastion",
+    help="Bastion: frontier-model pre-release review and AI cybersecurity clearinghouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        context.console.print(f"bastion {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show version."),
+) -> None:
+    """Bastion command line."""
+
+
+def _register() -> None:
+    from bastion.cli import advisories, audit, evals, identity, review
+
+    advisories.register(app)
+    review.register(app)
+    identity.register(app)
+    audit.register(app)
+    evals.register(app)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per exit code reads clearest
+    """Run the CLI and return its exit code (the console script calls ``sys.exit(main())``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args, standalone_mode=False, prog_name="bastion")
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.exceptions.Abort:
+        context.err_console.print("interrupted")
+        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        context.err_console.print("interrupted")
+        return ExitCode.INTERRUPTED
+    except click.ClickException as e:
+        e.show()
+        return ExitCode.USAGE
+    except OperationalError as e:
+        _print_error(e)
+        return ExitCode.OPERATIONAL
+    except BastionError as e:
+        _print_error(e)
+        return ExitCode.USAGE
+    finally:
+        context.reset()
+    return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _print_error(error: BastionError) -> None:
+    context.err_console.print(f"[bold red]error[/]: {error.message}", highlight=False)
+    if error.hint:
+        context.err_console.print(f"[bold]hint[/]: {error.hint}", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Settings, read from the environment (prefix ``BASTION_``) or passed explicitly in tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".bastion")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BASTION_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Where the embedded SQLite database, evaluation logs and evidence files live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: a SQLite file in data_dir. "
+        "PostgreSQL: postgresql://user@host:5432/dbname",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key material for encrypting secrets at rest (e.g. model-access credentials). "
+        "Default: a random key generated once and kept in data_dir/secret.key (mode 0600).",
+    )
+    osv_page_size: int = Field(
+        default=1000, ge=1, le=10_000, description="Results per page of /v1/query before next_page_token."
+    )
+    osv_sources: list[str] = Field(
+        default_factory=lambda: [
+            "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip",
+            "https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip",
+            "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+        ],
+        description="Advisory sources imported by `bastion up` when none are given.",
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bastion.db').as_posix()}"
