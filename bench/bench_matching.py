@@ -47,9 +47,7 @@ def main() -> None:
         queries = list(affected.get("versions", []))[:20]
         queries += [v for r in affected.get("ranges", []) if r["type"] != "GIT" for e in r["events"]
                     for v in e.values() if v != "0"]  # fmt: skip
-        compiled.append(
-            (compile_affected(parse_ecosystem(affected["package"]["ecosystem"]), affected), queries)
-        )
+        compiled.append((compile_affected(parse_ecosystem(affected["package"]["ecosystem"]), affected), queries))
     compile_s = time.perf_counter() - start
     print(f"compiled {len(compiled)} affected entries in {compile_s * 1000:.0f} ms")
     for label in ("cold", "warm"):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.advisories import kev
-from bastion.advisories.models import Advisory, AdvisoryAlias, AffectedCommit, AffectedPackage
+from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.parse import ParsedRecord, RecordRejected, parse_raw
 from bastion.advisories.report import ImportProblem, ImportReport
 from bastion.advisories.sources import RawFile, is_kev_catalogue, read_source
@@ -94,6 +94,8 @@ class AdvisoryImporter:
                 session.execute(sa.delete(AffectedCommit).where(AffectedCommit.advisory_id.in_(ids)))
                 session.execute(sa.delete(Advisory).where(Advisory.id.in_(ids)))
             self._insert(session, [*fresh, *changed])
+            if fresh or changed:  # tells every process's query caches that the data moved
+                session.execute(sa.update(AdvisoryGeneration).values(value=AdvisoryGeneration.value + 1))
         report.imported += len(fresh)
         report.updated += len(changed)
 

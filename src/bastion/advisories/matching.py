@@ -33,7 +33,7 @@ from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidCommit, InvalidVersion
 from bastion.advisories.versions import SEMVER, record_key, sort_key
 
-__all__ = ["CompiledAffected", "commit_affected", "compile_affected", "is_affected"]
+__all__ = ["CompiledAffected", "commit_affected", "compile_affected", "is_affected", "semver_key"]
 
 _INTRODUCED, _FIXED, _LAST_AFFECTED = 0, 1, 2
 _KINDS = {"introduced": _INTRODUCED, "fixed": _FIXED, "last_affected": _LAST_AFFECTED}
@@ -72,6 +72,11 @@ def _semver_key(version: str) -> Any:
         return SEMVER.key(version)
     except InvalidVersion:
         return None
+
+
+def semver_key(version: str) -> Any:
+    """The SemVer key SEMVER ranges compare with, or None when SemVer cannot read the version."""
+    return _semver_key(version)
 
 
 class CompiledAffected:
@@ -124,6 +129,25 @@ class CompiledAffected:
                     events.append((_KINDS[name], key))
         events.sort(key=_event_order)
         return _Range(semver, tuple(events), tuple(limits) if limits else None)
+
+    @property
+    def exact(self) -> frozenset[str]:
+        """The ``versions`` strings exactly as the record lists them."""
+        return self._exact
+
+    def boundaries(self) -> tuple[list[Any], list[Any]]:
+        """Every key a query version is compared with: (ecosystem-ordering keys, SemVer keys).
+
+        Two versions that compare the same way with all of them are affected alike, which is what lets a
+        package index answer many versions from one computation (``bastion.advisories.package_index``).
+        """
+        ecosystem_keys: list[Any] = list(self._listed)
+        semver_keys: list[Any] = []
+        for rng in self._ranges:
+            target = semver_keys if rng.semver else ecosystem_keys
+            target.extend(key for _, key in rng.events if key is not None)
+            target.extend(rng.limits or ())
+        return ecosystem_keys, semver_keys
 
     def matches(self, version: str, *, as_recorded: bool = False) -> bool:
         """Whether ``version`` is affected; raises InvalidVersion if it is not a version here.

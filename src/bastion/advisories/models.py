@@ -74,3 +74,12 @@ class KevEntry(Base):
     required_action: Mapped[str | None] = mapped_column(sa.Text)
     catalog_version: Mapped[str] = mapped_column(sa.String(64))
     raw_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+
+class AdvisoryGeneration(Base):
+    """One row counting changes to the matching data; caches of it compare against this number."""
+
+    __tablename__ = "advisory_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger)

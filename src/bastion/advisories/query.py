@@ -1,8 +1,8 @@
 """The OSV query service: which advisories affect this package version, purl or commit.
 
-A batch of queries costs one SQL round trip for all package queries (plus one for commits): candidate
-``affected_packages`` rows are fetched by (ecosystem, normalized name), then matched in memory with ranges
-compiled once and cached per row. Withdrawn advisories never match.
+Package queries are answered from per-package indexes (``package_index``) built from ``affected_packages``
+on first use and kept while the data's generation is unchanged; a warm batch costs one tiny SQL query.
+Withdrawn advisories never match.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from bastion.advisories.ecosystems import (
     Ecosystem,
@@ -24,14 +25,14 @@ from bastion.advisories.ecosystems import (
     package_from_purl,
     parse_ecosystem,
 )
-from bastion.advisories.errors import InvalidQuery
-from bastion.advisories.matching import CompiledAffected, commit_affected, compile_affected
-from bastion.advisories.models import Advisory, AffectedCommit, AffectedPackage
-from bastion.core.errors import BastionError
+from bastion.advisories.errors import InvalidQuery, InvalidVersion
+from bastion.advisories.matching import commit_affected, compile_affected
+from bastion.advisories.models import Advisory, AdvisoryGeneration, AffectedCommit, AffectedPackage
+from bastion.advisories.package_index import Hit, IndexedEntry, PackageIndex
 from bastion.db import Database
 
 DEFAULT_PAGE_SIZE = 1000
-CACHE_SIZE = 200_000
+CACHE_PACKAGES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +88,8 @@ class CommitQuery:
 Query = PackageQuery | CommitQuery
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    id: str
-    modified: datetime
+def rfc3339(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def page_token(query: Query, offset: int) -> str:
@@ -120,71 +119,94 @@ def offset_from_token(query: Query, token: str | None) -> int:
 
 
 class QueryService:
+    """Answers queries from per-package indexes kept in memory and checked against the database.
+
+    Every import that changes the data bumps ``advisory_generation`` in the same transaction; each call
+    reads it (one cheap query) and drops the indexes when it moved, so several API processes stay correct
+    without talking to each other.
+    """
+
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._compiled: OrderedDict[tuple[int, str, datetime], CompiledAffected] = OrderedDict()
+        self._indexes: OrderedDict[tuple[str, str], PackageIndex] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
 
-    def match_many(self, queries: Sequence[Query]) -> list[list[Match]]:
+    def match_many(self, queries: Sequence[Query]) -> list[list[Hit]]:
         """Advisory ids (sorted) affecting each query, in the order given. Withdrawn ones excluded."""
-        results: list[list[Match]] = [[] for _ in queries]
+        results: list[list[Hit]] = [[] for _ in queries]
         packages = [(i, q) for i, q in enumerate(queries) if isinstance(q, PackageQuery)]
         commits = [(i, q) for i, q in enumerate(queries) if isinstance(q, CommitQuery)]
         with self._database.read_session() as session:
-            if packages:
-                self._match_packages(session, packages, results)
+            indexes = self._indexes_for(session, {(q.ecosystem.name, q.name) for _, q in packages})
             if commits:
                 self._match_commits(session, commits, results)
+        for index, query in packages:
+            package = indexes[(query.ecosystem.name, query.name)]
+            results[index] = list(self._match(index, query, package))
         return results
 
-    def _match_packages(
-        self, session: sa.orm.Session, queries: list[tuple[int, PackageQuery]], results: list[list[Match]]
-    ) -> None:
-        names = sorted({q.name for _, q in queries})
-        rows = session.execute(
-            sa.select(
-                AffectedPackage.id,
-                AffectedPackage.advisory_id,
-                AffectedPackage.ecosystem,
-                AffectedPackage.ecosystem_release,
-                AffectedPackage.name,
-                AffectedPackage.entry,
-                Advisory.modified,
-            )
-            .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
-            .where(AffectedPackage.name.in_(names), Advisory.withdrawn.is_(None))
-        ).all()
-        candidates: dict[tuple[str, str], list[Any]] = defaultdict(list)
-        for row in rows:
-            candidates[(row.ecosystem, row.name)].append(row)
-        for index, query in queries:
-            found: dict[str, Match] = {}
-            for row in candidates.get((query.ecosystem.name, query.name), ()):
-                if query.ecosystem.release and row.ecosystem_release != query.ecosystem.release:
-                    continue
-                if row.advisory_id in found:
-                    continue
-                try:
-                    hit = query.version is None or self._compiled_for(row, query.ecosystem).matches(query.version)
-                except BastionError as e:  # e.g. not a version of this ecosystem: say which query
-                    e.details = {**e.details, "query_index": index}
-                    raise
-                if hit:
-                    found[row.advisory_id] = Match(row.advisory_id, row.modified)
-            results[index] = sorted(found.values(), key=lambda m: m.id)
+    @staticmethod
+    def _match(index: int, query: PackageQuery, package: PackageIndex) -> tuple[Hit, ...]:
+        release = query.ecosystem.release
+        if query.version is None:
+            return package.everything(release)
+        try:
+            return package.affected(query.version, release)
+        except InvalidVersion as e:
+            # Not a version under the ecosystem's grammar. If the data itself lists it (PyPI's pre-PEP 440
+            # releases such as paramiko 0.9-doduo), it is a real release: read it as the records do.
+            # Otherwise it is a mistake in the query, and the caller is told which one.
+            if not package.lists(query.version):
+                e.details = {**e.details, "query_index": index}
+                raise
+            return package.affected(query.version, release, as_recorded=True)
 
-    def _compiled_for(self, row: Any, ecosystem: Ecosystem) -> CompiledAffected:
-        key = (row.id, row.advisory_id, row.modified)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            row_eco = Ecosystem(row.ecosystem, row.ecosystem_release) if row.ecosystem_release else ecosystem
-            compiled = compile_affected(row_eco, row.entry)
-            self._compiled[key] = compiled
-            if len(self._compiled) > CACHE_SIZE:
-                self._compiled.popitem(last=False)
-        return compiled
+    def _indexes_for(self, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
+        with self._lock:
+            generation = session.scalar(sa.select(AdvisoryGeneration.value))
+            if generation != self._generation:
+                self._indexes.clear()
+                self._generation = generation
+            missing = keys - self._indexes.keys()
+            if missing:
+                self._load(session, missing)
+            found = {key: self._indexes[key] for key in keys}
+            for key in keys:
+                self._indexes.move_to_end(key)
+            while len(self._indexes) > CACHE_PACKAGES:
+                self._indexes.popitem(last=False)
+            return found
+
+    def _load(self, session: Session, keys: set[tuple[str, str]]) -> None:
+        entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)
+        names = sorted({name for _, name in keys})
+        for start in range(0, len(names), 500):
+            rows = session.execute(
+                sa.select(
+                    AffectedPackage.advisory_id,
+                    AffectedPackage.ecosystem,
+                    AffectedPackage.ecosystem_release,
+                    AffectedPackage.name,
+                    AffectedPackage.entry,
+                    Advisory.modified,
+                )
+                .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
+                .where(AffectedPackage.name.in_(names[start : start + 500]), Advisory.withdrawn.is_(None))
+            )
+            for row in rows:
+                key = (row.ecosystem, row.name)
+                if key in keys:
+                    ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
+                    compiled = compile_affected(ecosystem, row.entry)
+                    entries[key].append(
+                        IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
+                    )
+        for key in keys:
+            self._indexes[key] = PackageIndex(Ecosystem(key[0]), entries.get(key, []))
 
     def _match_commits(
-        self, session: sa.orm.Session, queries: list[tuple[int, CommitQuery]], results: list[list[Match]]
+        self, session: Session, queries: list[tuple[int, CommitQuery]], results: list[list[Hit]]
     ) -> None:
         for index, query in queries:
             condition = (
@@ -197,9 +219,9 @@ class QueryService:
                 .join(AffectedCommit, AffectedCommit.advisory_id == Advisory.id)
                 .where(condition, Advisory.withdrawn.is_(None))
             ).all()
-            found: dict[str, Match] = {}
+            found: dict[str, Hit] = {}
             for row in rows:
                 entry = (row.document.get("affected") or [])[row.affected_index]
                 if commit_affected(entry, query.commit):
-                    found[row.id] = Match(row.id, row.modified)
-            results[index] = sorted(found.values(), key=lambda m: m.id)
+                    found[row.id] = (row.id, rfc3339(row.modified))
+            results[index] = sorted(found.values())

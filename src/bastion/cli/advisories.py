@@ -106,7 +106,7 @@ def query_command(
     )
     rt = context.runtime()
     matches = QueryService(rt.database).match_many([query])[0]
-    documents = AdvisoryService(rt.database).documents([m.id for m in matches])
+    documents = AdvisoryService(rt.database).documents([vuln_id for vuln_id, _ in matches])
     if not matches:
         context.console.print(f"no known advisories affect {package} {query.version or ''}".rstrip())
         return 0
@@ -114,10 +114,10 @@ def query_command(
     table = Table(title=f"{len(matches)} advisories affect {shown if query.version else package + ' (any version)'}")
     for column in ("id", "aliases", "summary", "known exploited"):
         table.add_column(column)
-    for match in matches:
-        document = documents[match.id]
+    for vuln_id, _ in matches:
+        document = documents[vuln_id]
         exploited = "yes" if "bastion_known_exploited" in (document.get("database_specific") or {}) else ""
-        table.add_row(match.id, ", ".join(document.get("aliases") or []), _headline(document), exploited)
+        table.add_row(vuln_id, ", ".join(document.get("aliases") or []), _headline(document), exploited)
     context.console.print(table)
     return 1
 

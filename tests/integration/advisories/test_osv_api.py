@@ -57,6 +57,16 @@ def test_names_are_normalized_as_pypi_does(loaded: Loaded) -> None:
     assert canonical and canonical == spelled
 
 
+def test_legacy_releases_the_data_lists_are_answered(loaded: Loaded, shared_data: Path) -> None:
+    """paramiko 0.9-doduo predates PEP 440; the records list it, so it is a real release, not bad input."""
+    facts = pypa_facts(shared_data / "osv" / "pypa-advisory-database.zip")["paramiko"]
+    assert facts.fully_enumerated
+    expected = facts.versions["0.9-doduo"] - loaded.rejected
+    assert expected
+    found, _ = _query_all(loaded, {"version": "0.9-doduo", "package": {"name": "paramiko", "ecosystem": "PyPI"}})
+    assert found == expected
+
+
 def test_pagination_returns_everything_once(loaded: Loaded) -> None:
     query = {"package": {"name": "django", "ecosystem": "PyPI"}}  # page size is 3 in these tests
     ids, pages = _query_all(loaded, query)

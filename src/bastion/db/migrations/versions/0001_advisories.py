@@ -76,8 +76,21 @@ def upgrade() -> None:
         sa.Column("catalog_version", sa.String(64), nullable=False),
         sa.Column("raw_sha256", sa.String(64), nullable=False),
     )
+    generation = op.create_table(
+        "advisory_generation",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+    )
+    op.bulk_insert(generation, [{"id": 1, "value": 0}])
 
 
 def downgrade() -> None:
-    for table in ("kev_entries", "affected_commits", "affected_packages", "advisory_aliases", "advisories"):
+    for table in (
+        "advisory_generation",
+        "kev_entries",
+        "affected_commits",
+        "affected_packages",
+        "advisory_aliases",
+        "advisories",
+    ):
         op.drop_table(table)

@@ -1,0 +1,105 @@
+"""Every affected entry of one package, answering "which advisories affect version v?" fast. Pure.
+
+Whether an entry affects ``v`` depends only on how ``v`` compares with the entry's boundary keys (its
+events, limits and listed versions). So the package's boundaries are gathered and sorted once; a query
+version is located among them by bisection (position, and whether it equals the boundary there), and
+the answer for that location is computed once by the full matcher and remembered. Every later version in
+the same location gets the remembered answer: O(log n) instead of one comparison walk per entry.
+
+Versions listed verbatim but unreadable by the ecosystem's grammar (PyPI's pre-PEP 440 releases) have no
+location; they always take the full matcher. Readable listed versions are boundaries themselves, so their
+location (equal to that boundary) already decides them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bastion.advisories.ecosystems import Ecosystem
+from bastion.advisories.errors import InvalidVersion
+from bastion.advisories.matching import CompiledAffected, semver_key
+from bastion.advisories.versions import record_key, sort_key
+
+MEMO_LIMIT = 4096  # locations remembered per package
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedEntry:
+    advisory_id: str
+    modified: str  # RFC 3339, as the API returns it (formatted once, not per answer)
+    release: str | None  # e.g. "11" for an entry of "Debian:11"
+    compiled: CompiledAffected
+
+
+Hit = tuple[str, str]  # (advisory id, its modified time in RFC 3339)
+
+
+def _locate(keys: Sequence[Any], key: Any) -> tuple[int, bool]:
+    position = bisect_left(keys, key)
+    return position, position < len(keys) and not key < keys[position]
+
+
+class PackageIndex:
+    def __init__(self, ecosystem: Ecosystem, entries: Sequence[IndexedEntry]) -> None:
+        self.ecosystem = ecosystem
+        self._entries = tuple(entries)
+        ecosystem_keys: list[Any] = []
+        semver_keys: list[Any] = []
+        exact: set[str] = set()
+        for entry in self._entries:
+            eco, sem = entry.compiled.boundaries()
+            ecosystem_keys.extend(eco)
+            semver_keys.extend(sem)
+            exact |= entry.compiled.exact
+        self._ecosystem_keys = sorted(ecosystem_keys)
+        self._semver_keys = sorted(semver_keys)
+        self._exact = frozenset(exact)
+        self._memo: dict[tuple[Any, ...], tuple[Hit, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lists(self, version: str) -> bool:
+        """Whether some entry lists ``version`` verbatim in its ``versions``."""
+        return version in self._exact
+
+    def everything(self, release: str | None) -> tuple[Hit, ...]:
+        """Every advisory with an entry for this package (no version given)."""
+        return self._collect(release, lambda _: True)
+
+    def affected(self, version: str, release: str | None, *, as_recorded: bool = False) -> tuple[Hit, ...]:
+        """Advisories affecting ``version``; raises InvalidVersion where the ecosystem cannot read it."""
+        try:
+            key = (record_key if as_recorded else sort_key)(self.ecosystem, version)
+        except InvalidVersion:
+            if version in self._exact:  # listed verbatim though unreadable: only the full matcher knows
+                return self._scan(version, release, as_recorded)
+            raise
+        sem = semver_key(version)  # SEMVER ranges never include a version SemVer cannot read
+        location = (
+            release,
+            as_recorded,
+            _locate(self._ecosystem_keys, key),
+            None if sem is None else _locate(self._semver_keys, sem),
+        )
+        hits = self._memo.get(location)
+        if hits is None:
+            hits = self._scan(version, release, as_recorded)
+            if len(self._memo) < MEMO_LIMIT:
+                self._memo[location] = hits
+        return hits
+
+    def _scan(self, version: str, release: str | None, as_recorded: bool) -> tuple[Hit, ...]:
+        return self._collect(release, lambda entry: entry.compiled.matches(version, as_recorded=as_recorded))
+
+    def _collect(self, release: str | None, test: Any) -> tuple[Hit, ...]:
+        found: dict[str, Hit] = {}
+        for entry in self._entries:
+            if entry.advisory_id in found or (release is not None and entry.release != release):
+                continue
+            if test(entry):
+                found[entry.advisory_id] = (entry.advisory_id, entry.modified)
+        return tuple(sorted(found.values()))
