@@ -173,7 +173,8 @@ def main() -> None:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     ms = 1000.0
     print(
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
     )
     print()
     print("| backend | import (5 sources + KEV) | records/s | /v1/query p50 | p99 | /v1/querybatch x1000 p50 | p99 |")

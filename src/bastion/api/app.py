@@ -10,7 +10,7 @@ from bastion.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    from bastion.api import identity, osv, review
+    from bastion.api import evals, identity, osv, review
 
     app = FastAPI(
         title="Bastion",
@@ -27,6 +27,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(osv.router)
     app.include_router(identity.router)
     app.include_router(review.router)
+    app.include_router(evals.router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:

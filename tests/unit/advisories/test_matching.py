@@ -13,9 +13,7 @@ from bastion.advisories.matching import commit_affected, compile_affected, is_af
 PYPI, CRATES, BITNAMI = parse_ecosystem("PyPI"), parse_ecosystem("crates.io"), parse_ecosystem("Bitnami")
 
 
-def entry(
-    *events: tuple[str, str], kind: str = "ECOSYSTEM", versions: list[str] | None = None
-) -> dict[str, Any]:
+def entry(*events: tuple[str, str], kind: str = "ECOSYSTEM", versions: list[str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"ranges": [{"type": kind, "events": [{k: v} for k, v in events]}]}
     if versions is not None:
         body["versions"] = versions
@@ -79,9 +77,7 @@ def test_unreadable_record_events_are_reported_not_raised() -> None:
     compiled = compile_affected(
         BITNAMI, entry(("introduced", "nightly.2026-03-10.0"), ("fixed", "4.6.0"), kind="SEMVER")
     )
-    assert compiled.problems == (
-        "ranges[0]: introduced 'nightly.2026-03-10.0' is not a version of this ordering",
-    )
+    assert compiled.problems == ("ranges[0]: introduced 'nightly.2026-03-10.0' is not a version of this ordering",)
     assert not compiled.matches("4.5.0")
 
 

@@ -121,9 +121,7 @@ def overlapping_pairs(eco: Ecosystem, affected: Mapping[str, Any], version: str)
         if rng["type"] == "GIT":
             continue
         pairs = zip(rng["events"][::2], rng["events"][1::2], strict=False)
-        spans = [
-            (p[0]["introduced"], p[1]["fixed"]) for p in pairs if "introduced" in p[0] and "fixed" in p[1]
-        ]
+        spans = [(p[0]["introduced"], p[1]["fixed"]) for p in pairs if "introduced" in p[0] and "fixed" in p[1]]
         for i, (lo, hi) in enumerate(spans):
             if any(before(lo, hi2) and before(lo2, hi) for lo2, hi2 in spans[i + 1 :]):
                 return True
@@ -181,16 +179,12 @@ KNOWN_DEFECTS = (
             ("PYSEC-2022-236", ("3.1.1",)),
         )
     ),
-    KnownDefect(
-        "BIT-solr-2026-44825", "fixed", ("10.0.0",), fixed_and_last_affected, "fixed and last_affected"
-    ),
+    KnownDefect("BIT-solr-2026-44825", "fixed", ("10.0.0",), fixed_and_last_affected, "fixed and last_affected"),
     KnownDefect("BIT-powershell-2020-0951", "fixed", ("7.0.8",), fixed_and_last_affected, "idem"),
     KnownDefect("PYSEC-2021-114", "fixed", ("2.11.6",), overlapping_pairs, "[0,2.11.6) inside [2.11,2.11.7)"),
     KnownDefect("PYSEC-2021-114", "listed", ("2.11.6",), overlapping_pairs, "listed from the wider pair"),
     KnownDefect("PYSEC-2023-177", "fixed", ("23.9.0",), fixed_is_listed, "fixed 23.9.0 is listed"),
-    KnownDefect(
-        "PYSEC-2023-177", "listed", ("23.9.0", "23.9.0.post1"), listed_at_or_after_fixed, "after fixed 23.9.0"
-    ),
+    KnownDefect("PYSEC-2023-177", "listed", ("23.9.0", "23.9.0.post1"), listed_at_or_after_fixed, "after fixed 23.9.0"),
     KnownDefect(
         "PYSEC-2023-61",
         "listed",
@@ -216,9 +210,7 @@ def test_every_listed_version_matches_and_every_fixed_version_does_not(
                 wrong = sum(1 for k, s in oracle.disagreements.items() if s == source and k[1] == check)
                 if total:
                     agree = total - wrong
-                    print(
-                        f"  {source:38} {check:7} {agree:7}/{total:<7} ({agree / total:.4%})  defects {wrong}"
-                    )
+                    print(f"  {source:38} {check:7} {agree:7}/{total:<7} ({agree / total:.4%})  defects {wrong}")
     assert sum(oracle.checked.values()) > 150_000  # the data really was read
     assert unexplained == [], f"{len(unexplained)} disagreements, first: {unexplained[:10]}"
 

@@ -210,12 +210,8 @@ VERSIONS = {
         st.sampled_from(["", "-r0", "-r1", "-r10"]),
     ),
     "Maven": _loose.filter(lambda v: v[0].isalnum()),
-    "RubyGems": st.builds(
-        lambda c, p: c + p, _core, st.sampled_from(["", ".a", ".beta1", ".rc.2", "-pre", ".0"])
-    ),
-    "NuGet": st.builds(
-        lambda c, p: c + p, _core, st.sampled_from(["", "-alpha", "-Alpha.2", "-rc.1", "+meta"])
-    ),
+    "RubyGems": st.builds(lambda c, p: c + p, _core, st.sampled_from(["", ".a", ".beta1", ".rc.2", "-pre", ".0"])),
+    "NuGet": st.builds(lambda c, p: c + p, _core, st.sampled_from(["", "-alpha", "-Alpha.2", "-rc.1", "+meta"])),
     "Packagist": _loose,
     "Hackage": _core,
     "Bitnami": st.builds(lambda c, p: c + p, _core, st.sampled_from(["", "-1", "-rc.1", "-debian-12-r0"])),

@@ -1,0 +1,69 @@
+"""Who is calling: ``Authorization: Bearer <API token or session token>`` or the ``bastion_session`` cookie.
+
+``PrincipalDep`` gives a route the authenticated ``Principal``; missing or invalid credentials are a 401
+(``Unauthenticated``) in the one error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from bastion.api.deps import RuntimeDep
+from bastion.core.principal import Principal
+from bastion.identity.errors import InvalidCredentials
+from bastion.identity.schemas import IssuedSession
+from bastion.identity.service import IdentityService
+from bastion.runtime import Runtime
+
+SESSION_COOKIE = "bastion_session"
+
+_bearer = HTTPBearer(auto_error=False, description="An API token (bst_...) or a session token (bss_...).")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Set by POST /api/auth/login.")
+
+
+def identity_service(runtime: Runtime) -> IdentityService:
+    return IdentityService(runtime.database, runtime.clock)
+
+
+def presented_credential(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> str:
+    """The raw secret the caller presented (header first, then cookie)."""
+    if bearer is not None and bearer.credentials:
+        return bearer.credentials
+    if cookie:
+        return cookie
+    raise InvalidCredentials(
+        "authentication required",
+        hint="send `Authorization: Bearer <token>` (create one with `bastion tokens create`) or sign in",
+    )
+
+
+CredentialDep = Annotated[str, Depends(presented_credential)]
+
+
+def current_principal(runtime: RuntimeDep, credential: CredentialDep) -> Principal:
+    return identity_service(runtime).authenticate_token(credential)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def set_session_cookie(request: Request, response: Response, issued: IssuedSession, max_age: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

@@ -1,0 +1,256 @@
+"""/api/submissions, /api/reviews, /api/findings, /api/evidence, /api/extensions, /api/outbox: the
+voluntary pre-release review. Thin: parse, call one ``ReviewProgramme`` service, return its record."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from bastion.api import review_content
+from bastion.api.auth import PrincipalDep
+from bastion.api.deps import RuntimeDep
+from bastion.review.lifecycle import SubmissionStatus
+from bastion.review.reports import ReportFormat, ReportVariant
+from bastion.review.schemas import (
+    AssignmentCreate,
+    AssignmentPublic,
+    AssignmentsPublic,
+    ExtensionAnswer,
+    ExtensionCreate,
+    ExtensionPublic,
+    ExtensionsPublic,
+    NominationCreate,
+    NominationPublic,
+    ReleaseRecord,
+    ReviewCreate,
+    ReviewPublic,
+    ReviewsPublic,
+    SelectionOverride,
+    SelectionPublic,
+    SubmissionAccess,
+    SubmissionCreate,
+    SubmissionPublic,
+    SubmissionsPublic,
+    SubmissionUpdate,
+)
+from bastion.review.service import ReviewProgramme
+from bastion.review.window import WindowStatus
+from bastion.runtime import Runtime
+
+router = APIRouter(prefix="/api")
+_submissions: list[str | Enum] = ["submissions"]
+_selection: list[str | Enum] = ["selection"]
+_reviews: list[str | Enum] = ["reviews"]
+_findings: list[str | Enum] = ["findings"]
+_evidence: list[str | Enum] = ["evidence"]
+_operations: list[str | Enum] = ["operations"]
+_CREATED = status.HTTP_201_CREATED
+
+
+def programme(runtime: Runtime) -> ReviewProgramme:
+    return ReviewProgramme.from_runtime(runtime)
+
+
+# --- submissions ------------------------------------------------------------------------------------------
+
+
+@router.post("/submissions", tags=_submissions, status_code=_CREATED, summary="Submit a model (labs)")
+def create_submission(body: SubmissionCreate, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionPublic:
+    return programme(runtime).submissions.create(actor, body)
+
+
+@router.get("/submissions", tags=_submissions, summary="Submissions you may see (a lab: its own)")
+def list_submissions(
+    actor: PrincipalDep, runtime: RuntimeDep, status: SubmissionStatus | None = None
+) -> SubmissionsPublic:
+    return programme(runtime).submissions.list_visible(actor, status=status)
+
+
+@router.get("/submissions/{submission_id}", tags=_submissions, summary="One submission")
+def get_submission(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionPublic:
+    return programme(runtime).submissions.get(actor, submission_id)
+
+
+@router.patch("/submissions/{submission_id}", tags=_submissions, summary="Update a submission (the lab)")
+def update_submission(
+    submission_id: str, body: SubmissionUpdate, actor: PrincipalDep, runtime: RuntimeDep
+) -> SubmissionPublic:
+    return programme(runtime).submissions.update(actor, submission_id, body)
+
+
+@router.delete(
+    "/submissions/{submission_id}",
+    tags=_submissions,
+    summary="Withdraw a submission (the lab; closes its review, keeps its findings)",
+)
+def withdraw_submission(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionPublic:
+    return programme(runtime).submissions.withdraw(actor, submission_id)
+
+
+@router.get(
+    "/submissions/{submission_id}/access",
+    tags=_submissions,
+    summary="The decrypted model-access credential (assigned evaluators and programme administrators)",
+)
+def get_submission_access(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionAccess:
+    return programme(runtime).submissions.read_access(actor, submission_id)
+
+
+# --- selection --------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/submissions/{submission_id}/selection",
+    tags=_selection,
+    summary="Selection status (the lab) or the full rationale (programme and agency staff)",
+)
+def get_selection(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SelectionPublic:
+    return programme(runtime).selection.get(actor, submission_id)
+
+
+@router.post(
+    "/submissions/{submission_id}/selection",
+    tags=_selection,
+    summary="Manual override of the selection decision (mandatory reason; audited)",
+)
+def override_selection(
+    submission_id: str, body: SelectionOverride, actor: PrincipalDep, runtime: RuntimeDep
+) -> SelectionPublic:
+    return programme(runtime).selection.override(actor, submission_id, body)
+
+
+@router.post(
+    "/submissions/{submission_id}/selection/evaluate",
+    tags=_selection,
+    summary="Re-run the selection policy (replaces a manual override)",
+)
+def evaluate_selection(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SelectionPublic:
+    return programme(runtime).selection.evaluate(actor, submission_id)
+
+
+@router.post(
+    "/submissions/{submission_id}/nominations",
+    tags=_selection,
+    status_code=_CREATED,
+    summary="Nominate a submission for review (agencies)",
+)
+def nominate(submission_id: str, body: NominationCreate, actor: PrincipalDep, runtime: RuntimeDep) -> NominationPublic:
+    return programme(runtime).submissions.nominate(actor, submission_id, body)
+
+
+@router.get("/selection-policy", tags=_selection, summary="The selection policy in force (version and rules)")
+def get_selection_policy(actor: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    del actor  # any signed-in user may read the programme's published criteria
+    return programme(runtime).selection.policy_description()
+
+
+# --- reviews ----------------------------------------------------------------------------------------------
+
+
+@router.post("/reviews", tags=_reviews, status_code=_CREATED, summary="Open the review window (programme)")
+def open_review(body: ReviewCreate, actor: PrincipalDep, runtime: RuntimeDep) -> ReviewPublic:
+    return programme(runtime).reviews.open(actor, body)
+
+
+@router.get("/reviews", tags=_reviews, summary="Reviews you may see")
+def list_reviews(actor: PrincipalDep, runtime: RuntimeDep, status: WindowStatus | None = None) -> ReviewsPublic:
+    return programme(runtime).reviews.list_visible(actor, status=status)
+
+
+@router.get("/reviews/{review_id}", tags=_reviews, summary="One review: window state, deadline, reminders")
+def get_review(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> ReviewPublic:
+    return programme(runtime).reviews.get(actor, review_id)
+
+
+@router.post(
+    "/reviews/{review_id}/release",
+    tags=_reviews,
+    summary="Record the model's public release (the lab; never refused, closes the review)",
+)
+def record_release(
+    review_id: str, actor: PrincipalDep, runtime: RuntimeDep, body: ReleaseRecord | None = None
+) -> ReviewPublic:
+    return programme(runtime).reviews.release(actor, review_id, body or ReleaseRecord())
+
+
+@router.get("/reviews/{review_id}/extensions", tags=_reviews, summary="Extensions proposed and consented")
+def list_extensions(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> ExtensionsPublic:
+    return programme(runtime).extensions.list_for_review(actor, review_id)
+
+
+@router.post(
+    "/reviews/{review_id}/extensions",
+    tags=_reviews,
+    status_code=_CREATED,
+    summary="Propose an extension (programme) or grant one (the lab: consented at once)",
+)
+def propose_extension(
+    review_id: str, body: ExtensionCreate, actor: PrincipalDep, runtime: RuntimeDep
+) -> ExtensionPublic:
+    return programme(runtime).extensions.propose(actor, review_id, body)
+
+
+@router.post("/extensions/{extension_id}/answer", tags=_reviews, summary="The lab's recorded consent or refusal")
+def answer_extension(
+    extension_id: str, body: ExtensionAnswer, actor: PrincipalDep, runtime: RuntimeDep
+) -> ExtensionPublic:
+    return programme(runtime).extensions.answer(actor, extension_id, body)
+
+
+@router.get("/reviews/{review_id}/assignments", tags=_reviews, summary="Evaluators assigned (staff only)")
+def list_assignments(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> AssignmentsPublic:
+    return programme(runtime).assignments.list_for_review(actor, review_id)
+
+
+@router.post(
+    "/reviews/{review_id}/assignments",
+    tags=_reviews,
+    status_code=_CREATED,
+    summary="Assign a trusted evaluator to focus areas (programme; no one from the submitting lab)",
+)
+def assign_evaluator(
+    review_id: str, body: AssignmentCreate, actor: PrincipalDep, runtime: RuntimeDep
+) -> AssignmentPublic:
+    return programme(runtime).assignments.assign(actor, review_id, body)
+
+
+@router.delete(
+    "/reviews/{review_id}/assignments/{user_id}",
+    tags=_reviews,
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove an evaluator from a review",
+)
+def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> None:
+    programme(runtime).assignments.unassign(actor, review_id, user_id)
+
+
+@router.get(
+    "/reviews/{review_id}/report",
+    tags=_reviews,
+    summary="The review report (Markdown or HTML); a lab gets its releasable summary",
+    response_class=Response,
+    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
+)
+def get_report(
+    review_id: str,
+    actor: PrincipalDep,
+    runtime: RuntimeDep,
+    fmt: Annotated[
+        ReportFormat, Query(alias="format", description="md or html (pdf is not available)")
+    ] = ReportFormat.MARKDOWN,
+    variant: Annotated[ReportVariant | None, Query(description="full (staff) or lab; default by role")] = None,
+) -> Response:
+    report = programme(runtime).reports.render(actor, review_id, fmt=fmt, variant=variant)
+    return Response(
+        content=report.content,
+        media_type=report.media_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{report.filename}"',
+            "X-Classification": report.classification.banner,
+        },
+    )
+
+
+router.include_router(review_content.router)  # findings, evidence, operations

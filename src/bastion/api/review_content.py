@@ -1,0 +1,209 @@
+"""Review API, continued: findings, evidence, evaluation results and operations (the outbox and the
+scheduler tick). Included by ``bastion.api.review`` under /api."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from bastion.api.auth import PrincipalDep
+from bastion.api.deps import RuntimeDep
+from bastion.core.principal import Classification
+from bastion.review.errors import invalid
+from bastion.review.lifecycle import FindingStatus, FocusArea
+from bastion.review.schemas import (
+    EvalResultsCreate,
+    EvidenceListPublic,
+    EvidencePublic,
+    FindingCreate,
+    FindingPublic,
+    FindingsPublic,
+    FindingUpdate,
+    OutboxMessagePublic,
+    OutboxPublic,
+    ResponseCreate,
+    ResponsePublic,
+    TickResult,
+)
+from bastion.review.service import ReviewProgramme
+from bastion.runtime import Runtime
+
+router = APIRouter()
+_findings: list[str | Enum] = ["findings"]
+_evidence: list[str | Enum] = ["evidence"]
+_operations: list[str | Enum] = ["operations"]
+_CREATED = 201
+
+
+def programme(runtime: Runtime) -> ReviewProgramme:
+    return ReviewProgramme.from_runtime(runtime)
+
+
+# --- findings ---------------------------------------------------------------------------------------------
+
+
+@router.get("/reviews/{review_id}/findings", tags=_findings, summary="Findings of a review you may see")
+def list_findings(
+    review_id: str,
+    actor: PrincipalDep,
+    runtime: RuntimeDep,
+    status: FindingStatus | None = None,
+    focus_area: FocusArea | None = None,
+) -> FindingsPublic:
+    return programme(runtime).findings.list_for_review(actor, review_id, status=status, focus_area=focus_area)
+
+
+@router.post(
+    "/reviews/{review_id}/findings",
+    tags=_findings,
+    status_code=_CREATED,
+    summary="Record a finding (assigned evaluators; starts as draft)",
+)
+def create_finding(review_id: str, body: FindingCreate, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
+    return programme(runtime).findings.create(actor, review_id, body)
+
+
+@router.get("/findings/{finding_id}", tags=_findings, summary="One finding with the lab's responses")
+def get_finding(finding_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
+    return programme(runtime).findings.get(actor, finding_id)
+
+
+@router.patch(
+    "/findings/{finding_id}",
+    tags=_findings,
+    summary="Edit a finding or move its status (409 lists the allowed next states)",
+)
+def update_finding(finding_id: str, body: FindingUpdate, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
+    return programme(runtime).findings.update(actor, finding_id, body)
+
+
+@router.post("/findings/{finding_id}/share", tags=_findings, summary="Share a confirmed finding with the lab")
+def share_finding(finding_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
+    return programme(runtime).findings.share(actor, finding_id)
+
+
+@router.post(
+    "/findings/{finding_id}/responses",
+    tags=_findings,
+    status_code=_CREATED,
+    summary="The lab's response to a finding shared with it",
+)
+def respond_to_finding(
+    finding_id: str, body: ResponseCreate, actor: PrincipalDep, runtime: RuntimeDep
+) -> ResponsePublic:
+    return programme(runtime).findings.respond(actor, finding_id, body)
+
+
+@router.get(
+    "/clearinghouse/candidates",
+    tags=_findings,
+    summary="Confirmed findings flagged as concrete software flaws (for the clearinghouse)",
+)
+def clearinghouse_candidates(actor: PrincipalDep, runtime: RuntimeDep) -> FindingsPublic:
+    return programme(runtime).findings.clearinghouse_candidates(actor)
+
+
+# --- evidence ---------------------------------------------------------------------------------------------
+
+
+@router.get("/reviews/{review_id}/evidence", tags=_evidence, summary="Evidence attached to a review")
+def list_evidence(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> EvidenceListPublic:
+    return programme(runtime).evidence.list_for_review(actor, review_id)
+
+
+@router.post(
+    "/reviews/{review_id}/evidence",
+    tags=_evidence,
+    status_code=_CREATED,
+    summary="Upload an evidence file (multipart; size-limited; SHA-256 recorded)",
+)
+async def upload_evidence(
+    review_id: str,
+    *,
+    actor: PrincipalDep,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File(description="The evidence file")],
+    classification: Annotated[str, Form(description="e.g. CUI, SECRET")] = "CUI",
+    finding_id: Annotated[str | None, Form()] = None,
+) -> EvidencePublic:
+    service = programme(runtime).evidence
+    data = await file.read(service.max_bytes + 1)  # one byte over the limit is enough to refuse
+    try:
+        level = Classification.parse(classification)
+    except ValueError as e:
+        raise invalid(str(e), field="classification") from e
+    return service.upload(
+        actor,
+        review_id,
+        filename=file.filename or "",
+        content_type=file.content_type or "application/octet-stream",
+        data=data,
+        classification=level,
+        finding_id=finding_id or None,
+    )
+
+
+@router.post(
+    "/reviews/{review_id}/eval-results",
+    tags=_evidence,
+    status_code=_CREATED,
+    summary="Attach an evaluation run summary (scores become available to the selection engine)",
+)
+def attach_eval_results(
+    review_id: str, body: EvalResultsCreate, actor: PrincipalDep, runtime: RuntimeDep
+) -> EvidenceListPublic:
+    rows = programme(runtime).evidence.attach_eval_results(
+        actor, review_id, body.summary, classification=body.classification
+    )
+    return EvidenceListPublic(data=rows, count=len(rows))
+
+
+@router.get("/evidence/{evidence_id}", tags=_evidence, summary="Evidence metadata")
+def get_evidence(evidence_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> EvidencePublic:
+    return programme(runtime).evidence.get(actor, evidence_id)
+
+
+@router.get(
+    "/evidence/{evidence_id}/content",
+    tags=_evidence,
+    summary="Download an evidence file (integrity-checked)",
+    response_class=Response,
+)
+def download_evidence(evidence_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> Response:
+    meta, data = programme(runtime).evidence.content(actor, evidence_id)
+    return Response(
+        content=data,
+        media_type=meta.content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(meta.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "X-Classification": meta.classification.banner,
+        },
+    )
+
+
+# --- operations -------------------------------------------------------------------------------------------
+
+
+@router.get("/outbox", tags=_operations, summary="Notifications waiting for delivery (programme administrators)")
+def list_outbox(
+    actor: PrincipalDep, runtime: RuntimeDep, pending: bool = False, topic: str | None = None
+) -> OutboxPublic:
+    return programme(runtime).outbox.list_messages(actor, pending_only=pending, topic=topic)
+
+
+@router.post("/outbox/{message_id}/delivered", tags=_operations, summary="Mark a notification as delivered")
+def mark_delivered(message_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> OutboxMessagePublic:
+    return programme(runtime).outbox.mark_delivered(actor, message_id)
+
+
+@router.post(
+    "/outbox/tick",
+    tags=_operations,
+    summary="Close reviews whose window ended and enqueue due reminders (idempotent)",
+)
+def tick(actor: PrincipalDep, runtime: RuntimeDep) -> TickResult:
+    return programme(runtime).reviews.tick(actor)

@@ -1,0 +1,28 @@
+"""Who runs a command: the principal behind ``BASTION_TOKEN`` (an API token or a session token)."""
+
+from __future__ import annotations
+
+import os
+
+from bastion.cli import context
+from bastion.core.principal import Principal
+from bastion.identity.errors import InvalidCredentials
+from bastion.identity.service import IdentityService
+
+TOKEN_ENV = "BASTION_TOKEN"  # noqa: S105 - the name of an environment variable
+
+
+def identity_service() -> IdentityService:
+    rt = context.runtime()
+    return IdentityService(rt.database, rt.clock)
+
+
+def current_principal() -> Principal:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise InvalidCredentials(
+            f"this command needs credentials in {TOKEN_ENV}",
+            hint="create one with `bastion tokens create` or log in (`bastion login`), then export "
+            f"{TOKEN_ENV}=<token>",
+        )
+    return identity_service().authenticate_token(token)

@@ -1,0 +1,155 @@
+"""``bastion eval``: run the cyber battery as a background job, follow it, list runs, build profiles.
+
+A run is queued as a job and, unless ``--detach``, worked on right here with a progress bar. An interrupted
+run (Ctrl-C, a killed process) is resumed by ``bastion eval work`` (or the next ``bastion eval run``) once its
+heartbeat is stale: Inspect's eval set skips the finished work.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bastion.cli import context
+from bastion.cli.auth import current_principal
+from bastion.evals.composition import eval_service, worker_for
+from bastion.evals.render import profile_chart, profile_table
+from bastion.evals.schemas import EvalRunPublic
+from bastion.evals.tasks.suites import DEFAULT_SUITE, SUITES
+from bastion.jobs.interface import Job
+
+evals = typer.Typer(help="The cyber-capability evaluation battery (Inspect AI).", no_args_is_help=True)
+
+
+def _work(run_id: str | None = None) -> int:
+    service = eval_service(context.runtime())
+    worker = worker_for(service)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=context.err_console,
+        transient=True,
+    ) as bar:
+        tracked = bar.add_task("waiting", total=1.0)
+
+        def on_progress(job: Job, fraction: float, message: str) -> None:
+            bar.update(tracked, completed=fraction, description=f"{job.payload.get('run_id')}: {message}")
+
+        done = worker.run_until_idle(on_progress=on_progress)
+    failed = [j for j in done if j.status.value == "failed" and (run_id is None or j.payload.get("run_id") == run_id)]
+    for job in failed:
+        context.err_console.print(f"[bold red]run {job.payload.get('run_id')} failed[/]: {job.error}")
+    return 3 if failed else 0
+
+
+def _show(run: EvalRunPublic) -> None:
+    context.console.print(
+        f"[bold]{run.id}[/] {run.model} suite={run.suite} status={run.status} "
+        f"{run.progress:.0%} ({run.message}) attempts={run.attempts}",
+        highlight=False,
+    )
+    if run.error:
+        context.console.print(f"  error: {run.error}", highlight=False)
+    context.console.print(f"  logs: {run.log_dir}", highlight=False)
+
+
+@evals.command("run")
+def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
+    model: Annotated[str, typer.Option("--model", help="Model under test, PROVIDER/MODEL (Inspect syntax).")],
+    suite_name: Annotated[str, typer.Option("--suite", help="Suite to run.")] = DEFAULT_SUITE,
+    task: Annotated[list[str] | None, typer.Option("--task", help="Run only these tasks of the suite.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Samples per task.")] = 10,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Attempts per sample (pass@k).")] = 1,
+    grader_model: Annotated[str | None, typer.Option("--grader-model", help="Grader for model-graded tasks.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Local copy of the datasets.")] = None,
+    review: Annotated[str | None, typer.Option("--review", help="Attach the results to this review.")] = None,
+    detach: Annotated[bool, typer.Option("--detach", help="Only queue the job; `bastion eval work` runs it.")] = False,
+) -> int:
+    """Run a suite against a model as a background job (resumable)."""
+    actor = current_principal()
+    service = eval_service(context.runtime())
+    run = service.start_run(
+        actor,
+        model=model,
+        suite_name=suite_name,
+        tasks=task,
+        limit=limit,
+        epochs=epochs,
+        grader_model=grader_model,
+        data_dir=str(data_dir) if data_dir else None,
+        review_id=review,
+    )
+    context.console.print(f"queued run [bold]{run.id}[/] (job {run.job_id})", highlight=False)
+    if detach:
+        return 0
+    code = _work(run.id)
+    _show(service.get_run(actor, run.id))
+    return code
+
+
+@evals.command("work")
+def work_command() -> int:
+    """Run queued and interrupted evaluation jobs until none is left."""
+    return _work()
+
+
+@evals.command("status")
+def status_command(run_id: str) -> int:
+    """Show a run's status, progress and summary."""
+    run = eval_service(context.runtime()).get_run(current_principal(), run_id)
+    _show(run)
+    if run.summary:
+        from bastion.evals.profile import ModelProfile
+
+        context.console.print(profile_table([ModelProfile.model_validate(run.summary)]))
+    return 0
+
+
+@evals.command("list")
+def list_command(model: Annotated[str | None, typer.Option("--model")] = None) -> int:
+    """List the runs you may see."""
+    for run in eval_service(context.runtime()).list_runs(current_principal(), model=model):
+        _show(run)
+    return 0
+
+
+@evals.command("profile")
+def profile_command(
+    run_ids: Annotated[list[str], typer.Argument(help="Runs to profile.")],
+    reference_run: Annotated[list[str] | None, typer.Option("--reference-run", help="Earlier runs to compare.")] = None,
+    reference: Annotated[list[Path] | None, typer.Option("--reference", help="Published figures (JSON).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the profile as JSON here.")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Write a PNG chart here.")] = None,
+) -> int:
+    """Capability profile: success rate with a 95% interval and pass@k, side by side with references."""
+    profiles = eval_service(context.runtime()).profiles(
+        current_principal(), run_ids, reference_runs=reference_run or [], reference_files=reference or []
+    )
+    context.console.print(profile_table(profiles))
+    if json_out is not None:
+        json_out.write_text(json.dumps([p.model_dump(mode="json") for p in profiles], indent=2), encoding="utf-8")
+        context.console.print(f"profile written to {json_out}", highlight=False)
+    if chart is not None:
+        context.console.print(f"chart written to {profile_chart(profiles, chart)}", highlight=False)
+    return 0
+
+
+@evals.command("tasks")
+def tasks_command() -> int:
+    """List the suites and their tasks."""
+    for name, tasks in SUITES.items():
+        context.console.print(f"[bold]{name}[/]", highlight=False)
+        for item in tasks:
+            note = " (when installed)" if item.optional else ""
+            context.console.print(f"  {item.registry_name}{note}: {item.summary}", highlight=False)
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(evals, name="eval")

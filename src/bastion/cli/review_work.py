@@ -1,0 +1,267 @@
+"""``bastion review ...`` (continued): findings, evidence, evaluation results, reports, the outbox and the
+scheduler tick; and ``bastion demo``."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bastion.cli import context
+from bastion.cli.review import AsJson, body_of, emit, programme_and_actor, table
+from bastion.core.principal import Classification
+from bastion.review.demo import seed_demo
+from bastion.review.errors import invalid
+from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
+from bastion.review.reports import ReportFormat, ReportVariant
+from bastion.review.schemas import FindingCreate, FindingsPublic, FindingUpdate, ResponseCreate
+from bastion.review.service import ReviewProgramme
+
+ClassificationOpt = Annotated[str, typer.Option("--classification", help="e.g. CUI, SECRET")]
+
+
+def _level(value: str) -> Classification:
+    try:
+        return Classification.parse(value)
+    except ValueError as e:
+        raise invalid(str(e), field="classification") from None
+
+
+def _text(value: str | None, path: Path | None, what: str) -> str | None:
+    if path is None:
+        return value
+    try:
+        return path.read_text("utf-8")
+    except OSError as e:
+        raise invalid(f"cannot read the {what} file {path}: {e.strerror}") from e
+
+
+def _print_findings(result: FindingsPublic, as_json: bool) -> None:
+    if as_json:
+        emit(result)
+        return
+    rows = [[f.id, f.title[:60], f.focus_area, f.severity, f.classification.name, f.status] for f in result.data]
+    table(f"{result.count} findings", ["id", "title", "focus area", "severity", "class.", "status"], rows)
+
+
+def findings(review_id: str, status: FindingStatus | None = None, as_json: AsJson = False) -> None:
+    """List the findings of a review that you may see."""
+    programme, actor = programme_and_actor()
+    _print_findings(programme.findings.list_for_review(actor, review_id, status=status), as_json)
+
+
+def add_finding(
+    review_id: str,
+    *,
+    title: Annotated[str, typer.Option()],
+    focus: Annotated[FocusArea, typer.Option()],
+    severity: Annotated[Severity, typer.Option()],
+    classification: ClassificationOpt,
+    description: Annotated[str | None, typer.Option()] = None,
+    description_file: Annotated[Path | None, typer.Option(help="Read the description (Markdown) from a file.")] = None,
+    for_clearinghouse: Annotated[bool, typer.Option(help="A concrete software flaw for the clearinghouse.")] = False,
+) -> None:
+    """Record a finding (assigned evaluators). It starts as a draft."""
+    programme, actor = programme_and_actor()
+    body = body_of(
+        FindingCreate,
+        {
+            "title": title,
+            "focus_area": focus,
+            "severity": severity,
+            "classification": classification,
+            "description": _text(description, description_file, "description"),
+            "for_clearinghouse": for_clearinghouse,
+        },
+    )
+    emit(programme.findings.create(actor, review_id, body))
+
+
+def finding(finding_id: str) -> None:
+    """Show one finding with the lab's responses."""
+    programme, actor = programme_and_actor()
+    emit(programme.findings.get(actor, finding_id))
+
+
+def update_finding(
+    finding_id: str,
+    *,
+    status: Annotated[FindingStatus | None, typer.Option(help="Move along the lifecycle.")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[Severity | None, typer.Option()] = None,
+    classification: Annotated[str | None, typer.Option()] = None,
+    for_clearinghouse: Annotated[bool | None, typer.Option("--for-clearinghouse/--not-for-clearinghouse")] = None,
+) -> None:
+    """Edit a finding or move its status (a refused move lists the allowed next states)."""
+    programme, actor = programme_and_actor()
+    fields = {
+        "status": status,
+        "title": title,
+        "severity": severity,
+        "classification": classification,
+        "for_clearinghouse": for_clearinghouse,
+    }
+    emit(
+        programme.findings.update(
+            actor, finding_id, body_of(FindingUpdate, {k: v for k, v in fields.items() if v is not None})
+        )
+    )
+
+
+def share(finding_id: str) -> None:
+    """Share a confirmed finding with the lab (programme administrators)."""
+    programme, actor = programme_and_actor()
+    emit(programme.findings.share(actor, finding_id))
+
+
+def respond(
+    finding_id: str,
+    body: Annotated[str | None, typer.Option()] = None,
+    body_file: Annotated[Path | None, typer.Option()] = None,
+) -> None:
+    """Respond to a finding shared with your lab."""
+    programme, actor = programme_and_actor()
+    emit(
+        programme.findings.respond(
+            actor, finding_id, body_of(ResponseCreate, {"body": _text(body, body_file, "response")})
+        )
+    )
+
+
+def clearinghouse_candidates(as_json: AsJson = False) -> None:
+    """Confirmed findings flagged as concrete software flaws (the clearinghouse seam)."""
+    programme, actor = programme_and_actor()
+    _print_findings(programme.findings.clearinghouse_candidates(actor), as_json)
+
+
+def evidence(review_id: str) -> None:
+    """List the evidence attached to a review."""
+    programme, actor = programme_and_actor()
+    emit(programme.evidence.list_for_review(actor, review_id))
+
+
+def upload_evidence(
+    review_id: str,
+    path: Path,
+    classification: ClassificationOpt = "CUI",
+    finding_id: Annotated[str | None, typer.Option("--finding")] = None,
+    content_type: Annotated[str | None, typer.Option(help="Default: guessed from the file name.")] = None,
+) -> None:
+    """Attach an evidence file to a review (optionally to one of its findings)."""
+    programme, actor = programme_and_actor()
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise invalid(f"cannot read {path}: {e.strerror}") from e
+    kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    emit(
+        programme.evidence.upload(
+            actor,
+            review_id,
+            filename=path.name,
+            content_type=kind,
+            data=data,
+            classification=_level(classification),
+            finding_id=finding_id,
+        )
+    )
+
+
+def download_evidence(evidence_id: str, out: Annotated[Path, typer.Option(help="Where to write the file.")]) -> None:
+    """Download an evidence file (its SHA-256 is checked first)."""
+    programme, actor = programme_and_actor()
+    meta, data = programme.evidence.content(actor, evidence_id)
+    out.write_bytes(data)
+    context.err_console.print(f"wrote {out} ({meta.size} bytes, sha256 {meta.sha256}, {meta.classification.banner})")
+
+
+def attach_evals(
+    review_id: str,
+    summary: Annotated[Path, typer.Argument(help="JSON run summary with `scores` (task -> number)")],
+    log: Annotated[list[Path] | None, typer.Option(help="An Inspect eval log to keep as evidence; repeatable.")] = None,
+    classification: ClassificationOpt = "CUI",
+) -> None:
+    """Attach evaluation results to a review; the scores become available to the selection engine."""
+    programme, actor = programme_and_actor()
+    try:
+        data = json.loads(summary.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise invalid(f"cannot read the summary {summary}: {e}") from e
+    if not isinstance(data, dict):
+        raise invalid("the summary must be a JSON object")
+    rows = programme.evidence.attach_eval_results(
+        actor, review_id, data, log or [], classification=_level(classification)
+    )
+    context.console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
+
+
+def report(
+    review_id: str,
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.MARKDOWN,
+    variant: Annotated[ReportVariant | None, typer.Option(help="full or lab; default by your role")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Generate the review report (Markdown or HTML)."""
+    programme, actor = programme_and_actor()
+    rendered = programme.reports.render(actor, review_id, fmt=fmt, variant=variant)
+    if out is None:
+        context.console.print(rendered.content, markup=False, highlight=False, soft_wrap=True)
+        return
+    out.write_text(rendered.content, "utf-8")
+    context.err_console.print(f"wrote {out} ({rendered.classification.banner})")
+
+
+def outbox(pending: bool = False, topic: str | None = None) -> None:
+    """Notifications waiting for delivery (programme administrators)."""
+    programme, actor = programme_and_actor()
+    emit(programme.outbox.list_messages(actor, pending_only=pending, topic=topic))
+
+
+def deliver(message_id: str) -> None:
+    """Mark a notification as delivered."""
+    programme, actor = programme_and_actor()
+    emit(programme.outbox.mark_delivered(actor, message_id))
+
+
+def tick() -> None:
+    """Close reviews whose window ended and enqueue due reminders (idempotent; run it from cron)."""
+    result = ReviewProgramme.from_runtime(context.runtime()).reviews.tick()
+    context.console.print(f"closed {len(result.closed)} reviews, enqueued {result.reminders} reminders")
+
+
+def demo() -> None:
+    """Seed a realistic demo programme and print a token for each demo user."""
+    result = seed_demo(context.runtime())
+    table(
+        "demo users (export BASTION_TOKEN=<token> to act as one)",
+        ["user", "token"],
+        [[label, token] for label, token in result.tokens.items()],
+    )
+    table("demo records", ["what", "id"], [[k, v] for k, v in result.ids.items()])
+
+
+COMMANDS = (
+    findings,
+    add_finding,
+    finding,
+    update_finding,
+    share,
+    respond,
+    clearinghouse_candidates,
+    evidence,
+    upload_evidence,
+    download_evidence,
+    attach_evals,
+    report,
+    outbox,
+    deliver,
+    tick,
+)
+
+
+def register(group: typer.Typer) -> None:
+    for command in COMMANDS:
+        group.command(command.__name__.replace("_", "-"))(command)

@@ -1,0 +1,76 @@
+"""Secrets at rest (e.g. model-access credentials): authenticated encryption with Fernet.
+
+The key comes from ``settings.secret_key`` (any string; a Fernet key is derived from it with HKDF) or,
+when unset, from ``data_dir/secret.key``, created once with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from bastion.core.config import Settings
+from bastion.core.errors import BastionError, OperationalError
+
+KEY_FILE_NAME = "secret.key"
+_HKDF_INFO = b"bastion secret box v1"
+
+
+class SecretBoxError(BastionError):
+    """Base of errors about secrets at rest."""
+
+
+class SecretUnreadable(SecretBoxError, OperationalError):  # noqa: N818 - named for what happened
+    default_code = "secret_unreadable"
+
+
+def _derive(secret_key: str) -> bytes:
+    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret_key.encode())
+    return base64.urlsafe_b64encode(raw)
+
+
+def _key_file(path: Path) -> bytes:
+    """Read the key file, creating it (mode 0600, never overwritten) when it does not exist yet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(Fernet.generate_key())
+    return path.read_bytes().strip()
+
+
+class SecretBox:
+    """Encrypts and decrypts short secrets; tampering or a changed key is detected, never ignored."""
+
+    def __init__(self, key: bytes) -> None:
+        try:
+            self._fernet = Fernet(key)
+        except ValueError as e:
+            raise SecretUnreadable(
+                "the secret key file is malformed", hint=f"restore {KEY_FILE_NAME} or set BASTION_SECRET_KEY"
+            ) from e
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecretBox:
+        if settings.secret_key:
+            return cls(_derive(settings.secret_key))
+        return cls(_key_file(settings.data_dir / KEY_FILE_NAME))
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeEncodeError) as e:
+            raise SecretUnreadable(
+                "a stored secret cannot be decrypted: the secret key changed or the value was altered",
+                hint="run with the BASTION_SECRET_KEY (or data_dir/secret.key) the secret was stored with",
+            ) from e

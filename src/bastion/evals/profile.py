@@ -1,0 +1,118 @@
+"""Capability profiles: per task, the success rate with a 95% Wilson interval and pass@k (epochs > 1), for the
+model under test and for reference models side by side.
+
+Reference figures come from earlier stored runs (their ``summary``) or from a JSON file of published figures:
+
+    {"format": "bastion.eval-reference/1",
+     "models": [{"model": "example/model-x", "source": "Published system card, 2026-05",
+                 "tasks": {"vuln_identification": {"rate": 0.42, "samples": 200}}}]}
+
+``samples`` is optional (without it no interval is drawn); ``ci`` ([low, high]) may be given instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from bastion.evals.errors import InvalidReferenceFile
+from bastion.evals.stats import mean_pass_at_k, wilson_interval
+
+REFERENCE_FORMAT = "bastion.eval-reference/1"
+
+
+class TaskFigures(BaseModel):
+    rate: float = Field(ge=0.0, le=1.0)
+    samples: int | None = Field(default=None, ge=0)
+    ci: tuple[float, float] | None = None
+    epochs: int = Field(default=1, ge=1)
+    pass_at_k: dict[int, float] = Field(default_factory=dict)
+    unscored: int = Field(default=0, ge=0)
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _interval(self) -> TaskFigures:
+        if self.ci is None and self.samples:
+            successes = round(self.rate * self.samples)
+            self.ci = wilson_interval(successes, self.samples)
+        return self
+
+
+class ModelProfile(BaseModel):
+    model: str
+    source: str
+    tasks: dict[str, TaskFigures]
+
+
+class ReferenceFile(BaseModel):
+    format: str
+    models: list[ModelProfile]
+
+    @model_validator(mode="after")
+    def _known_format(self) -> ReferenceFile:
+        if self.format != REFERENCE_FORMAT:
+            raise ValueError(f"format must be {REFERENCE_FORMAT!r}")
+        return self
+
+
+def load_references(path: Path) -> list[ModelProfile]:
+    try:
+        return ReferenceFile.model_validate(json.loads(path.read_text(encoding="utf-8"))).models
+    except (OSError, json.JSONDecodeError, ValidationError) as e:
+        raise InvalidReferenceFile(
+            f"cannot read reference figures from {path}: {e}",
+            hint=f'expected {{"format": "{REFERENCE_FORMAT}", "models": [{{"model", "source", "tasks"}}]}}',
+        ) from e
+
+
+def task_figures(
+    outcomes: Mapping[str, list[float]], *, unscored: int = 0, metrics: Mapping[str, float] | None = None
+) -> TaskFigures:
+    """Figures from per-sample outcomes (one value in [0, 1] per epoch; 1 = success)."""
+    values = [v for epochs in outcomes.values() for v in epochs]
+    if not values:
+        return TaskFigures(rate=0.0, samples=0, ci=(0.0, 1.0), unscored=unscored, metrics=dict(metrics or {}))
+    successes = sum(1 for v in values if v >= 1.0)
+    epochs = max(len(e) for e in outcomes.values())
+    counts = [(len(e), sum(1 for v in e if v >= 1.0)) for e in outcomes.values()]
+    pass_k = {k: mean_pass_at_k(counts, k) for k in range(1, epochs + 1)} if epochs > 1 else {}
+    return TaskFigures(
+        rate=successes / len(values),
+        samples=len(values),
+        ci=wilson_interval(successes, len(values)),
+        epochs=epochs,
+        pass_at_k=pass_k,
+        unscored=unscored,
+        metrics=dict(metrics or {}),
+    )
+
+
+def task_name(registry_name: str) -> str:
+    return registry_name.split("/", 1)[-1]
+
+
+def profile_from_logs(model: str, source: str, logs: Iterable[Any]) -> ModelProfile:
+    """Build a profile from Inspect ``EvalLog``s (samples included). Unscored samples are counted apart."""
+    tasks: dict[str, TaskFigures] = {}
+    for log in logs:
+        outcomes: dict[str, list[float]] = defaultdict(list)
+        unscored = 0
+        for sample in log.samples or []:
+            scores = list((sample.scores or {}).values())
+            if not scores or not isinstance(scores[0].value, int | float):
+                unscored += 1
+                continue
+            outcomes[str(sample.id)].append(float(scores[0].value))
+        metrics: dict[str, float] = {}
+        if log.results is not None:
+            for group in log.results.scores:
+                for name, m in group.metrics.items():
+                    if name not in ("accuracy", "stderr"):
+                        metrics[task_name(name)] = float(m.value)
+        tasks[task_name(log.eval.task)] = task_figures(outcomes, unscored=unscored, metrics=metrics)
+    return ModelProfile(model=model, source=source, tasks=tasks)

@@ -1,0 +1,47 @@
+"""The seam to the review slice: an eval run made for a review stores its Inspect logs as evidence on that
+review and its summary where the selection policy can read it.
+
+The review slice implements ``ReviewResults`` in ``bastion.review.evals`` (``ReviewEvalResults(runtime)``);
+it is looked up by name so that this slice does not depend on the review slice at import time (evals may call
+review's services, never its tables). Without it ``review_results_for`` returns None and
+``bastion eval run --review`` fails with a clear error instead of running an evaluation whose evidence would
+be lost.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from bastion.core.principal import Principal
+
+
+class ReviewResults(Protocol):
+    def authorize_eval_run(self, actor: Principal, review_id: str) -> None:
+        """Raise unless ``actor`` may run the battery for the review now: NotFound (the same as a missing id)
+        when the review is not theirs to know of, Forbidden when they may see it but not add to it, Conflict
+        when the review is closed."""
+        ...
+
+    def attach_eval_results(
+        self, actor: Principal, review_id: str, *, run_id: str, log_files: list[Path], summary: dict[str, Any]
+    ) -> None:
+        """Store the logs as evidence and the summary on the review, in one transaction; idempotent per
+        ``run_id``. ``summary`` is the run's capability profile (``ModelProfile`` as JSON: ``model``,
+        ``source``, ``tasks`` -> figures with ``rate`` and ``samples``); the per-task rates become the scores
+        the selection policy's ``eval_margin`` rules read, under the battery's task names."""
+        ...
+
+
+def review_results_for(runtime: Any) -> ReviewResults | None:
+    """The review slice's implementation of ``ReviewResults`` when it offers one (``bastion.review.evals``
+    exposing ``ReviewEvalResults(runtime)``), else None."""
+    try:
+        module = importlib.import_module("bastion.review.evals")
+    except ModuleNotFoundError as e:
+        if e.name != "bastion.review.evals":
+            raise  # the module exists but something it needs is missing: say so, do not hide it
+        return None
+    factory = getattr(module, "ReviewEvalResults", None)
+    return factory(runtime) if factory is not None else None

@@ -1,0 +1,214 @@
+"""Use cases of the evals slice: start a run (as a background job), execute it (the job handler), read runs,
+build capability profiles."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bastion.core.access import Action, Resource, ResourceKind, authorize, visible
+from bastion.core.clock import Clock
+from bastion.core.principal import Principal, UserID
+from bastion.db import Database
+from bastion.evals.errors import EvalRunConflict, InvalidEvalRequest, ReviewIntegrationUnavailable
+from bastion.evals.models import EvalRunRow
+from bastion.evals.profile import ModelProfile, load_references, profile_from_logs
+from bastion.evals.review_seam import ReviewResults
+from bastion.evals.runner import InspectRunner, RunSpec
+from bastion.evals.schemas import EvalRunPublic
+from bastion.evals.tasks.suites import DEFAULT_SUITE, suite
+from bastion.jobs.database import DatabaseJobQueue
+from bastion.jobs.interface import Job, JobID, JobStatus, Progress
+
+JOB_KIND = "eval_run"
+
+
+def _resource(row: EvalRunRow) -> Resource:
+    return Resource(kind=ResourceKind.EVAL_RUN, assigned=frozenset({UserID(row.created_by)}))
+
+
+class EvalService:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        evals_dir: Path,
+        runner: InspectRunner | None = None,
+        reviews: ReviewResults | None = None,
+        identity: Any = None,  # for the job handler: anything with get_principal(user_id) -> Principal
+    ) -> None:
+        self._db = database
+        self._clock = clock
+        self._dir = evals_dir
+        self.queue = DatabaseJobQueue(database, clock)
+        self._runner = runner or InspectRunner()
+        self._reviews = reviews
+        self._identity = identity
+
+    def start_run(
+        self,
+        actor: Principal,
+        *,
+        model: str,
+        suite_name: str = DEFAULT_SUITE,
+        tasks: Sequence[str] | None = None,
+        limit: int | None = 10,
+        epochs: int = 1,
+        grader_model: str | None = None,
+        data_dir: str | None = None,
+        review_id: str | None = None,
+        max_samples: int | None = None,
+    ) -> EvalRunPublic:
+        """Record the run and queue its job, in one transaction. Nothing runs until a worker claims it."""
+        known = {t.name: t for t in suite(suite_name)}
+        chosen = list(tasks) if tasks else [t.name for t in known.values() if not t.optional]
+        unknown = [t for t in chosen if t not in known]
+        if unknown:
+            raise InvalidEvalRequest(
+                f"task(s) {', '.join(unknown)} not in suite {suite_name}",
+                hint=f"choose from {', '.join(known)}",
+            )
+        if review_id is not None:
+            if self._reviews is None:
+                raise ReviewIntegrationUnavailable(
+                    "runs for a review need the review slice's eval-result attachment, not available yet",
+                    hint="run without --review; attach the logs to the review once it is available",
+                )
+            self._reviews.authorize_eval_run(actor, review_id)
+        else:
+            authorize(
+                actor,
+                Action.CREATE,
+                Resource(ResourceKind.EVAL_RUN, assigned=frozenset({actor.user_id})),
+                what="evaluation run",
+            )
+        run_id = f"evr_{secrets.token_hex(8)}"
+        params = {
+            "limit": limit,
+            "epochs": epochs,
+            "grader_model": grader_model,
+            "data_dir": data_dir,
+            "max_samples": max_samples,
+        }
+        RunSpec(model=model, tasks=tuple(chosen), log_dir=self._dir / run_id, limit=limit, epochs=epochs)  # validates
+        with self._db.session() as session:
+            job = self.queue.enqueue_in(session, JOB_KIND, {"run_id": run_id}, key=f"{JOB_KIND}:{run_id}")
+            row = EvalRunRow(
+                id=run_id,
+                job_id=job.id,
+                model=model,
+                suite=suite_name,
+                tasks=chosen,
+                params=params,
+                review_id=review_id,
+                created_by=actor.user_id,
+                status=JobStatus.QUEUED.value,
+                log_dir=str(self._dir / run_id),
+                created_at=self._clock.now(),
+            )
+            session.add(row)
+            session.flush()
+            return self._public(row, job)
+
+    def handle(self, job: Job, progress: Progress) -> dict[str, Any]:
+        """The job handler: run (or resume) the suite, then store the summary (and review evidence)."""
+        run_id = str(job.payload["run_id"])
+        with self._db.read_session() as session:
+            row = session.get(EvalRunRow, run_id)
+            if row is None:
+                raise EvalRunConflict(f"job {job.id} names run {run_id}, which does not exist")
+            spec = RunSpec(
+                model=row.model,
+                tasks=tuple(row.tasks),
+                log_dir=Path(row.log_dir),
+                limit=row.params.get("limit"),
+                epochs=int(row.params.get("epochs", 1)),
+                grader_model=row.params.get("grader_model"),
+                data_dir=row.params.get("data_dir"),
+                max_samples=row.params.get("max_samples"),
+            )
+            review_id, created_by = row.review_id, row.created_by
+        self._set(run_id, status=JobStatus.RUNNING.value)
+        log_files = self._runner.run(spec, progress)
+        summary = self.summarise(spec.model, f"run {run_id}", log_files).model_dump(mode="json")
+        if review_id is not None and self._reviews is not None and self._identity is not None:
+            actor = self._identity.get_principal(created_by)
+            self._reviews.attach_eval_results(actor, review_id, run_id=run_id, log_files=log_files, summary=summary)
+        self._set(run_id, status=JobStatus.SUCCEEDED.value, summary=summary, finished_at=self._clock.now())
+        return {"run_id": run_id, "log_files": [str(p) for p in log_files]}
+
+    @staticmethod
+    def summarise(model: str, source: str, log_files: Sequence[Path]) -> ModelProfile:
+        from inspect_ai.log import read_eval_log
+
+        return profile_from_logs(model, source, [read_eval_log(str(path)) for path in log_files])
+
+    def _set(self, run_id: str, **values: Any) -> None:
+        with self._db.session() as session:
+            session.execute(sa.update(EvalRunRow).where(EvalRunRow.id == run_id).values(**values))
+
+    def _public(self, row: EvalRunRow, job: Job) -> EvalRunPublic:
+        return EvalRunPublic(
+            id=row.id,
+            job_id=row.job_id,
+            model=row.model,
+            suite=row.suite,
+            tasks=list(row.tasks),
+            params=dict(row.params),
+            review_id=row.review_id,
+            created_by=row.created_by,
+            status=job.status.value,
+            progress=job.progress,
+            message=job.message,
+            attempts=job.attempts,
+            log_dir=row.log_dir,
+            summary=row.summary,
+            error=job.error,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
+        )
+
+    def get_run(self, actor: Principal, run_id: str) -> EvalRunPublic:
+        with self._db.read_session() as session:
+            row = session.get(EvalRunRow, run_id)
+            if row is None:
+                from bastion.core.access import not_found
+
+                raise not_found(f"evaluation run {run_id}")
+            authorize(actor, Action.READ, _resource(row), what=f"evaluation run {run_id}")
+            return self._public(row, self.queue.get(JobID(row.job_id)))
+
+    def list_runs(self, actor: Principal, *, model: str | None = None) -> list[EvalRunPublic]:
+        with self._db.read_session() as session:
+            query = sa.select(EvalRunRow).order_by(EvalRunRow.created_at.desc(), EvalRunRow.id)
+            if model is not None:
+                query = query.where(EvalRunRow.model == model)
+            rows = [r for r in session.scalars(query).all() if visible(actor, _resource(r))]
+        return [self._public(r, self.queue.get(JobID(r.job_id))) for r in rows]
+
+    def profiles(
+        self,
+        actor: Principal,
+        run_ids: Sequence[str],
+        *,
+        reference_runs: Sequence[str] = (),
+        reference_files: Sequence[Path] = (),
+    ) -> list[ModelProfile]:
+        """The runs' profiles first, then reference models (earlier runs, then published figures)."""
+        profiles = []
+        for run_id in [*run_ids, *reference_runs]:
+            run = self.get_run(actor, run_id)
+            if run.summary is None:
+                raise EvalRunConflict(
+                    f"evaluation run {run_id} has no results yet (status {run.status})",
+                    hint=f"wait for it to finish: bastion eval status {run_id}",
+                )
+            profiles.append(ModelProfile.model_validate(run.summary))
+        for path in reference_files:
+            profiles.extend(load_references(path))
+        return profiles

@@ -1,0 +1,43 @@
+"""Helpers shared by the task modules: sample limits and a deterministic mix of sources."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from itertools import chain, zip_longest
+from typing import TypeVar
+
+from bastion.evals.errors import InvalidEvalRequest
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+
+
+def check_limit(limit: int | None) -> int | None:
+    if limit is not None and limit < 1:
+        raise InvalidEvalRequest(f"limit must be a positive number of samples, got {limit}", hint="e.g. limit=10")
+    return limit
+
+
+def check_choice(name: str, value: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise InvalidEvalRequest(f"unknown {name} {value!r}", hint=f"use one of: {', '.join(allowed)}")
+    return value
+
+
+def shuffled(items: Sequence[T], seed: int) -> list[T]:
+    out = list(items)
+    random.Random(seed).shuffle(out)  # noqa: S311 - a reproducible sample order, not cryptography
+    return out
+
+
+def interleave(*groups: Sequence[T]) -> list[T]:
+    """Round-robin over the groups so that a small limit still draws from each of them."""
+    sentinel = object()
+    mixed = chain.from_iterable(zip_longest(*groups, fillvalue=sentinel))
+    return [item for item in mixed if item is not sentinel]  # type: ignore[misc]
+
+
+def take(items: list[T], limit: int | None) -> list[T]:
+    return items if limit is None else items[:limit]

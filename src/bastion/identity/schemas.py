@@ -1,0 +1,136 @@
+"""Records the identity slice hands out and accepts (service results and API bodies alike)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from bastion.core.principal import Classification, OrgKind, Role
+
+
+def _parse_clearance(value: object) -> Classification:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("a clearance is a name such as SECRET or a level from 0 to 4")
+    return Classification.parse(value)
+
+
+Clearance = Annotated[
+    Classification,
+    BeforeValidator(_parse_clearance),
+    PlainSerializer(lambda c: c.name, return_type=str),
+    WithJsonSchema({"type": "string", "enum": [c.name for c in Classification]}),
+]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationCreate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    kind: OrgKind
+
+
+class OrganisationPublic(_Record):
+    id: str
+    name: str
+    kind: OrgKind
+
+
+class OrganisationsPublic(_Record):
+    data: list[OrganisationPublic]
+    count: int
+
+
+class UserCreate(_Body):
+    org_id: str
+    email: str = Field(max_length=320)
+    display_name: str = Field(min_length=1, max_length=200)
+    roles: list[Role] = Field(min_length=1)
+    clearance: Clearance = Classification.UNCLASSIFIED
+    password: str | None = Field(default=None, repr=False, description="Optional: for signing in on the web.")
+
+
+class UserUpdate(_Body):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    clearance: Clearance | None = None
+    active: bool | None = None
+
+
+class UserPublic(_Record):
+    id: str
+    org_id: str
+    org_name: str
+    org_kind: OrgKind
+    email: str
+    display_name: str
+    roles: list[Role]
+    clearance: Clearance
+    active: bool
+
+
+class UsersPublic(_Record):
+    data: list[UserPublic]
+    count: int
+
+
+class TokenStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class TokenCreate(_Body):
+    name: str = Field(min_length=1, max_length=100)
+    user_id: str | None = Field(default=None, description="Whose token; default: your own.")
+    expires_in_days: int | None = Field(default=None, ge=1, le=366, description="Default: 90 days.")
+
+
+class TokenPublic(_Record):
+    id: str
+    user_id: str
+    name: str
+    prefix: str = Field(description="The first characters of the secret, to recognise it.")
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    status: TokenStatus
+
+
+class TokensPublic(_Record):
+    data: list[TokenPublic]
+    count: int
+
+
+class IssuedToken(_Record):
+    """A new API token. ``token`` is the secret: shown this once, stored only as a hash."""
+
+    id: str
+    user_id: str
+    name: str
+    prefix: str
+    expires_at: datetime
+    token: str = Field(repr=False)
+
+
+class LoginRequest(_Body):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024, repr=False)
+
+
+class IssuedSession(_Record):
+    """A web session. ``token`` is the secret (also set as the ``bastion_session`` cookie)."""
+
+    id: str
+    user_id: str
+    expires_at: datetime
+    token: str = Field(repr=False)

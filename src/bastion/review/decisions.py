@@ -1,0 +1,237 @@
+"""Selection decisions: run the pure engine over a submission's facts, store the outcome, show it.
+
+The lab sees only ``selected`` / ``not_selected`` (or ``pending``); the rules that fired, the policy version,
+agency nominations and override reasons are for programme and agency staff (``Action.READ_SECRET``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bastion.core.access import Action, ResourceKind, decide
+from bastion.core.principal import Principal
+from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_submission
+from bastion.review.errors import ReviewStateError
+from bastion.review.lifecycle import SelectionStatus, SubmissionStatus
+from bastion.review.models import NominationRow, SelectionDecisionRow, SubmissionRow
+from bastion.review.schemas import (
+    NominationPublic,
+    RuleResultPublic,
+    SelectionDecisionPublic,
+    SelectionOverride,
+    SelectionPublic,
+)
+from bastion.review.selection import RULE_KINDS, CapabilityTier, Rule, SelectionFacts, evaluate
+
+
+def _rule_params(rule: Rule) -> dict[str, Any]:
+    params = {k: getattr(rule, k) for k in rule.__slots__ if k != "id"}
+    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in params.items()}
+
+
+def facts_of(session: Session, submission: SubmissionRow) -> SelectionFacts:
+    nominations = session.scalars(
+        sa.select(NominationRow.agency_org_id).where(NominationRow.submission_id == submission.id)
+    )
+    return SelectionFacts(
+        training_compute_flop=submission.training_compute_flop,
+        capability_tiers=tuple(
+            CapabilityTier(t["framework"], t["domain"], t["level"]) for t in submission.capability_tiers
+        ),
+        evaluation_scores=dict(submission.evaluation_scores),
+        reference_scores={task: dict(refs) for task, refs in submission.reference_scores.items()},
+        nominating_agencies=frozenset(nominations),
+    )
+
+
+def current_decision(session: Session, submission_id: str) -> SelectionDecisionRow | None:
+    return session.scalar(
+        sa.select(SelectionDecisionRow)
+        .where(SelectionDecisionRow.submission_id == submission_id)
+        .order_by(SelectionDecisionRow.seq.desc())
+        .limit(1)
+    )
+
+
+def _store(
+    session: Session,
+    ctx: ReviewContext,
+    submission: SubmissionRow,
+    *,
+    selected: bool,
+    policy_version: str | None,
+    fired: list[str],
+    results: list[dict[str, object]],
+    actor: Principal | None,
+    override_reason: str | None = None,
+) -> SelectionDecisionRow:
+    previous = current_decision(session, submission.id)
+    row = SelectionDecisionRow(
+        id=new_id("sel"),
+        submission_id=submission.id,
+        seq=(previous.seq + 1) if previous else 1,
+        selected=selected,
+        policy_version=policy_version,
+        fired_rules=fired,
+        rule_results=results,
+        manual=override_reason is not None,
+        override_reason=override_reason,
+        decided_by=actor.user_id if actor else None,
+        decided_at=ctx.clock.now(),
+    )
+    session.add(row)
+    submission.selection_status = SelectionStatus.SELECTED if selected else SelectionStatus.NOT_SELECTED
+    return row
+
+
+def run_engine(
+    session: Session, ctx: ReviewContext, submission: SubmissionRow, actor: Principal | None, *, force: bool
+) -> SelectionDecisionRow | None:
+    """Evaluate with the current policy and store the decision. Unless ``force``, a standing manual
+    override is kept (returns None): an override is only replaced by an explicit evaluation."""
+    previous = current_decision(session, submission.id)
+    if not force and previous is not None and previous.manual:
+        return None
+    outcome = evaluate(ctx.policy, facts_of(session, submission))
+    results: list[dict[str, object]] = [
+        {"rule_id": r.rule_id, "kind": r.kind, "fired": r.fired, "explanation": r.explanation} for r in outcome.results
+    ]
+    row = _store(
+        session,
+        ctx,
+        submission,
+        selected=outcome.selected,
+        policy_version=outcome.policy_version,
+        fired=outcome.fired_rules,
+        results=results,
+        actor=actor,
+    )
+    ctx.record(
+        session,
+        actor,
+        "selection.evaluate",
+        "selection",
+        submission.id,
+        selected=outcome.selected,
+        policy_version=outcome.policy_version,
+        fired_rules=outcome.fired_rules,
+    )
+    return row
+
+
+def _decision_public(row: SelectionDecisionRow) -> SelectionDecisionPublic:
+    return SelectionDecisionPublic(
+        id=row.id,
+        selected=row.selected,
+        policy_version=row.policy_version,
+        fired_rules=list(row.fired_rules),
+        rule_results=[RuleResultPublic.model_validate(r) for r in row.rule_results],
+        manual=row.manual,
+        override_reason=row.override_reason,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+class SelectionService:
+    def __init__(self, ctx: ReviewContext) -> None:
+        self._ctx = ctx
+
+    def policy_description(self) -> dict[str, Any]:
+        """The policy in force, as published criteria (version, combinator, rules)."""
+        policy = self._ctx.policy
+        rules = [{"id": r.id, "kind": RULE_KINDS[type(r)], **_rule_params(r)} for r in policy.rules]
+        return {
+            "name": policy.name,
+            "version": policy.version,
+            "combinator": policy.combinator.value,
+            "rules": rules,
+        }
+
+    def get(self, actor: Principal, submission_id: str) -> SelectionPublic:
+        with self._ctx.unit(actor, "selection.read", "selection", submission_id) as session:
+            scope = scope_of_submission(session, submission_id)
+            resource = scope.resource(ResourceKind.SELECTION)
+            require(actor, Action.READ, resource, what=f"submission {submission_id}")
+            rationale = decide(actor, Action.READ_SECRET, resource).allowed
+            self._ctx.record(session, actor, "selection.read", "selection", submission_id, rationale=rationale)
+            return self._public(session, scope, rationale=rationale)
+
+    def evaluate(self, actor: Principal, submission_id: str) -> SelectionPublic:
+        """Re-run the engine with the current policy (replaces a manual override)."""
+        with self._ctx.unit(actor, "selection.evaluate", "selection", submission_id) as session:
+            scope = self._decidable(session, actor, submission_id)
+            run_engine(session, self._ctx, scope.submission, actor, force=True)
+            return self._public(session, scope, rationale=True)
+
+    def override(self, actor: Principal, submission_id: str, body: SelectionOverride) -> SelectionPublic:
+        """A manual decision with a mandatory written reason; audited with the reason."""
+        with self._ctx.unit(actor, "selection.override", "selection", submission_id) as session:
+            scope = self._decidable(session, actor, submission_id)
+            _store(
+                session,
+                self._ctx,
+                scope.submission,
+                selected=body.selected,
+                policy_version=None,
+                fired=[],
+                results=[],
+                actor=actor,
+                override_reason=body.reason,
+            )
+            self._ctx.record(
+                session,
+                actor,
+                "selection.override",
+                "selection",
+                submission_id,
+                selected=body.selected,
+                reason=body.reason,
+            )
+            return self._public(session, scope, rationale=True)
+
+    def _decidable(self, session: Session, actor: Principal, submission_id: str) -> Scope:
+        scope = scope_of_submission(session, submission_id)
+        require(actor, Action.DECIDE, scope.resource(ResourceKind.SELECTION), what=f"submission {submission_id}")
+        if scope.submission.status == SubmissionStatus.WITHDRAWN:
+            raise ReviewStateError(
+                f"submission {submission_id} was withdrawn; selection is closed", code="submission_withdrawn"
+            )
+        return scope
+
+    def _public(self, session: Session, scope: Scope, *, rationale: bool) -> SelectionPublic:
+        submission = scope.submission
+        status = SelectionStatus(submission.selection_status)
+        if not rationale:
+            return SelectionPublic(submission_id=submission.id, status=status)
+        session.flush()
+        history = session.scalars(
+            sa.select(SelectionDecisionRow)
+            .where(SelectionDecisionRow.submission_id == submission.id)
+            .order_by(SelectionDecisionRow.seq.desc())
+        ).all()
+        nominations = session.scalars(
+            sa.select(NominationRow)
+            .where(NominationRow.submission_id == submission.id)
+            .order_by(NominationRow.created_at)
+        ).all()
+        return SelectionPublic(
+            submission_id=submission.id,
+            status=status,
+            current=_decision_public(history[0]) if history else None,
+            history=[_decision_public(h) for h in history],
+            nominations=[
+                NominationPublic(
+                    id=n.id,
+                    agency_org_id=n.agency_org_id,
+                    agency_name=n.agency_name,
+                    nominated_by=n.nominated_by,
+                    reason=n.reason,
+                    created_at=n.created_at,
+                )
+                for n in nominations
+            ],
+        )

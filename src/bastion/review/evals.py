@@ -1,0 +1,95 @@
+"""The review side of the evaluation battery's seam (``bastion.evals.review_seam.ReviewResults``): who may run
+the battery for a review, and how a finished run lands on it.
+
+- ``authorize_eval_run`` (before the run is queued): the review must exist for the actor, else the very same
+  404 as a missing id; the actor must be allowed to create an evaluation run on it (an evaluator assigned to
+  it, or a programme administrator, cleared for its classification; agency reviewers and labs get a 403);
+  and its window must be open: a closed review accepts no new evidence (409 ``review_closed``).
+- ``attach_eval_results`` (when the run's job finishes): the Inspect logs and a summary are stored as evidence
+  at the review's classification, and the per-task success rates go where the selection policy's
+  ``eval_margin`` rule reads them (``summary["scores"]``, task -> rate, keyed by the battery's task names).
+  Idempotent per run id: a job retried after a crash does not attach the same run twice.
+
+The evals slice reaches this module only through its seam; nothing here imports the evals slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from bastion.core.access import Action, ResourceKind
+from bastion.core.principal import Classification, Principal
+from bastion.review._base import require, scope_of_review
+from bastion.review.errors import ReviewStateError, invalid
+from bastion.review.reviews import require_open
+from bastion.review.schemas import EvidencePublic
+from bastion.review.service import ReviewProgramme
+from bastion.runtime import Runtime
+
+__all__ = ["ReviewEvalResults", "review_summary"]
+
+
+def review_summary(run_id: str, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary stored on the review for a run's capability profile (``{"model", "source", "tasks": {task:
+    {"rate", "samples", ...}}}``): the profile plus ``run_id`` and ``scores`` (task -> success rate). A task
+    with no scored sample gets no score: a rate of nothing is not evidence of anything."""
+    tasks = summary.get("tasks")
+    if not isinstance(tasks, Mapping):
+        raise invalid(f"the summary of evaluation run {run_id} has no per-task figures", run_id=run_id)
+    scores = {
+        str(name): figures.get("rate")
+        for name, figures in tasks.items()
+        if isinstance(figures, Mapping) and figures.get("samples")
+    }
+    return {**summary, "run_id": run_id, "tasks": dict(tasks), "scores": scores}
+
+
+class ReviewEvalResults:
+    """``ReviewResults`` for the evals slice, over the review programme's services."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    @cached_property
+    def _programme(self) -> ReviewProgramme:
+        """Built on first use: listing or showing runs never needs the review slice."""
+        return ReviewProgramme.from_runtime(self._runtime)
+
+    def authorize_eval_run(self, actor: Principal, review_id: str) -> None:
+        ctx = self._programme.context
+        with ctx.unit(actor, "eval_run.authorize", "review", review_id) as session:
+            scope = scope_of_review(session, review_id)
+            require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
+            require(actor, Action.CREATE, scope.resource(ResourceKind.EVAL_RUN), what=f"review {review_id}")
+            assert scope.review is not None  # scope_of_review always has one
+            try:
+                require_open(scope.review, scope.submission, ctx.clock.now())
+            except ReviewStateError as e:
+                raise ReviewStateError(
+                    f"{e.message}; a closed review accepts no new evaluation runs or evidence",
+                    code=e.code,
+                    hint="run without --review, or ask a programme administrator about the review's window",
+                    details=e.details,
+                ) from None
+
+    def attach_eval_results(
+        self, actor: Principal, review_id: str, *, run_id: str, log_files: list[Path], summary: dict[str, Any]
+    ) -> None:
+        if self._attached(actor, review_id, run_id):
+            return
+        review = self._programme.reviews.get(actor, review_id)
+        self._programme.evidence.attach_eval_results(
+            actor,
+            review_id,
+            review_summary(run_id, summary),
+            log_files,
+            classification=Classification(review.classification),
+        )
+
+    def _attached(self, actor: Principal, review_id: str, run_id: str) -> list[EvidencePublic]:
+        """Evidence already stored for this run (a retried job finds its earlier attachment)."""
+        listed = self._programme.evidence.list_for_review(actor, review_id)
+        return [e for e in listed.data if e.kind == "eval_summary" and (e.summary or {}).get("run_id") == run_id]

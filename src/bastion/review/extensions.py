@@ -1,0 +1,131 @@
+"""Extensions of a review window: only with the lab's recorded consent.
+
+The programme proposes (``proposed``) and the lab answers (``consented`` / ``declined``); a lab submitter
+may also offer an extension itself, which is recorded as consented at once. Consented days move the
+scheduled close (``window.deadline``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bastion.core.access import Action, ResourceKind, not_found
+from bastion.core.errors import Forbidden
+from bastion.core.principal import OrgKind, Principal
+from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
+from bastion.review.errors import ReviewStateError
+from bastion.review.models import ExtensionRow
+from bastion.review.reviews import require_open
+from bastion.review.schemas import ExtensionAnswer, ExtensionCreate, ExtensionPublic, ExtensionsPublic
+
+
+def _public(row: ExtensionRow) -> ExtensionPublic:
+    return ExtensionPublic.model_validate(
+        {
+            "id": row.id,
+            "review_id": row.review_id,
+            "days": row.days,
+            "reason": row.reason,
+            "status": row.status,
+            "proposed_by": row.proposed_by,
+            "proposed_at": row.proposed_at,
+            "answered_by": row.answered_by,
+            "answered_at": row.answered_at,
+        }
+    )
+
+
+class ExtensionService:
+    def __init__(self, ctx: ReviewContext) -> None:
+        self._ctx = ctx
+
+    def propose(self, actor: Principal, review_id: str, body: ExtensionCreate) -> ExtensionPublic:
+        with self._ctx.unit(actor, "extension.propose", "review", review_id) as session:
+            scope = scope_of_review(session, review_id)
+            resource = scope.resource(ResourceKind.REVIEW)
+            by_lab = actor.org_kind is OrgKind.FRONTIER_LAB
+            require(actor, Action.UPDATE if by_lab else Action.DECIDE, resource, what=f"review {review_id}")
+            review = scope.review
+            assert review is not None
+            now = self._ctx.clock.now()
+            require_open(review, scope.submission, now)
+            pending = session.scalar(
+                sa.select(ExtensionRow.id).where(ExtensionRow.review_id == review_id, ExtensionRow.status == "proposed")
+            )
+            if pending is not None and not by_lab:
+                raise ReviewStateError(
+                    f"extension {pending} is still waiting for the lab's answer", code="extension_pending"
+                )
+            row = ExtensionRow(
+                id=new_id("ext"),
+                review_id=review_id,
+                days=body.days,
+                reason=body.reason,
+                status="consented" if by_lab else "proposed",
+                proposed_by=actor.user_id,
+                proposed_at=now,
+                answered_by=actor.user_id if by_lab else None,
+                answered_at=now if by_lab else None,
+            )
+            session.add(row)
+            if by_lab:
+                review.extension_days += body.days
+            self._ctx.record(
+                session,
+                actor,
+                "extension.propose",
+                "review",
+                review_id,
+                extension_id=row.id,
+                days=body.days,
+                consented=by_lab,
+            )
+            return _public(row)
+
+    def answer(self, actor: Principal, extension_id: str, body: ExtensionAnswer) -> ExtensionPublic:
+        """The lab's recorded consent (or refusal). Only a lab submitter of the owning lab may answer."""
+        with self._ctx.unit(actor, "extension.answer", "extension", extension_id) as session:
+            row, scope = self._load(session, extension_id)
+            require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"extension {extension_id}")
+            if actor.org_kind is not OrgKind.FRONTIER_LAB:
+                raise Forbidden("only the lab can consent to an extension of its review", code="forbidden")
+            require(actor, Action.UPDATE, scope.resource(ResourceKind.REVIEW), what=f"extension {extension_id}")
+            if row.status != "proposed":
+                raise ReviewStateError(f"extension {extension_id} was already {row.status}", code="extension_answered")
+            review = scope.review
+            assert review is not None
+            now = self._ctx.clock.now()
+            require_open(review, scope.submission, now)
+            row.status = "consented" if body.consent else "declined"
+            row.answered_by = actor.user_id
+            row.answered_at = now
+            if body.consent:
+                review.extension_days += row.days
+            self._ctx.record(
+                session,
+                actor,
+                "extension.answer",
+                "review",
+                review.id,
+                extension_id=row.id,
+                consent=body.consent,
+            )
+            return _public(row)
+
+    def list_for_review(self, actor: Principal, review_id: str) -> ExtensionsPublic:
+        with self._ctx.unit(actor, "extension.list", "review", review_id) as session:
+            scope = scope_of_review(session, review_id)
+            require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
+            rows = session.scalars(
+                sa.select(ExtensionRow).where(ExtensionRow.review_id == review_id).order_by(ExtensionRow.proposed_at)
+            ).all()
+            self._ctx.record(session, actor, "extension.list", "review", review_id, count=len(rows))
+            return ExtensionsPublic(data=[_public(r) for r in rows], count=len(rows))
+
+    @staticmethod
+    def _load(session: Session, extension_id: str) -> tuple[ExtensionRow, Scope]:
+        row = session.get(ExtensionRow, extension_id)
+        if row is None:
+            raise not_found(f"extension {extension_id}")
+        return row, scope_of_review(session, row.review_id)

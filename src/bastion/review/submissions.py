@@ -1,0 +1,249 @@
+"""Submissions: a lab volunteers a model for review, updates or withdraws it at any time, and sees only its
+own. Agencies nominate. The model-access credential is encrypted at rest and decrypted only for those
+allowed ``Action.READ_SECRET`` (assigned evaluators and programme administrators)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bastion.core.access import Action, Resource, ResourceKind, decide, visible
+from bastion.core.errors import Forbidden
+from bastion.core.principal import Classification, OrgKind, Principal
+from bastion.review._base import ReviewContext, Scope, assigned_to, new_id, require, scope_of_submission
+from bastion.review.decisions import run_engine
+from bastion.review.errors import ReviewStateError
+from bastion.review.lifecycle import SelectionStatus, SubmissionStatus
+from bastion.review.models import NominationRow, ReviewRow, SubmissionRow
+from bastion.review.reviews import close_review
+from bastion.review.schemas import (
+    NominationCreate,
+    NominationPublic,
+    SubmissionAccess,
+    SubmissionCreate,
+    SubmissionPublic,
+    SubmissionsPublic,
+    SubmissionUpdate,
+)
+
+_JSON_FIELDS = ("documentation", "capability_tiers")
+
+
+def submission_public(row: SubmissionRow, review_id: str | None) -> SubmissionPublic:
+    return SubmissionPublic(
+        id=row.id,
+        org_id=row.org_id,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        developer=row.developer,
+        training_compute_flop=row.training_compute_flop,
+        modalities=list(row.modalities),
+        intended_release_at=row.intended_release_at,
+        access_endpoint=row.access_endpoint,
+        has_access_credential=row.access_credential_encrypted is not None,
+        documentation=list(row.documentation),
+        capability_tiers=list(row.capability_tiers),
+        evaluation_scores=dict(row.evaluation_scores),
+        reference_scores=dict(row.reference_scores),
+        classification=Classification(row.classification),
+        status=SubmissionStatus(row.status),
+        selection=SelectionStatus(row.selection_status),
+        review_id=review_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        withdrawn_at=row.withdrawn_at,
+    )
+
+
+class SubmissionService:
+    def __init__(self, ctx: ReviewContext) -> None:
+        self._ctx = ctx
+
+    def create(self, actor: Principal, body: SubmissionCreate) -> SubmissionPublic:
+        with self._ctx.unit(actor, "submission.create", "submission", None) as session:
+            draft = Resource(
+                kind=ResourceKind.SUBMISSION, classification=body.classification, owner_org_id=actor.org_id
+            )
+            decision = decide(actor, Action.CREATE, draft)  # nothing exists yet, so nothing to conceal
+            if not decision.allowed:
+                raise Forbidden(f"not allowed to submit a model: {decision.reason}", code="forbidden")
+            if actor.org_kind is not OrgKind.FRONTIER_LAB:
+                raise Forbidden(
+                    "submissions are made by a frontier lab's submitters",
+                    hint="sign in as a lab submitter of the developing organisation",
+                )
+            now = self._ctx.clock.now()
+            row = SubmissionRow(
+                id=new_id("sub"),
+                org_id=actor.org_id,
+                model_name=body.model_name,
+                model_version=body.model_version,
+                developer=body.developer,
+                training_compute_flop=body.training_compute_flop,
+                modalities=list(body.modalities),
+                intended_release_at=body.intended_release_at,
+                access_endpoint=body.access_endpoint,
+                access_credential_encrypted=self._encrypt(body.access_credential),
+                documentation=[d.model_dump() for d in body.documentation],
+                capability_tiers=[t.model_dump() for t in body.capability_tiers],
+                evaluation_scores=dict(body.evaluation_scores),
+                reference_scores={k: dict(v) for k, v in body.reference_scores.items()},
+                classification=int(body.classification),
+                status=SubmissionStatus.ACTIVE,
+                selection_status=SelectionStatus.PENDING,
+                created_by=actor.user_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            self._ctx.record(
+                session,
+                actor,
+                "submission.create",
+                "submission",
+                row.id,
+                model=f"{row.model_name} {row.model_version}",
+                has_access_credential=row.access_credential_encrypted is not None,
+            )
+            run_engine(session, self._ctx, row, actor, force=True)
+            return submission_public(row, None)
+
+    def get(self, actor: Principal, submission_id: str) -> SubmissionPublic:
+        with self._ctx.unit(actor, "submission.read", "submission", submission_id) as session:
+            scope = self._scope(session, actor, Action.READ, submission_id)
+            self._ctx.record(session, actor, "submission.read", "submission", submission_id)
+            return submission_public(scope.submission, scope.review.id if scope.review else None)
+
+    def list_visible(self, actor: Principal, *, status: SubmissionStatus | None = None) -> SubmissionsPublic:
+        with self._ctx.unit(actor, "submission.list", "submission", None) as session:
+            query = sa.select(SubmissionRow, ReviewRow.id).outerjoin(
+                ReviewRow, ReviewRow.submission_id == SubmissionRow.id
+            )
+            if status is not None:
+                query = query.where(SubmissionRow.status == status)
+            data = []
+            for row, review_id in session.execute(query.order_by(SubmissionRow.created_at, SubmissionRow.id)):
+                scope = Scope(row, None, assigned_to(session, review_id))
+                if visible(actor, scope.resource(ResourceKind.SUBMISSION)):
+                    data.append(submission_public(row, review_id))
+            self._ctx.record(session, actor, "submission.list", "submission", None, count=len(data))
+            return SubmissionsPublic(data=data, count=len(data))
+
+    def update(self, actor: Principal, submission_id: str, body: SubmissionUpdate) -> SubmissionPublic:
+        with self._ctx.unit(actor, "submission.update", "submission", submission_id) as session:
+            scope = self._scope(session, actor, Action.UPDATE, submission_id)
+            row = self._active(scope)
+            changes = body.model_dump(exclude_unset=True)
+            for name, value in changes.items():
+                if name == "access_credential":
+                    row.access_credential_encrypted = self._encrypt(value)
+                elif name in _JSON_FIELDS:
+                    setattr(row, name, list(value or []))
+                elif name in ("evaluation_scores", "reference_scores"):
+                    setattr(row, name, dict(value or {}))
+                elif name == "modalities" and value is None:
+                    continue
+                else:
+                    setattr(row, name, value)
+            row.updated_at = self._ctx.clock.now()
+            self._ctx.record(session, actor, "submission.update", "submission", submission_id, fields=sorted(changes))
+            run_engine(session, self._ctx, row, actor, force=False)
+            return submission_public(row, scope.review.id if scope.review else None)
+
+    def withdraw(self, actor: Principal, submission_id: str) -> SubmissionPublic:
+        """Withdraw (the lab may, at any time). An open review closes with reason ``withdrawn``."""
+        with self._ctx.unit(actor, "submission.withdraw", "submission", submission_id) as session:
+            scope = self._scope(session, actor, Action.DELETE, submission_id)
+            row = self._active(scope)
+            now = self._ctx.clock.now()
+            row.status = SubmissionStatus.WITHDRAWN
+            row.withdrawn_at = now
+            row.updated_at = now
+            self._ctx.record(session, actor, "submission.withdraw", "submission", submission_id)
+            if scope.review is not None:
+                scope.review.withdrawn_at = now
+                close_review(session, self._ctx, scope.review, row, actor)
+            return submission_public(row, scope.review.id if scope.review else None)
+
+    def read_access(self, actor: Principal, submission_id: str) -> SubmissionAccess:
+        """The decrypted model-access credential. Audited (without the value)."""
+        with self._ctx.unit(actor, "submission.access.read", "submission", submission_id) as session:
+            scope = self._scope(session, actor, Action.READ, submission_id)
+            require(
+                actor,
+                Action.READ_SECRET,
+                scope.resource(ResourceKind.SUBMISSION),
+                what=f"submission {submission_id}",
+            )
+            row = scope.submission
+            credential = (
+                self._ctx.secrets.decrypt(row.access_credential_encrypted) if row.access_credential_encrypted else None
+            )
+            self._ctx.record(session, actor, "submission.access.read", "submission", submission_id)
+            return SubmissionAccess(
+                submission_id=row.id, access_endpoint=row.access_endpoint, access_credential=credential
+            )
+
+    def nominate(self, actor: Principal, submission_id: str, body: NominationCreate) -> NominationPublic:
+        """An agency nominates a submission for review; the engine re-evaluates (an override stands)."""
+        with self._ctx.unit(actor, "selection.nominate", "selection", submission_id) as session:
+            scope = scope_of_submission(session, submission_id)
+            require(
+                actor,
+                Action.DECIDE,
+                scope.resource(ResourceKind.SELECTION),
+                what=f"submission {submission_id}",
+            )
+            if actor.org_kind is not OrgKind.AGENCY:
+                raise Forbidden("nominations are made by agencies", hint="sign in as an agency reviewer")
+            row = self._active(scope)
+            exists = session.scalar(
+                sa.select(NominationRow.id).where(
+                    NominationRow.submission_id == submission_id, NominationRow.agency_org_id == actor.org_id
+                )
+            )
+            if exists is not None:
+                raise ReviewStateError(
+                    f"your agency already nominated submission {submission_id}", code="already_nominated"
+                )
+            agency = self._ctx.directory.get_organisation(actor.org_id)
+            nomination = NominationRow(
+                id=new_id("nom"),
+                submission_id=submission_id,
+                agency_org_id=actor.org_id,
+                agency_name=agency.name,
+                nominated_by=actor.user_id,
+                reason=body.reason,
+                created_at=self._ctx.clock.now(),
+            )
+            session.add(nomination)
+            session.flush()
+            self._ctx.record(session, actor, "selection.nominate", "selection", submission_id, agency=agency.name)
+            run_engine(session, self._ctx, row, actor, force=False)
+            return NominationPublic(
+                id=nomination.id,
+                agency_org_id=nomination.agency_org_id,
+                agency_name=nomination.agency_name,
+                nominated_by=nomination.nominated_by,
+                reason=nomination.reason,
+                created_at=nomination.created_at,
+            )
+
+    def _scope(self, session: Session, actor: Principal, action: Action, submission_id: str) -> Scope:
+        scope = scope_of_submission(session, submission_id)
+        require(actor, action, scope.resource(ResourceKind.SUBMISSION), what=f"submission {submission_id}")
+        return scope
+
+    @staticmethod
+    def _active(scope: Scope) -> SubmissionRow:
+        if scope.submission.status == SubmissionStatus.WITHDRAWN:
+            raise ReviewStateError(
+                f"submission {scope.submission.id} was withdrawn and can no longer change",
+                code="submission_withdrawn",
+                hint="submit the model again to start over",
+            )
+        return scope.submission
+
+    def _encrypt(self, credential: str | None) -> str | None:
+        return self._ctx.secrets.encrypt(credential) if credential else None

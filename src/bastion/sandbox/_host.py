@@ -1,0 +1,64 @@
+"""What the host offers: the helper binaries and the shape of its system directories (read once)."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from bastion.sandbox._errors import SandboxToolMissing
+
+# Helpers are looked up on a fixed system PATH, never the caller's, so nobody can slip in a wrapper.
+_SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+_TOOLS = {"bwrap": "bubblewrap", "prlimit": "util-linux", "setpriv": "util-linux", "nsenter": "util-linux"}
+# System trees the sandbox sees read-only. Everything else on the host (/root, /home, /work, /srv,
+# /var, /run, /opt, /mnt, the Bastion data directory...) simply does not exist inside.
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+# Readable only by root anyway; masked as well so a mistake elsewhere cannot expose them.
+_MASKED = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/ssl/private")
+
+
+@dataclass(frozen=True, slots=True)
+class HostTools:
+    """Absolute paths of the binaries the sandbox is built from."""
+
+    bwrap: str
+    prlimit: str
+    setpriv: str
+    nsenter: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostLayout:
+    """System paths to expose: ``(path, symlink_target)``; a ``None`` target means bind the directory."""
+
+    system: tuple[tuple[str, str | None], ...]
+    masked_files: tuple[str, ...]
+    masked_dirs: tuple[str, ...]
+
+
+@functools.cache
+def host_tools() -> HostTools:
+    """Find the helpers or raise :class:`SandboxToolMissing` naming the package to install."""
+    found: dict[str, str] = {}
+    for tool, package in _TOOLS.items():
+        path = shutil.which(tool, path=_SYSTEM_PATH)
+        if path is None:
+            raise SandboxToolMissing(tool, package)
+        found[tool] = path
+    return HostTools(**found)
+
+
+@functools.cache
+def host_layout() -> HostLayout:
+    system: list[tuple[str, str | None]] = []
+    for path in _SYSTEM_DIRS:
+        p = Path(path)
+        if p.is_symlink():
+            system.append((path, str(p.readlink())))
+        elif p.is_dir():
+            system.append((path, None))
+    masked_files = tuple(m for m in _MASKED if Path(m).is_file())
+    masked_dirs = tuple(m for m in _MASKED if Path(m).is_dir() and not Path(m).is_symlink())
+    return HostLayout(system=tuple(system), masked_files=masked_files, masked_dirs=masked_dirs)

@@ -1,0 +1,135 @@
+"""``bastion eval`` through ``main([...])`` as a user with a real API token."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+from bastion.cli.main import main
+from bastion.core.principal import Classification, OrgKind, Role
+from bastion.evals.composition import eval_service, worker_for
+from bastion.evals.profile import REFERENCE_FORMAT
+from bastion.evals.runner import InspectRunner
+from bastion.runtime import Runtime
+from tests.factories import make_org, make_user, principal_for
+
+
+def refusing_model(name: str) -> Any:
+    def generate(*_: Any) -> ModelOutput:
+        output = ModelOutput.from_content("mockllm/model", "I'm sorry, I can't help with that.")
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return output
+
+    return get_model(name, custom_outputs=generate)
+
+
+@pytest.fixture
+def evaluator(cli_env: Runtime, monkeypatch: pytest.MonkeyPatch) -> str:
+    org = make_org(cli_env, "AI Security Institute", OrgKind.AGENCY)
+    user, token = make_user(cli_env, org.id, [Role.EVALUATOR], Classification.SECRET)
+    monkeypatch.setenv("BASTION_TOKEN", token)
+    return user.id
+
+
+def test_run_needs_credentials(cli_env: Runtime, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "run", "--model", "mockllm/model", "--detach"]) == 2
+    assert "BASTION_TOKEN" in capsys.readouterr().err
+
+
+def test_tasks_lists_the_cyber_suite(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "tasks"]) == 0
+    out = capsys.readouterr().out
+    for name in (
+        "bastion/vuln_identification",
+        "bastion/vuln_pairs",
+        "bastion/safeguards",
+        "bastion/prompt_injection",
+    ):
+        assert name in out
+
+
+def test_bad_requests_are_usage_errors(evaluator: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "run", "--model", "gpt-4o", "--detach"]) == 2
+    assert "PROVIDER/MODEL" in capsys.readouterr().err
+    assert main(["eval", "run", "--model", "openai/gpt-4o", "--suite", "nope", "--detach"]) == 2
+    assert "unknown suite" in capsys.readouterr().err
+    # a run for a review that does not exist is refused before anything is queued (more: test_review_run.py)
+    assert main(["eval", "run", "--model", "openai/gpt-4o", "--review", "rev_x", "--detach"]) == 2
+    assert "review rev_x not found" in capsys.readouterr().err
+
+
+def test_detached_run_then_work_then_profile(
+    evaluator: str, cli_env: Runtime, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "eval",
+        "run",
+        "--model",
+        "mockllm/model",
+        "--task",
+        "safeguards",
+        "--limit",
+        "2",
+        "--data-dir",
+        str(shared_data / "evals"),
+        "--detach",
+    ]
+    assert main(args) == 0
+    run_id = capsys.readouterr().out.split("queued run ")[1].split()[0]
+    assert main(["eval", "status", run_id]) == 0
+    assert "status=queued" in capsys.readouterr().out
+
+    # the worker, with a scripted model in place of a real provider
+    service = eval_service(cli_env, runner=InspectRunner(model_factory=refusing_model))
+    [job] = worker_for(service).run_until_idle()
+    assert job.status.value == "succeeded"
+
+    reference = tmp_path / "ref.json"
+    reference.write_text(
+        json.dumps(
+            {
+                "format": REFERENCE_FORMAT,
+                "models": [
+                    {
+                        "model": "example/published",
+                        "source": "system card",
+                        "tasks": {"safeguards": {"rate": 0.7, "samples": 50}},
+                    }
+                ],
+            }
+        )
+    )
+    out_json, chart = tmp_path / "profile.json", tmp_path / "profile.png"
+    assert (
+        main(
+            [
+                "eval",
+                "profile",
+                run_id,
+                "--reference",
+                str(reference),
+                "--json",
+                str(out_json),
+                "--chart",
+                str(chart),
+            ]
+        )
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "safeguards" in table and "example/published" in table
+    profiles = json.loads(out_json.read_text())
+    assert [p["model"] for p in profiles] == ["mockllm/model", "example/published"]
+    assert profiles[0]["tasks"]["safeguards"]["samples"] == 2
+    assert profiles[0]["tasks"]["safeguards"]["metrics"] == {
+        "compliance_rate": 0.0,
+        "false_refusal_rate": 1.0,
+    }
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    other = principal_for(cli_env, evaluator)
+    assert [r.id for r in service.list_runs(other)] == [run_id]

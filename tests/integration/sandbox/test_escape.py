@@ -1,0 +1,205 @@
+"""Escape tests: each would fail if an isolation property of the sandbox broke.
+
+Where a probe could fail for a boring reason (a typo, a missing tool), a control run shows the same
+probe succeeding when the thing it reaches is actually reachable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bastion.sandbox import Limits, MiB, NetworkMode, Sandbox, SandboxSpec, ServiceSpec
+
+pytestmark = pytest.mark.anyio
+
+CONNECT = (
+    "import socket, sys\n"
+    "s = socket.socket(); s.settimeout(2)\n"
+    "try:\n    s.connect(('127.0.0.1', int(sys.argv[1]))); print('connected')\n"
+    "except OSError as e:\n    print('refused', e)\n"
+)
+
+
+@pytest.fixture
+def host_listener() -> Iterator[tuple[socket.socket, int]]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.setblocking(False)
+    try:
+        yield server, server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def _accepted(server: socket.socket) -> bool:
+    try:
+        conn, _ = server.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
+
+
+def _uids_alive(uid: int) -> list[int]:
+    alive = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("Uid", "0").split()[0]) == uid:
+            alive.append(int(status.parent.name))
+    return alive
+
+
+@pytest.mark.parametrize("network", [NetworkMode.NONE, NetworkMode.LOOPBACK])
+async def test_host_loopback_listener_is_unreachable(network: NetworkMode, host_listener) -> None:
+    server, port = host_listener
+    async with await Sandbox.start(SandboxSpec(network=network)) as sb:
+        result = await sb.exec(["python3", "-c", CONNECT, str(port)])
+    assert result.stdout.startswith(b"refused"), result.stdout
+    assert not _accepted(server)
+
+
+async def test_sample_reaches_its_own_service_and_only_over_loopback(host_listener) -> None:
+    server, host_port = host_listener
+    service = ServiceSpec(
+        name="target", command=("python3", "-m", "http.server", "8099"), port=8099, files={"flag": b"F{1}"}
+    )
+    spec = SandboxSpec(network=NetworkMode.LOOPBACK, services=(service,))
+    async with await Sandbox.start(spec) as sb:
+        own = await sb.exec(["python3", "-c", CONNECT, "8099"])
+        host = await sb.exec(["python3", "-c", CONNECT, str(host_port)])
+        files = await sb.exec(["cat", "/service/flag"])
+        fetched = await sb.exec(
+            [
+                "python3",
+                "-c",
+                "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8099/flag').read())",
+            ]
+        )
+    assert own.stdout == b"connected\n"
+    assert host.stdout.startswith(b"refused")
+    assert not _accepted(server)
+    assert files.returncode != 0  # the service's own files are not in the sample's view
+    assert fetched.stdout == b"b'F{1}'\n"  # ...but it serves them over the private loopback
+
+
+async def test_writes_outside_the_work_dir_do_not_reach_the_host(sandbox: Sandbox, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("original")
+    passwd_hash = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
+    script = f"mkdir -p {tmp_path}; echo pwned > {victim}; echo pwned >> /etc/passwd; touch /usr/bin/pwned /x"
+    result = await sandbox.exec(["sh", "-c", script])
+    # The write landed in the sandbox's private /tmp; '..' resolves in the sandbox's view too.
+    assert await sandbox.read_file(f"../..{victim}") == b"pwned\n"
+    for escape in ("../../etc/passwd", "/usr/bin/pwned"):
+        with pytest.raises(PermissionError):
+            await sandbox.write_file(escape, "pwned")
+    assert b"Read-only file system" in result.stderr
+    assert victim.read_text() == "original"
+    assert hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest() == passwd_hash
+    assert not Path("/usr/bin/pwned").exists()
+    assert not Path("/x").exists()
+
+
+async def test_host_secrets_are_not_readable(sandbox: Sandbox, tmp_path: Path) -> None:
+    data_dir = tmp_path / "bastion-data"
+    data_dir.mkdir()
+    (data_dir / "bastion.db").write_text("SQLITE-SECRET-ROWS")
+    (data_dir / "secret.key").write_text("sk-model-api-key-123")
+    link_script = f"ln -s {data_dir}/secret.key link; cat {data_dir}/bastion.db {data_dir}/secret.key link"
+    result = await sandbox.exec(["sh", "-c", link_script])
+    listing = await sandbox.exec(["sh", "-c", "ls /root /home /work /srv /var/lib /opt 2>&1; cat /etc/shadow"])
+    assert b"SECRET" not in result.stdout and b"sk-model" not in result.stdout
+    assert b"No such file or directory" in result.stderr
+    with pytest.raises(FileNotFoundError):
+        await sandbox.read_file("link")  # a symlink to a host path resolves in the sandbox's view
+    with pytest.raises(FileNotFoundError):
+        await sandbox.read_file(str(data_dir / "secret.key"))
+    assert listing.stdout.count(b"No such file or directory") == 6
+    assert b"root:" not in listing.stdout  # /etc/shadow is masked (and unreadable to the sandbox uid)
+
+
+async def test_host_environment_is_not_inherited(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret-42")
+    monkeypatch.setenv("BASTION_SECRET_KEY", "host-secret-key-43")
+    async with await Sandbox.start() as sb:
+        result = await sb.exec(["sh", "-c", "env; cat /proc/*/environ 2>/dev/null"], env={"MINE": "visible"})
+    assert b"MINE=visible" in result.stdout
+    assert b"sk-host-secret-42" not in result.stdout
+    assert b"host-secret-key-43" not in result.stdout
+
+
+FORK_LOOP = "i=0; while [ $i -lt 64 ]; do sleep 30 & i=$((i+1)); echo $i; done; echo all-started"
+
+
+async def test_process_limit_caps_a_fork_loop() -> None:
+    async with await Sandbox.start(SandboxSpec(limits=Limits(max_processes=16, wall_seconds=20))) as capped:
+        result = await capped.exec(["sh", "-c", FORK_LOOP])
+    async with await Sandbox.start(SandboxSpec(limits=Limits(max_processes=256, wall_seconds=20))) as roomy:
+        control = await roomy.exec(["sh", "-c", FORK_LOOP])
+    started = result.stdout.split()
+    assert b"all-started" not in started
+    assert len(started) < 16
+    assert b"fork" in result.stderr.lower()
+    assert control.stdout.split()[-1] == b"all-started"
+
+
+async def test_memory_limit_stops_a_memory_hog() -> None:
+    hog = "b = bytearray({size}); print('allocated', len(b))"
+    async with await Sandbox.start(SandboxSpec(limits=Limits(memory_bytes=256 * MiB))) as sb:
+        big = await sb.exec(["python3", "-c", hog.format(size=1024 * MiB)])
+        small = await sb.exec(["python3", "-c", hog.format(size=32 * MiB)])
+    assert big.returncode != 0
+    assert b"allocated" not in big.stdout
+    assert b"MemoryError" in big.stderr
+    assert small.stdout == f"allocated {32 * MiB}\n".encode()
+
+
+async def test_cpu_limit_kills_a_spinning_process() -> None:
+    async with await Sandbox.start(SandboxSpec(limits=Limits(cpu_seconds=1, wall_seconds=30))) as sb:
+        result = await sb.exec(["sh", "-c", "while :; do :; done"])
+    assert not result.timed_out
+    assert result.returncode in (128 + 9, 128 + 24)  # SIGKILL or SIGXCPU from RLIMIT_CPU
+
+
+async def test_wall_timeout_kills_the_whole_process_tree(sandbox: Sandbox) -> None:
+    result = await sandbox.exec(["sh", "-c", "sleep 300 & (sleep 300 &) ; sleep 300; :"], timeout=1)
+    assert result.timed_out
+    assert result.returncode is None
+    assert _uids_alive(sandbox.uid) == []
+
+
+async def test_huge_output_is_truncated_at_the_limit() -> None:
+    async with await Sandbox.start(SandboxSpec(limits=Limits(max_output_bytes=1 * MiB))) as sb:
+        result = await sb.exec(["sh", "-c", "head -c 50000000 /dev/zero; echo done >&2"])
+    assert result.returncode == 0
+    assert result.stdout_truncated and not result.stderr_truncated
+    assert len(result.stdout) == 1 * MiB
+    assert result.stderr == b"done\n"
+
+
+async def test_commands_run_as_an_unprivileged_uid_without_capabilities(sandbox: Sandbox) -> None:
+    result = await sandbox.exec(["sh", "-c", "id -u; grep CapEff /proc/self/status; touch /newfile"])
+    uid, caps = result.stdout.split(b"\n")[:2]
+    assert int(uid) == sandbox.uid != 0
+    assert caps.split()[-1] == b"0000000000000000"
+    assert b"Permission denied" in result.stderr
+
+
+async def test_nothing_outlives_close() -> None:
+    sb = await Sandbox.start(
+        SandboxSpec(network=NetworkMode.LOOPBACK, services=(ServiceSpec(name="svc", command=("sleep", "300")),))
+    )
+    work = sb.work_dir
+    await sb.write_file("f.txt", "x")
+    await sb.close()
+    assert _uids_alive(sb.uid) == []
+    assert not work.exists()
