@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bastion.advisories.models import KevEntry
+from bastion.advisories.models import AdvisoryGeneration, KevEntry
 from bastion.advisories.report import ImportProblem, ImportReport
 from bastion.advisories.sources import RawFile
 from bastion.db import Database
@@ -73,6 +73,8 @@ def import_catalogue(database: Database, raw: RawFile, report: ImportReport) -> 
             session.execute(sa.delete(KevEntry).where(KevEntry.cve_id.in_([r["cve_id"] for r in changed])))
         if fresh or changed:
             session.execute(sa.insert(KevEntry), [*fresh, *changed])
+            # served documents carry known-exploited status: tell every process's caches
+            session.execute(sa.update(AdvisoryGeneration).values(value=AdvisoryGeneration.value + 1))
     report.kev_imported += len(fresh)
     report.kev_updated += len(changed)
     report.kev_unchanged += len(rows) - len(fresh) - len(changed)

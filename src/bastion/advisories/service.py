@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.advisories.errors import AdvisoryNotFound
-from bastion.advisories.models import Advisory, AdvisoryAlias, AffectedPackage, KevEntry
+from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedPackage, KevEntry
 from bastion.db import Database
 
 KEV_KEY = "bastion_known_exploited"
+CACHE_DOCUMENTS = 50_000
 MAX_ALIAS_HOPS = 4
 
 
@@ -35,8 +38,13 @@ class DatabaseStats:
 
 
 class AdvisoryService:
+    """Reads advisories. Served documents are cached per process until the data's generation moves."""
+
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._generation: int | None = None
+        self._lock = threading.Lock()
 
     def get(self, vuln_id: str) -> AdvisoryLookup:
         """The record with this id, or else the first record (by id) whose alias group contains it.
@@ -57,9 +65,28 @@ class AdvisoryService:
         return AdvisoryLookup(documents[chosen], group)
 
     def documents(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Full records for ``ids`` (those that exist), annotated with known-exploited status."""
+        """Full records for ``ids`` (those that exist), annotated with known-exploited status.
+
+        The returned documents are shared with the cache: read them, never change them.
+        """
+        wanted = list(dict.fromkeys(ids))
         with self._database.read_session() as session:
-            return self._documents(session, ids)
+            generation = session.scalar(sa.select(AdvisoryGeneration.value))
+            with self._lock:
+                if generation != self._generation:
+                    self._cache.clear()
+                    self._generation = generation
+                found = {vid: self._cache[vid] for vid in wanted if vid in self._cache}
+            missing = [vid for vid in wanted if vid not in found]
+            if missing:
+                fetched = self._documents(session, missing)
+                found.update(fetched)
+                with self._lock:
+                    if generation == self._generation:
+                        self._cache.update(fetched)
+                        while len(self._cache) > CACHE_DOCUMENTS:
+                            self._cache.popitem(last=False)
+        return {vid: found[vid] for vid in wanted if vid in found}
 
     def stats(self) -> DatabaseStats:
         with self._database.read_session() as session:
