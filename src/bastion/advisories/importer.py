@@ -18,7 +18,7 @@ from bastion.advisories import kev
 from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.parse import ParsedRecord, RecordRejected, parse_raw
 from bastion.advisories.report import ImportProblem, ImportReport
-from bastion.advisories.sources import RawFile, is_kev_catalogue, read_source
+from bastion.advisories.sources import RawFile, check_source, is_kev_catalogue, read_source
 from bastion.core.clock import Clock
 from bastion.db import Database
 
@@ -40,8 +40,13 @@ class AdvisoryImporter:
         self._clock = clock
 
     def import_sources(self, sources: Iterable[str], *, progress: Progress | None = None) -> ImportReport:
+        """Import every source in turn. A local source that does not exist fails the call before anything is
+        imported, so a typo in the second path does not leave the first imported alone."""
+        chosen = list(sources)
+        for source in chosen:
+            check_source(source)
         report = ImportReport()
-        for source in sources:
+        for source in chosen:
             self._import_source(source, report, progress)
         return report
 

@@ -119,9 +119,10 @@ class OsvRecord(_Model):
     affected: list[Affected] | None = None
     references: list[Reference] | None = None
 
-    _stamp = field_validator("modified", "published", "withdrawn", mode="before")(
-        lambda value: value if value is None else _timestamp(value)
-    )
+    @field_validator("modified", "published", "withdrawn", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        return value if value is None else _timestamp(value)
 
     @classmethod
     def from_document(cls, document: Any) -> OsvRecord:

@@ -104,14 +104,19 @@ def read_source(source: str) -> Iterator[RawFile]:
     yield from _read_local(Path(source), label=source)
 
 
-def _read_local(path: Path, *, label: str) -> Iterator[RawFile]:
-    if path.is_dir():
-        yield from _read_directory(path)
-    elif not path.exists():
+def check_source(source: str) -> None:
+    """Fail early, with a clear message, on a local source that does not exist."""
+    if not is_url(source) and not Path(source).exists():
         raise InvalidSource(
-            f"import source {label} does not exist",
+            f"import source {source} does not exist",
             hint="give a directory or zip of OSV JSON/YAML records, an all.zip URL, or the KEV catalogue JSON",
         )
+
+
+def _read_local(path: Path, *, label: str) -> Iterator[RawFile]:
+    check_source(str(path))
+    if path.is_dir():
+        yield from _read_directory(path)
     elif zipfile.is_zipfile(path):
         yield from _read_zip(path, label)
     elif path.suffix in RECORD_SUFFIXES:

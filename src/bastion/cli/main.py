@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 from enum import IntEnum
 
-import click
 import typer
 
 from bastion import __version__
@@ -63,16 +62,20 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args, standalone_mode=False, prog_name="bastion")
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         context.err_console.print("interrupted")
         return ExitCode.INTERRUPTED
     except KeyboardInterrupt:
         context.err_console.print("interrupted")
         return ExitCode.INTERRUPTED
-    except click.ClickException as e:
-        e.show()
+    except typer.TyperException as e:  # usage errors: a missing argument, an unknown option...
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            context.err_console.print(f"[bold red]error[/]: {e}", highlight=False)
         return ExitCode.USAGE
     except OperationalError as e:
         _print_error(e)

@@ -128,8 +128,12 @@ def test_bad_records_are_reported_and_skipped(runtime: Runtime, tmp_path: Path) 
 def test_missing_source_is_a_clear_error(runtime: Runtime, tmp_path: Path) -> None:
     from bastion.advisories.errors import InvalidSource
 
+    good = tmp_path / "good"
+    _write(good / "PYSEC-2099-9.json", _record("PYSEC-2099-9", "2024-01-01T00:00:00Z"))
     with pytest.raises(InvalidSource, match="does not exist"):
-        AdvisoryImporter(runtime.database, runtime.clock).import_sources([str(tmp_path / "nope")])
+        AdvisoryImporter(runtime.database, runtime.clock).import_sources([str(good), str(tmp_path / "nope")])
+    with runtime.database.read_session() as session:  # nothing imported from the good source either
+        assert session.scalar(sa.select(sa.func.count()).select_from(Advisory)) == 0
 
 
 def _consistent(database_url: str) -> tuple[int, list[str]]:

@@ -1,0 +1,78 @@
+"""`bastion import`, `bastion query` and `bastion stats` as a user runs them, with their exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bastion.cli.main import main
+from bastion.runtime import Runtime
+
+
+def _write_record(directory: Path, vuln_id: str, ecosystem: str = "PyPI") -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    record = {
+        "id": vuln_id,
+        "modified": "2024-05-01T00:00:00Z",
+        "summary": "Example flaw in widget",
+        "affected": [
+            {
+                "package": {"ecosystem": ecosystem, "name": "widget"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.4"}]}],
+            }
+        ],
+    }
+    (directory / f"{vuln_id}.json").write_text(json.dumps(record))
+
+
+def test_import_then_query(cli_env: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write_record(tmp_path / "src", "PYSEC-2099-11")
+    assert main(["import", str(tmp_path / "src"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["imported"], report["failed"]) == (1, 0)
+
+    assert main(["query", "pkg:pypi/widget@1.2"]) == 1  # exit 1: something affects it
+    assert "PYSEC-2099-11" in capsys.readouterr().out
+    assert main(["query", "Widget", "-e", "pypi", "-v", "1.4"]) == 0
+    assert "no known advisories" in capsys.readouterr().out
+
+    assert main(["stats"]) == 0
+    assert "1 advisories" in capsys.readouterr().out
+
+
+def test_rejected_records_exit_1_and_are_listed(
+    cli_env: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_record(tmp_path / "src", "PYSEC-2099-12")
+    _write_record(tmp_path / "src", "PYSEC-2099-13", ecosystem="PyPl")
+    assert main(["import", str(tmp_path / "src")]) == 1
+    captured = capsys.readouterr()
+    assert "PYSEC-2099-13" in captured.err and "PyPl" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["query", "widget", "-v", "1.0"], "--ecosystem is required"),
+        (["query", "widget", "-e", "PyPl", "-v", "1.0"], "unknown ecosystem"),
+        (["import", "/nonexistent/osv"], "does not exist"),
+        (["import"], "Missing argument"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    cli_env: Runtime, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unreachable_database_exits_3(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BASTION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BASTION_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert main(["stats"]) == 3
+    err = capsys.readouterr().err
+    assert "cannot reach the database" in err and "BASTION_DATABASE_URL" in err
