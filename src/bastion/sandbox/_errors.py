@@ -32,6 +32,19 @@ class SandboxToolMissing(SandboxError, OperationalError):
         self.package = package
 
 
+class SandboxNeedsRoot(SandboxError, OperationalError):
+    """The sandbox gives each sandbox its own unprivileged uid, which only root can hand out."""
+
+    default_code = "sandbox_needs_root"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the bastion sandbox must be started by root: it runs every sandbox as its own unprivileged uid "
+            "(so process limits count per sandbox and no capability survives)",
+            hint="run the evaluation worker as root, e.g. in a dedicated VM or container for evaluations",
+        )
+
+
 class SandboxSpecInvalid(SandboxError, InvalidInput):
     """A sandbox specification or a request to a sandbox is malformed."""
 

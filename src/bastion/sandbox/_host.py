@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bastion.sandbox._errors import SandboxToolMissing
+from bastion.sandbox._errors import SandboxNeedsRoot, SandboxToolMissing
 
 # Helpers are looked up on a fixed system PATH, never the caller's, so nobody can slip in a wrapper.
 _SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -40,7 +41,11 @@ class HostLayout:
 
 @functools.cache
 def host_tools() -> HostTools:
-    """Find the helpers or raise :class:`SandboxToolMissing` naming the package to install."""
+    """Find the helpers or raise :class:`SandboxToolMissing` naming the package to install.
+
+    Raises :class:`SandboxNeedsRoot` when not running as root (see that error for why)."""
+    if os.geteuid() != 0:
+        raise SandboxNeedsRoot
     found: dict[str, str] = {}
     for tool, package in _TOOLS.items():
         path = shutil.which(tool, path=_SYSTEM_PATH)

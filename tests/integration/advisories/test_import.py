@@ -186,3 +186,30 @@ def test_killed_import_leaves_no_half_written_record(runtime: Runtime, shared_da
     assert problems == []
     finished = AdvisoryImporter(runtime.database, runtime.clock).import_sources([bitnami])
     assert finished.unchanged == stored and finished.imported == 7444 - stored
+
+
+def test_import_from_an_all_zip_url(runtime: Runtime, shared_data: Path, tmp_path: Path) -> None:
+    """An OSV export URL, served for real over HTTP on loopback (the public exports are not reachable here)."""
+    import functools
+    import http.server
+    import threading
+
+    from bastion.advisories.errors import SourceUnreachable
+
+    (tmp_path / "www").mkdir()
+    archive = tmp_path / "www" / "all.zip"
+    archive.write_bytes((shared_data / "osv" / "haskell-security-advisories-osv.zip").read_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "www"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        importer = AdvisoryImporter(runtime.database, runtime.clock)
+        report = importer.import_sources([f"{base}/all.zip"])
+        assert report.imported == _record_files(archive) and report.failed == 0
+        with pytest.raises(SourceUnreachable, match="could not download"):
+            importer.import_sources([f"{base}/missing.zip"])
+    finally:
+        server.shutdown()
+        server.server_close()
