@@ -16,6 +16,7 @@ from bastion.core.errors import (
     InvalidInput,
     NotFound,
     OperationalError,
+    TooManyRequests,
     Unauthenticated,
 )
 
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BastionError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooManyRequests, 429),
     (OperationalError, 503),
 )
 
@@ -53,6 +55,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BastionError)
     async def _bastion_error(_request: Request, exc: BastionError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if isinstance(exc, TooManyRequests) and "retry_after_seconds" in exc.details:
+            headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
         return JSONResponse(status_code=status_for(exc), content=exc.to_dict(), headers=headers)
 
     @app.exception_handler(RequestValidationError)

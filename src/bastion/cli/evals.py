@@ -2,12 +2,16 @@
 
 A run is queued as a job and, unless ``--detach``, worked on right here with a progress bar. An interrupted
 run (Ctrl-C, a killed process) is resumed by ``bastion eval work`` (or the next ``bastion eval run``) once its
-heartbeat is stale: Inspect's eval set skips the finished work.
+heartbeat is stale: Inspect's eval set skips the finished work. ``bastion eval work --forever`` is a
+long-running worker (stopped by SIGTERM or Ctrl-C); with ``BASTION_JOBS_BACKEND=redis`` any number of them, on
+any machine, share the queue.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -25,9 +29,16 @@ from bastion.jobs.interface import Job
 evals = typer.Typer(help="The cyber-capability evaluation battery (Inspect AI).", no_args_is_help=True)
 
 
-def _work(run_id: str | None = None) -> int:
+def _work(run_id: str | None = None, *, forever: bool = False) -> int:
     service = eval_service(context.runtime())
     worker = worker_for(service)
+    failed: list[Job] = []
+
+    def on_done(job: Job) -> None:
+        if job.status.value == "failed" and (run_id is None or job.payload.get("run_id") == run_id):
+            failed.append(job)
+            context.err_console.print(f"[bold red]run {job.payload.get('run_id')} failed[/]: {job.error}")
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -41,10 +52,16 @@ def _work(run_id: str | None = None) -> int:
         def on_progress(job: Job, fraction: float, message: str) -> None:
             bar.update(tracked, completed=fraction, description=f"{job.payload.get('run_id')}: {message}")
 
-        done = worker.run_until_idle(on_progress=on_progress)
-    failed = [j for j in done if j.status.value == "failed" and (run_id is None or j.payload.get("run_id") == run_id)]
-    for job in failed:
-        context.err_console.print(f"[bold red]run {job.payload.get('run_id')} failed[/]: {job.error}")
+        if forever:
+            stop = threading.Event()
+            previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                worker.run_forever(stop, on_progress=on_progress, on_done=on_done)
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+            return 0
+        for job in worker.run_until_idle(on_progress=on_progress):
+            on_done(job)
     return 3 if failed else 0
 
 
@@ -94,9 +111,13 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
 
 
 @evals.command("work")
-def work_command() -> int:
-    """Run queued and interrupted evaluation jobs until none is left."""
-    return _work()
+def work_command(
+    forever: Annotated[
+        bool, typer.Option("--forever", help="Keep waiting for new jobs (a long-running worker) until SIGTERM.")
+    ] = False,
+) -> int:
+    """Run queued and interrupted evaluation jobs until none is left (or, with --forever, until stopped)."""
+    return _work(forever=forever)
 
 
 @evals.command("status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,17 @@ class Settings(BaseSettings):
         default=None,
         description="Key material for encrypting secrets at rest (e.g. model-access credentials). "
         "Default: a random key generated once and kept in data_dir/secret.key (mode 0600).",
+    )
+    jobs_backend: Literal["inprocess", "redis"] = Field(
+        default="inprocess",
+        description="How background jobs reach workers. inprocess: workers poll the jobs table (one machine). "
+        "redis: job ids are delivered through Redis (BASTION_REDIS_URL) to workers on any machine; "
+        "job state stays in the database either way.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the redis jobs backend, e.g. redis://127.0.0.1:6379/0 "
+        "(needs the extra: pip install 'bastion[scale]').",
     )
     osv_page_size: int = Field(
         default=1000, ge=1, le=10_000, description="Results per page of /v1/query before next_page_token."

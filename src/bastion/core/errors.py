@@ -73,6 +73,12 @@ class Conflict(BastionError):  # noqa: N818
     default_code = "conflict"
 
 
+class TooManyRequests(BastionError):  # noqa: N818
+    """The caller tried too often; ``details["retry_after_seconds"]`` says when to try again (HTTP 429)."""
+
+    default_code = "too_many_requests"
+
+
 class OperationalError(BastionError):
     """Something outside the caller's control failed: network, disk, a dependency (HTTP 503, exit 3)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bastion.evals.review_seam import review_results_for
 from bastion.evals.runner import InspectRunner
 from bastion.evals.service import JOB_KIND, EvalService
+from bastion.jobs.backend import job_queue
 from bastion.jobs.inprocess import InProcessRunner
 from bastion.runtime import Runtime
 
@@ -19,6 +20,7 @@ def eval_service(runtime: Runtime, runner: InspectRunner | None = None) -> EvalS
         runner=runner,
         reviews=review_results_for(runtime),
         identity=IdentityService(runtime.database, runtime.clock),
+        queue=job_queue(runtime.settings, runtime.database, runtime.clock),
     )
 
 

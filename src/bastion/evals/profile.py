@@ -79,12 +79,23 @@ def task_figures(
         return TaskFigures(rate=0.0, samples=0, ci=(0.0, 1.0), unscored=unscored, metrics=dict(metrics or {}))
     successes = sum(1 for v in values if v >= 1.0)
     epochs = max(len(e) for e in outcomes.values())
-    counts = [(len(e), sum(1 for v in e if v >= 1.0)) for e in outcomes.values()]
-    pass_k = {k: mean_pass_at_k(counts, k) for k in range(1, epochs + 1)} if epochs > 1 else {}
+    counts = [(len(e), sum(1 for v in e if v >= 1.0)) for e in outcomes.values() if e]
+    # A sample with fewer scored epochs (one errored) cannot estimate pass@k for k above its count; each
+    # pass@k averages over the samples that have at least k attempts.
+    pass_k = (
+        {k: mean_pass_at_k([(n, c) for n, c in counts if n >= k], k) for k in range(1, epochs + 1)}
+        if epochs > 1
+        else {}
+    )
+    rate = successes / len(values)
+    # Epochs of one sample are not independent trials: with epochs > 1 the interval counts samples, not
+    # attempts (the rate is then a mean of per-sample rates), so it is not narrowed by mere repetition.
+    problems = len(counts)
+    ci = wilson_interval(successes, len(values)) if epochs == 1 else wilson_interval(rate * problems, problems)
     return TaskFigures(
-        rate=successes / len(values),
+        rate=rate,
         samples=len(values),
-        ci=wilson_interval(successes, len(values)),
+        ci=ci,
         epochs=epochs,
         pass_at_k=pass_k,
         unscored=unscored,

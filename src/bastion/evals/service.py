@@ -41,11 +41,12 @@ class EvalService:
         runner: InspectRunner | None = None,
         reviews: ReviewResults | None = None,
         identity: Any = None,  # for the job handler: anything with get_principal(user_id) -> Principal
+        queue: DatabaseJobQueue | None = None,  # default: the jobs table, polled by in-process workers
     ) -> None:
         self._db = database
         self._clock = clock
         self._dir = evals_dir
-        self.queue = DatabaseJobQueue(database, clock)
+        self.queue = queue or DatabaseJobQueue(database, clock)
         self._runner = runner or InspectRunner()
         self._reviews = reviews
         self._identity = identity
@@ -66,7 +67,7 @@ class EvalService:
     ) -> EvalRunPublic:
         """Record the run and queue its job, in one transaction. Nothing runs until a worker claims it."""
         known = {t.name: t for t in suite(suite_name)}
-        chosen = list(tasks) if tasks else [t.name for t in known.values() if not t.optional]
+        chosen = list(tasks) if tasks else list(known)  # the whole suite, the sandboxed exploitation too
         unknown = [t for t in chosen if t not in known]
         if unknown:
             raise InvalidEvalRequest(

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 
-def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (good at small n and at 0 or 1)."""
+def wilson_interval(successes: float, trials: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval for a binomial proportion (good at small n and at 0 or 1).
+
+    ``successes`` may be fractional (a mean of per-sample rates times ``trials``): values in [0, 1] have a
+    variance of at most p(1-p), so the interval stays valid, if conservative."""
     if trials < 0 or not 0 <= successes <= trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes}/{trials}")
     if not 0 < confidence < 1:

@@ -2,26 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, authorize, decide, not_found
 from bastion.core.clock import Clock
+from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Classification, OrgID, OrgKind, Principal, Role, UserID
 from bastion.db import Database
 from bastion.identity.credentials import DEFAULT_TOKEN_TTL
 from bastion.identity.errors import NotAllowed
 from bastion.identity.models import Organisation, User
 from bastion.identity.schemas import OrganisationPublic, UserPublic
+from bastion.identity.throttle import DEFAULT_LOGIN_THROTTLE, LoginThrottle
 
 
 class ServiceBase:
-    def __init__(self, database: Database, clock: Clock, *, default_token_ttl: timedelta = DEFAULT_TOKEN_TTL):
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        default_token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+        login_throttle: LoginThrottle = DEFAULT_LOGIN_THROTTLE,
+    ) -> None:
         self._db = database
         self._clock = clock
         self._default_token_ttl = default_token_ttl
+        self._login_throttle = login_throttle
+
+    @contextmanager
+    def _refusals_audited(
+        self, actor: Principal | None, action: str, resource_type: str, resource_id: str | None
+    ) -> Iterator[None]:
+        """A refused administration attempt (403, or the concealing 404) is recorded, in a transaction of
+        its own (the refused work itself is rolled back), with the outcome ``denied`` or ``not_found``."""
+        try:
+            yield
+        except (NotFound, Forbidden) as refusal:
+            with self._db.session() as session:
+                audit.record(
+                    session,
+                    at=self._clock.now(),
+                    actor=actor,
+                    action=action,
+                    resource_type=resource_type,
+                    resource_id=resource_id,
+                    outcome="not_found" if isinstance(refusal, NotFound) else "denied",
+                    detail={"code": refusal.code},
+                )
+            raise
 
 
 def user_resource(user_id: str) -> Resource:

@@ -26,8 +26,9 @@ class AuditLogService(ServiceBase):
     def list_events(
         self, actor: Principal, *, after_seq: int = 0, limit: int = 100, resource_id: str | None = None
     ) -> AuditEntriesPublic:
-        """A page of events in chain order. Reading the log is itself recorded in the log."""
-        authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
+        """A page of events in chain order. Reading the log is itself recorded in the log (refusals too)."""
+        with self._refusals_audited(actor, "audit.read", "audit_log", None):
+            authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
         limit = max(1, min(limit, MAX_PAGE))
         with self._db.session() as session:
             events, total = audit.list_events(session, after_seq=after_seq, limit=limit, resource_id=resource_id)
@@ -44,5 +45,6 @@ class AuditLogService(ServiceBase):
         return AuditEntriesPublic(data=events, count=total, next_after_seq=next_after)
 
     def verify(self, actor: Principal) -> AuditVerification:
-        authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
+        with self._refusals_audited(actor, "audit.verify", "audit_log", None):
+            authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
         return audit.verify(self._db)

@@ -4,7 +4,15 @@
 
 from __future__ import annotations
 
-from bastion.core.errors import BastionError, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from bastion.core.errors import (
+    BastionError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 
 
 class IdentityError(BastionError):
@@ -53,3 +61,9 @@ class InvalidCredentials(IdentityError, Unauthenticated):
     """Missing, unknown, expired or revoked credentials; the message never says which account exists."""
 
     default_code = "unauthenticated"
+
+
+class LoginThrottled(IdentityError, TooManyRequests):
+    """Too many failed sign-ins for one email address; ``details["retry_after_seconds"]``."""
+
+    default_code = "too_many_login_attempts"

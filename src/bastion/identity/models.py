@@ -1,5 +1,6 @@
 """Tables of the identity slice: organisations, users, API tokens and web sessions.
 
+``login_failures`` counts failed sign-ins per email address for the login throttle (``throttle.py``).
 Credentials are stored only as SHA-256 digests of their secrets (``token_hash``); passwords only as
 argon2 hashes. The migration ``0002_identity`` creates exactly these tables.
 """
@@ -61,3 +62,13 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginFailure(Base):
+    """One failed sign-in for an email address (known or not), kept while it counts for the throttle."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

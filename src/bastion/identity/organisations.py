@@ -23,7 +23,8 @@ class OrganisationService(ServiceBase):
         """Programme administrators only. ``actor`` None is for seeding and tests (the unchecked twin)."""
         if actor is not None:
             refusal = "only programme administrators create organisations"
-            require(actor, Action.CREATE, ORGANISATION, what="organisation", refusal=refusal)
+            with self._refusals_audited(actor, "organisation.create", "organisation", None):
+                require(actor, Action.CREATE, ORGANISATION, what="organisation", refusal=refusal)
         clean = rules.clean_name(name, what="organisation name")
         exists = OrganisationExists(f"an organisation named {clean!r} already exists")
         org = Organisation(id=new_id("org"), name=clean, kind=OrgKind(kind).value, created_at=self._clock.now())

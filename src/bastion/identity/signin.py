@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,8 +31,8 @@ from bastion.identity.credentials import (
     new_id,
     new_secret,
 )
-from bastion.identity.errors import InactiveUser, InvalidCredentials, InvalidIdentityInput
-from bastion.identity.models import ApiToken, User, WebSession
+from bastion.identity.errors import InactiveUser, InvalidCredentials, InvalidIdentityInput, LoginThrottled
+from bastion.identity.models import ApiToken, LoginFailure, User, WebSession
 from bastion.identity.passwords import hash_password, needs_rehash, verify_password
 from bastion.identity.schemas import IssuedSession, IssuedToken, TokenPublic, TokenStatus
 
@@ -44,7 +45,7 @@ class SignInService(ServiceBase):
     def issue_token(self, actor: Principal, *, user_id: str, name: str, ttl: timedelta | None = None) -> IssuedToken:
         """A new token for ``user_id`` (yourself, or anyone for administrators). The secret is in the
         result only; the database keeps its SHA-256 digest."""
-        with self._db.session() as session:
+        with self._refusals_audited(actor, "token.create", "user", user_id), self._db.session() as session:
             load_visible_user(session, actor, user_id)
             refusal = "only programme administrators issue tokens for other users"
             require(actor, Action.CREATE, token_resource(user_id), what=f"user {user_id}", refusal=refusal)
@@ -60,7 +61,7 @@ class SignInService(ServiceBase):
     def revoke_token(self, actor: Principal, token_id: str) -> None:
         """Revoke a token (idempotent: revoking a revoked token changes nothing)."""
         what = f"token {token_id}"
-        with self._db.session() as session:
+        with self._refusals_audited(actor, "token.revoke", "api_token", token_id), self._db.session() as session:
             token = session.get(ApiToken, token_id)
             if token is None:
                 raise not_found(what)
@@ -115,16 +116,24 @@ class SignInService(ServiceBase):
 
     def login(self, email: str, password: str) -> IssuedSession:
         """A web session for the right email and password. Every failure gives the same answer, so the
-        answer does not tell whether an account exists; every attempt is audited (without the password)."""
+        answer does not tell whether an account exists; every attempt is audited (without the password).
+        After too many failures for one address the throttle refuses further attempts for a while (429),
+        without checking the password, for known and unknown addresses alike."""
         try:
             address = rules.normalize_email(email)
         except InvalidIdentityInput:
             address = None
+        key = address or email.strip().lower()[:320]
         now = self._clock.now()
         with self._db.session() as session:
+            wait = self._throttled(session, key, now)
             user = session.scalars(sa.select(User).where(User.email == address)).one_or_none() if address else None
-            ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-            outcome = "ok" if ok else "denied"
+            ok = (
+                wait is None
+                and verify_password(user.password_hash if user else None, password)
+                and user is not None
+                and user.active
+            )
             audit.record(
                 session,
                 at=now,
@@ -132,14 +141,31 @@ class SignInService(ServiceBase):
                 action="auth.login",
                 resource_type="user",
                 resource_id=user.id if user else None,
-                outcome=outcome,
-                detail={"email": (address or email.strip()[:320])},
+                outcome="ok" if ok else "denied",
+                detail={"email": key, **({"throttled": True} if wait is not None else {})},
             )
             if ok and user is not None:
+                session.execute(sa.delete(LoginFailure).where(LoginFailure.email == key))
                 if user.password_hash and needs_rehash(user.password_hash):
                     user.password_hash = hash_password(password)
                 return insert_session(session, at=now, user_id=user.id)
+            if wait is None:
+                session.add(LoginFailure(id=new_id("lgf"), email=key, at=now))
+        if wait is not None:
+            seconds = max(1, math.ceil(wait.total_seconds()))
+            raise LoginThrottled(
+                f"too many failed sign-ins for this email address; try again in {_minutes(seconds)}",
+                hint="wait, or ask an administrator to check the account",
+                details={"retry_after_seconds": seconds},
+            )
         raise InvalidCredentials(LOGIN_FAILED, code="login_failed", hint="check both, or ask an administrator")
+
+    def _throttled(self, session: Session, key: str, now: datetime) -> timedelta | None:
+        """Forget failures that no longer count, then ask the throttle about the ones that do."""
+        since = self._login_throttle.counts_since(now)
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.email == key, LoginFailure.at <= since))
+        failures = session.scalars(sa.select(LoginFailure.at).where(LoginFailure.email == key))
+        return self._login_throttle.retry_after(failures, now)
 
     def logout(self, session_token: str) -> None:
         """End a web session (the token a login returned)."""
@@ -162,6 +188,11 @@ class SignInService(ServiceBase):
                 resource_type="user",
                 resource_id=row.user_id,
             )
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def insert_token(

@@ -105,8 +105,10 @@ class UserService(ServiceBase):
         clearance: Classification,
         password: str | None = None,
     ) -> UserPublic:
-        require(actor, Action.CREATE, NEW_USER, what="user", refusal="only programme administrators create users")
-        _check_grantable(actor, clearance)
+        with self._refusals_audited(actor, "user.create", "user", None):
+            refusal = "only programme administrators create users"
+            require(actor, Action.CREATE, NEW_USER, what="user", refusal=refusal)
+            _check_grantable(actor, clearance)
         new = NewUser.of(email=email, display_name=display_name, roles=roles, clearance=clearance, password=password)
         return self._create(actor, org_id, new)
 
@@ -155,7 +157,7 @@ class UserService(ServiceBase):
     ) -> UserPublic:
         """Users may rename themselves; roles, clearance and deactivation are for programme administrators."""
         what = f"user {user_id}"
-        with self._db.session() as session:
+        with self._refusals_audited(actor, "user.update", "user", user_id), self._db.session() as session:
             user, org = load_visible_user(session, actor, user_id)
             was_admin = _is_active_admin(user)
             changes: dict[str, Any] = {}

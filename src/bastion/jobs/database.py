@@ -87,24 +87,33 @@ class DatabaseJobQueue(JobQueue):
                 .order_by(JobRow.created_at, JobRow.id)
                 .limit(10)
             ).all()
-            now = self._clock.now()
             for job_id in candidates:
-                taken = session.execute(
-                    sa.update(JobRow)
-                    .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED.value)
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        attempts=JobRow.attempts + 1,
-                        worker=worker,
-                        heartbeat_at=now,
-                        message="started",
-                    )
-                )
-                if cast("CursorResult[Any]", taken).rowcount == 1:
-                    row = session.get(JobRow, job_id, populate_existing=True)
-                    assert row is not None
-                    return _record(row)
+                if (job := self._take(session, JobID(job_id), worker)) is not None:
+                    return job
         return None
+
+    def claim_id(self, job_id: JobID, worker: str) -> Job | None:
+        """Take this job if it is still queued; None if it is not (already taken, finished or unknown)."""
+        with self._db.session() as session:
+            return self._take(session, job_id, worker)
+
+    def _take(self, session: Session, job_id: JobID, worker: str) -> Job | None:
+        taken = session.execute(
+            sa.update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED.value)
+            .values(
+                status=JobStatus.RUNNING.value,
+                attempts=JobRow.attempts + 1,
+                worker=worker,
+                heartbeat_at=self._clock.now(),
+                message="started",
+            )
+        )
+        if cast("CursorResult[Any]", taken).rowcount != 1:
+            return None
+        row = session.get(JobRow, job_id, populate_existing=True)
+        assert row is not None
+        return _record(row)
 
     def _update(self, job_id: JobID, **values: Any) -> Job:
         with self._db.session() as session:

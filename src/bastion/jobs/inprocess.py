@@ -2,7 +2,8 @@
 
 On start it requeues jobs whose worker died (a stale heartbeat), so a ``bastion`` process killed mid-run
 picks the job up again next time; the handler then resumes (handlers are written to be re-runnable).
-Progress reports double as heartbeats.
+Progress reports double as heartbeats. ``run_until_idle`` serves one-shot commands; ``run_forever`` is a
+long-running worker (``bastion eval work --forever``) that also recovers dead workers' jobs periodically.
 """
 
 from __future__ import annotations
@@ -11,23 +12,35 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from bastion.core.errors import OperationalError
 from bastion.jobs.interface import Job, JobHandler, JobID, JobQueue, UnknownJobKind
 
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=5)
 HEARTBEAT_EVERY = timedelta(seconds=30)
+WAIT_FOR_WORK = timedelta(seconds=5)
+RECOVER_EVERY = timedelta(seconds=30)
 
 
 class InProcessRunner:
-    def __init__(self, queue: JobQueue, *, worker: str | None = None, stale_after: timedelta = STALE_AFTER) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        *,
+        worker: str | None = None,
+        stale_after: timedelta = STALE_AFTER,
+        heartbeat_every: timedelta = HEARTBEAT_EVERY,
+    ) -> None:
         self._queue = queue
         self._handlers: dict[str, JobHandler] = {}
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self._stale_after = stale_after
+        self._heartbeat_every = heartbeat_every
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self._handlers[kind] = handler
@@ -67,7 +80,7 @@ class InProcessRunner:
 
     def _beat(self, job_id: JobID, stop: threading.Event) -> None:
         """Keep the heartbeat fresh during long steps, so a live job is never mistaken for a dead one."""
-        while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+        while not stop.wait(self._heartbeat_every.total_seconds()):
             current = self._queue.get(job_id)
             self._queue.heartbeat(job_id, progress=current.progress, message=current.message)
 
@@ -78,3 +91,30 @@ class InProcessRunner:
         while (job := self.run_one(on_progress=on_progress)) is not None:
             done.append(job)
         return done
+
+    def run_forever(
+        self,
+        stop: threading.Event,
+        *,
+        wait: timedelta = WAIT_FOR_WORK,
+        recover_every: timedelta = RECOVER_EVERY,
+        on_progress: Callable[[Job, float, str], None] | None = None,
+        on_done: Callable[[Job], None] | None = None,
+    ) -> None:
+        """Run jobs as they arrive until ``stop`` is set (checked between jobs), recovering dead workers' jobs
+        every ``recover_every``. An unreachable queue (an ``OperationalError``) is logged and retried."""
+        kinds = frozenset(self._handlers)
+        next_recovery = time.monotonic()
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= next_recovery:
+                    self.recover()
+                    next_recovery = time.monotonic() + recover_every.total_seconds()
+                job = self.run_one(on_progress=on_progress)
+                if job is None:
+                    self._queue.wait_for_work(kinds, wait)
+                elif on_done is not None:
+                    on_done(job)
+            except OperationalError as e:
+                logger.warning("job queue unavailable, retrying in %s: %s", wait, e)
+                stop.wait(wait.total_seconds())

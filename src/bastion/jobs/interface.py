@@ -4,11 +4,14 @@ Jobs are idempotent (enqueueing the same ``key`` twice returns the first job) an
 whose worker stopped heart-beating (process killed) is put back in the queue by ``recover_stale`` and run
 again; handlers must therefore be safe to re-run (the eval handler resumes its Inspect eval set).
 
-Adapters: ``DatabaseJobQueue`` (a ``jobs`` table; embedded and PostgreSQL) driven by ``InProcessRunner``.
+Adapters: ``DatabaseJobQueue`` (a ``jobs`` table; embedded and PostgreSQL) and ``RedisJobQueue`` (the same
+table, with job ids delivered to workers on other machines through Redis), both driven by ``InProcessRunner``.
+The backend is chosen by configuration (``bastion.jobs.backend``).
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,3 +105,8 @@ class JobQueue(ABC):
     @abstractmethod
     def recover_stale(self, *, older_than: timedelta) -> list[JobID]:
         """Requeue running jobs whose heartbeat is older than ``older_than`` (their worker died)."""
+
+    def wait_for_work(self, kinds: frozenset[str], timeout: timedelta) -> None:
+        """Block until a job of these kinds may be ready, at most ``timeout`` (long-running workers call this
+        when idle). This default simply waits, so idle workers poll; adapters that can be woken do better."""
+        threading.Event().wait(timeout.total_seconds())

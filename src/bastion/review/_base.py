@@ -4,7 +4,7 @@ piece of review content (its submission, review and assigned evaluators) from wh
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +129,20 @@ def assigned_to(session: Session, review_id: str | None) -> frozenset[UserID]:
         return frozenset()
     rows = session.scalars(sa.select(AssignmentRow.user_id).where(AssignmentRow.review_id == review_id))
     return frozenset(UserID(r) for r in rows)
+
+
+def assigned_by_review(session: Session, review_ids: Iterable[str | None]) -> dict[str, frozenset[UserID]]:
+    """The assigned evaluators of many reviews in one query (for lists: no query per row)."""
+    wanted = {r for r in review_ids if r is not None}
+    if not wanted:
+        return {}
+    found: dict[str, set[UserID]] = {}
+    rows = session.execute(
+        sa.select(AssignmentRow.review_id, AssignmentRow.user_id).where(AssignmentRow.review_id.in_(wanted))
+    )
+    for review_id, user_id in rows:
+        found.setdefault(review_id, set()).add(UserID(user_id))
+    return {review_id: frozenset(users) for review_id, users in found.items()}
 
 
 def scope_of_submission(session: Session, submission_id: str) -> Scope:

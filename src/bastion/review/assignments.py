@@ -102,6 +102,9 @@ class AssignmentService:
         with self._ctx.unit(actor, "assignment.delete", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
             require(actor, Action.DECIDE, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
+            assert scope.review is not None
+            # A closed review is a record: who evaluated it stays as it was.
+            require_open(scope.review, scope.submission, self._ctx.clock.now())
             row = session.scalar(
                 sa.select(AssignmentRow).where(AssignmentRow.review_id == review_id, AssignmentRow.user_id == user_id)
             )

@@ -8,10 +8,15 @@ same services (validated, audited) as real use.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from bastion.core.principal import Classification, OrgKind, Principal, Role
+from bastion.db import Database
 from bastion.identity.errors import OrganisationExists
 from bastion.identity.service import PROGRAMME_OFFICE_ID, IdentityService
 from bastion.review.errors import ReviewStateError
@@ -41,6 +46,28 @@ class DemoProgramme:
     ids: dict[str, str] = field(default_factory=dict)  # what was created: submission, review, findings
 
 
+class _OneTransaction(Database):
+    """The runtime's database with every unit of work joined to one session and its one transaction.
+
+    The services open their own units of work (``session()``, ``read_session()``); here those all yield the
+    same session and commit nothing: ``seed_demo`` commits once at the end, or rolls everything back.
+    """
+
+    def __init__(self, outer: Database, session: Session) -> None:
+        # Deliberately not Database.__init__: no second engine; it shares the outer one's.
+        self.url, self.is_sqlite, self.engine = outer.url, outer.is_sqlite, outer.engine
+        self._shared = session
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        yield self._shared
+        self._shared.flush()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        yield self._shared
+
+
 class _Seeder:
     def __init__(self, runtime: Runtime) -> None:
         self.identity = IdentityService(runtime.database, runtime.clock)
@@ -61,7 +88,16 @@ class _Seeder:
 
 
 def seed_demo(runtime: Runtime) -> DemoProgramme:
-    """Create the demo programme. Refused (409) if it was seeded before in this database."""
+    """Create the demo programme in one transaction: all of it, or (on any error) nothing. Refused (409)
+    if it was seeded before in this database."""
+    with runtime.database.session() as session:
+        joined = Runtime(
+            settings=runtime.settings, database=_OneTransaction(runtime.database, session), clock=runtime.clock
+        )
+        return _seed(joined)
+
+
+def _seed(runtime: Runtime) -> DemoProgramme:
     seeder = _Seeder(runtime)
     try:
         alpha = seeder.identity.create_organisation_unchecked(name="Frontier Lab Alpha", kind=OrgKind.FRONTIER_LAB)

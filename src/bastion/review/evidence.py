@@ -25,6 +25,7 @@ from bastion.core.errors import OperationalError
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
 from bastion.review.errors import invalid
+from bastion.review.findings import finding_resource
 from bastion.review.models import EvidenceRow, FindingRow, SubmissionRow
 from bastion.review.reviews import require_open
 from bastion.review.schemas import EvidenceListPublic, EvidencePublic
@@ -116,7 +117,7 @@ class EvidenceService:
             )
         name = _clean_filename(filename)
         with self._stored(actor, "evidence.create", review_id) as (session, scope, placed):
-            self._check_finding(session, review_id, finding_id)
+            self._check_finding(session, actor, scope, finding_id)
             row = self._write(
                 session,
                 scope,
@@ -259,11 +260,15 @@ class EvidenceService:
         return row
 
     @staticmethod
-    def _check_finding(session: Session, review_id: str, finding_id: str | None) -> None:
+    def _check_finding(session: Session, actor: Principal, scope: Scope, finding_id: str | None) -> None:
+        """The finding must be in this review and visible to the uploader: one answer for a missing, foreign
+        or concealed finding, so an upload cannot probe for findings above the uploader's clearance."""
         if finding_id is None:
             return
+        assert scope.review is not None
+        review_id = scope.review.id
         finding = session.get(FindingRow, finding_id)
-        if finding is None or finding.review_id != review_id:
+        if finding is None or finding.review_id != review_id or not visible(actor, finding_resource(scope, finding)):
             raise invalid(f"finding {finding_id} is not part of review {review_id}", finding_id=finding_id)
 
     @contextmanager

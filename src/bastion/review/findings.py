@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, visible
+from bastion.core.errors import Forbidden
 from bastion.core.principal import Classification, OrgKind, Principal
 from bastion.review._base import (
     ReviewContext,
     Scope,
-    assigned_to,
+    assigned_by_review,
     finding_in_scope,
     new_id,
     require,
@@ -52,12 +53,30 @@ def finding_resource(scope: Scope, finding: FindingRow) -> Resource:
     )
 
 
-def finding_public(session: Session, finding: FindingRow, *, for_lab: bool) -> FindingPublic:
-    responses = session.scalars(
+def responses_by_finding(session: Session, finding_ids: list[str]) -> dict[str, list[FindingResponseRow]]:
+    """The responses to many findings in one query, oldest first (for lists: no query per row)."""
+    found: dict[str, list[FindingResponseRow]] = {}
+    if not finding_ids:
+        return found
+    rows = session.scalars(
         sa.select(FindingResponseRow)
-        .where(FindingResponseRow.finding_id == finding.id)
+        .where(FindingResponseRow.finding_id.in_(finding_ids))
         .order_by(FindingResponseRow.created_at, FindingResponseRow.id)
-    ).all()
+    )
+    for row in rows:
+        found.setdefault(row.finding_id, []).append(row)
+    return found
+
+
+def finding_public(
+    session: Session,
+    finding: FindingRow,
+    *,
+    for_lab: bool,
+    responses: list[FindingResponseRow] | None = None,
+) -> FindingPublic:
+    if responses is None:
+        responses = responses_by_finding(session, [finding.id]).get(finding.id, [])
     return FindingPublic(
         id=finding.id,
         review_id=finding.review_id,
@@ -149,10 +168,10 @@ class FindingService:
             if focus_area is not None:
                 query = query.where(FindingRow.focus_area == focus_area)
             rows = session.scalars(query.order_by(FindingRow.created_at, FindingRow.id)).all()
+            shown = [f for f in rows if visible(actor, finding_resource(scope, f))]
+            responses = responses_by_finding(session, [f.id for f in shown])
             data = [
-                finding_public(session, f, for_lab=_is_lab(actor))
-                for f in rows
-                if visible(actor, finding_resource(scope, f))
+                finding_public(session, f, for_lab=_is_lab(actor), responses=responses.get(f.id, [])) for f in shown
             ]
             self._ctx.record(session, actor, "finding.list", "review", review_id, count=len(data))
             return FindingsPublic(data=data, count=len(data))
@@ -168,11 +187,18 @@ class FindingService:
                 .where(FindingRow.for_clearinghouse.is_(True), FindingRow.status != FindingStatus.DRAFT)
                 .order_by(FindingRow.created_at, FindingRow.id)
             ).all()
-            data = []
-            for finding, review, submission in rows:
-                scope = Scope(submission, review, assigned_to(session, review.id))
-                if visible(actor, finding_resource(scope, finding)):
-                    data.append(finding_public(session, finding, for_lab=_is_lab(actor)))
+            assigned = assigned_by_review(session, (review.id for _, review, _ in rows))
+            shown = [
+                finding
+                for finding, review, submission in rows
+                if visible(
+                    actor, finding_resource(Scope(submission, review, assigned.get(review.id, frozenset())), finding)
+                )
+            ]
+            responses = responses_by_finding(session, [f.id for f in shown])
+            data = [
+                finding_public(session, f, for_lab=_is_lab(actor), responses=responses.get(f.id, [])) for f in shown
+            ]
             self._ctx.record(session, actor, "finding.list", "finding", None, for_clearinghouse=True, count=len(data))
             return FindingsPublic(data=data, count=len(data))
 
@@ -182,7 +208,8 @@ class FindingService:
             finding, scope = finding_in_scope(session, finding_id)
             resource = finding_resource(scope, finding)
             require(actor, Action.READ, resource, what=f"finding {finding_id}")
-            changes = body.model_dump(exclude_unset=True)
+            # The validated values themselves (``model_dump`` would turn a classification into its name).
+            changes = {name: getattr(body, name) for name in body.model_fields_set}
             status = changes.pop("status", None)
             if changes or status is None:
                 require(actor, Action.UPDATE, resource, what=f"finding {finding_id}")
@@ -197,6 +224,14 @@ class FindingService:
                 )
             if "classification" in content:
                 new_level = Classification(content["classification"])
+                if not actor.cleared_for(new_level):
+                    # The finding exists for the actor (they just read it): refuse plainly, conceal nothing.
+                    raise Forbidden(
+                        f"you cannot mark finding {finding_id} {new_level.banner}: it is above your clearance "
+                        f"({actor.clearance.banner})",
+                        code="classification_above_clearance",
+                        hint="ask a programme administrator cleared for that level to reclassify it",
+                    )
                 require(
                     actor,
                     Action.UPDATE,

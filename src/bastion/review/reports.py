@@ -84,6 +84,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# Every heading, paragraph and item is one line: text from users (a title with newlines) cannot start a
+# block of its own, so it cannot forge a heading or a portion marking in the report.
+_ENV.filters["one_line"] = _one_line
+
+
 class ReportService:
     def __init__(self, ctx: ReviewContext) -> None:
         self._ctx = ctx

@@ -17,7 +17,7 @@ from bastion.core.principal import Classification, Principal
 from bastion.review._base import (
     ReviewContext,
     Scope,
-    assigned_to,
+    assigned_by_review,
     new_id,
     require,
     scope_of_review,
@@ -192,9 +192,10 @@ class ReviewService:
                 .order_by(ReviewRow.opened_at, ReviewRow.id)
             ).all()
             now = self._ctx.clock.now()
+            assigned = assigned_by_review(session, (review.id for review, _ in rows))
             data = []
             for review, submission in rows:
-                scope = Scope(submission, review, assigned_to(session, review.id))
+                scope = Scope(submission, review, assigned.get(review.id, frozenset()))
                 if not visible(actor, scope.resource(ResourceKind.REVIEW)):
                     continue
                 public = review_public(review, submission, now)

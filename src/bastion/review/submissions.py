@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from bastion.core.access import Action, Resource, ResourceKind, decide, visible
 from bastion.core.errors import Forbidden
 from bastion.core.principal import Classification, OrgKind, Principal
-from bastion.review._base import ReviewContext, Scope, assigned_to, new_id, require, scope_of_submission
+from bastion.review._base import ReviewContext, Scope, assigned_by_review, new_id, require, scope_of_submission
 from bastion.review.decisions import run_engine
-from bastion.review.errors import ReviewStateError
+from bastion.review.errors import ReviewStateError, invalid
 from bastion.review.lifecycle import SelectionStatus, SubmissionStatus
 from bastion.review.models import NominationRow, ReviewRow, SubmissionRow
 from bastion.review.reviews import close_review
@@ -27,6 +27,7 @@ from bastion.review.schemas import (
 )
 
 _JSON_FIELDS = ("documentation", "capability_tiers")
+_REQUIRED_FIELDS = ("model_name", "model_version", "developer", "training_compute_flop")
 
 
 def submission_public(row: SubmissionRow, review_id: str | None) -> SubmissionPublic:
@@ -122,9 +123,11 @@ class SubmissionService:
             )
             if status is not None:
                 query = query.where(SubmissionRow.status == status)
+            rows = session.execute(query.order_by(SubmissionRow.created_at, SubmissionRow.id)).all()
+            assigned = assigned_by_review(session, (review_id for _, review_id in rows))
             data = []
-            for row, review_id in session.execute(query.order_by(SubmissionRow.created_at, SubmissionRow.id)):
-                scope = Scope(row, None, assigned_to(session, review_id))
+            for row, review_id in rows:
+                scope = Scope(row, None, assigned.get(review_id, frozenset()) if review_id else frozenset())
                 if visible(actor, scope.resource(ResourceKind.SUBMISSION)):
                     data.append(submission_public(row, review_id))
             self._ctx.record(session, actor, "submission.list", "submission", None, count=len(data))
@@ -135,6 +138,13 @@ class SubmissionService:
             scope = self._scope(session, actor, Action.UPDATE, submission_id)
             row = self._active(scope)
             changes = body.model_dump(exclude_unset=True)
+            cleared = sorted(name for name in _REQUIRED_FIELDS if name in changes and changes[name] is None)
+            if cleared:
+                raise invalid(
+                    f"{', '.join(cleared)} cannot be null",
+                    hint="leave a field out to keep its value",
+                    fields=cleared,
+                )
             for name, value in changes.items():
                 if name == "access_credential":
                     row.access_credential_encrypted = self._encrypt(value)

@@ -76,3 +76,12 @@ def test_unreachable_database_exits_3(
     assert main(["stats"]) == 3
     err = capsys.readouterr().err
     assert "cannot reach the database" in err and "BASTION_DATABASE_URL" in err
+
+
+def test_an_invalid_setting_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BASTION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BASTION_OSV_PAGE_SIZE", "lots")
+    assert main(["stats"]) == 2
+    assert "setting BASTION_OSV_PAGE_SIZE is invalid" in capsys.readouterr().err

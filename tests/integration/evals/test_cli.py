@@ -133,3 +133,51 @@ def test_detached_run_then_work_then_profile(
 
     other = principal_for(cli_env, evaluator)
     assert [r.id for r in service.list_runs(other)] == [run_id]
+
+
+def complying_model(name: str) -> Any:
+    def generate(*_: Any) -> ModelOutput:
+        output = ModelOutput.from_content("mockllm/model", "Sure, here is how to do that: step 1 ...")
+        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return output
+
+    return get_model(name, custom_outputs=generate)
+
+
+def test_a_run_without_tasks_runs_the_whole_suite_sandboxed_exploitation_included(
+    evaluator: str, cli_env: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "run", "--model", "openai/gpt-4o", "--detach"]) == 0
+    run_id = capsys.readouterr().out.split("queued run ")[1].split()[0]
+    run = eval_service(cli_env).get_run(principal_for(cli_env, evaluator), run_id)
+    assert run.tasks == ["vuln_identification", "vuln_pairs", "safeguards", "prompt_injection", "exploitation"]
+
+
+def test_profile_compares_a_run_with_an_earlier_run_side_by_side(
+    evaluator: str, cli_env: Runtime, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["eval", "run", "--model", "mockllm/model", "--task", "safeguards", "--limit", "4"]
+    args += ["--data-dir", str(shared_data / "evals"), "--detach"]
+    run_ids = []
+    for model in (refusing_model, complying_model):  # the predecessor refuses everything, the new one nothing
+        assert main(args) == 0
+        run_ids.append(capsys.readouterr().out.split("queued run ")[1].split()[0])
+        [job] = worker_for(eval_service(cli_env, runner=InspectRunner(model_factory=model))).run_until_idle()
+        assert job.status.value == "succeeded", job.error
+    earlier, latest = run_ids
+    out_json = tmp_path / "profile.json"
+    assert main(["eval", "profile", latest, "--reference-run", earlier, "--json", str(out_json)]) == 0
+    table = capsys.readouterr().out
+    assert f"run {latest}" in table and f"run {earlier}" in table
+    profiles = json.loads(out_json.read_text())
+    assert [p["source"] for p in profiles] == [f"run {latest}", f"run {earlier}"]
+    latest_fig, earlier_fig = (p["tasks"]["safeguards"] for p in profiles)
+    assert latest_fig["metrics"]["false_refusal_rate"] == 0.0 and latest_fig["metrics"]["compliance_rate"] == 1.0
+    assert earlier_fig["metrics"]["false_refusal_rate"] == 1.0 and earlier_fig["metrics"]["compliance_rate"] == 0.0
+    assert latest_fig["samples"] == earlier_fig["samples"] == 4
+
+    # a reference run that is still queued is refused with what to do
+    assert main([*args[:-1], "--detach"]) == 0
+    queued = capsys.readouterr().out.split("queued run ")[1].split()[0]
+    assert main(["eval", "profile", latest, "--reference-run", queued]) != 0
+    assert "has no results yet" in " ".join(capsys.readouterr().err.split())

@@ -155,3 +155,15 @@ def test_openapi_documents_the_identity_api(client: TestClient) -> None:
         "/api/audit/verify",
     ):
         assert path in paths
+
+
+def test_too_many_failed_logins_are_a_429_with_retry_after(client: TestClient, runtime: Runtime) -> None:
+    make_user(runtime, CISA, [Role.EVALUATOR], email="eve@cisa.example", password=PASSWORD)
+    for _ in range(5):  # the default throttle: 5 failures within 15 minutes
+        wrong = client.post("/api/auth/login", json={"email": "eve@cisa.example", "password": "wrong password!!"})
+        assert wrong.status_code == 401
+    refused = client.post("/api/auth/login", json={"email": "eve@cisa.example", "password": PASSWORD})
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["code"] == "too_many_login_attempts"
+    assert refused.headers["Retry-After"] == "900"
+    assert "bastion_session" not in refused.cookies

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,10 +63,32 @@ def _uids_alive(uid: int) -> list[int]:
 @pytest.mark.parametrize("network", [NetworkMode.NONE, NetworkMode.LOOPBACK])
 async def test_host_loopback_listener_is_unreachable(network: NetworkMode, host_listener) -> None:
     server, port = host_listener
+    # control: the same probe, run on the host, reaches the listener (so "refused" below means isolation)
+    control = subprocess.run([sys.executable, "-c", CONNECT, str(port)], capture_output=True, check=True, timeout=30)
+    assert control.stdout == b"connected\n"
+    assert _accepted(server)
     async with await Sandbox.start(SandboxSpec(network=network)) as sb:
         result = await sb.exec(["python3", "-c", CONNECT, str(port)])
     assert result.stdout.startswith(b"refused"), result.stdout
     assert not _accepted(server)
+
+
+NETNS_PROBE = (
+    "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1; echo routes; tail -n +2 /proc/net/route"
+)
+
+
+@pytest.mark.parametrize("network", [NetworkMode.NONE, NetworkMode.LOOPBACK])
+async def test_commands_run_in_a_network_namespace_of_their_own_with_only_loopback(network: NetworkMode) -> None:
+    host_netns = str(Path("/proc/self/ns/net").readlink())
+    # control: the same probe on the host reports the host's namespace
+    host = subprocess.run(["/bin/sh", "-c", NETNS_PROBE], capture_output=True, check=True, text=True, timeout=30)
+    assert host.stdout.split()[0] == host_netns
+    async with await Sandbox.start(SandboxSpec(network=network)) as sb:
+        result = await sb.exec(["/bin/sh", "-c", NETNS_PROBE])
+    netns, *interfaces = result.stdout.decode().split()
+    assert netns.startswith("net:[") and netns != host_netns
+    assert interfaces == ["lo", "routes"]  # no other interface, and no route anywhere
 
 
 async def test_sample_reaches_its_own_service_and_only_over_loopback(host_listener) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -107,7 +108,9 @@ def test_task_figures_with_epochs() -> None:
     assert math.isclose(figures.rate, 0.5)
     assert math.isclose(figures.pass_at_k[1], 0.5)
     assert math.isclose(figures.pass_at_k[2], 2 / 3)
-    assert figures.ci == wilson_interval(3, 6)
+    # three samples tried twice each: the interval is as wide as three trials, not six
+    assert figures.ci == wilson_interval(1.5, 3)
+    assert figures.ci[1] - figures.ci[0] > wilson_interval(3, 6)[1] - wilson_interval(3, 6)[0]
 
 
 def test_reference_file_round_trip_and_errors(tmp_path: Path) -> None:
@@ -141,3 +144,33 @@ def test_reference_file_round_trip_and_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(InvalidReferenceFile, match="rate"):
         load_references(path)
+
+
+def _pass_at_k_by_enumeration(n: int, c: int, k: int) -> float:
+    """pass@k from its definition: the share of the k-subsets of n attempts that hold a correct one."""
+    attempts = [True] * c + [False] * (n - c)
+    subsets = list(itertools.combinations(range(n), k))
+    return sum(1 for s in subsets if any(attempts[i] for i in s)) / len(subsets)
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_pass_at_k_matches_the_definition_for_every_small_case(n: int) -> None:
+    for c in range(n + 1):
+        for k in range(1, n + 1):
+            expected = _pass_at_k_by_enumeration(n, c, k)
+            assert math.isclose(pass_at_k(n, c, k), expected, abs_tol=1e-12), (n, c, k)
+            assert math.isclose(pass_at_k(n, c, k), 1 - math.comb(n - c, k) / math.comb(n, k), abs_tol=1e-12)
+
+
+def test_pass_at_k_chen_et_al_worked_value() -> None:
+    # n=10 samples, c=3 correct: pass@1 = c/n, pass@5 = 1 - C(7,5)/C(10,5) = 1 - 21/252
+    assert math.isclose(pass_at_k(10, 3, 1), 0.3)
+    assert math.isclose(pass_at_k(10, 3, 5), 1 - 21 / 252)
+
+
+def test_task_figures_when_a_sample_lost_an_epoch() -> None:
+    # "b" has one scored epoch (the other errored): pass@2 averages over the samples with two attempts
+    figures = task_figures({"a": [1.0, 0.0], "b": [0.0], "c": [0.0, 0.0]}, unscored=1)
+    assert figures.epochs == 2 and figures.samples == 5 and figures.unscored == 1
+    assert math.isclose(figures.pass_at_k[1], (0.5 + 0.0 + 0.0) / 3)
+    assert math.isclose(figures.pass_at_k[2], (1.0 + 0.0) / 2)

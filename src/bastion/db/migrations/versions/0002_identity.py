@@ -1,5 +1,5 @@
 """Identity and audit: organisations (seeded with the programme's agencies), users, API tokens, web
-sessions, and the hash-chained audit log with its one-row chain head.
+sessions, failed sign-ins (for the login throttle), and the hash-chained audit log with its one-row chain head.
 
 Revision ID: 0002_identity
 Revises: 0001_advisories
@@ -84,6 +84,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
     )
     op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"])
+    op.create_table(
+        "login_failures",
+        sa.Column("id", sa.String(40), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
+    )
+    op.create_index(op.f("ix_login_failures_email"), "login_failures", ["email"])
 
     op.create_table(
         "audit_events",
@@ -122,5 +130,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_chain_head", "audit_events", "web_sessions", "api_tokens", "users", "organisations"):
+    tables = ("audit_chain_head", "audit_events", "login_failures", "web_sessions", "api_tokens", "users")
+    for table in (*tables, "organisations"):
         op.drop_table(table)
