@@ -229,16 +229,16 @@ def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, runtim
 @router.get(
     "/reviews/{review_id}/report",
     tags=_reviews,
-    summary="The review report (Markdown or HTML); a lab gets its releasable summary",
+    summary="The review report (Markdown, HTML or PDF); a lab gets its releasable summary",
     response_class=Response,
-    responses={200: {"content": {"text/markdown": {}, "text/html": {}}}},
+    responses={200: {"content": {"text/markdown": {}, "text/html": {}, "application/pdf": {}}}},
 )
 def get_report(
     review_id: str,
     actor: PrincipalDep,
     runtime: RuntimeDep,
     fmt: Annotated[
-        ReportFormat, Query(alias="format", description="md or html (pdf is not available)")
+        ReportFormat, Query(alias="format", description="md, html or pdf (pdf needs the pdf extra)")
     ] = ReportFormat.MARKDOWN,
     variant: Annotated[ReportVariant | None, Query(description="full (staff) or lab; default by role")] = None,
 ) -> Response:

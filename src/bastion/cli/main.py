@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 
 import typer
+from rich.markup import escape
 
 from bastion import __version__
 from bastion.cli import context
@@ -89,9 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
 
 
 def _print_error(error: BastionError) -> None:
-    context.err_console.print(f"[bold red]error[/]: {error.message}", highlight=False)
+    # escape: messages quote user input and extras (``bastion[pdf]``) that rich would read as markup
+    context.err_console.print(f"[bold red]error[/]: {escape(error.message)}", highlight=False)
     if error.hint:
-        context.err_console.print(f"[bold]hint[/]: {error.hint}", highlight=False)
+        context.err_console.print(f"[bold]hint[/]: {escape(error.hint)}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

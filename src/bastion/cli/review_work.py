@@ -202,15 +202,25 @@ def report(
     review_id: str,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.MARKDOWN,
     variant: Annotated[ReportVariant | None, typer.Option(help="full or lab; default by your role")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "--output", help="Write to this file instead of standard output.")
+    ] = None,
 ) -> None:
-    """Generate the review report (Markdown or HTML)."""
+    """Generate the review report (Markdown, HTML or PDF; PDF needs --out)."""
+    if fmt is ReportFormat.PDF and out is None:
+        raise invalid("a PDF report is binary: name the file to write with --out FILE", field="out")
     programme, actor = programme_and_actor()
     rendered = programme.reports.render(actor, review_id, fmt=fmt, variant=variant)
     if out is None:
         context.console.print(rendered.content, markup=False, highlight=False, soft_wrap=True)
         return
-    out.write_text(rendered.content, "utf-8")
+    try:
+        if isinstance(rendered.content, bytes):
+            out.write_bytes(rendered.content)
+        else:
+            out.write_text(rendered.content, "utf-8")
+    except OSError as e:
+        raise invalid(f"cannot write the report to {out}: {e.strerror}", field="out") from e
     context.err_console.print(f"wrote {out} ({rendered.classification.banner})")
 
 

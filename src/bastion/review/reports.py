@@ -1,12 +1,12 @@
-"""Reports generated from a review: Markdown and HTML (rendered from the Markdown with raw HTML disabled).
+"""Reports generated from a review: Markdown, HTML (rendered from the Markdown with raw HTML disabled) and
+PDF (that HTML through WeasyPrint, the optional ``pdf`` extra: see ``review/pdf.py``).
 
 Every portion carries its marking; the banner (top and bottom) is the highest classification of the content
 actually included. Content is filtered through the access policy for the reader, so a report never shows
 more than the reader could read item by item. The ``lab`` variant is the releasable summary: only findings
 shared with the lab, at or below the lab's level (the submission's classification), without evaluator names.
 
-PDF is not offered: the well-kept HTML-to-PDF library (WeasyPrint) needs Pango and friends as native
-dependencies; print the HTML to PDF from a browser, or add WeasyPrint behind a ``pdf`` extra later.
+In the PDF the banner is repeated at the top and bottom of every page (CSS paged media in the HTML template).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, ResourceKind, decide
 from bastion.core.principal import Classification, OrgKind, Principal
+from bastion.review import pdf
 from bastion.review._base import ReviewContext, Scope, require, scope_of_review
 from bastion.review.decisions import current_decision
-from bastion.review.errors import ReviewInputError
 from bastion.review.findings import finding_resource
 from bastion.review.lifecycle import FindingStatus, FocusArea, is_shared
 from bastion.review.models import EvidenceRow, FindingResponseRow, FindingRow
@@ -70,7 +70,7 @@ class Portion:
 
 @dataclass(frozen=True)
 class RenderedReport:
-    content: str
+    content: str | bytes  # bytes for PDF
     media_type: str
     filename: str
     classification: Classification
@@ -102,11 +102,7 @@ class ReportService:
         variant: ReportVariant | None = None,
     ) -> RenderedReport:
         if fmt is ReportFormat.PDF:
-            raise ReviewInputError(
-                "PDF reports are not available in this installation",
-                code="format_unavailable",
-                hint="request format=html and print it to PDF, or use format=md",
-            )
+            pdf.ensure_available()  # a missing renderer fails before anything is read or audited
         if variant is None:
             variant = ReportVariant.LAB if actor.org_kind is OrgKind.FRONTIER_LAB else ReportVariant.FULL
         with self._ctx.unit(actor, "report.generate", "review", review_id) as session:
@@ -147,7 +143,10 @@ class ReportService:
             banner=banner_level.banner,
             colour=_BANNER_COLOUR[banner_level],
             content=Markup(_MARKDOWN.render(markdown)),  # noqa: S704 - markdown-it output with raw HTML disabled
+            paged=fmt is ReportFormat.PDF,
         )
+        if fmt is ReportFormat.PDF:
+            return RenderedReport(pdf.html_to_pdf(html), "application/pdf", f"{name}.pdf", banner_level)
         return RenderedReport(html, "text/html; charset=utf-8", f"{name}.html", banner_level)
 
     def _portions(self, session: Session, actor: Principal, scope: Scope, variant: ReportVariant) -> list[Portion]:

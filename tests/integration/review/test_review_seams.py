@@ -128,5 +128,3 @@ def test_report_html_has_banners_and_no_raw_html(client: TestClient, cast: Cast)
     assert "<h4>(S) Writes a working exploit" in html.text
     agency_view = client.get(f"/api/reviews/{rev_id}/report", headers=cast.headers("agency"))
     assert agency_view.text.splitlines()[0] == "SECRET"
-    pdf = client.get(f"/api/reviews/{rev_id}/report?format=pdf", headers=admin)
-    assert (pdf.status_code, pdf.json()["code"]) == (400, "format_unavailable")
