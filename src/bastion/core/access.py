@@ -4,10 +4,13 @@ Every shell and service asks ``decide`` (or ``authorize``, which raises) before 
 including rows that go into lists and counts. Three tests, all of which must pass:
 
 1. **Classification.** Nobody reads or writes anything above their clearance.
-2. **Need to know.** Review content (submissions, decisions, reviews, findings, evidence, reports, model
-   credentials) is visible only to programme staff, agency reviewers, the evaluators assigned to that review,
-   and the lab organisation that owns the submission (and to the lab only what is shared with it).
-3. **Role.** What each role may do to what it can see (table in ``_ROLE_RULES``).
+2. **Need to know.** Submissions and selection decisions are visible to programme administrators, agency
+   reviewers (who run the selection), the evaluators assigned to the review and the owning lab. Reviews and
+   what they hold (findings, evidence, reports, evaluation runs) are visible only to programme
+   administrators, the users assigned to that review and the owning lab (and to the lab only what is shared
+   with it): an agency reviewer not assigned to a review cannot tell it exists.
+3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
+   if any role allows; otherwise concealed only if every role would conceal.
 
 When a denied principal may not even know the thing exists, the decision says ``conceal``: shells then answer
 exactly as for a missing thing (404 with the same body), so a denial leaks nothing.
@@ -96,7 +99,6 @@ def _deny(reason: str, *, conceal: bool = True) -> Decision:
     return Decision(False, reason, conceal=conceal)
 
 
-STAFF_ROLES = (Role.PROGRAMME_ADMIN, Role.AGENCY_REVIEWER)
 LAB_ROLES = (Role.LAB_SUBMITTER, Role.LAB_VIEWER)
 
 
@@ -116,38 +118,69 @@ def _is_owner_lab(principal: Principal, resource: Resource) -> bool:
     )
 
 
-def _review_content(  # noqa: PLR0911 - the policy reads best as explicit rules, one return each
-    principal: Principal, action: Action, resource: Resource
-) -> Decision:
-    kind = resource.kind
+def _review_content(principal: Principal, action: Action, resource: Resource) -> Decision:
     if principal.has_role(Role.PROGRAMME_ADMIN):
         return _allow("programme administrator")
+    decisions = []
     if principal.has_role(Role.AGENCY_REVIEWER):
-        if action in (Action.READ, Action.READ_SECRET) and kind is not ResourceKind.EVIDENCE:
-            if kind is ResourceKind.SUBMISSION and action is Action.READ_SECRET:
-                return _deny("model-access credentials are for assigned evaluators", conceal=False)
-            return _allow("agency reviewer reads programme content")
-        if action is Action.DECIDE and kind is ResourceKind.SELECTION:
-            return _allow("agency reviewer nominates and decides selection")
-        if action is Action.READ and kind is ResourceKind.EVIDENCE:
-            return _allow("agency reviewer reads evidence")
-        return _deny("agency reviewers read and nominate; they do not edit review content", conceal=False)
-    if principal.has_role(Role.EVALUATOR) and principal.user_id in resource.assigned:
-        if kind is ResourceKind.SELECTION:
-            # They know the submission was selected (it has a review); the rationale is not theirs.
-            return _deny("selection decisions are for programme and agency staff", conceal=False)
-        if action in (Action.READ, Action.READ_SECRET):
-            return _allow("assigned evaluator")
-        if action in (Action.CREATE, Action.UPDATE) and kind in (
-            ResourceKind.FINDING,
-            ResourceKind.EVIDENCE,
-            ResourceKind.EVAL_RUN,
-        ):
-            return _allow("assigned evaluator records findings and evidence")
-        return _deny("evaluators record findings and evidence only", conceal=False)
+        decisions.append(_agency(principal, action, resource))
+    if principal.has_role(Role.EVALUATOR):
+        decisions.append(_evaluator(principal, action, resource))
     if principal.has_role(*LAB_ROLES) and principal.org_kind is OrgKind.FRONTIER_LAB:
-        return _lab(principal, action, resource)
-    return _deny("no need to know")
+        decisions.append(_lab(principal, action, resource))
+    return _most_permissive(decisions)
+
+
+def _most_permissive(decisions: list[Decision]) -> Decision:
+    """Roles add up: the first allowing decision; else a denial that admits the thing exists; else concealed."""
+    for decision in decisions:
+        if decision.allowed:
+            return decision
+    for decision in decisions:
+        if not decision.conceal:
+            return decision
+    return decisions[0] if decisions else _deny("no need to know")
+
+
+def _agency(principal: Principal, action: Action, resource: Resource) -> Decision:  # noqa: PLR0911 - as below
+    """Agency staff run the (classified) selection: they read submissions and decisions within their clearance
+    and nominate. A review's content is theirs to read only when they are assigned to that review."""
+    kind = resource.kind
+    if kind is ResourceKind.SUBMISSION:
+        if action is Action.READ:
+            return _allow("agency reviewer reads submissions for selection")
+        if action is Action.READ_SECRET:
+            return _deny("model-access credentials are for assigned evaluators", conceal=False)
+        return _deny("agency reviewers read and nominate; they do not edit submissions", conceal=False)
+    if kind is ResourceKind.SELECTION:
+        if action in (Action.READ, Action.READ_SECRET):
+            return _allow("agency reviewer reads selection decisions and their rationale")
+        if action is Action.DECIDE:
+            return _allow("agency reviewer nominates and decides selection")
+        return _deny("agency reviewers read and decide selection only", conceal=False)
+    if principal.user_id not in resource.assigned:
+        return _deny("review content is for the users assigned to the review")
+    if action is Action.READ:
+        return _allow("agency reviewer assigned to the review reads it")
+    return _deny("an agency reviewer assigned to a review reads it; nothing more", conceal=False)
+
+
+def _evaluator(principal: Principal, action: Action, resource: Resource) -> Decision:
+    kind = resource.kind
+    if principal.user_id not in resource.assigned:
+        return _deny("no need to know")
+    if kind is ResourceKind.SELECTION:
+        # They know the submission was selected (it has a review); the rationale is not theirs.
+        return _deny("selection decisions are for programme and agency staff", conceal=False)
+    if action in (Action.READ, Action.READ_SECRET):
+        return _allow("assigned evaluator")
+    if action in (Action.CREATE, Action.UPDATE) and kind in (
+        ResourceKind.FINDING,
+        ResourceKind.EVIDENCE,
+        ResourceKind.EVAL_RUN,
+    ):
+        return _allow("assigned evaluator records findings and evidence")
+    return _deny("evaluators record findings and evidence only", conceal=False)
 
 
 def _lab(principal: Principal, action: Action, resource: Resource) -> Decision:  # noqa: PLR0911 - as above

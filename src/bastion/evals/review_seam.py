@@ -1,6 +1,10 @@
 """The seam to the review slice: an eval run made for a review stores its Inspect logs as evidence on that
 review and its summary where the selection policy can read it.
 
+A run made for a review is review content: the review slice also says what the access policy judges such a
+run by (``eval_run_resources``), so that only those who may read the review's content (and the run's creator)
+see it.
+
 The review slice implements ``ReviewResults`` in ``bastion.review.evals`` (``ReviewEvalResults(runtime)``);
 it is looked up by name so that this slice does not depend on the review slice at import time (evals may call
 review's services, never its tables). Without it ``review_results_for`` returns None and
@@ -11,9 +15,11 @@ be lost.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from bastion.core.access import Resource
 from bastion.core.principal import Principal
 
 
@@ -22,6 +28,12 @@ class ReviewResults(Protocol):
         """Raise unless ``actor`` may run the battery for the review now: NotFound (the same as a missing id)
         when the review is not theirs to know of, Forbidden when they may see it but not add to it, Conflict
         when the review is closed."""
+        ...
+
+    def eval_run_resources(self, review_ids: Collection[str]) -> Mapping[str, Resource]:
+        """For each of ``review_ids`` that exists: what the access policy judges a run made for that review by
+        (an ``EVAL_RUN`` at the review's classification, ``assigned`` = the users assigned to the review). Makes
+        no decision itself and reveals nothing to anyone: the caller asks the policy."""
         ...
 
     def attach_eval_results(

@@ -27,8 +27,16 @@ from bastion.jobs.interface import Job, JobID, JobStatus, Progress
 JOB_KIND = "eval_run"
 
 
-def _resource(row: EvalRunRow) -> Resource:
-    return Resource(kind=ResourceKind.EVAL_RUN, assigned=frozenset({UserID(row.created_by)}))
+def _resource(row: EvalRunRow, review: Resource | None) -> Resource:
+    """A run is its creator's. One made for a review is review content too (``review``: what the review slice
+    says such a run is judged by): at the review's classification, for the users assigned to the review, its
+    creator and programme administrators; nobody else can tell it exists."""
+    creator = frozenset({UserID(row.created_by)})
+    if review is None:
+        return Resource(kind=ResourceKind.EVAL_RUN, assigned=creator)
+    return Resource(
+        kind=ResourceKind.EVAL_RUN, classification=review.classification, assigned=review.assigned | creator
+    )
 
 
 class EvalService:
@@ -153,6 +161,13 @@ class EvalService:
         with self._db.session() as session:
             session.execute(sa.update(EvalRunRow).where(EvalRunRow.id == run_id).values(**values))
 
+    def _resources(self, rows: Sequence[EvalRunRow]) -> dict[str, Resource]:
+        """Run id -> what the access policy judges it by (one look-up in the review slice for all of them).
+        Without the review slice, a run made for a review is its creator's (and programme administrators')."""
+        review_ids = {r.review_id for r in rows if r.review_id is not None}
+        reviews = self._reviews.eval_run_resources(review_ids) if self._reviews and review_ids else {}
+        return {r.id: _resource(r, reviews.get(r.review_id) if r.review_id else None) for r in rows}
+
     def _public(self, row: EvalRunRow, job: Job) -> EvalRunPublic:
         return EvalRunPublic(
             id=row.id,
@@ -181,7 +196,7 @@ class EvalService:
                 from bastion.core.access import not_found
 
                 raise not_found(f"evaluation run {run_id}")
-            authorize(actor, Action.READ, _resource(row), what=f"evaluation run {run_id}")
+            authorize(actor, Action.READ, self._resources([row])[row.id], what=f"evaluation run {run_id}")
             return self._public(row, self.queue.get(JobID(row.job_id)))
 
     def list_runs(self, actor: Principal, *, model: str | None = None) -> list[EvalRunPublic]:
@@ -189,7 +204,9 @@ class EvalService:
             query = sa.select(EvalRunRow).order_by(EvalRunRow.created_at.desc(), EvalRunRow.id)
             if model is not None:
                 query = query.where(EvalRunRow.model == model)
-            rows = [r for r in session.scalars(query).all() if visible(actor, _resource(r))]
+            candidates = session.scalars(query).all()
+            resources = self._resources(candidates)
+            rows = [r for r in candidates if visible(actor, resources[r.id])]
         return [self._public(r, self.queue.get(JobID(r.job_id))) for r in rows]
 
     def profiles(

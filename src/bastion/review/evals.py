@@ -9,21 +9,27 @@ the battery for a review, and how a finished run lands on it.
   at the review's classification, and the per-task success rates go where the selection policy's
   ``eval_margin`` rule reads them (``summary["scores"]``, task -> rate, keyed by the battery's task names).
   Idempotent per run id: a job retried after a crash does not attach the same run twice.
+- ``eval_run_resources`` (when runs are listed or shown): a run made for a review is judged as review content
+  at the review's classification, visible to the users assigned to the review (and programme administrators);
+  the evals slice adds the run's creator.
 
 The evals slice reaches this module only through its seam; nothing here imports the evals slice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bastion.core.access import Action, ResourceKind
+import sqlalchemy as sa
+
+from bastion.core.access import Action, Resource, ResourceKind
 from bastion.core.principal import Classification, Principal
-from bastion.review._base import require, scope_of_review
+from bastion.review._base import assigned_by_review, require, scope_of_review
 from bastion.review.errors import ReviewStateError, invalid
+from bastion.review.models import ReviewRow
 from bastion.review.reviews import require_open
 from bastion.review.schemas import EvidencePublic
 from bastion.review.service import ReviewProgramme
@@ -74,6 +80,24 @@ class ReviewEvalResults:
                     hint="run without --review, or ask a programme administrator about the review's window",
                     details=e.details,
                 ) from None
+
+    def eval_run_resources(self, review_ids: Collection[str]) -> dict[str, Resource]:
+        wanted = set(review_ids)
+        if not wanted:
+            return {}
+        with self._runtime.database.read_session() as session:
+            rows = session.execute(
+                sa.select(ReviewRow.id, ReviewRow.classification).where(ReviewRow.id.in_(wanted))
+            ).all()
+            assigned = assigned_by_review(session, (review_id for review_id, _ in rows))
+        return {
+            review_id: Resource(
+                kind=ResourceKind.EVAL_RUN,
+                classification=Classification(level),
+                assigned=assigned.get(review_id, frozenset()),
+            )
+            for review_id, level in rows
+        }
 
     def attach_eval_results(
         self, actor: Principal, review_id: str, *, run_id: str, log_files: list[Path], summary: dict[str, Any]

@@ -12,7 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.core.access import Action, Resource, ResourceKind, authorize, visible
+from bastion.core.access import Action, Resource, ResourceKind, authorize, decide, visible
+from bastion.core.errors import Forbidden
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import (
     ReviewContext,
@@ -138,12 +139,14 @@ class ReviewService:
         """Open the window for a selected submission (when evaluators get access)."""
         with self._ctx.unit(actor, "review.open", "review", None) as session:
             scope = scope_of_submission(session, body.submission_id)
-            require(
-                actor,
-                Action.DECIDE,
-                scope.resource(ResourceKind.REVIEW),
-                what=f"submission {body.submission_id}",
-            )
+            what = f"submission {body.submission_id}"
+            require(actor, Action.READ, scope.resource(ResourceKind.SUBMISSION), what=what)
+            # Whoever may see the submission is told plainly that opening its review is not theirs to do
+            # (an agency reviewer's denial on review content is otherwise a concealing one).
+            if not decide(actor, Action.DECIDE, scope.resource(ResourceKind.REVIEW)).allowed:
+                raise Forbidden(
+                    f"not allowed to open a review of {what}: programme administrators do", code="forbidden"
+                )
             submission = scope.submission
             if submission.status == SubmissionStatus.WITHDRAWN:
                 raise ReviewStateError(f"submission {submission.id} was withdrawn", code="submission_withdrawn")

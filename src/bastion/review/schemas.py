@@ -130,7 +130,9 @@ class SubmissionPublic(Record):
     classification: Marking
     status: SubmissionStatus
     selection: SelectionStatus
-    review_id: str | None
+    review_id: str | None = Field(
+        description="The submission's review, for those who may read it (else null, as if none were open)."
+    )
     created_at: datetime
     updated_at: datetime
     withdrawn_at: datetime | None

@@ -30,6 +30,14 @@ _JSON_FIELDS = ("documentation", "capability_tiers")
 _REQUIRED_FIELDS = ("model_name", "model_version", "developer", "training_compute_flop")
 
 
+def _known_review(actor: Principal, scope: Scope) -> str | None:
+    """The review's id for those who may read the review; to anyone else (an agency reviewer not assigned to
+    it) it does not exist."""
+    if scope.review is None or not visible(actor, scope.resource(ResourceKind.REVIEW)):
+        return None
+    return scope.review.id
+
+
 def submission_public(row: SubmissionRow, review_id: str | None) -> SubmissionPublic:
     return SubmissionPublic(
         id=row.id,
@@ -114,7 +122,7 @@ class SubmissionService:
         with self._ctx.unit(actor, "submission.read", "submission", submission_id) as session:
             scope = self._scope(session, actor, Action.READ, submission_id)
             self._ctx.record(session, actor, "submission.read", "submission", submission_id)
-            return submission_public(scope.submission, scope.review.id if scope.review else None)
+            return submission_public(scope.submission, _known_review(actor, scope))
 
     def list_visible(self, actor: Principal, *, status: SubmissionStatus | None = None) -> SubmissionsPublic:
         with self._ctx.unit(actor, "submission.list", "submission", None) as session:
@@ -129,7 +137,8 @@ class SubmissionService:
             for row, review_id in rows:
                 scope = Scope(row, None, assigned.get(review_id, frozenset()) if review_id else frozenset())
                 if visible(actor, scope.resource(ResourceKind.SUBMISSION)):
-                    data.append(submission_public(row, review_id))
+                    known = review_id if visible(actor, scope.resource(ResourceKind.REVIEW)) else None
+                    data.append(submission_public(row, known))
             self._ctx.record(session, actor, "submission.list", "submission", None, count=len(data))
             return SubmissionsPublic(data=data, count=len(data))
 
@@ -159,7 +168,7 @@ class SubmissionService:
             row.updated_at = self._ctx.clock.now()
             self._ctx.record(session, actor, "submission.update", "submission", submission_id, fields=sorted(changes))
             run_engine(session, self._ctx, row, actor, force=False)
-            return submission_public(row, scope.review.id if scope.review else None)
+            return submission_public(row, _known_review(actor, scope))
 
     def withdraw(self, actor: Principal, submission_id: str) -> SubmissionPublic:
         """Withdraw (the lab may, at any time). An open review closes with reason ``withdrawn``."""
@@ -174,7 +183,7 @@ class SubmissionService:
             if scope.review is not None:
                 scope.review.withdrawn_at = now
                 close_review(session, self._ctx, scope.review, row, actor)
-            return submission_public(row, scope.review.id if scope.review else None)
+            return submission_public(row, _known_review(actor, scope))
 
     def read_access(self, actor: Principal, submission_id: str) -> SubmissionAccess:
         """The decrypted model-access credential. Audited (without the value)."""

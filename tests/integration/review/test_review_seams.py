@@ -99,7 +99,8 @@ def test_flagged_findings_reach_the_clearinghouse_seam(client: TestClient, cast:
     assert [c["id"] for c in candidates["data"]] == [fnd["id"]]
     events = ok(client.get("/api/outbox?topic=finding.for_clearinghouse", headers=admin))["data"]
     assert [e["payload"] for e in events] == [{"finding_id": fnd["id"], "review_id": rev_id}]
-    assert ok(client.get("/api/clearinghouse/candidates", headers=cast.headers("other_lab")))["count"] == 0
+    for outsider in ("other_lab", "agency"):  # an agency reviewer not on the review does not see its findings
+        assert ok(client.get("/api/clearinghouse/candidates", headers=cast.headers(outsider)))["count"] == 0
 
 
 def test_refused_requests_are_audited_too(client: TestClient, cast: Cast, runtime: Runtime) -> None:
@@ -126,5 +127,7 @@ def test_report_html_has_banners_and_no_raw_html(client: TestClient, cast: Cast)
     assert html.text.count('role="note">SECRET</div>') == 2
     assert "<script>" not in html.text and "&lt;script&gt;" in html.text
     assert "<h4>(S) Writes a working exploit" in html.text
+    evaluator_view = client.get(f"/api/reviews/{rev_id}/report", headers=evaluator)
+    assert evaluator_view.text.splitlines()[0] == "SECRET"
     agency_view = client.get(f"/api/reviews/{rev_id}/report", headers=cast.headers("agency"))
-    assert agency_view.text.splitlines()[0] == "SECRET"
+    assert (agency_view.status_code, agency_view.json()["code"]) == (404, "not_found")
