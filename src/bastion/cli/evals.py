@@ -84,6 +84,9 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
     limit: Annotated[int, typer.Option("--limit", min=1, help="Samples per task.")] = 10,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Attempts per sample (pass@k).")] = 1,
     grader_model: Annotated[str | None, typer.Option("--grader-model", help="Grader for model-graded tasks.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Cap on each generation (small local models ramble).")
+    ] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Local copy of the datasets.")] = None,
     review: Annotated[str | None, typer.Option("--review", help="Attach the results to this review.")] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Only queue the job; `bastion eval work` runs it.")] = False,
@@ -99,6 +102,7 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
         limit=limit,
         epochs=epochs,
         grader_model=grader_model,
+        max_tokens=max_tokens,
         data_dir=str(data_dir) if data_dir else None,
         review_id=review,
     )

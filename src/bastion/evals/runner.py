@@ -29,6 +29,7 @@ class RunSpec:
     grader_model: str | None = None
     data_dir: str | None = None
     max_samples: int | None = None  # samples run concurrently per task (Inspect's default when None)
+    max_tokens: int | None = None  # cap on each generation (the model's default when None)
     task_args: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-task extra arguments
 
     def __post_init__(self) -> None:
@@ -100,6 +101,7 @@ class InspectRunner:
                     log_format="eval",
                     log_buffer=1,  # flush every finished sample: a killed run loses only those in flight
                     max_samples=spec.max_samples,
+                    max_tokens=spec.max_tokens,
                 )
             except Exception as e:
                 raise EvalExecutionFailed(

@@ -72,6 +72,7 @@ class EvalService:
         data_dir: str | None = None,
         review_id: str | None = None,
         max_samples: int | None = None,
+        max_tokens: int | None = None,
     ) -> EvalRunPublic:
         """Record the run and queue its job, in one transaction. Nothing runs until a worker claims it."""
         known = {t.name: t for t in suite(suite_name)}
@@ -103,6 +104,7 @@ class EvalService:
             "grader_model": grader_model,
             "data_dir": data_dir,
             "max_samples": max_samples,
+            "max_tokens": max_tokens,
         }
         RunSpec(model=model, tasks=tuple(chosen), log_dir=self._dir / run_id, limit=limit, epochs=epochs)  # validates
         with self._db.session() as session:
@@ -140,6 +142,7 @@ class EvalService:
                 grader_model=row.params.get("grader_model"),
                 data_dir=row.params.get("data_dir"),
                 max_samples=row.params.get("max_samples"),
+                max_tokens=row.params.get("max_tokens"),
             )
             review_id, created_by = row.review_id, row.created_by
         self._set(run_id, status=JobStatus.RUNNING.value)

@@ -181,3 +181,19 @@ def test_profile_compares_a_run_with_an_earlier_run_side_by_side(
     queued = capsys.readouterr().out.split("queued run ")[1].split()[0]
     assert main(["eval", "profile", latest, "--reference-run", queued]) != 0
     assert "has no results yet" in " ".join(capsys.readouterr().err.split())
+
+
+def test_max_tokens_reaches_every_generation(
+    evaluator: str, cli_env: Runtime, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from inspect_ai.log import read_eval_log
+
+    args = ["eval", "run", "--model", "mockllm/model", "--task", "safeguards", "--limit", "1"]
+    assert main([*args, "--max-tokens", "7", "--data-dir", str(shared_data / "evals"), "--detach"]) == 0
+    run_id = capsys.readouterr().out.split("queued run ")[1].split()[0]
+    service = eval_service(cli_env, runner=InspectRunner(model_factory=refusing_model))
+    [job] = worker_for(service).run_until_idle()
+    assert job.status.value == "succeeded"
+    run = service.get_run(principal_for(cli_env, evaluator), run_id)
+    [log_file] = Path(run.log_dir).rglob("*.eval")
+    assert read_eval_log(str(log_file)).plan.config.max_tokens == 7

