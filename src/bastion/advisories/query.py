@@ -134,17 +134,22 @@ class QueryService:
 
     def match_many(self, queries: Sequence[Query]) -> list[list[Hit]]:
         """Advisory ids (sorted) affecting each query, in the order given. Withdrawn ones excluded."""
+        return self.match_at_generation(queries)[1]
+
+    def match_at_generation(self, queries: Sequence[Query]) -> tuple[int, list[list[Hit]]]:
+        """``match_many``, plus the data generation the answers come from (pass it on to
+        ``AdvisoryService.documents`` so the records served are from the same data, at no extra query)."""
         results: list[list[Hit]] = [[] for _ in queries]
         packages = [(i, q) for i, q in enumerate(queries) if isinstance(q, PackageQuery)]
         commits = [(i, q) for i, q in enumerate(queries) if isinstance(q, CommitQuery)]
         with self._database.read_session() as session:
-            indexes = self._indexes_for(session, {(q.ecosystem.name, q.name) for _, q in packages})
+            generation, indexes = self._indexes_for(session, {(q.ecosystem.name, q.name) for _, q in packages})
             if commits:
                 self._match_commits(session, commits, results)
         for index, query in packages:
             package = indexes[(query.ecosystem.name, query.name)]
             results[index] = list(self._match(index, query, package))
-        return results
+        return generation, results
 
     @staticmethod
     def _match(index: int, query: PackageQuery, package: PackageIndex) -> tuple[Hit, ...]:
@@ -162,9 +167,11 @@ class QueryService:
                 raise
             return package.affected(query.version, release, as_recorded=True)
 
-    def _indexes_for(self, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
+    def _indexes_for(
+        self, session: Session, keys: set[tuple[str, str]]
+    ) -> tuple[int, dict[tuple[str, str], PackageIndex]]:
         with self._lock:
-            generation = session.scalar(sa.select(AdvisoryGeneration.value))
+            generation = session.scalar(sa.select(AdvisoryGeneration.value)) or 0
             if generation != self._generation:
                 self._indexes.clear()
                 self._generation = generation
@@ -176,7 +183,7 @@ class QueryService:
                 self._indexes.move_to_end(key)
             while len(self._indexes) > CACHE_PACKAGES:
                 self._indexes.popitem(last=False)
-            return found
+            return generation, found
 
     def _load(self, session: Session, keys: set[tuple[str, str]]) -> None:
         entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)

@@ -64,28 +64,31 @@ class AdvisoryService:
             documents = self._documents(session, [chosen])
         return AdvisoryLookup(documents[chosen], group)
 
-    def documents(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def documents(self, ids: Sequence[str], *, generation: int | None = None) -> dict[str, dict[str, Any]]:
         """Full records for ``ids`` (those that exist), annotated with known-exploited status.
 
-        The returned documents are shared with the cache: read them, never change them.
+        ``generation``: the data generation the caller's answers came from (``QueryService``); given, it
+        saves reading it again. The returned documents are shared with the cache: read them, never change them.
         """
         wanted = list(dict.fromkeys(ids))
-        with self._database.read_session() as session:
-            generation = session.scalar(sa.select(AdvisoryGeneration.value))
-            with self._lock:
-                if generation != self._generation:
-                    self._cache.clear()
-                    self._generation = generation
-                found = {vid: self._cache[vid] for vid in wanted if vid in self._cache}
-            missing = [vid for vid in wanted if vid not in found]
-            if missing:
+        if generation is None:
+            with self._database.read_session() as session:
+                generation = session.scalar(sa.select(AdvisoryGeneration.value)) or 0
+        with self._lock:
+            if generation != self._generation:
+                self._cache.clear()
+                self._generation = generation
+            found = {vid: self._cache[vid] for vid in wanted if vid in self._cache}
+        missing = [vid for vid in wanted if vid not in found]
+        if missing:
+            with self._database.read_session() as session:
                 fetched = self._documents(session, missing)
-                found.update(fetched)
-                with self._lock:
-                    if generation == self._generation:
-                        self._cache.update(fetched)
-                        while len(self._cache) > CACHE_DOCUMENTS:
-                            self._cache.popitem(last=False)
+            found.update(fetched)
+            with self._lock:
+                if generation == self._generation:
+                    self._cache.update(fetched)
+                    while len(self._cache) > CACHE_DOCUMENTS:
+                        self._cache.popitem(last=False)
         return {vid: found[vid] for vid in wanted if vid in found}
 
     def stats(self) -> DatabaseStats:

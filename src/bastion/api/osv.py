@@ -147,9 +147,9 @@ async def query(request: Request) -> Response:
 
 def _answer_query(svc: OsvServices, body: QueryIn) -> dict[str, Any]:
     built = _build(body)
-    matches = svc.query.match_many([built])[0]
+    generation, [matches] = svc.query.match_at_generation([built])
     page, next_token = _page(matches, built, body.page_token, svc.page_size)
-    documents = svc.advisories.documents([vuln_id for vuln_id, _ in page])
+    documents = svc.advisories.documents([vuln_id for vuln_id, _ in page], generation=generation)
     result: dict[str, Any] = {}
     if page:
         result["vulns"] = [documents[vuln_id] for vuln_id, _ in page if vuln_id in documents]
@@ -176,7 +176,7 @@ def _answer_batch(svc: OsvServices, body: BatchIn) -> dict[str, Any]:
         except BastionError as e:
             raise _in_batch(index, e) from e
     try:
-        all_matches = svc.query.match_many(built)
+        generation, all_matches = svc.query.match_at_generation(built)
     except BastionError as e:
         failed_at = e.details.get("query_index")
         raise (_in_batch(failed_at, e) if isinstance(failed_at, int) else e) from e
@@ -188,7 +188,7 @@ def _answer_batch(svc: OsvServices, body: BatchIn) -> dict[str, Any]:
         except BastionError as e:
             raise _in_batch(index, e) from e
     wanted = [vuln_id for page, _ in pages for vuln_id, _ in page] if body.full_records else []
-    documents = svc.advisories.documents(wanted) if wanted else {}
+    documents = svc.advisories.documents(wanted, generation=generation) if wanted else {}
     for page, next_token in pages:
         result: dict[str, Any] = {}
         if page:
