@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -76,15 +77,16 @@ def print_report(report: ImportReport) -> None:
         )
     for problem in report.failures[:MAX_LISTED_FAILURES]:
         context.err_console.print(
-            f"[red]rejected[/] {problem.record_id or '(no id)'} in {problem.source} [{problem.file}]: {problem.reason}",
+            f"[red]rejected[/] {escape(problem.record_id or '(no id)')} in {escape(problem.source)} "
+            f"({escape(problem.file)}): {escape(problem.reason)}",
             highlight=False,
-            markup=True,
         )
     if len(report.failures) > MAX_LISTED_FAILURES:
         context.err_console.print(f"... and {len(report.failures) - MAX_LISTED_FAILURES} more (use --json)")
     for problem in report.warnings[:MAX_LISTED_FAILURES]:
         context.err_console.print(
-            f"[yellow]warning[/] {problem.record_id} in {problem.source} [{problem.file}]: {problem.reason}",
+            f"[yellow]warning[/] {escape(problem.record_id or '(no id)')} in {escape(problem.source)} "
+            f"({escape(problem.file)}): {escape(problem.reason)}",
             highlight=False,
         )
 
@@ -117,7 +119,9 @@ def query_command(
     for vuln_id, _ in matches:
         document = documents[vuln_id]
         exploited = "yes" if "bastion_known_exploited" in (document.get("database_specific") or {}) else ""
-        table.add_row(vuln_id, ", ".join(document.get("aliases") or []), _headline(document), exploited)
+        table.add_row(
+            escape(vuln_id), escape(", ".join(document.get("aliases") or [])), escape(_headline(document)), exploited
+        )
     context.console.print(table)
     return 1
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bastion.cli import context
@@ -37,7 +38,7 @@ def _work(run_id: str | None = None, *, forever: bool = False) -> int:
     def on_done(job: Job) -> None:
         if job.status.value == "failed" and (run_id is None or job.payload.get("run_id") == run_id):
             failed.append(job)
-            context.err_console.print(f"[bold red]run {job.payload.get('run_id')} failed[/]: {job.error}")
+            context.err_console.print(f"[bold red]run {job.payload.get('run_id')} failed[/]: {escape(job.error or '')}")
 
     with Progress(
         TextColumn("{task.description}"),
@@ -72,7 +73,7 @@ def _show(run: EvalRunPublic) -> None:
         highlight=False,
     )
     if run.error:
-        context.console.print(f"  error: {run.error}", highlight=False)
+        context.console.print(f"  error: {escape(run.error)}", highlight=False)
     context.console.print(f"  logs: {run.log_dir}", highlight=False)
 
 

@@ -11,7 +11,9 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal, identity_service
@@ -47,7 +49,20 @@ def _print_users(rows: list[UserPublic]) -> None:
         table.add_column(column)
     for u in rows:
         roles = ", ".join(r.value for r in u.roles)
-        table.add_row(u.id, u.email, u.display_name, u.org_name, roles, u.clearance.name, "yes" if u.active else "no")
+        table.add_row(
+            *(
+                Text(c)
+                for c in (
+                    u.id,
+                    u.email,
+                    u.display_name,
+                    u.org_name,
+                    roles,
+                    u.clearance.name,
+                    "yes" if u.active else "no",
+                )
+            )
+        )
     context.console.print(table)
 
 
@@ -68,7 +83,7 @@ def orgs_list() -> None:
     for column in ("id", "name", "kind"):
         table.add_column(column)
     for org in rows:
-        table.add_row(org.id, org.name, org.kind.value)
+        table.add_row(Text(org.id), Text(org.name), Text(org.kind.value))
     context.console.print(table)
 
 
@@ -79,7 +94,7 @@ def orgs_create(
 ) -> None:
     """Create an organisation (programme administrators)."""
     org = identity_service().create_organisation(current_principal(), name=name, kind=kind)
-    context.console.print(f"created organisation {org.id} ({org.name}, {org.kind.value})", highlight=False)
+    context.console.print(f"created organisation {org.id} ({escape(org.name)}, {org.kind.value})", highlight=False)
 
 
 @users.command("list")
@@ -116,7 +131,7 @@ def users_create(
         clearance=_clearance(clearance),
         password=password,
     )
-    context.console.print(f"created user {user.id} ({user.email})", highlight=False)
+    context.console.print(f"created user {user.id} ({escape(user.email)})", highlight=False)
 
 
 @users.command("update")
@@ -148,7 +163,7 @@ def users_bootstrap_admin(
     """Create the first programme administrator (only while no user exists) and print its API token."""
     password = _read_password() if password_stdin else None
     user, issued = identity_service().bootstrap_admin(email=email, display_name=name, password=password)
-    context.err_console.print(f"created programme administrator {user.id} ({user.email})", highlight=False)
+    context.err_console.print(f"created programme administrator {user.id} ({escape(user.email)})", highlight=False)
     _print_secret(issued)
 
 
@@ -180,7 +195,9 @@ def tokens_list(
         table.add_column(column)
     for t in rows:
         last = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
-        table.add_row(t.id, t.user_id, t.name, t.prefix, f"{t.expires_at:%Y-%m-%d}", last, t.status.value)
+        table.add_row(
+            *(Text(c) for c in (t.id, t.user_id, t.name, t.prefix, f"{t.expires_at:%Y-%m-%d}", last, t.status.value))
+        )
     context.console.print(table)
 
 

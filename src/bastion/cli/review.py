@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
+from rich.text import Text
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
@@ -68,11 +69,11 @@ def body_of(model: type[T], source: Path | str | dict[str, Any]) -> T:
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    out = Table(title=title)
+    out = Table(title=Text(title))
     for column in columns:
         out.add_column(column, no_wrap=column in ("id", "review"))
     for row in rows:
-        out.add_row(*row)
+        out.add_row(*(Text(cell) for cell in row))  # titles and names are user data, never markup
     context.console.print(out)
 
 

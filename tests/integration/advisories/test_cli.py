@@ -50,6 +50,7 @@ def test_rejected_records_exit_1_and_are_listed(
     assert main(["import", str(tmp_path / "src")]) == 1
     captured = capsys.readouterr()
     assert "PYSEC-2099-13" in captured.err and "PyPl" in captured.err
+    assert "(PYSEC-2099-13.json)" in captured.err.replace("\n", "")  # the file, not eaten as markup
 
 
 @pytest.mark.parametrize(
