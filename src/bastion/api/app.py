@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bastion import __version__
 from bastion.api.errors import install_error_handlers
+from bastion.review.service import ReviewProgramme
 from bastion.runtime import Runtime
 
 
@@ -24,6 +25,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     install_error_handlers(app)
     app.state.osv = osv.OsvServices.for_runtime(runtime)
+    app.state.review = ReviewProgramme.from_runtime(runtime)
     app.include_router(osv.router)
     app.include_router(identity.router)
     app.include_router(review.router)

@@ -8,27 +8,38 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from bastion.api.auth import PrincipalDep
-from bastion.api.deps import RuntimeDep
 from bastion.evals.composition import eval_service
 from bastion.evals.schemas import EvalRunPublic, EvalRunsPublic
+from bastion.evals.service import EvalService
 
 router = APIRouter(prefix="/api/eval-runs")
+
+
+def _service(request: Request) -> EvalService:
+    """Built on first use and kept with the app (a Redis-backed queue keeps its connection pool)."""
+    service: EvalService | None = getattr(request.app.state, "evals", None)
+    if service is None:
+        service = request.app.state.evals = eval_service(request.app.state.runtime)
+    return service
+
+
+ServiceDep = Annotated[EvalService, Depends(_service)]
 _tags: list[str | Enum] = ["evaluations"]
 
 
 @router.get("", tags=_tags, summary="Evaluation runs you may see, newest first")
 def list_eval_runs(
     actor: PrincipalDep,
-    runtime: RuntimeDep,
+    service: ServiceDep,
     model: Annotated[str | None, Query(max_length=200, description="Only runs of this PROVIDER/MODEL.")] = None,
 ) -> EvalRunsPublic:
-    runs = eval_service(runtime).list_runs(actor, model=model)
+    runs = service.list_runs(actor, model=model)
     return EvalRunsPublic(data=runs, count=len(runs))
 
 
 @router.get("/{run_id}", tags=_tags, summary="One evaluation run: status, progress, summary")
-def get_eval_run(run_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> EvalRunPublic:
-    return eval_service(runtime).get_run(actor, run_id)
+def get_eval_run(run_id: str, actor: PrincipalDep, service: ServiceDep) -> EvalRunPublic:
+    return service.get_run(actor, run_id)

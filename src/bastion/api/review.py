@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from bastion.api import review_content
 from bastion.api.auth import PrincipalDep
-from bastion.api.deps import RuntimeDep
+from bastion.api.deps import ProgrammeDep
 from bastion.review.lifecycle import SubmissionStatus
 from bastion.review.reports import ReportFormat, ReportVariant
 from bastion.review.schemas import (
@@ -35,9 +35,7 @@ from bastion.review.schemas import (
     SubmissionsPublic,
     SubmissionUpdate,
 )
-from bastion.review.service import ReviewProgramme
 from bastion.review.window import WindowStatus
-from bastion.runtime import Runtime
 
 router = APIRouter(prefix="/api")
 _submissions: list[str | Enum] = ["submissions"]
@@ -49,35 +47,31 @@ _operations: list[str | Enum] = ["operations"]
 _CREATED = status.HTTP_201_CREATED
 
 
-def programme(runtime: Runtime) -> ReviewProgramme:
-    return ReviewProgramme.from_runtime(runtime)
-
-
 # --- submissions ------------------------------------------------------------------------------------------
 
 
 @router.post("/submissions", tags=_submissions, status_code=_CREATED, summary="Submit a model (labs)")
-def create_submission(body: SubmissionCreate, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionPublic:
-    return programme(runtime).submissions.create(actor, body)
+def create_submission(body: SubmissionCreate, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionPublic:
+    return programme.submissions.create(actor, body)
 
 
 @router.get("/submissions", tags=_submissions, summary="Submissions you may see (a lab: its own)")
 def list_submissions(
-    actor: PrincipalDep, runtime: RuntimeDep, status: SubmissionStatus | None = None
+    actor: PrincipalDep, programme: ProgrammeDep, status: SubmissionStatus | None = None
 ) -> SubmissionsPublic:
-    return programme(runtime).submissions.list_visible(actor, status=status)
+    return programme.submissions.list_visible(actor, status=status)
 
 
 @router.get("/submissions/{submission_id}", tags=_submissions, summary="One submission")
-def get_submission(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionPublic:
-    return programme(runtime).submissions.get(actor, submission_id)
+def get_submission(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionPublic:
+    return programme.submissions.get(actor, submission_id)
 
 
 @router.patch("/submissions/{submission_id}", tags=_submissions, summary="Update a submission (the lab)")
 def update_submission(
-    submission_id: str, body: SubmissionUpdate, actor: PrincipalDep, runtime: RuntimeDep
+    submission_id: str, body: SubmissionUpdate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> SubmissionPublic:
-    return programme(runtime).submissions.update(actor, submission_id, body)
+    return programme.submissions.update(actor, submission_id, body)
 
 
 @router.delete(
@@ -85,8 +79,8 @@ def update_submission(
     tags=_submissions,
     summary="Withdraw a submission (the lab; closes its review, keeps its findings)",
 )
-def withdraw_submission(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionPublic:
-    return programme(runtime).submissions.withdraw(actor, submission_id)
+def withdraw_submission(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionPublic:
+    return programme.submissions.withdraw(actor, submission_id)
 
 
 @router.get(
@@ -94,8 +88,8 @@ def withdraw_submission(submission_id: str, actor: PrincipalDep, runtime: Runtim
     tags=_submissions,
     summary="The decrypted model-access credential (assigned evaluators and programme administrators)",
 )
-def get_submission_access(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SubmissionAccess:
-    return programme(runtime).submissions.read_access(actor, submission_id)
+def get_submission_access(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionAccess:
+    return programme.submissions.read_access(actor, submission_id)
 
 
 # --- selection --------------------------------------------------------------------------------------------
@@ -106,8 +100,8 @@ def get_submission_access(submission_id: str, actor: PrincipalDep, runtime: Runt
     tags=_selection,
     summary="Selection status (the lab) or the full rationale (programme and agency staff)",
 )
-def get_selection(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SelectionPublic:
-    return programme(runtime).selection.get(actor, submission_id)
+def get_selection(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SelectionPublic:
+    return programme.selection.get(actor, submission_id)
 
 
 @router.post(
@@ -116,9 +110,9 @@ def get_selection(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) 
     summary="Manual override of the selection decision (mandatory reason; audited)",
 )
 def override_selection(
-    submission_id: str, body: SelectionOverride, actor: PrincipalDep, runtime: RuntimeDep
+    submission_id: str, body: SelectionOverride, actor: PrincipalDep, programme: ProgrammeDep
 ) -> SelectionPublic:
-    return programme(runtime).selection.override(actor, submission_id, body)
+    return programme.selection.override(actor, submission_id, body)
 
 
 @router.post(
@@ -126,8 +120,8 @@ def override_selection(
     tags=_selection,
     summary="Re-run the selection policy (replaces a manual override)",
 )
-def evaluate_selection(submission_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> SelectionPublic:
-    return programme(runtime).selection.evaluate(actor, submission_id)
+def evaluate_selection(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SelectionPublic:
+    return programme.selection.evaluate(actor, submission_id)
 
 
 @router.post(
@@ -136,32 +130,34 @@ def evaluate_selection(submission_id: str, actor: PrincipalDep, runtime: Runtime
     status_code=_CREATED,
     summary="Nominate a submission for review (agencies)",
 )
-def nominate(submission_id: str, body: NominationCreate, actor: PrincipalDep, runtime: RuntimeDep) -> NominationPublic:
-    return programme(runtime).submissions.nominate(actor, submission_id, body)
+def nominate(
+    submission_id: str, body: NominationCreate, actor: PrincipalDep, programme: ProgrammeDep
+) -> NominationPublic:
+    return programme.submissions.nominate(actor, submission_id, body)
 
 
 @router.get("/selection-policy", tags=_selection, summary="The selection policy in force (version and rules)")
-def get_selection_policy(actor: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+def get_selection_policy(actor: PrincipalDep, programme: ProgrammeDep) -> dict[str, Any]:
     del actor  # any signed-in user may read the programme's published criteria
-    return programme(runtime).selection.policy_description()
+    return programme.selection.policy_description()
 
 
 # --- reviews ----------------------------------------------------------------------------------------------
 
 
 @router.post("/reviews", tags=_reviews, status_code=_CREATED, summary="Open the review window (programme)")
-def open_review(body: ReviewCreate, actor: PrincipalDep, runtime: RuntimeDep) -> ReviewPublic:
-    return programme(runtime).reviews.open(actor, body)
+def open_review(body: ReviewCreate, actor: PrincipalDep, programme: ProgrammeDep) -> ReviewPublic:
+    return programme.reviews.open(actor, body)
 
 
 @router.get("/reviews", tags=_reviews, summary="Reviews you may see")
-def list_reviews(actor: PrincipalDep, runtime: RuntimeDep, status: WindowStatus | None = None) -> ReviewsPublic:
-    return programme(runtime).reviews.list_visible(actor, status=status)
+def list_reviews(actor: PrincipalDep, programme: ProgrammeDep, status: WindowStatus | None = None) -> ReviewsPublic:
+    return programme.reviews.list_visible(actor, status=status)
 
 
 @router.get("/reviews/{review_id}", tags=_reviews, summary="One review: window state, deadline, reminders")
-def get_review(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> ReviewPublic:
-    return programme(runtime).reviews.get(actor, review_id)
+def get_review(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> ReviewPublic:
+    return programme.reviews.get(actor, review_id)
 
 
 @router.post(
@@ -170,14 +166,14 @@ def get_review(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> Revi
     summary="Record the model's public release (the lab; never refused, closes the review)",
 )
 def record_release(
-    review_id: str, actor: PrincipalDep, runtime: RuntimeDep, body: ReleaseRecord | None = None
+    review_id: str, actor: PrincipalDep, programme: ProgrammeDep, body: ReleaseRecord | None = None
 ) -> ReviewPublic:
-    return programme(runtime).reviews.release(actor, review_id, body or ReleaseRecord())
+    return programme.reviews.release(actor, review_id, body or ReleaseRecord())
 
 
 @router.get("/reviews/{review_id}/extensions", tags=_reviews, summary="Extensions proposed and consented")
-def list_extensions(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> ExtensionsPublic:
-    return programme(runtime).extensions.list_for_review(actor, review_id)
+def list_extensions(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> ExtensionsPublic:
+    return programme.extensions.list_for_review(actor, review_id)
 
 
 @router.post(
@@ -187,21 +183,21 @@ def list_extensions(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) ->
     summary="Propose an extension (programme) or grant one (the lab: consented at once)",
 )
 def propose_extension(
-    review_id: str, body: ExtensionCreate, actor: PrincipalDep, runtime: RuntimeDep
+    review_id: str, body: ExtensionCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> ExtensionPublic:
-    return programme(runtime).extensions.propose(actor, review_id, body)
+    return programme.extensions.propose(actor, review_id, body)
 
 
 @router.post("/extensions/{extension_id}/answer", tags=_reviews, summary="The lab's recorded consent or refusal")
 def answer_extension(
-    extension_id: str, body: ExtensionAnswer, actor: PrincipalDep, runtime: RuntimeDep
+    extension_id: str, body: ExtensionAnswer, actor: PrincipalDep, programme: ProgrammeDep
 ) -> ExtensionPublic:
-    return programme(runtime).extensions.answer(actor, extension_id, body)
+    return programme.extensions.answer(actor, extension_id, body)
 
 
 @router.get("/reviews/{review_id}/assignments", tags=_reviews, summary="Evaluators assigned (staff only)")
-def list_assignments(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> AssignmentsPublic:
-    return programme(runtime).assignments.list_for_review(actor, review_id)
+def list_assignments(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> AssignmentsPublic:
+    return programme.assignments.list_for_review(actor, review_id)
 
 
 @router.post(
@@ -211,9 +207,9 @@ def list_assignments(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -
     summary="Assign a trusted evaluator to focus areas (programme; no one from the submitting lab)",
 )
 def assign_evaluator(
-    review_id: str, body: AssignmentCreate, actor: PrincipalDep, runtime: RuntimeDep
+    review_id: str, body: AssignmentCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> AssignmentPublic:
-    return programme(runtime).assignments.assign(actor, review_id, body)
+    return programme.assignments.assign(actor, review_id, body)
 
 
 @router.delete(
@@ -222,8 +218,8 @@ def assign_evaluator(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove an evaluator from a review",
 )
-def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> None:
-    programme(runtime).assignments.unassign(actor, review_id, user_id)
+def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> None:
+    programme.assignments.unassign(actor, review_id, user_id)
 
 
 @router.get(
@@ -236,13 +232,13 @@ def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, runtim
 def get_report(
     review_id: str,
     actor: PrincipalDep,
-    runtime: RuntimeDep,
+    programme: ProgrammeDep,
     fmt: Annotated[
         ReportFormat, Query(alias="format", description="md, html or pdf (pdf needs the pdf extra)")
     ] = ReportFormat.MARKDOWN,
     variant: Annotated[ReportVariant | None, Query(description="full (staff) or lab; default by role")] = None,
 ) -> Response:
-    report = programme(runtime).reports.render(actor, review_id, fmt=fmt, variant=variant)
+    report = programme.reports.render(actor, review_id, fmt=fmt, variant=variant)
     return Response(
         content=report.content,
         media_type=report.media_type,

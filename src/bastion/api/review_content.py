@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from bastion.api.auth import PrincipalDep
-from bastion.api.deps import RuntimeDep
+from bastion.api.deps import ProgrammeDep
 from bastion.core.principal import Classification
 from bastion.review.errors import invalid
 from bastion.review.lifecycle import FindingStatus, FocusArea
@@ -28,18 +28,12 @@ from bastion.review.schemas import (
     ResponsePublic,
     TickResult,
 )
-from bastion.review.service import ReviewProgramme
-from bastion.runtime import Runtime
 
 router = APIRouter()
 _findings: list[str | Enum] = ["findings"]
 _evidence: list[str | Enum] = ["evidence"]
 _operations: list[str | Enum] = ["operations"]
 _CREATED = 201
-
-
-def programme(runtime: Runtime) -> ReviewProgramme:
-    return ReviewProgramme.from_runtime(runtime)
 
 
 # --- findings ---------------------------------------------------------------------------------------------
@@ -49,11 +43,11 @@ def programme(runtime: Runtime) -> ReviewProgramme:
 def list_findings(
     review_id: str,
     actor: PrincipalDep,
-    runtime: RuntimeDep,
+    programme: ProgrammeDep,
     status: FindingStatus | None = None,
     focus_area: FocusArea | None = None,
 ) -> FindingsPublic:
-    return programme(runtime).findings.list_for_review(actor, review_id, status=status, focus_area=focus_area)
+    return programme.findings.list_for_review(actor, review_id, status=status, focus_area=focus_area)
 
 
 @router.post(
@@ -62,13 +56,13 @@ def list_findings(
     status_code=_CREATED,
     summary="Record a finding (assigned evaluators; starts as draft)",
 )
-def create_finding(review_id: str, body: FindingCreate, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
-    return programme(runtime).findings.create(actor, review_id, body)
+def create_finding(review_id: str, body: FindingCreate, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
+    return programme.findings.create(actor, review_id, body)
 
 
 @router.get("/findings/{finding_id}", tags=_findings, summary="One finding with the lab's responses")
-def get_finding(finding_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
-    return programme(runtime).findings.get(actor, finding_id)
+def get_finding(finding_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
+    return programme.findings.get(actor, finding_id)
 
 
 @router.patch(
@@ -76,13 +70,13 @@ def get_finding(finding_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> Fi
     tags=_findings,
     summary="Edit a finding or move its status (409 lists the allowed next states)",
 )
-def update_finding(finding_id: str, body: FindingUpdate, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
-    return programme(runtime).findings.update(actor, finding_id, body)
+def update_finding(finding_id: str, body: FindingUpdate, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
+    return programme.findings.update(actor, finding_id, body)
 
 
 @router.post("/findings/{finding_id}/share", tags=_findings, summary="Share a confirmed finding with the lab")
-def share_finding(finding_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> FindingPublic:
-    return programme(runtime).findings.share(actor, finding_id)
+def share_finding(finding_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
+    return programme.findings.share(actor, finding_id)
 
 
 @router.post(
@@ -92,9 +86,9 @@ def share_finding(finding_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> 
     summary="The lab's response to a finding shared with it",
 )
 def respond_to_finding(
-    finding_id: str, body: ResponseCreate, actor: PrincipalDep, runtime: RuntimeDep
+    finding_id: str, body: ResponseCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> ResponsePublic:
-    return programme(runtime).findings.respond(actor, finding_id, body)
+    return programme.findings.respond(actor, finding_id, body)
 
 
 @router.get(
@@ -102,16 +96,16 @@ def respond_to_finding(
     tags=_findings,
     summary="Confirmed findings flagged as concrete software flaws (for the clearinghouse)",
 )
-def clearinghouse_candidates(actor: PrincipalDep, runtime: RuntimeDep) -> FindingsPublic:
-    return programme(runtime).findings.clearinghouse_candidates(actor)
+def clearinghouse_candidates(actor: PrincipalDep, programme: ProgrammeDep) -> FindingsPublic:
+    return programme.findings.clearinghouse_candidates(actor)
 
 
 # --- evidence ---------------------------------------------------------------------------------------------
 
 
 @router.get("/reviews/{review_id}/evidence", tags=_evidence, summary="Evidence attached to a review")
-def list_evidence(review_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> EvidenceListPublic:
-    return programme(runtime).evidence.list_for_review(actor, review_id)
+def list_evidence(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> EvidenceListPublic:
+    return programme.evidence.list_for_review(actor, review_id)
 
 
 @router.post(
@@ -124,12 +118,12 @@ async def upload_evidence(
     review_id: str,
     *,
     actor: PrincipalDep,
-    runtime: RuntimeDep,
+    programme: ProgrammeDep,
     file: Annotated[UploadFile, File(description="The evidence file")],
     classification: Annotated[str, Form(description="e.g. CUI, SECRET")] = "CUI",
     finding_id: Annotated[str | None, Form()] = None,
 ) -> EvidencePublic:
-    service = programme(runtime).evidence
+    service = programme.evidence
     data = await file.read(service.max_bytes + 1)  # one byte over the limit is enough to refuse
     try:
         level = Classification.parse(classification)
@@ -153,17 +147,15 @@ async def upload_evidence(
     summary="Attach an evaluation run summary (scores become available to the selection engine)",
 )
 def attach_eval_results(
-    review_id: str, body: EvalResultsCreate, actor: PrincipalDep, runtime: RuntimeDep
+    review_id: str, body: EvalResultsCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> EvidenceListPublic:
-    rows = programme(runtime).evidence.attach_eval_results(
-        actor, review_id, body.summary, classification=body.classification
-    )
+    rows = programme.evidence.attach_eval_results(actor, review_id, body.summary, classification=body.classification)
     return EvidenceListPublic(data=rows, count=len(rows))
 
 
 @router.get("/evidence/{evidence_id}", tags=_evidence, summary="Evidence metadata")
-def get_evidence(evidence_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> EvidencePublic:
-    return programme(runtime).evidence.get(actor, evidence_id)
+def get_evidence(evidence_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> EvidencePublic:
+    return programme.evidence.get(actor, evidence_id)
 
 
 @router.get(
@@ -172,8 +164,8 @@ def get_evidence(evidence_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> 
     summary="Download an evidence file (integrity-checked)",
     response_class=Response,
 )
-def download_evidence(evidence_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> Response:
-    meta, data = programme(runtime).evidence.content(actor, evidence_id)
+def download_evidence(evidence_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> Response:
+    meta, data = programme.evidence.content(actor, evidence_id)
     return Response(
         content=data,
         media_type=meta.content_type,
@@ -190,14 +182,14 @@ def download_evidence(evidence_id: str, actor: PrincipalDep, runtime: RuntimeDep
 
 @router.get("/outbox", tags=_operations, summary="Notifications waiting for delivery (programme administrators)")
 def list_outbox(
-    actor: PrincipalDep, runtime: RuntimeDep, pending: bool = False, topic: str | None = None
+    actor: PrincipalDep, programme: ProgrammeDep, pending: bool = False, topic: str | None = None
 ) -> OutboxPublic:
-    return programme(runtime).outbox.list_messages(actor, pending_only=pending, topic=topic)
+    return programme.outbox.list_messages(actor, pending_only=pending, topic=topic)
 
 
 @router.post("/outbox/{message_id}/delivered", tags=_operations, summary="Mark a notification as delivered")
-def mark_delivered(message_id: str, actor: PrincipalDep, runtime: RuntimeDep) -> OutboxMessagePublic:
-    return programme(runtime).outbox.mark_delivered(actor, message_id)
+def mark_delivered(message_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> OutboxMessagePublic:
+    return programme.outbox.mark_delivered(actor, message_id)
 
 
 @router.post(
@@ -205,5 +197,5 @@ def mark_delivered(message_id: str, actor: PrincipalDep, runtime: RuntimeDep) ->
     tags=_operations,
     summary="Close reviews whose window ended and enqueue due reminders (idempotent)",
 )
-def tick(actor: PrincipalDep, runtime: RuntimeDep) -> TickResult:
-    return programme(runtime).reviews.tick(actor)
+def tick(actor: PrincipalDep, programme: ProgrammeDep) -> TickResult:
+    return programme.reviews.tick(actor)

@@ -139,7 +139,9 @@ def serve_command(
     """Serve the API: OSV-compatible /v1, Bastion's /api, docs at /docs."""
     import uvicorn
 
-    context.runtime()  # migrate before accepting requests, and fail early on a bad database URL
+    from bastion.api.app import create_app
+
+    create_app(context.runtime())  # migrate first; fail here, clearly, on a bad database URL or policy file
     context.console.print(f"Bastion API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     uvicorn.run("bastion.api.asgi:app", host=host, port=port, workers=workers, factory=False, log_level="info")
 
