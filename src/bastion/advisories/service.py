@@ -58,9 +58,7 @@ class AdvisoryService:
                     f"no advisory with id or alias {vuln_id}",
                     hint="ids look like PYSEC-2023-1, RUSTSEC-2021-0001, GHSA-xxxx-xxxx-xxxx or CVE-2021-44228",
                 )
-            chosen = vuln_id if vuln_id in group and self._exists(session, vuln_id) else None
-            if chosen is None:
-                chosen = self._first_present(session, group)
+            chosen = vuln_id if self._exists(session, vuln_id) else self._first_present(session, group)
             documents = self._documents(session, [chosen])
         return AdvisoryLookup(documents[chosen], group)
 

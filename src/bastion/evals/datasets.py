@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bastion.core.config import Settings
 from bastion.evals.errors import DatasetIntegrityError, DatasetUnavailable
 
 ENV_DATA_DIR = "BASTION_EVAL_DATA_DIR"
@@ -103,9 +104,9 @@ class DataSource:
     @classmethod
     def from_environment(cls, data_dir: str | Path | None = None) -> DataSource:
         """``data_dir`` (a task parameter / ``--data-dir``), else ``$BASTION_EVAL_DATA_DIR``, else upstream
-        with a cache in ``$BASTION_DATA_DIR/eval-data``."""
+        with a cache in ``<data_dir>/eval-data`` (``BASTION_DATA_DIR``)."""
         chosen = data_dir or os.environ.get(ENV_DATA_DIR)
-        cache = Path(os.environ.get("BASTION_DATA_DIR", ".bastion")) / "eval-data"
+        cache = Settings().data_dir / "eval-data"  # tasks also run under plain `inspect eval`: no Runtime here
         return cls(local=Path(chosen) if chosen else None, cache=cache)
 
     def read(self, spec: DataFile) -> bytes:
