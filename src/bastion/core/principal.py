@@ -54,6 +54,8 @@ class OrgKind(StrEnum):
     AGENCY = "agency"
     TRUSTED_PARTNER = "trusted_partner"
     PROGRAMME_OFFICE = "programme_office"
+    VENDOR = "vendor"  # a software vendor or open-source project: owns package namespaces (the clearinghouse)
+    RESEARCHER = "researcher"  # independent researchers and the operators of AI bug-finding tools
 
 
 class Role(StrEnum):
@@ -62,6 +64,9 @@ class Role(StrEnum):
     EVALUATOR = "evaluator"
     LAB_SUBMITTER = "lab_submitter"
     LAB_VIEWER = "lab_viewer"
+    REPORTER = "reporter"  # files vulnerability reports with the clearinghouse (a person or an AI tool)
+    VENDOR_CONTACT = "vendor_contact"  # answers for a vendor in clearinghouse cases
+    CLEARINGHOUSE_ANALYST = "clearinghouse_analyst"  # Treasury, CISA and partners: triage, cases, publication
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ Only Alembic's environment and that test import this module; slices never do (it
 from __future__ import annotations
 
 import bastion.advisories.models
+import bastion.clearinghouse.models
 import bastion.core.audit_models
 import bastion.evals.models
 import bastion.identity.models

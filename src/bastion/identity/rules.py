@@ -14,10 +14,14 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])
 MAX_NAME_LENGTH = 200
 
 ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
-    OrgKind.FRONTIER_LAB: frozenset({Role.LAB_SUBMITTER, Role.LAB_VIEWER}),
-    OrgKind.AGENCY: frozenset({Role.AGENCY_REVIEWER, Role.EVALUATOR}),
-    OrgKind.TRUSTED_PARTNER: frozenset({Role.EVALUATOR}),
-    OrgKind.PROGRAMME_OFFICE: frozenset({Role.PROGRAMME_ADMIN, Role.AGENCY_REVIEWER, Role.EVALUATOR}),
+    OrgKind.FRONTIER_LAB: frozenset({Role.LAB_SUBMITTER, Role.LAB_VIEWER, Role.REPORTER}),
+    OrgKind.AGENCY: frozenset({Role.AGENCY_REVIEWER, Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST, Role.REPORTER}),
+    OrgKind.TRUSTED_PARTNER: frozenset({Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST, Role.REPORTER}),
+    OrgKind.PROGRAMME_OFFICE: frozenset(
+        {Role.PROGRAMME_ADMIN, Role.AGENCY_REVIEWER, Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST}
+    ),
+    OrgKind.VENDOR: frozenset({Role.VENDOR_CONTACT, Role.REPORTER}),
+    OrgKind.RESEARCHER: frozenset({Role.REPORTER}),
 }
 
 

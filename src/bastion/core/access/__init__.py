@@ -9,6 +9,8 @@ including rows that go into lists and counts. Three tests, all of which must pas
    what they hold (findings, evidence, reports, evaluation runs) are visible only to programme
    administrators, the users assigned to that review and the owning lab (and to the lab only what is shared
    with it): an agency reviewer not assigned to a review cannot tell it exists.
+   In the clearinghouse, a case and its reports are for analysts, the reporter and the vendors taking part;
+   an AI tool's report is read by no person before the sandbox has validated it.
 3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
    if any role allows; otherwise concealed only if every role would conceal.
 
@@ -22,10 +24,12 @@ from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Principal
 
 from ._administration import administration
+from ._clearinghouse import clearinghouse
 from ._review import review_content
-from ._types import REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
+from ._types import CLEARINGHOUSE, REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
 
 __all__ = [
+    "CLEARINGHOUSE",
     "REVIEW_CONTENT",
     "Action",
     "Decision",
@@ -43,6 +47,8 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
         return deny(f"requires clearance {resource.classification.banner}")
     if resource.kind in REVIEW_CONTENT:
         return review_content(principal, action, resource)
+    if resource.kind in CLEARINGHOUSE:
+        return clearinghouse(principal, action, resource)
     return administration(principal, action, resource)
 
 

@@ -31,7 +31,27 @@ class ResourceKind(StrEnum):
     EVAL_RUN = "eval_run"
     AUDIT_LOG = "audit_log"
     OUTBOX = "outbox"  # notifications waiting for delivery (reminders, closures): operations only
+    # The clearinghouse (rules in ``_clearinghouse.py``)
+    CH_REPORT = "ch_report"  # a vulnerability report: its reporter, the case's participants, analysts
+    CH_CASE = "ch_case"  # a coordination case: analysts, the reporter, the vendors taking part
+    CH_VENDOR_STATUS = "ch_vendor_status"  # one vendor's answer in a case: that vendor writes it
+    CH_VENDOR = "ch_vendor"  # the vendor registry (who owns which package namespaces)
+    CH_REPORTER = "ch_reporter"  # a reporter's profile and record of validated and rejected reports
+    CH_PUBLICATION = "ch_publication"  # a published advisory: public
+    CH_OPERATIONS = "ch_operations"  # the clearinghouse's queue, outbox and policies: analysts
 
+
+CLEARINGHOUSE = frozenset(
+    {
+        ResourceKind.CH_REPORT,
+        ResourceKind.CH_CASE,
+        ResourceKind.CH_VENDOR_STATUS,
+        ResourceKind.CH_VENDOR,
+        ResourceKind.CH_REPORTER,
+        ResourceKind.CH_PUBLICATION,
+        ResourceKind.CH_OPERATIONS,
+    }
+)
 
 REVIEW_CONTENT = frozenset(
     {
@@ -53,7 +73,10 @@ class Resource:
     ``owner_org_id``: the lab organisation that owns the submission the content belongs to (None while a
     submission is being created, or for things outside review content). ``assigned``: the evaluators assigned
     to the review. ``shared_with_lab``: whether this piece was released to the owning lab (findings, the
-    releasable report summary). ``subject_user_id``: for users and tokens, whose they are.
+    releasable report summary). ``subject_user_id``: for users and tokens, whose they are; in the
+    clearinghouse, the reporter of a report or case. ``participant_orgs``: the vendor organisations taking part
+    in a clearinghouse case. ``withheld``: an AI tool's report still waiting for its sandbox validation (no
+    person reads it before).
     """
 
     kind: ResourceKind
@@ -62,6 +85,8 @@ class Resource:
     assigned: frozenset[UserID] = field(default_factory=frozenset)
     shared_with_lab: bool = False
     subject_user_id: UserID | None = None
+    participant_orgs: frozenset[OrgID] = field(default_factory=frozenset)
+    withheld: bool = False
 
 
 @dataclass(frozen=True, slots=True)
