@@ -45,8 +45,8 @@ def _participant(principal: Principal, resource: Resource) -> bool:
 
 def _report(principal: Principal, action: Action, resource: Resource, *, own: bool) -> Decision:
     if action is Action.CREATE:
-        if principal.has_role(Role.REPORTER):
-            return allow("reporters file reports")
+        if principal.has_role(Role.REPORTER, Role.EVALUATOR):
+            return allow("reporters file reports (and evaluators flag review findings)")
         return deny("filing a report needs the reporter role", conceal=False)
     if own:
         if action in (Action.READ, Action.UPDATE, Action.RESPOND):

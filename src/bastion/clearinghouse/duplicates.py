@@ -1,0 +1,95 @@
+"""Deduplication against the database: each report's lookup keys, the candidates that share one, and the
+pure verdict (``dedupe.find_duplicate``) over them. Known advisories are asked by alias through the port."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bastion.clearinghouse._base import Advisories, KnownAdvisory
+from bastion.clearinghouse.dedupe import Location, Match, Subject, find_duplicate
+from bastion.clearinghouse.models import ReportKeyRow, ReportRow
+from bastion.clearinghouse.products import parse_cpe, parse_purl, product_tokens
+from bastion.clearinghouse.states import OPEN_FOR_DEDUPE
+
+MAX_CANDIDATES = 2000
+
+
+def keys_for(subject: Subject) -> set[str]:
+    keys = {f"a:{a}" for a in subject.aliases}
+    keys |= {f"p:{t}" for t in subject.product_tokens}
+    keys |= {f"t:{k}" for k in subject.text_keys}
+    if subject.fingerprint:
+        keys.add(f"f:{subject.fingerprint}")
+    return {k[:300] for k in keys}
+
+
+def save_keys(session: Session, report_id: str, subject: Subject) -> None:
+    existing = set(session.scalars(sa.select(ReportKeyRow.key).where(ReportKeyRow.report_id == report_id)))
+    for key in sorted(keys_for(subject) - existing):
+        session.add(ReportKeyRow(report_id=report_id, key=key))
+
+
+def subject_of_row(row: ReportRow) -> Subject:
+    purl = parse_purl(row.purl) if row.purl else None
+    cpe = parse_cpe(row.cpe) if row.cpe else None
+    declared = row.location or {}
+    frames = tuple(row.crash_state) or tuple(declared.get("frames") or ())[:3]
+    location = Location(
+        file=None if frames else declared.get("file"),
+        function=None if frames else declared.get("function"),
+        frames=frames,
+    )
+    return Subject(
+        key=row.id,
+        text=f"{row.title}\n{row.description}",
+        product=row.product_key,
+        product_tokens=product_tokens(purl, cpe),
+        cwe=row.cwe,
+        location=location,
+        aliases=frozenset(row.aliases),
+        fixed=(row.affected or {}).get("fixed"),
+    )
+
+
+def candidates(session: Session, subject: Subject) -> list[ReportRow]:
+    """Earlier, still-open reports that share a lookup key with ``subject`` (most recent first, bounded)."""
+    ids = (
+        sa.select(ReportKeyRow.report_id)
+        .where(ReportKeyRow.key.in_(sorted(keys_for(subject))), ReportKeyRow.report_id != subject.key)
+        .distinct()
+    )
+    return list(
+        session.scalars(
+            sa.select(ReportRow)
+            .where(ReportRow.id.in_(ids), ReportRow.status.in_(sorted(OPEN_FOR_DEDUPE)))
+            .order_by(ReportRow.created_at.desc(), ReportRow.id)
+            .limit(MAX_CANDIDATES)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    match: Match | None = None
+    original: ReportRow | None = None
+    advisory: KnownAdvisory | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.match is not None or self.advisory is not None
+
+
+def check(session: Session, subject: Subject, advisories: Advisories) -> Verdict:
+    rows = candidates(session, subject)
+    match = find_duplicate(subject, [subject_of_row(r) for r in rows])
+    if match is not None:
+        original = next(r for r in rows if r.id == match.key)
+        return Verdict(match=match, original=original)
+    if subject.aliases:
+        known = advisories.find(sorted(subject.aliases))
+        if known is not None:
+            return Verdict(advisory=known)
+    return Verdict()

@@ -1,0 +1,231 @@
+"""Rows to public records, and the reporter's track record (counted from its reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
+from bastion.clearinghouse.models import (
+    CaseRow,
+    CaseVendorRow,
+    EmbargoRevisionRow,
+    FixRow,
+    MessageRow,
+    ReporterRow,
+    ReportRow,
+    ValidationRow,
+    VendorRow,
+)
+from bastion.clearinghouse.public import (
+    CasePublic,
+    CaseVendorPublic,
+    EmbargoPublic,
+    FixPublic,
+    MessagePublic,
+    ReporterPublic,
+    ReporterRecord,
+    ReportPublic,
+    RevisionPublic,
+    ValidationPublic,
+)
+from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.core.principal import Classification
+
+
+def validation_public(row: ValidationRow) -> ValidationPublic:
+    return ValidationPublic(
+        id=row.id,
+        purpose=row.purpose,
+        status=row.status,
+        outcome=row.outcome,
+        detail=row.detail,
+        evidence_sha256=row.evidence_sha256,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+def reporter_public(row: ReporterRow) -> ReporterPublic:
+    return ReporterPublic(
+        user_id=row.user_id,
+        kind=row.kind,
+        tool_name=row.tool_name,
+        tool_version=row.tool_version,
+        per_minute=row.per_minute,
+        per_day=row.per_day,
+    )
+
+
+def reporter_record(session: Session, profile: ReporterRow) -> ReporterRecord:
+    counts = dict(
+        session.execute(
+            sa.select(ReportRow.status, sa.func.count())
+            .where(ReportRow.reporter_user_id == profile.user_id)
+            .group_by(ReportRow.status)
+        ).all()
+    )
+    validated_ever = session.scalar(
+        sa.select(sa.func.count(sa.distinct(ValidationRow.report_id)))
+        .join(ReportRow, ReportRow.id == ValidationRow.report_id)
+        .where(
+            ReportRow.reporter_user_id == profile.user_id,
+            ValidationRow.purpose == "report",
+            ValidationRow.outcome == ReportStatus.VALIDATED.value,
+        )
+    )
+    return ReporterRecord(
+        reporter=reporter_public(profile),
+        submitted=sum(counts.values()),
+        validated=int(validated_ever or 0),
+        not_reproduced=counts.get(ReportStatus.NOT_REPRODUCED.value, 0),
+        needs_info=counts.get(ReportStatus.NEEDS_INFO.value, 0),
+        accepted=counts.get(ReportStatus.ACCEPTED.value, 0),
+        rejected=counts.get(ReportStatus.REJECTED.value, 0),
+        duplicates=counts.get(ReportStatus.DUPLICATE.value, 0),
+    )
+
+
+def report_public(
+    session: Session,
+    row: ReportRow,
+    *,
+    staff: bool,
+    record: ReporterRecord | None = None,
+    validations: Sequence[ValidationRow] | None = None,
+) -> ReportPublic:
+    """``staff`` (analysts) see the links between reports and the reporter's record; others see neither."""
+    if validations is None:
+        validations = session.scalars(
+            sa.select(ValidationRow).where(ValidationRow.report_id == row.id).order_by(ValidationRow.created_at)
+        ).all()
+    return ReportPublic(
+        id=row.id,
+        status=ReportStatus(row.status),
+        source=row.source,
+        reporter_user_id=row.reporter_user_id,
+        reporter_kind=row.reporter_kind,
+        tool_name=row.tool_name,
+        tool_version=row.tool_version,
+        classification=Classification(row.classification).name,
+        title=row.title,
+        description=row.description,
+        purl=row.purl,
+        cpe=row.cpe,
+        affected=row.affected,
+        cwe=row.cwe,
+        cvss_vector=row.cvss_vector,
+        cvss_score=row.cvss_score,
+        severity=row.severity,
+        aliases=row.aliases,
+        location=row.location,
+        crash_state=row.crash_state,
+        reproducer=row.reproducer,
+        target=row.target,
+        fixed_target=row.fixed_target,
+        duplicate_of=row.duplicate_of if staff else None,
+        duplicate_advisory=row.duplicate_advisory,
+        duplicate_reason=row.duplicate_reason if staff else None,
+        known_fixed_in=row.known_fixed_in,
+        review_finding_id=row.review_finding_id if staff else None,
+        case_id=row.case_id,
+        validations=[validation_public(v) for v in validations],
+        reporter_record=record if staff else None,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def fix_public(row: FixRow) -> FixPublic:
+    return FixPublic(
+        id=row.id,
+        case_id=row.case_id,
+        vendor_id=row.vendor_id,
+        origin=row.origin,
+        fixed_version=row.fixed_version,
+        commit=row.commit,
+        patch_sha256=row.patch_sha256,
+        model=row.model,
+        status=FixStatus(row.status),
+        detail=row.detail,
+        submitted_by=row.submitted_by,
+        created_at=row.created_at,
+        verified_at=row.verified_at,
+    )
+
+
+def message_public(row: MessageRow) -> MessagePublic:
+    return MessagePublic(
+        id=row.id,
+        case_id=row.case_id,
+        author_user_id=row.author_user_id,
+        author_org_id=row.author_org_id,
+        body=row.body,
+        created_at=row.created_at,
+    )
+
+
+def revision_public(row: EmbargoRevisionRow) -> RevisionPublic:
+    return RevisionPublic(
+        id=row.id,
+        disclosure_at=row.disclosure_at,
+        reason=row.reason,
+        status=row.status,
+        agreed_by=row.agreed_by,
+        proposed_by=row.proposed_by,
+        proposed_at=row.proposed_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePublic:
+    vendors = session.execute(
+        sa.select(CaseVendorRow, VendorRow)
+        .join(VendorRow, VendorRow.id == CaseVendorRow.vendor_id)
+        .where(CaseVendorRow.case_id == case.id)
+        .order_by(CaseVendorRow.added_at, CaseVendorRow.id)
+    ).all()
+    fixes = session.scalars(sa.select(FixRow).where(FixRow.case_id == case.id).order_by(FixRow.created_at)).all()
+    revisions = session.scalars(
+        sa.select(EmbargoRevisionRow)
+        .where(EmbargoRevisionRow.case_id == case.id)
+        .order_by(EmbargoRevisionRow.proposed_at, EmbargoRevisionRow.id)
+    ).all()
+    return CasePublic(
+        id=case.id,
+        report_id=case.report_id,
+        title=case.title,
+        severity=case.severity,
+        status=CaseStatus(case.status),
+        classification=Classification(case.classification).name,
+        exploited=case.exploited,
+        embargo=EmbargoPublic(
+            status=EmbargoStatus(case.embargo_status),
+            policy=case.embargo_policy,
+            disclosure_at=case.disclosure_at,
+            revisions=[revision_public(r) for r in revisions],
+        ),
+        sla_due_at=case.sla_due_at,
+        fixed_at=case.fixed_at,
+        published_at=case.published_at,
+        advisory_id=case.advisory_id,
+        vendors=[
+            CaseVendorPublic(
+                vendor_id=cv.vendor_id,
+                org_id=cv.org_id,
+                name=vendor.name,
+                added_how=cv.added_how,
+                status=VendorStatus(cv.status),
+                justification=NotAffectedJustification(cv.justification) if cv.justification else None,
+                statement=cv.statement,
+                updated_at=cv.updated_at,
+            )
+            for cv, vendor in vendors
+        ],
+        fixes=[fix_public(f) for f in fixes],
+        opened_at=case.opened_at,
+        report=report,
+    )
