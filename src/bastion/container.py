@@ -18,6 +18,8 @@ from bastion.core.work import UnitOfWork
 from bastion.runtime import Runtime
 
 if TYPE_CHECKING:
+    from bastion.clearinghouse.feeds import PublishedSource
+    from bastion.clearinghouse.feeds.service import FeedService
     from bastion.evals.runner import InspectRunner
     from bastion.evals.service import EvalService
     from bastion.identity.audit_log import AuditLogService
@@ -94,4 +96,23 @@ class Container:
             reviews=ReviewEvalResults(self.review),
             identity=self.identity,
             queue=self.jobs,
+        )
+
+    @cached_property
+    def published(self) -> PublishedSource:
+        """What the clearinghouse has published (its publication service implements the port)."""
+        raise NotImplementedError("wired when the clearinghouse slice lands")
+
+    @cached_property
+    def feeds(self) -> FeedService:
+        from bastion.clearinghouse.advisory import PUBLISHER_NAME, PUBLISHER_NAMESPACE
+        from bastion.clearinghouse.feeds.service import SIGNING_KEY_FILE_NAME, FeedService
+
+        settings = self.settings
+        return FeedService(
+            self.published,
+            clock=self.runtime.clock,
+            publisher_name=PUBLISHER_NAME,
+            publisher_namespace=settings.public_url or PUBLISHER_NAMESPACE,
+            signing_key_file=settings.csaf_signing_key_file or settings.data_dir / SIGNING_KEY_FILE_NAME,
         )

@@ -13,6 +13,9 @@ from typing import NewType
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+PUBLISHER_NAME = "Bastion AI Cybersecurity Clearinghouse"
+PUBLISHER_NAMESPACE = "https://clearinghouse.bastion.example"  # replaced by BASTION_PUBLIC_URL where set
+
 AdvisoryID = NewType("AdvisoryID", str)  # e.g. "BASTION-2026-0001": the OSV id and the CSAF tracking id
 CaseID = NewType("CaseID", str)
 
@@ -99,8 +102,8 @@ class PublishedAdvisory(_Record):
     published: AwareDatetime
     modified: AwareDatetime
     revision: int = 1  # bumped on every re-publication (CSAF revision history)
-    publisher_name: str = "Bastion AI Cybersecurity Clearinghouse"
-    publisher_namespace: str = "https://clearinghouse.bastion.example"
+    publisher_name: str = PUBLISHER_NAME
+    publisher_namespace: str = PUBLISHER_NAMESPACE
 
     @field_validator("cwe_ids")
     @classmethod

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
         description="Redis for the redis jobs backend, e.g. redis://127.0.0.1:6379/0 "
         "(needs the extra: pip install 'bastion[scale]').",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The public origin Bastion is served at (e.g. https://clearinghouse.example.gov): the base of "
+        "the URLs in CSAF feeds and published documents. Default: the origin of each request.",
+    )
+    csaf_signing_key_file: Path | None = Field(
+        default=None,
+        description="The OpenPGP key that signs published CSAF documents, created (mode 0600) if missing. "
+        "Default: data_dir/csaf-signing.asc.",
+    )
     osv_page_size: int = Field(
         default=1000, ge=1, le=10_000, description="Results per page of /v1/query before next_page_token."
     )
