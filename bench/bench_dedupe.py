@@ -112,7 +112,9 @@ def main() -> None:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / positives if positives else 1.0
     print(f"reports: {len(cases)} ({', '.join(f'{s}: {sum(c.source == s for c in cases)}' for s in SOURCES)})")
-    print(f"true duplicates (an earlier report of the same vulnerability): {positives} (cross-source: {cross_positives})")
+    print(
+        f"true duplicates (an earlier report of the same vulnerability): {positives} (cross-source: {cross_positives})"
+    )
     print(f"called duplicates: {tp + fp}; correct: {tp}; wrong: {fp}; missed: {fn}")
     print(f"precision: {precision:.3f}  recall: {recall:.3f}  cross-source recall: {cross_tp / cross_positives:.3f}")
     print(f"time: {elapsed:.1f} s ({len(cases) / elapsed:.0f} reports/s)")

@@ -20,6 +20,8 @@ from bastion.runtime import Runtime
 if TYPE_CHECKING:
     from bastion.clearinghouse.feeds import PublishedSource
     from bastion.clearinghouse.feeds.service import FeedService
+    from bastion.clearinghouse.patcher import AiPatcher
+    from bastion.clearinghouse.service import Clearinghouse
     from bastion.evals.runner import InspectRunner
     from bastion.evals.service import EvalService
     from bastion.identity.audit_log import AuditLogService
@@ -29,9 +31,12 @@ if TYPE_CHECKING:
 
 
 class Container:
-    def __init__(self, runtime: Runtime, *, eval_runner: InspectRunner | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, *, eval_runner: InspectRunner | None = None, patcher: AiPatcher | None = None
+    ) -> None:
         self.runtime = runtime
         self._eval_runner = eval_runner
+        self._patcher = patcher
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Container:
@@ -99,9 +104,31 @@ class Container:
         )
 
     @cached_property
+    def clearinghouse(self) -> Clearinghouse:
+        from bastion.clearinghouse._base import ClearinghouseContext
+        from bastion.clearinghouse.adapters import AdvisoryDatabase, ReviewFindings
+        from bastion.clearinghouse.formats.osv import osv_record
+        from bastion.clearinghouse.service import Clearinghouse
+
+        runtime = self.runtime
+        context = ClearinghouseContext(
+            database=runtime.database,
+            clock=runtime.clock,
+            uow=self.uow,
+            data_dir=self.settings.data_dir,
+            jobs=self.jobs,
+            directory=self.identity,
+            advisories=AdvisoryDatabase(runtime.database, runtime.clock),
+            findings=ReviewFindings(self.review),
+            osv_record=osv_record,
+            package_index=self.settings.clearinghouse_package_index,
+        )
+        return Clearinghouse(context, organisations=self.identity, patcher=self._patcher)
+
+    @cached_property
     def published(self) -> PublishedSource:
         """What the clearinghouse has published (its publication service implements the port)."""
-        raise NotImplementedError("wired when the clearinghouse slice lands")
+        return self.clearinghouse
 
     @cached_property
     def feeds(self) -> FeedService:

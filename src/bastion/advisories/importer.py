@@ -8,13 +8,16 @@ A record already present is updated only when its ``modified`` time is newer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.advisories import kev
+from bastion.advisories.errors import InvalidSource
 from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.parse import ParsedRecord, RecordRejected, parse_raw
 from bastion.advisories.report import ImportProblem, ImportReport
@@ -86,21 +89,34 @@ class AdvisoryImporter:
         if not parsed:
             return
         with self._database.session() as session:
-            existing = dict(
-                session.execute(sa.select(Advisory.id, Advisory.modified).where(Advisory.id.in_(list(parsed)))).all()
-            )
-            fresh = [r for r in parsed.values() if r.id not in existing]
-            changed = [r for r in parsed.values() if r.id in existing and r.modified > existing[r.id]]
-            report.unchanged += len(parsed) - len(fresh) - len(changed)
-            if changed:
-                ids = [r.id for r in changed]
-                session.execute(sa.delete(AdvisoryAlias).where(AdvisoryAlias.advisory_id.in_(ids)))
-                session.execute(sa.delete(AffectedPackage).where(AffectedPackage.advisory_id.in_(ids)))
-                session.execute(sa.delete(AffectedCommit).where(AffectedCommit.advisory_id.in_(ids)))
-                session.execute(sa.delete(Advisory).where(Advisory.id.in_(ids)))
-            self._insert(session, [*fresh, *changed])
-            if fresh or changed:  # tells every process's query caches that the data moved
-                session.execute(sa.update(AdvisoryGeneration).values(value=AdvisoryGeneration.value + 1))
+            self._write(session, parsed, report)
+
+    def import_record_in(self, session: Session, document: dict[str, Any], *, origin: str) -> None:
+        """Put one OSV record into the database in the caller's transaction (a publication: the record is
+        queryable exactly when the caller's change commits). A record that does not validate is refused."""
+        raw = RawFile(origin, f"{document.get('id', 'record')}.json", json.dumps(document).encode())
+        try:
+            record = parse_raw(raw)
+        except RecordRejected as e:
+            raise InvalidSource(f"the OSV record {e.record_id or ''} does not validate: {e.reason}") from e
+        self._write(session, {record.id: record}, ImportReport())
+
+    def _write(self, session: Session, parsed: dict[str, ParsedRecord], report: ImportReport) -> None:
+        existing = dict(
+            session.execute(sa.select(Advisory.id, Advisory.modified).where(Advisory.id.in_(list(parsed)))).all()
+        )
+        fresh = [r for r in parsed.values() if r.id not in existing]
+        changed = [r for r in parsed.values() if r.id in existing and r.modified > existing[r.id]]
+        report.unchanged += len(parsed) - len(fresh) - len(changed)
+        if changed:
+            ids = [r.id for r in changed]
+            session.execute(sa.delete(AdvisoryAlias).where(AdvisoryAlias.advisory_id.in_(ids)))
+            session.execute(sa.delete(AffectedPackage).where(AffectedPackage.advisory_id.in_(ids)))
+            session.execute(sa.delete(AffectedCommit).where(AffectedCommit.advisory_id.in_(ids)))
+            session.execute(sa.delete(Advisory).where(Advisory.id.in_(ids)))
+        self._insert(session, [*fresh, *changed])
+        if fresh or changed:  # tells every process's query caches that the data moved
+            session.execute(sa.update(AdvisoryGeneration).values(value=AdvisoryGeneration.value + 1))
         report.imported += len(fresh)
         report.updated += len(changed)
 

@@ -89,6 +89,14 @@ class AdvisoryService:
                         self._cache.popitem(last=False)
         return {vid: found[vid] for vid in wanted if vid in found}
 
+    def known_exploited(self, ids: Iterable[str]) -> set[str]:
+        """The CVE ids among ``ids`` that the KEV catalogue lists (exploited in the wild)."""
+        cves = sorted({i.upper() for i in ids if i.upper().startswith("CVE-")})
+        if not cves:
+            return set()
+        with self._database.read_session() as session:
+            return set(session.scalars(sa.select(KevEntry.cve_id).where(KevEntry.cve_id.in_(cves))))
+
     def stats(self) -> DatabaseStats:
         with self._database.read_session() as session:
             count = sa.func.count()

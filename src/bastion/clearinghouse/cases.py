@@ -6,7 +6,6 @@ by severity. Participants (the reporter, the vendors) see only their own cases."
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,7 +20,7 @@ from bastion.clearinghouse._base import (
 )
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
 from bastion.clearinghouse.deadlines import disclosure_date, sla_due
-from bastion.clearinghouse.errors import StateConflict, invalid
+from bastion.clearinghouse.errors import StateConflict
 from bastion.clearinghouse.models import (
     CaseRow,
     CaseVendorRow,
@@ -40,7 +39,7 @@ from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, ReportStatus
 from bastion.clearinghouse.vendors import registry
 from bastion.core.access import Action, not_found
 from bastion.core.audit import Actor
-from bastion.core.principal import OrgID, Principal, Role
+from bastion.core.principal import Principal, Role
 from bastion.core.work import Work
 
 
@@ -199,7 +198,9 @@ class CaseService:
         with self._ctx.uow(actor, "case.add_vendor", "ch_case", case_id) as work:
             case, report = self._read(work, actor, case_id, lock=True)
             orgs = participants(work.session, case.id)
-            work.require(Action.DECIDE, case_resource(case, report, orgs), what=f"case {case_id}", refusal="analysts add vendors")
+            work.require(
+                Action.DECIDE, case_resource(case, report, orgs), what=f"case {case_id}", refusal="analysts add vendors"
+            )
             _require_open(case)
             _add_vendor(work, case, body.vendor_id, actor, how="analyst")
             return self.public(work, actor, case, report)
@@ -229,7 +230,12 @@ class CaseService:
         with self._ctx.uow(actor, "case.message", "ch_case", case_id) as work:
             case, report = self._read(work, actor, case_id)
             orgs = participants(work.session, case.id)
-            work.require(Action.RESPOND, case_resource(case, report, orgs), what=f"case {case_id}", refusal="participants write in the thread")
+            work.require(
+                Action.RESPOND,
+                case_resource(case, report, orgs),
+                what=f"case {case_id}",
+                refusal="participants write in the thread",
+            )
             row = MessageRow(
                 id=new_id("msg"),
                 case_id=case.id,
@@ -246,7 +252,9 @@ class CaseService:
         with self._ctx.uow(actor, "case.messages", "ch_case", case_id) as work:
             case, _ = self._read(work, actor, case_id)
             rows = work.session.scalars(
-                sa.select(MessageRow).where(MessageRow.case_id == case.id).order_by(MessageRow.created_at, MessageRow.id)
+                sa.select(MessageRow)
+                .where(MessageRow.case_id == case.id)
+                .order_by(MessageRow.created_at, MessageRow.id)
             ).all()
             work.record(count=len(rows))
             return MessagesPublic(data=[message_public(r) for r in rows], count=len(rows))
@@ -256,7 +264,12 @@ class CaseService:
         with self._ctx.uow(actor, "case.exploited", "ch_case", case_id) as work:
             case, report = self._read(work, actor, case_id, lock=True)
             orgs = participants(work.session, case.id)
-            work.require(Action.DECIDE, case_resource(case, report, orgs), what=f"case {case_id}", refusal="analysts mark exploitation")
+            work.require(
+                Action.DECIDE,
+                case_resource(case, report, orgs),
+                what=f"case {case_id}",
+                refusal="analysts mark exploitation",
+            )
             _require_open(case)
             case.exploited = True
             sooner = work.now + timedelta(days=self._ctx.embargo.exploited_days)
@@ -281,4 +294,3 @@ def vendor_of(work: Work, case: CaseRow, actor: Principal) -> CaseVendorRow | No
 
 def require_open(case: CaseRow) -> None:
     _require_open(case)
-

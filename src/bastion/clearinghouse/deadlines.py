@@ -126,7 +126,7 @@ def due_events(
         if due - timedelta(days=1) > half:
             events.append(Due(EventKind.SLA_REMINDER, f"sla:{due.isoformat()}:1d", due - timedelta(days=1), due))
         events.append(Due(EventKind.SLA_ESCALATION, f"sla:{due.isoformat()}:overdue", due, due))
-    live = clock.embargo in (EmbargoStatus.ACTIVE, EmbargoStatus.REVISE)
+    live = clock.embargo in (EmbargoStatus.PROPOSED, EmbargoStatus.ACTIVE, EmbargoStatus.REVISE)
     if live and clock.disclosure_at is not None and clock.published_at is None:
         end = clock.disclosure_at
         for days in embargo.reminders:

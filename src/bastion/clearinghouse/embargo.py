@@ -12,7 +12,7 @@ from bastion.clearinghouse._base import ClearinghouseContext, case_resource, new
 from bastion.clearinghouse.cases import CaseService, require_open
 from bastion.clearinghouse.deadlines import check_disclosure, embargo_policy
 from bastion.clearinghouse.errors import StateConflict
-from bastion.clearinghouse.models import CaseRow, EmbargoRevisionRow
+from bastion.clearinghouse.models import CaseRow, EmbargoRevisionRow, ReportRow
 from bastion.clearinghouse.public import CasePublic
 from bastion.clearinghouse.states import EmbargoStatus, check_embargo
 from bastion.core.access import Action, not_found
@@ -43,7 +43,12 @@ class EmbargoService:
         with self._ctx.uow(actor, "embargo.propose", "ch_case", case_id) as work:
             case, report = self._cases._read(work, actor, case_id, lock=True)
             orgs = participants(work.session, case.id)
-            work.require(Action.RESPOND, case_resource(case, report, orgs), what=f"case {case_id}", refusal="participants propose embargo changes")
+            work.require(
+                Action.RESPOND,
+                case_resource(case, report, orgs),
+                what=f"case {case_id}",
+                refusal="participants propose embargo changes",
+            )
             require_open(case)
             check_disclosure(case.opened_at, body.disclosure_at, work.now, embargo_policy(case.embargo_policy))
             current = EmbargoStatus(case.embargo_status)
@@ -71,7 +76,12 @@ class EmbargoService:
         with self._ctx.uow(actor, "embargo.agree", "ch_case", case_id) as work:
             case, report, row = self._revision(work, actor, case_id, revision_id)
             orgs = participants(work.session, case.id)
-            work.require(Action.RESPOND, case_resource(case, report, orgs), what=f"case {case_id}", refusal="participants agree to embargoes")
+            work.require(
+                Action.RESPOND,
+                case_resource(case, report, orgs),
+                what=f"case {case_id}",
+                refusal="participants agree to embargoes",
+            )
             if row.status != "proposed":
                 raise StateConflict(f"embargo proposal {revision_id} was already {row.status}", code="revision_decided")
             if not any(a["user_id"] == actor.user_id for a in row.agreed_by):
@@ -84,7 +94,12 @@ class EmbargoService:
         with self._ctx.uow(actor, "embargo.decide", "ch_case", case_id) as work:
             case, report, row = self._revision(work, actor, case_id, revision_id)
             orgs = participants(work.session, case.id)
-            work.require(Action.DECIDE, case_resource(case, report, orgs), what=f"case {case_id}", refusal="analysts decide embargoes")
+            work.require(
+                Action.DECIDE,
+                case_resource(case, report, orgs),
+                what=f"case {case_id}",
+                refusal="analysts decide embargoes",
+            )
             require_open(case)
             if row.status != "proposed":
                 raise StateConflict(f"embargo proposal {revision_id} was already {row.status}", code="revision_decided")
@@ -112,7 +127,7 @@ class EmbargoService:
 
     def _revision(
         self, work: Work, actor: Principal, case_id: str, revision_id: str
-    ) -> tuple[CaseRow, object, EmbargoRevisionRow]:
+    ) -> tuple[CaseRow, ReportRow, EmbargoRevisionRow]:
         case, report = self._cases._read(work, actor, case_id, lock=True)
         row = work.session.get(EmbargoRevisionRow, revision_id)
         if row is None or row.case_id != case.id:

@@ -13,19 +13,19 @@ class ClearinghouseError(BastionError):
     default_code = "clearinghouse_error"
 
 
-class InvalidReport(ClearinghouseError, InvalidInput):
+class InvalidReport(ClearinghouseError, InvalidInput):  # noqa: N818 - names a kind, like the core errors
     """A report (or an upload of many) that cannot be accepted as sent; ``details`` names the field."""
 
     default_code = "invalid_report"
 
 
-class SubmissionLimit(ClearinghouseError, TooManyRequests):
+class SubmissionLimit(ClearinghouseError, TooManyRequests):  # noqa: N818 - names a kind, like the core errors
     """A reporter's rate limit or daily quota; ``details["retry_after_seconds"]`` says when to try again."""
 
     default_code = "submission_limit"
 
 
-class StateConflict(ClearinghouseError, Conflict):
+class StateConflict(ClearinghouseError, Conflict):  # noqa: N818 - names a kind, like the core errors
     """The request clashes with the current state of a report, case, embargo or fix."""
 
     default_code = "clearinghouse_state_conflict"
@@ -45,13 +45,13 @@ class TransitionRefused(StateConflict):
         )
 
 
-class IdempotencyConflict(ClearinghouseError, Conflict):
+class IdempotencyConflict(ClearinghouseError, Conflict):  # noqa: N818 - names a kind, like the core errors
     """A client key used again with a different submission."""
 
     default_code = "client_key_reused"
 
 
-class TargetUnavailable(ClearinghouseError, OperationalError):
+class TargetUnavailable(ClearinghouseError, OperationalError):  # noqa: N818 - names a kind, like the core errors
     """A target could not be fetched (no network, registry down, no such version)."""
 
     default_code = "target_unavailable"

@@ -84,8 +84,12 @@ class FixService:
             elif _staff(actor) and body.vendor_id:
                 vendor_id = body.vendor_id
             else:
-                raise invalid("name the vendor whose fix this is (vendor_id)", field="vendor_id") if _staff(actor) else StateConflict(
-                    "only a vendor taking part in the case declares its fix", code="not_a_vendor_in_case"
+                raise (
+                    invalid("name the vendor whose fix this is (vendor_id)", field="vendor_id")
+                    if _staff(actor)
+                    else StateConflict(
+                        "only a vendor taking part in the case declares its fix", code="not_a_vendor_in_case"
+                    )
                 )
             patch = self._ctx.blobs.put(self._patch_bytes(body.patch)) if body.patch else None
             fix = FixRow(
@@ -171,7 +175,7 @@ class FixService:
                 feedback = str(done.detail.get("reason") or "it did not fix the flaw")
         return {"verified": None, "attempts": attempts, "fixes": tried}
 
-    def list(self, actor: Principal, case_id: str) -> list[FixPublic]:
+    def for_case(self, actor: Principal, case_id: str) -> list[FixPublic]:
         with self._ctx.uow(actor, "fix.list", "ch_case", case_id) as work:
             case, _ = self._cases._read(work, actor, case_id)
             rows = work.session.scalars(sa.select(FixRow).where(FixRow.case_id == case.id).order_by(FixRow.created_at))
@@ -184,7 +188,12 @@ class FixService:
     def _open_case(self, work: Work, actor: Principal, case_id: str) -> tuple[CaseRow, ReportRow]:
         case, report = self._cases._read(work, actor, case_id, lock=True)
         orgs = participants(work.session, case.id)
-        work.require(Action.RESPOND, case_resource(case, report, orgs), what=f"case {case_id}", refusal="participants offer fixes")
+        work.require(
+            Action.RESPOND,
+            case_resource(case, report, orgs),
+            what=f"case {case_id}",
+            refusal="participants offer fixes",
+        )
         require_open(case)
         return case, report
 

@@ -107,9 +107,7 @@ class IntakeService:
                 hint="give the release decision's reason (--release-reason)",
                 field="release_reason",
             )
-        body = (
-            f"{finding.description}\n\n(From review finding {finding.id}, marked {finding.classification.banner}.)"
-        )
+        body = f"{finding.description}\n\n(From review finding {finding.id}, marked {finding.classification.banner}.)"
         draft = ReportDraft.model_validate(
             {"title": finding.title, "description": body, "cpe": "cpe:2.3:a:unknown:unknown-product:*:*:*:*:*:*:*:*"}
             | self._finding_product(finding.description)
@@ -150,7 +148,9 @@ class IntakeService:
         with self._ctx.uow(actor, "report.submit", "ch_submission", None) as work:
             level = origin.classification if origin else Classification.UNCLASSIFIED
             draft_resource = Resource(ResourceKind.CH_REPORT, classification=level)
-            work.require(Action.CREATE, draft_resource, what="report", refusal="filing a report needs the reporter role")
+            work.require(
+                Action.CREATE, draft_resource, what="report", refusal="filing a report needs the reporter role"
+            )
             session = work.session
             earlier = session.scalar(
                 sa.select(SubmissionRow).where(
@@ -224,7 +224,7 @@ class IntakeService:
                     details={"retry_after_seconds": retry, "limit": allowed, "window_seconds": window.total_seconds()},
                 )
 
-    def _one(
+    def _one(  # noqa: PLR0917 - the unit's parts, passed straight through
         self,
         work: Work,
         actor: Principal,

@@ -110,9 +110,9 @@ class RegistryEntry:
     cpe_product: str | None = None  # ANY for every product of the CPE vendor
 
     def matches(self, purl: Purl | None, cpe: Cpe | None) -> bool:
-        if purl is not None and self.purl_type is not None and self.purl_type == purl.type:
-            if (self.purl_namespace or "") == purl.namespace and self.purl_name in (ANY, purl.name):
-                return True
+        same_type = purl is not None and self.purl_type is not None and self.purl_type == purl.type
+        if same_type and purl is not None and (self.purl_namespace or "") == purl.namespace:
+            return self.purl_name in (ANY, purl.name)
         if cpe is not None and self.cpe_vendor is not None and self.cpe_vendor == cpe.vendor:
             return self.cpe_product in (ANY, cpe.product)
         return False

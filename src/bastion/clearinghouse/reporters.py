@@ -36,7 +36,12 @@ class ReporterService:
     def register(self, actor: Principal, body: ReporterRegistration) -> ReporterRecord:
         """Create or update a reporter's profile (analysts): an AI tool's name, version and limits."""
         with self._ctx.uow(actor, "reporter.register", "ch_reporter", body.user_id) as work:
-            work.require(Action.UPDATE, reporter_resource(body.user_id), what=f"reporter {body.user_id}", refusal="analysts register reporters")
+            work.require(
+                Action.UPDATE,
+                reporter_resource(body.user_id),
+                what=f"reporter {body.user_id}",
+                refusal="analysts register reporters",
+            )
             if body.kind == "ai_tool" and not (body.tool_name and body.tool_version):
                 from bastion.clearinghouse.errors import invalid
 
@@ -58,7 +63,13 @@ class ReporterService:
             row.per_day = body.per_day or (limits.ai_per_day if ai else limits.per_day)
             row.updated_at = work.now
             work.session.flush()
-            work.record(kind=row.kind, tool=row.tool_name, version=row.tool_version, per_minute=row.per_minute, per_day=row.per_day)
+            work.record(
+                kind=row.kind,
+                tool=row.tool_name,
+                version=row.tool_version,
+                per_minute=row.per_minute,
+                per_day=row.per_day,
+            )
             return reporter_record(work.session, row)
 
     def record(self, actor: Principal, user_id: str) -> ReporterRecord:
@@ -70,9 +81,13 @@ class ReporterService:
             work.record()
             return reporter_record(work.session, row)
 
-    def list(self, actor: Principal) -> list[ReporterRecord]:
+    def all(self, actor: Principal) -> list[ReporterRecord]:
         with self._ctx.uow(actor, "reporter.list", "ch_reporter", None) as work:
             rows = work.session.scalars(sa.select(ReporterRow).order_by(ReporterRow.created_at)).all()
-            shown = [reporter_record(work.session, r) for r in rows if work.allowed(Action.READ, reporter_resource(r.user_id))]
+            shown = [
+                reporter_record(work.session, r)
+                for r in rows
+                if work.allowed(Action.READ, reporter_resource(r.user_id))
+            ]
             work.record(count=len(shown))
             return shown

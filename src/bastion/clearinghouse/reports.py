@@ -58,7 +58,9 @@ class ReportService:
     def get(self, actor: Principal, report_id: str) -> ReportPublic:
         with self._ctx.uow(actor, "report.read", "ch_report", report_id) as work:
             row = load_report(work.session, report_id)
-            work.require(Action.READ, report_resource(row, participants(work.session, row.case_id)), what=f"report {report_id}")
+            work.require(
+                Action.READ, report_resource(row, participants(work.session, row.case_id)), what=f"report {report_id}"
+            )
             work.record()
             return self._public(work, actor, row)
 
@@ -75,11 +77,15 @@ class ReportService:
             if q:
                 pattern = f"%{q.lower()}%"
                 query = query.where(
-                    sa.or_(sa.func.lower(ReportRow.title).like(pattern), sa.func.lower(ReportRow.description).like(pattern))
+                    sa.or_(
+                        sa.func.lower(ReportRow.title).like(pattern), sa.func.lower(ReportRow.description).like(pattern)
+                    )
                 )
             rows = work.session.scalars(query.limit(5000)).all()
             orgs = _participants_by_case(work, {r.case_id for r in rows if r.case_id})
-            shown = [r for r in rows if work.allowed(Action.READ, report_resource(r, orgs.get(r.case_id or "", frozenset())))]
+            shown = [
+                r for r in rows if work.allowed(Action.READ, report_resource(r, orgs.get(r.case_id or "", frozenset())))
+            ]
             data = [self._public(work, actor, r) for r in shown]
             work.record(count=len(data), status=status.value if status else None)
             return ReportsPublic(data=data, count=len(data))
@@ -115,7 +121,9 @@ class ReportService:
             row = load_report(work.session, report_id, lock=True)
             resource = report_resource(row, participants(work.session, row.case_id))
             work.require(Action.READ, resource, what=f"report {report_id}")
-            work.require(Action.UPDATE, resource, what=f"report {report_id}", refusal="only its reporter completes a report")
+            work.require(
+                Action.UPDATE, resource, what=f"report {report_id}", refusal="only its reporter completes a report"
+            )
             status = ReportStatus(row.status)
             if status not in (ReportStatus.NEEDS_INFO, ReportStatus.NOT_REPRODUCED, ReportStatus.TRIAGE):
                 raise StateConflict(

@@ -148,7 +148,16 @@ async def run_once(
                 return Outcome(Stage.NO_TARGET, steps=tuple(steps), note=problem)
             if patch is not None:
                 await sandbox.write_file(".patch/candidate.patch", patch)
-                argv = ("patch", "-p1", "--batch", "--forward", "-d", TARGET_DIR, "-i", "/workspace/.patch/candidate.patch")
+                argv = (
+                    "patch",
+                    "-p1",
+                    "--batch",
+                    "--forward",
+                    "-d",
+                    TARGET_DIR,
+                    "-i",
+                    "/workspace/.patch/candidate.patch",
+                )
                 if (await _exec(sandbox, steps, "apply patch", argv)).returncode != 0:
                     return Outcome(Stage.PATCH_FAILED, steps=tuple(steps), note="the patch does not apply")
             if target.build:

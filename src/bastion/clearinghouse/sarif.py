@@ -14,7 +14,7 @@ chosen level becomes a report:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -61,7 +61,7 @@ class SarifProduct:
 
     purl: str | None = None
     cpe: str | None = None
-    affected: AffectedRange = AffectedRange()
+    affected: AffectedRange = field(default_factory=AffectedRange)
 
 
 def _text(value: Any) -> str:
@@ -75,9 +75,11 @@ def _cwe(rule: dict[str, Any], result: dict[str, Any]) -> str | None:
     candidates = [*(props.get("tags") or []), *(props.get("cwe") or [] if isinstance(props.get("cwe"), list) else [])]
     if isinstance(props.get("cwe"), str):
         candidates.append(props["cwe"])
-    for taxon in result.get("taxa") or []:
-        if isinstance(taxon, dict) and str((taxon.get("toolComponent") or {}).get("name", "")).upper() == "CWE":
-            candidates.append(f"CWE-{taxon.get('id')}")
+    candidates += [
+        f"CWE-{taxon.get('id')}"
+        for taxon in result.get("taxa") or []
+        if isinstance(taxon, dict) and str((taxon.get("toolComponent") or {}).get("name", "")).upper() == "CWE"
+    ]
     for tag in candidates:
         found = _CWE_TAG.search(str(tag).strip())
         if found:
@@ -123,7 +125,9 @@ def drafts_from_sarif(
                 continue
             rule_id = str(result.get("ruleId") or (result.get("rule") or {}).get("id") or "")
             rule = rules.get(rule_id) or _by_index(indexed, result.get("ruleIndex"))
-            level = Level.parse(str(result.get("level") or rule.get("defaultConfiguration", {}).get("level") or "warning"))
+            level = Level.parse(
+                str(result.get("level") or rule.get("defaultConfiguration", {}).get("level") or "warning")
+            )
             if level < min_level:
                 continue
             drafts.append((f"{run_index}:{index}", _draft(result, rule, rule_id, tool.strip(), product)))
@@ -139,9 +143,7 @@ def _by_index(rules: list[dict[str, Any]], index: Any) -> dict[str, Any]:
     return rules[index] if isinstance(index, int) and 0 <= index < len(rules) else {}
 
 
-def _draft(
-    result: dict[str, Any], rule: dict[str, Any], rule_id: str, tool: str, product: SarifProduct
-) -> ReportDraft:
+def _draft(result: dict[str, Any], rule: dict[str, Any], rule_id: str, tool: str, product: SarifProduct) -> ReportDraft:
     message = _text(result.get("message")) or _text(rule.get("shortDescription")) or rule_id or "finding"
     name = str(rule.get("name") or rule_id or "finding")
     location, snippet = _location(result)

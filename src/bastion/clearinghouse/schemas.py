@@ -73,9 +73,8 @@ class ExpectedSignal(_Body):
     def _value_fits(self) -> ExpectedSignal:
         if self.kind is SignalKind.OUTPUT_MARKER and not self.value:
             raise ValueError("an output_marker signal needs the marker text as its value")
-        if self.kind is SignalKind.EXIT_CODE:
-            if self.value is None or not re.fullmatch(r"-?\d{1,3}", self.value):
-                raise ValueError("an exit_code signal needs the exit code (an integer) as its value")
+        if self.kind is SignalKind.EXIT_CODE and (self.value is None or not re.fullmatch(r"-?\d{1,3}", self.value)):
+            raise ValueError("an exit_code signal needs the exit code (an integer) as its value")
         return self
 
 
@@ -151,7 +150,9 @@ class ReportDraft(_Body):
     cpe: str | None = Field(default=None, max_length=500)
     affected: AffectedRange = Field(default_factory=AffectedRange)
     cwe: str | None = Field(default=None, examples=["CWE-787"])
-    cvss_vector: str | None = Field(default=None, max_length=200, examples=["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"])
+    cvss_vector: str | None = Field(
+        default=None, max_length=200, examples=["CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"]
+    )
     aliases: list[str] = Field(default_factory=list, max_length=20, description="CVE, GHSA or OSV ids, if known.")
     location: LocationIn | None = None
     reproducer: ReproducerIn | None = None

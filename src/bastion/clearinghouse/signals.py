@@ -85,7 +85,7 @@ def crash_state(output: str) -> tuple[str, ...]:
     return tuple(frames)
 
 
-def observe(expected: ExpectedSignal, run: Run) -> Observation:
+def observe(expected: ExpectedSignal, run: Run) -> Observation:  # noqa: PLR0911 - one return per signal kind
     """Whether ``run`` shows ``expected``, with what was seen in words."""
     output = f"{run.stdout}\n{run.stderr}"
     report = sanitizer_report(output)

@@ -58,7 +58,9 @@ def _claim_row(vendor_id: str, claim: ClaimIn, at: object) -> VendorProductRow:
         )
     assert claim.cpe_vendor is not None and claim.cpe_product is not None
     product = claim.cpe_product.strip().lower()
-    cpe = parse_cpe(f"cpe:2.3:a:{claim.cpe_vendor.strip().lower()}:{'x' if product == ANY else product}:*:*:*:*:*:*:*:*")
+    cpe = parse_cpe(
+        f"cpe:2.3:a:{claim.cpe_vendor.strip().lower()}:{'x' if product == ANY else product}:*:*:*:*:*:*:*:*"
+    )
     return VendorProductRow(
         id=new_id("vpr"), vendor_id=vendor_id, cpe_vendor=cpe.vendor, cpe_product=product, created_at=at
     )
@@ -101,7 +103,9 @@ class VendorService:
 
     def register(self, actor: Principal, body: VendorCreate) -> VendorPublic:
         with self._ctx.uow(actor, "vendor.register", "ch_vendor", None) as work:
-            work.require(Action.CREATE, vendor_resource(body.org_id), what="vendor", refusal="analysts keep the vendor registry")
+            work.require(
+                Action.CREATE, vendor_resource(body.org_id), what="vendor", refusal="analysts keep the vendor registry"
+            )
             org = self._orgs.get_organisation(body.org_id)  # type: ignore[attr-defined]
             if OrgKind(org.kind) is not OrgKind.VENDOR:
                 raise invalid(
@@ -134,6 +138,8 @@ class VendorService:
     def list(self, actor: Principal) -> VendorsPublic:
         with self._ctx.uow(actor, "vendor.list", "ch_vendor", None) as work:
             rows = work.session.scalars(sa.select(VendorRow).order_by(VendorRow.name)).all()
-            shown = [vendor_public(work.session, v) for v in rows if work.allowed(Action.READ, vendor_resource(v.org_id))]
+            shown = [
+                vendor_public(work.session, v) for v in rows if work.allowed(Action.READ, vendor_resource(v.org_id))
+            ]
             work.record(count=len(shown))
             return VendorsPublic(data=shown, count=len(shown))

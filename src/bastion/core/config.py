@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="The OpenPGP key that signs published CSAF documents, created (mode 0600) if missing. "
         "Default: data_dir/csaf-signing.asc.",
     )
+    clearinghouse_package_index: str | None = Field(
+        default=None,
+        description="Where the clearinghouse fetches reports' targets named by purl (outside the sandbox): a package "
+        "index URL (https://pypi.org/simple) or a directory of distributions. Default: none (no network; such "
+        "reports need the target uploaded).",
+    )
     osv_page_size: int = Field(
         default=1000, ge=1, le=10_000, description="Results per page of /v1/query before next_page_token."
     )

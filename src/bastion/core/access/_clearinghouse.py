@@ -15,7 +15,9 @@ from ._types import Action, Decision, Resource, ResourceKind, allow, deny
 _STAFF = (Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST)
 
 
-def clearinghouse(principal: Principal, action: Action, resource: Resource) -> Decision:
+def clearinghouse(  # noqa: PLR0911 - one return per rule reads clearest
+    principal: Principal, action: Action, resource: Resource
+) -> Decision:
     kind = resource.kind
     if kind is ResourceKind.CH_PUBLICATION and action is Action.READ:
         return allow("published advisories are public")
@@ -43,7 +45,9 @@ def _participant(principal: Principal, resource: Resource) -> bool:
     return principal.has_role(Role.VENDOR_CONTACT) and principal.org_id in resource.participant_orgs
 
 
-def _report(principal: Principal, action: Action, resource: Resource, *, own: bool) -> Decision:
+def _report(  # noqa: PLR0911 - as above
+    principal: Principal, action: Action, resource: Resource, *, own: bool
+) -> Decision:
     if action is Action.CREATE:
         if principal.has_role(Role.REPORTER, Role.EVALUATOR):
             return allow("reporters file reports (and evaluators flag review findings)")
