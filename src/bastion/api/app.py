@@ -13,7 +13,7 @@ from bastion.runtime import Runtime
 def create_app(runtime: Runtime | Container) -> FastAPI:
     """The app over one composition root (a bare ``Runtime`` gets its own). The services it serves are built
     here, so bad settings or a bad policy file fail at start, not in a request."""
-    from bastion.api import evals, feeds, identity, osv, review
+    from bastion.api import clearinghouse, evals, feeds, identity, osv, review
 
     app = FastAPI(
         title="Bastion",
@@ -29,12 +29,13 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
     app.state.container = container
     install_error_handlers(app)
     app.state.osv = osv.OsvServices.for_runtime(runtime)
-    _ = container.identity, container.review
+    _ = container.identity, container.review, container.clearinghouse
     app.include_router(osv.router)
     app.include_router(identity.router)
     app.include_router(review.router)
     app.include_router(evals.router)
     app.include_router(feeds.router)
+    app.include_router(clearinghouse.router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:

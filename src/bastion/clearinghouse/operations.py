@@ -8,7 +8,7 @@ import logging
 
 import sqlalchemy as sa
 
-from bastion.clearinghouse._base import ClearinghouseContext
+from bastion.clearinghouse._base import OPERATIONS, ClearinghouseContext
 from bastion.clearinghouse.deadlines import CaseClock, EventKind, due_events, embargo_policy
 from bastion.clearinghouse.models import CaseRow, ReportRow
 from bastion.clearinghouse.outbox import Topic, enqueue
@@ -16,8 +16,10 @@ from bastion.clearinghouse.public import TickResult
 from bastion.clearinghouse.publication import publish_case
 from bastion.clearinghouse.scoring import Severity
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus
+from bastion.core.access import Action
 from bastion.core.audit import SCHEDULER
 from bastion.core.errors import BastionError
+from bastion.core.principal import Principal
 
 log = logging.getLogger(__name__)
 _TOPIC = {
@@ -30,6 +32,15 @@ _TOPIC = {
 class Operations:
     def __init__(self, ctx: ClearinghouseContext) -> None:
         self._ctx = ctx
+
+    def tick_as(self, actor: Principal) -> TickResult:
+        """The tick, asked for by a person (analysts): checked and audited, then run as the scheduler."""
+        with self._ctx.uow(actor, "clearinghouse.tick", "ch_operations", None) as work:
+            work.require(
+                Action.UPDATE, OPERATIONS, what="clock", refusal="the clearinghouse's clock is run by analysts"
+            )
+            work.record()
+        return self.tick()
 
     def tick(self) -> TickResult:
         with self._ctx.database.read_session() as session:

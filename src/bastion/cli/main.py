@@ -46,13 +46,14 @@ def _root(
 
 
 def _register() -> None:
-    from bastion.cli import advisories, audit, evals, feeds, identity, review
+    from bastion.cli import advisories, audit, clearinghouse, evals, feeds, identity, review
 
     advisories.register(app)
     review.register(app)
     identity.register(app)
     audit.register(app)
     evals.register(app)
+    clearinghouse.register(app)
     feeds.register(app)
 
 
