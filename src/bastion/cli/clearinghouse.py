@@ -160,7 +160,7 @@ def submit(  # noqa: PLR0917 - one option per field of a report
 
 
 @app.command("submit-sarif")
-def submit_sarif(
+def submit_sarif(  # noqa: PLR0917 - Typer maps each option to a parameter
     sarif: Annotated[Path, typer.Argument(help="A SARIF 2.1.0 log (bandit -f sarif, semgrep --sarif, CodeQL).")],
     purl: Annotated[str | None, typer.Option("--purl", help="The scanned product's package URL.")] = None,
     cpe: Annotated[str | None, typer.Option("--cpe", help="The scanned product's CPE 2.3 name.")] = None,

@@ -1,0 +1,237 @@
+"""The issue's "done when", as a new user would do it, with the CLI and the API only, on SQLite and PostgreSQL:
+
+1. submit a report with a reproducer against a vulnerable target of our own (``recparse``, a small Python
+   package: code injection through ``eval``);
+2. see it validated in the sandbox (and the reproducer *not* triggering against the declared fixed version);
+3. see a second, differently worded submission recognised as its duplicate;
+4. see it opened as a case with its vendor (found in the registry by purl), who answers;
+5. see the vendor's fix verified in the sandbox;
+6. find the published OSV record through ``/v1/query`` and pip-audit (and nowhere before publication).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from bastion.cli.main import main
+from bastion.runtime import Runtime
+from tests.integration.clearinghouse.support import POC, Cast, build_cast, write_recparse
+
+
+def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, token: str | None, *args: str) -> Any:
+    if token is None:
+        monkeypatch.delenv("BASTION_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("BASTION_TOKEN", token)
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert code == 0, f"bastion {' '.join(args)} exited {code}: {err}"
+    return json.loads(out)
+
+
+def _ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _served(runtime: Runtime) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BASTION_DATABASE_URL": runtime.database.url,
+        "BASTION_DATA_DIR": str(runtime.settings.data_dir),
+        "BASTION_SECRET_KEY": "test-secret-key",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bastion.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            process.kill()
+            pytest.fail("bastion serve did not come up:\n" + process.communicate()[0].decode(errors="replace"))
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _pip_audit(base: str, tmp_path: Path) -> dict[str, set[str]]:
+    """What pip-audit reports for recparse==1.0.0: each vulnerability's id and aliases."""
+    pip_audit = shutil.which("pip-audit", path=str(Path(sys.executable).parent))
+    assert pip_audit, "pip-audit is a dev dependency"
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("recparse==1.0.0\n")
+    result = subprocess.run(
+        [pip_audit, "-s", "osv", "--osv-url", f"{base}/v1/query", "-r", str(requirements), "--no-deps",
+         "--disable-pip", "-f", "json", "--progress-spinner", "off"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    return {
+        dep["name"]: {name for v in dep.get("vulns", []) for name in [v["id"], *v.get("aliases", [])]}
+        for dep in report["dependencies"]
+    }
+
+
+def _query(client: TestClient) -> list[str]:
+    body = {"package": {"name": "recparse", "ecosystem": "PyPI"}, "version": "1.0.0"}
+    return [v["id"] for v in _ok(client.post("/v1/query", json=body)).get("vulns", [])]
+
+
+def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
+    cli_env: Runtime,
+    client: TestClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cast: Cast = build_cast(cli_env)
+    analyst, reporter, vendor = cast.tokens["analyst"], cast.tokens["reporter"], cast.tokens["acme"]
+    vendor_entry = _cli(
+        capsys, monkeypatch, analyst, "clearinghouse", "add-vendor", cast.orgs["acme"], "--purl", "pkg:pypi/recparse"
+    )
+
+    # 1. A report with a reproducer against our own vulnerable target, through the CLI.
+    vulnerable = write_recparse(tmp_path / "recparse-1.0.0")
+    fixed = write_recparse(tmp_path / "recparse-1.0.1", fixed=True)
+    poc = tmp_path / "poc.py"
+    poc.write_text(POC)
+    ack = _cli(
+        capsys, monkeypatch, reporter, "clearinghouse", "submit",
+        "--title", "Code injection in recparse.parse through record values",
+        "--description", "recparse.parse evaluates each value of a key=value record with eval(), so a record "
+        "from an untrusted source runs arbitrary Python code in the parsing process.",
+        "--purl", "pkg:pypi/recparse", "--fixed", "1.0.1", "--cwe", "CWE-95",
+        "--cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "--location-file", "recparse/__init__.py", "--location-function", "parse",
+        "--repro-file", str(poc), "--repro-cmd", "python3 poc.py", "--signal", "output_marker:PWNED-42",
+        "--target", str(vulnerable), "--test", "python3 -m unittest -q test_recparse",
+        "--fixed-target", str(fixed),
+    )  # fmt: skip
+    report_id = ack["reports"][0]["id"]
+    assert ack["tracking_id"].startswith("sub_") and ack["reports"][0]["status"] == "validating"
+
+    # 2. Validated in the sandbox: the marker came, and did not come from the fixed version.
+    jobs = _cli(capsys, monkeypatch, None, "clearinghouse", "work")
+    assert [j["status"] for j in jobs] == ["succeeded"]
+    report = _ok(client.get(f"/api/clearinghouse/reports/{report_id}", headers=cast.headers("reporter")))
+    assert report["status"] == "validated"
+    validation = report["validations"][0]
+    assert validation["outcome"] == "validated" and validation["evidence_sha256"]
+    assert validation["detail"]["vulnerable"]["signal_seen"] is True
+    assert validation["detail"]["fixed_version"]["signal_seen"] is False
+    assert "PWNED-42" in validation["detail"]["vulnerable"]["steps"][-1]["stdout"]
+
+    # 3. A second reporter words the same flaw differently: recognised as a duplicate, told nothing secret.
+    second = {
+        "client_key": "second-1",
+        "report": {
+            "title": "Arbitrary code execution when recparse parses untrusted key/value input",
+            "description": "Values handed to parse() go straight into Python's eval, letting an attacker who "
+            "controls the input execute code.",
+            "purl": "pkg:pypi/recparse",
+            "cwe": "CWE-95",
+            "location": {"file": "recparse/__init__.py", "function": "parse"},
+        },
+    }
+    dup = _ok(client.post("/api/clearinghouse/reports", json=second, headers=cast.headers("reporter2")), 201)
+    assert dup["reports"][0]["status"] == "duplicate"
+    assert dup["reports"][0]["duplicate"]["report_id"] is None  # not theirs to see
+    assert report_id not in json.dumps(dup)
+    dup_id = dup["reports"][0]["id"]
+    seen = _ok(client.get(f"/api/clearinghouse/reports/{dup_id}", headers=cast.headers("analyst")))
+    assert seen["duplicate_of"] == report_id and seen["duplicate_reason"].startswith("fingerprint")
+
+    # 4. Accepted: a case with the vendor the registry names; the vendor answers in it.
+    accepted = _cli(
+        capsys, monkeypatch, analyst, "clearinghouse", "decide", report_id,
+        "--decision", "accept", "--reason", "validated in the sandbox",
+    )  # fmt: skip
+    case_id = accepted["case_id"]
+    case = _ok(client.get(f"/api/clearinghouse/cases/{case_id}", headers=cast.headers("acme")))
+    assert [v["name"] for v in case["vendors"]] == ["Acme Parsers"] and case["vendors"][0]["added_how"] == "registry"
+    assert case["embargo"]["status"] == "proposed" and case["embargo"]["disclosure_at"]
+    assert _ok(client.get(f"/api/clearinghouse/cases/{case_id}", headers=cast.headers("other_vendor")), 404) == {
+        "code": "not_found",
+        "message": f"case {case_id} not found",
+    }
+    vendor_id = vendor_entry["id"]
+    answered = _ok(
+        client.put(
+            f"/api/clearinghouse/cases/{case_id}/vendors/{vendor_id}",
+            json={"status": "affected", "statement": "Confirmed; 1.0.1 replaces eval with ast.literal_eval."},
+            headers=cast.headers("acme"),
+        )
+    )
+    assert answered["vendors"][0]["status"] == "affected"
+    _ok(
+        client.post(
+            f"/api/clearinghouse/cases/{case_id}/messages",
+            json={"body": "We reproduced it and are releasing 1.0.1."},
+            headers=cast.headers("acme"),
+        ),
+        201,
+    )
+    thread = _cli(capsys, monkeypatch, reporter, "clearinghouse", "messages", case_id)
+    assert [m["body"] for m in thread["data"]] == ["We reproduced it and are releasing 1.0.1."]
+
+    # 5. The vendor's fix, verified in the sandbox against the same reproducer.
+    declared = _cli(
+        capsys, monkeypatch, vendor, "clearinghouse", "fix", case_id, "--fixed-version", "1.0.1",
+        "--target", str(fixed),
+    )  # fmt: skip
+    assert declared["status"] == "pending"
+    _cli(capsys, monkeypatch, None, "clearinghouse", "work")
+    case = _ok(client.get(f"/api/clearinghouse/cases/{case_id}", headers=cast.headers("analyst")))
+    assert case["fixes"][0]["status"] == "verified" and case["fixed_at"]
+    assert case["fixes"][0]["detail"]["checks"] == {"applies": True, "builds": True, "reproducer_stops": True}
+    assert case["vendors"][0]["status"] == "fixed"
+
+    # 6. Nothing before publication; then /v1/query and pip-audit find it.
+    assert _query(client) == []
+    assert _ok(client.get("/api/clearinghouse/publications"))["count"] == 0
+    published = _cli(
+        capsys, monkeypatch, analyst, "clearinghouse", "publish", case_id,
+        "--reason", "fix verified and released; the vendor agreed", "--cve", "CVE-2026-99001",
+    )  # fmt: skip
+    osv_id = published["osv"]["id"]
+    assert osv_id.startswith("x_BASTION-")
+    assert _query(client) == [osv_id]
+    record = _ok(client.get(f"/v1/vulns/{osv_id}"))
+    assert record["aliases"] == ["CVE-2026-99001"]
+    assert record["affected"][0]["ranges"][0]["events"] == [{"introduced": "0"}, {"fixed": "1.0.1"}]
+    with _served(cli_env) as base:
+        # pip-audit names a vulnerability by its CVE when it has one, and lists our id among the aliases
+        assert _pip_audit(base, tmp_path) == {"recparse": {osv_id, "CVE-2026-99001"}}
