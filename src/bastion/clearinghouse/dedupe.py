@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 _ID = re.compile(
-    r"\b(?:CVE-\d{4}-\d{4,}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}|[A-Z][A-Z0-9]*-\d{4}-[\w.-]+|BIT-[\w.-]+)\b", re.I
+    r"\b(?:CVE-\d{4}-\d{4,}|GHSA(?:-[a-z0-9]{4}){3}|[A-Z][A-Z0-9]*-\d{4}-[\w.-]+|BIT-[\w.-]+)\b", re.I
 )
 _URL = re.compile(r"https?://\S+")
 _WORD = re.compile(r"\d+(?:\.\d+)+[a-z0-9]*|[a-z][a-z0-9_]*[a-z0-9]|[a-z]")

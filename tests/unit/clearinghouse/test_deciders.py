@@ -1,0 +1,176 @@
+"""The clearinghouse's pure deciders: dedupe, signals, state machines, products and the registry, CVSS."""
+
+from __future__ import annotations
+
+import pytest
+
+from bastion.clearinghouse.dedupe import Location, MatchKind, Subject, find_duplicate, words
+from bastion.clearinghouse.errors import InvalidReport, TransitionRefused
+from bastion.clearinghouse.products import RegistryEntry, parse_cpe, parse_purl, product_tokens, vendors_for
+from bastion.clearinghouse.schemas import ExpectedSignal, SignalKind
+from bastion.clearinghouse.scoring import Severity, parse_vector, severity_of
+from bastion.clearinghouse.signals import Run, crash_state, observe, sanitizer_report
+from bastion.clearinghouse.states import (
+    REPORT_TRANSITIONS,
+    EmbargoStatus,
+    ReportStatus,
+    check_embargo,
+    check_report,
+)
+
+ASAN = """=================================================================
+==2==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x602000000020 at pc 0x7fc5640602ca
+WRITE of size 65 at 0x602000000020 thread T0
+    #0 0x7fc5640602c9 in __interceptor_strcpy ../../../../src/libsanitizer/asan/asan_interceptors.cpp:425
+    #1 0x557785d5c1e5 in copy_name /workspace/target/crashy.c:7
+    #2 0x557785d5c253 in main /workspace/target/crashy.c:13
+    #3 0x7fc563e45249 in __libc_start_call_main ../sysdeps/nptl/libc_start_call_main.h:58
+    #4 0x557785d5c0f0 in _start (/workspace/t+0x10f0)
+
+allocated by thread T0 here:
+    #0 0x7fc5640b89cf in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69
+    #1 0x557785d5c1ce in copy_name /workspace/target/crashy.c:6
+SUMMARY: AddressSanitizer: heap-buffer-overflow in __interceptor_strcpy
+"""
+
+
+def subject(key: str, text: str, purl: str = "pkg:pypi/recparse", **kw: object) -> Subject:
+    parsed = parse_purl(purl)
+    return Subject(key=key, text=text, product=parsed.text, product_tokens=product_tokens(parsed, None), **kw)  # type: ignore[arg-type]
+
+
+# --- dedupe -----------------------------------------------------------------------------------------------
+
+
+def test_the_same_alias_is_a_duplicate_whatever_the_text() -> None:
+    old = subject("r1", "Heap overflow in the parser", aliases=frozenset({"CVE-2024-1"}))
+    new = subject("r2", "Completely different words", purl="pkg:npm/other", aliases=frozenset({"CVE-2024-1"}))
+    match = find_duplicate(new, [old])
+    assert match is not None and match.kind is MatchKind.ALIAS and match.key == "r1"
+
+
+def test_same_product_cwe_and_location_is_a_duplicate_even_worded_differently() -> None:
+    where = Location(file="recparse/__init__.py", function="parse")
+    old = subject("r1", "Code injection via eval in parse", cwe="CWE-95", location=where)
+    new = subject("r2", "Attacker runs code by sending crafted records", cwe="CWE-95", location=where)
+    match = find_duplicate(new, [old])
+    assert match is not None and match.kind is MatchKind.FINGERPRINT
+
+
+def test_crash_state_fingerprints_ignore_the_sanitizer_runtime() -> None:
+    assert crash_state(ASAN) == ("copy_name", "main")
+    a = subject("a", "overflow one", cwe="CWE-787", location=Location(frames=("copy_name", "main")))
+    b = subject("b", "unrelated words entirely", cwe="CWE-787", location=Location(frames=("copy_name", "main")))
+    c = subject("c", "unrelated words entirely", cwe="CWE-787", location=Location(frames=("parse_header", "main")))
+    assert find_duplicate(b, [a]) is not None
+    assert find_duplicate(c, [a]) is None  # a different crash state rules it out, text or not
+
+
+def test_similar_text_needs_the_same_product_and_a_compatible_cwe() -> None:
+    text = "The implementation of tf.raw_ops.QuantizedBatchNorm does not validate min and max inputs"
+    old = subject("r1", text, purl="pkg:pypi/tensorflow")
+    assert find_duplicate(subject("r2", text + " fully.", purl="pkg:pypi/tensorflow-gpu"), [old]) is not None
+    assert find_duplicate(subject("r3", text, purl="pkg:pypi/tensorflow", cwe="CWE-20"), [subject("r1", text, purl="pkg:pypi/tensorflow", cwe="CWE-787")]) is None  # fmt: skip
+    other = "The implementation of tf.raw_ops.SparseCountSparseOutput does not validate the weights"
+    assert find_duplicate(subject("r4", other, purl="pkg:pypi/tensorflow"), [old]) is None
+
+
+def test_words_drop_ids_urls_and_stop_words_but_keep_versions() -> None:
+    bag = words("CVE-2024-1234: the parser in https://x.example/a crashes before 1.2.3 (GHSA-abcd-2345-cfgh)")
+    assert set(bag) == {"parser", "crashes", "1.2.3"}
+
+
+# --- signals ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signal", "run", "seen"),
+    [
+        (ExpectedSignal(kind=SignalKind.CRASH), Run(139, "", ""), True),  # SIGSEGV
+        (ExpectedSignal(kind=SignalKind.CRASH), Run(1, "", ASAN), True),  # a sanitizer report is a crash
+        (ExpectedSignal(kind=SignalKind.CRASH), Run(1, "", "Traceback"), False),
+        (ExpectedSignal(kind=SignalKind.CRASH), Run(None, "", "", timed_out=True), False),
+        (ExpectedSignal(kind=SignalKind.SANITIZER, value="heap-buffer-overflow"), Run(1, "", ASAN), True),
+        (ExpectedSignal(kind=SignalKind.SANITIZER, value="use-after-free"), Run(1, "", ASAN), False),
+        (ExpectedSignal(kind=SignalKind.OUTPUT_MARKER, value="PWNED-42"), Run(0, "x PWNED-42\n", ""), True),
+        (ExpectedSignal(kind=SignalKind.OUTPUT_MARKER, value="PWNED-42"), Run(0, "PWNED-4", ""), False),
+        (ExpectedSignal(kind=SignalKind.EXIT_CODE, value="3"), Run(3, "", ""), True),
+        (ExpectedSignal(kind=SignalKind.EXIT_CODE, value="3"), Run(0, "", ""), False),
+    ],
+)
+def test_observe(signal: ExpectedSignal, run: Run, seen: bool) -> None:
+    assert observe(signal, run).seen is seen
+
+
+def test_sanitizer_reports_are_named() -> None:
+    assert sanitizer_report(ASAN) == "AddressSanitizer: heap-buffer-overflow"
+    assert sanitizer_report("x.c:3:5: runtime error: signed integer overflow") == "UndefinedBehaviorSanitizer: runtime-error"
+    assert sanitizer_report("nothing here") is None
+
+
+def test_signal_values_are_checked() -> None:
+    with pytest.raises(ValueError, match="marker text"):
+        ExpectedSignal(kind=SignalKind.OUTPUT_MARKER)
+    with pytest.raises(ValueError, match="exit code"):
+        ExpectedSignal(kind=SignalKind.EXIT_CODE, value="two")
+
+
+# --- state machines ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("current", list(ReportStatus))
+@pytest.mark.parametrize("target", list(ReportStatus))
+def test_every_report_transition_is_allowed_or_refused_with_the_allowed_ones(
+    current: ReportStatus, target: ReportStatus
+) -> None:
+    if target in REPORT_TRANSITIONS[current]:
+        check_report(current, target)
+        return
+    with pytest.raises(TransitionRefused) as refused:
+        check_report(current, target)
+    assert refused.value.details["allowed"] == sorted(s.value for s in REPORT_TRANSITIONS[current])
+
+
+def test_an_exited_embargo_stays_exited() -> None:
+    check_embargo(EmbargoStatus.ACTIVE, EmbargoStatus.REVISE)
+    with pytest.raises(TransitionRefused):
+        check_embargo(EmbargoStatus.EXITED, EmbargoStatus.ACTIVE)
+
+
+# --- products and the registry ----------------------------------------------------------------------------
+
+
+def test_purls_and_cpes_are_normalised_and_matched_by_the_registry() -> None:
+    assert parse_purl("pkg:pypi/Rec_Parse@1.0").text == "pkg:pypi/rec-parse"
+    assert parse_cpe("cpe:2.3:a:Acme:Rec\\:Parse:1.0:*:*:*:*:*:*:*").product == "rec\\:parse"
+    registry = [
+        RegistryEntry("ven_a", purl_type="npm", purl_namespace="@acme", purl_name="*"),
+        RegistryEntry("ven_b", purl_type="pypi", purl_namespace="", purl_name="rec-parse"),
+        RegistryEntry("ven_c", cpe_vendor="acme", cpe_product="*"),
+    ]
+    assert vendors_for(registry, parse_purl("pkg:npm/%40acme/widget"), None) == ["ven_a"]
+    assert vendors_for(registry, parse_purl("pkg:pypi/rec_parse"), parse_cpe("cpe:2.3:a:acme:x:*:*:*:*:*:*:*:*")) == [
+        "ven_b",
+        "ven_c",
+    ]
+    assert vendors_for(registry, parse_purl("pkg:npm/widget"), None) == []
+
+
+@pytest.mark.parametrize("bad", ["cpe:2.3:a:acme", "cpe:2.3:x:acme:p:*:*:*:*:*:*:*:*", "cpe:2.3:a:*:p:*:*:*:*:*:*:*:*"])
+def test_bad_cpes_say_what_is_wrong(bad: str) -> None:
+    with pytest.raises(InvalidReport):
+        parse_cpe(bad)
+
+
+# --- CVSS -------------------------------------------------------------------------------------------------
+
+
+def test_cvss_vectors_are_validated_and_scored() -> None:
+    v3 = parse_vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    assert (v3.base_score, severity_of(v3)) == (9.8, Severity.CRITICAL)
+    v4 = parse_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N")
+    assert v4.version == "4.0" and severity_of(v4) is Severity.MEDIUM
+    with pytest.raises(InvalidReport, match="not valid"):
+        parse_vector("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    with pytest.raises(InvalidReport, match="neither"):
+        parse_vector("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
