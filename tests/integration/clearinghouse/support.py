@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import shutil
+import subprocess
+import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +39,13 @@ def parse(text):
     return record
 '''
 
-FIXED = VULNERABLE.replace('__version__ = "1.0.0"', '__version__ = "1.0.1"').replace(
-    '"""recparse: key=value records."""', '"""recparse: key=value records."""\n\nimport ast'
-).replace("eval(value)", "ast.literal_eval(value.strip())")
+FIXED = (
+    VULNERABLE.replace('__version__ = "1.0.0"', '__version__ = "1.0.1"')
+    .replace('"""recparse: key=value records."""', '"""recparse: key=value records."""\n\nimport ast')
+    .replace("eval(value)", "ast.literal_eval(value.strip())")
+)
 
-TESTS = '''import unittest
+TESTS = """import unittest
 
 import recparse
 
@@ -51,48 +57,56 @@ class ParseTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
-'''
+"""
 
-POC = '''import sys
+POC = """import sys
 
 sys.path.insert(0, "target")
 import recparse
 
 payload = "x=__import__('builtins').print('PWNED-' + str(6 * 7))"
 recparse.parse(payload)
-'''
+"""
 
 # The patch an AI patcher (scripted) or a person proposes: the same fix as 1.0.1, as a unified diff.
-PATCH = """--- a/recparse/__init__.py
-+++ b/recparse/__init__.py
-@@ -1,5 +1,7 @@
- \"\"\"recparse: key=value records.\"\"\"
- 
-+import ast
-+
- __version__ = "1.0.0"
- 
- 
-@@ -10,5 +12,5 @@
-         if not item.strip():
-             continue
-         key, _, value = item.partition("=")
--        record[key.strip()] = eval(value)  # values are Python literals
-+        record[key.strip()] = ast.literal_eval(value.strip())  # values are Python literals
-     return record
-"""
+PATCH = "\n".join(
+    [
+        "--- a/recparse/__init__.py",
+        "+++ b/recparse/__init__.py",
+        "@@ -1,5 +1,7 @@",
+        ' """recparse: key=value records."""',
+        " ",
+        "+import ast",
+        "+",
+        ' __version__ = "1.0.0"',
+        " ",
+        " ",
+        "@@ -10,5 +12,5 @@",
+        "         if not item.strip():",
+        "             continue",
+        '         key, _, value = item.partition("=")',
+        "-        record[key.strip()] = eval(value)  # values are Python literals",
+        "+        record[key.strip()] = ast.literal_eval(value.strip())  # values are Python literals",
+        "     return record",
+        "",
+    ]
+)
 
 # A patch that applies and stops the reproducer but breaks the package's own tests.
-BREAKING_PATCH = """--- a/recparse/__init__.py
-+++ b/recparse/__init__.py
-@@ -10,5 +10,5 @@
-         if not item.strip():
-             continue
-         key, _, value = item.partition("=")
--        record[key.strip()] = eval(value)  # values are Python literals
-+        record[key.strip()] = value  # values are Python literals
-     return record
-"""
+BREAKING_PATCH = "\n".join(
+    [
+        "--- a/recparse/__init__.py",
+        "+++ b/recparse/__init__.py",
+        "@@ -10,5 +10,5 @@",
+        "         if not item.strip():",
+        "             continue",
+        '         key, _, value = item.partition("=")',
+        "-        record[key.strip()] = eval(value)  # values are Python literals",
+        "+        record[key.strip()] = value  # values are Python literals",
+        "     return record",
+        "",
+    ]
+)
 
 CRASHY = r"""#include <stdio.h>
 #include <stdlib.h>
@@ -195,3 +209,32 @@ def build_cast(runtime: Runtime) -> Cast:
         user, token = make_user(runtime, org, roles, clearance)
         cast.users[name], cast.tokens[name] = user.id, token
     return cast
+
+
+VULNERABLE_APP = """import hashlib
+import pickle
+import subprocess
+
+
+def lookup(host):
+    return subprocess.check_output("nslookup " + host, shell=True)
+
+
+def load(blob):
+    return pickle.loads(blob)
+
+
+def digest(data):
+    return hashlib.md5(data).hexdigest()
+"""
+
+
+def run_bandit(root: Path) -> dict[str, object]:
+    """bandit (a dev dependency, offline) run on a small vulnerable program we wrote, as SARIF 2.1.0."""
+    bandit = shutil.which("bandit", path=str(Path(sys.executable).parent))
+    assert bandit, "bandit[sarif] is a dev dependency"
+    (root / "app.py").write_text(VULNERABLE_APP)
+    out = root / "out.sarif"
+    done = subprocess.run([bandit, "-q", "-f", "sarif", "-o", str(out), str(root / "app.py")], check=False)
+    assert done.returncode in (0, 1) and out.is_file()
+    return json.loads(out.read_text())  # type: ignore[no-any-return]

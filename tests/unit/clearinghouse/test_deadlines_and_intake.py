@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +20,7 @@ from bastion.clearinghouse.osv_intake import draft_from_osv
 from bastion.clearinghouse.sarif import Level, SarifProduct, drafts_from_sarif
 from bastion.clearinghouse.scoring import Severity
 from bastion.clearinghouse.states import EmbargoStatus
+from tests.integration.clearinghouse.support import run_bandit
 
 OPENED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -55,7 +51,9 @@ def test_a_proposed_date_must_be_ahead_and_within_the_cap() -> None:
         check_disclosure(OPENED, OPENED + timedelta(days=181), now, CURRENT_EMBARGO_POLICY)
 
 
-@pytest.mark.parametrize(("severity", "days"), [(Severity.CRITICAL, 7), (Severity.HIGH, 30), (Severity.MEDIUM, 90), (Severity.LOW, 120)])
+@pytest.mark.parametrize(
+    ("severity", "days"), [(Severity.CRITICAL, 7), (Severity.HIGH, 30), (Severity.MEDIUM, 90), (Severity.LOW, 120)]
+)
 def test_sla_by_severity(severity: Severity, days: int) -> None:
     assert sla_due(OPENED, severity) == OPENED + timedelta(days=days)
 
@@ -81,35 +79,10 @@ def test_a_verified_fix_stops_the_sla_clock_and_publication_stops_the_embargo_cl
 
 # --- SARIF from a real scanner ----------------------------------------------------------------------------
 
-VULNERABLE_APP = '''import hashlib
-import pickle
-import subprocess
-
-
-def lookup(host):
-    return subprocess.check_output("nslookup " + host, shell=True)
-
-
-def load(blob):
-    return pickle.loads(blob)
-
-
-def digest(data):
-    return hashlib.md5(data).hexdigest()
-'''
-
 
 @pytest.fixture(scope="module")
 def bandit_sarif(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """bandit (a dev dependency, offline) run on a small vulnerable program we wrote, as SARIF 2.1.0."""
-    bandit = shutil.which("bandit", path=str(Path(sys.executable).parent))
-    assert bandit, "bandit[sarif] is a dev dependency"
-    root = tmp_path_factory.mktemp("scanned")
-    (root / "app.py").write_text(VULNERABLE_APP)
-    out = root / "out.sarif"
-    done = subprocess.run([bandit, "-q", "-f", "sarif", "-o", str(out), str(root / "app.py")], check=False)
-    assert done.returncode in (0, 1) and out.is_file()
-    return json.loads(out.read_text())  # type: ignore[no-any-return]
+    return run_bandit(tmp_path_factory.mktemp("scanned"))
 
 
 def test_one_sarif_log_makes_a_report_per_result(bandit_sarif: dict[str, object]) -> None:
@@ -137,7 +110,7 @@ def test_an_osv_record_becomes_a_report_with_its_ids_as_aliases() -> None:
         "aliases": ["CVE-2099-0001"],
         "summary": "Template injection in widget",
         "details": "widget renders user input as a template.",
-        "affected": [{"package": {"ecosystem": "PyPI", "name": "widget"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "widget"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0"}]}]}],  # noqa: E501
         "database_specific": {"cwe_ids": ["CWE-1336"]},
     }  # fmt: skip
     draft = draft_from_osv(record)

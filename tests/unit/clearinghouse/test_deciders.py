@@ -70,7 +70,7 @@ def test_similar_text_needs_the_same_product_and_a_compatible_cwe() -> None:
     text = "The implementation of tf.raw_ops.QuantizedBatchNorm does not validate min and max inputs"
     old = subject("r1", text, purl="pkg:pypi/tensorflow")
     assert find_duplicate(subject("r2", text + " fully.", purl="pkg:pypi/tensorflow-gpu"), [old]) is not None
-    assert find_duplicate(subject("r3", text, purl="pkg:pypi/tensorflow", cwe="CWE-20"), [subject("r1", text, purl="pkg:pypi/tensorflow", cwe="CWE-787")]) is None  # fmt: skip
+    assert find_duplicate(subject("r3", text, purl="pkg:pypi/tensorflow", cwe="CWE-20"), [subject("r1", text, purl="pkg:pypi/tensorflow", cwe="CWE-787")]) is None  # fmt: skip  # noqa: E501
     other = "The implementation of tf.raw_ops.SparseCountSparseOutput does not validate the weights"
     assert find_duplicate(subject("r4", other, purl="pkg:pypi/tensorflow"), [old]) is None
 
@@ -104,7 +104,10 @@ def test_observe(signal: ExpectedSignal, run: Run, seen: bool) -> None:
 
 def test_sanitizer_reports_are_named() -> None:
     assert sanitizer_report(ASAN) == "AddressSanitizer: heap-buffer-overflow"
-    assert sanitizer_report("x.c:3:5: runtime error: signed integer overflow") == "UndefinedBehaviorSanitizer: runtime-error"
+    assert (
+        sanitizer_report("x.c:3:5: runtime error: signed integer overflow")
+        == "UndefinedBehaviorSanitizer: runtime-error"
+    )
     assert sanitizer_report("nothing here") is None
 
 
