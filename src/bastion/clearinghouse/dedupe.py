@@ -25,9 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-_ID = re.compile(
-    r"\b(?:CVE-\d{4}-\d{4,}|GHSA(?:-[a-z0-9]{4}){3}|[A-Z][A-Z0-9]*-\d{4}-[\w.-]+|BIT-[\w.-]+)\b", re.I
-)
+_ID = re.compile(r"\b(?:CVE-\d{4}-\d{4,}|GHSA(?:-[a-z0-9]{4}){3}|[A-Z][A-Z0-9]*-\d{4}-[\w.-]+|BIT-[\w.-]+)\b", re.I)
 _URL = re.compile(r"https?://\S+")
 _WORD = re.compile(r"\d+(?:\.\d+)+[a-z0-9]*|[a-z][a-z0-9_]*[a-z0-9]|[a-z]")
 _STOP = frozenset(
@@ -153,6 +151,7 @@ class Subject:
     location: Location = field(default_factory=Location)
     aliases: frozenset[str] = frozenset()
     fixed: str | None = None  # the declared first fixed version
+    cvss: str | None = None  # the CVSS vector
     bag: Counter[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -189,10 +188,15 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    similar: float = 0.62  # cosine at or above which the same product's report is the same flaw
-    other_product: float = 0.85  # the same wording filed against another product (a bundled component)
-    other_fix: float = 0.9  # both declare a fixed version, and they differ
+    """Chosen on the bench: below ``similar`` the false matches rise faster than the true ones; a conflict in a
+    declared fact (fixed version, CWE, CVSS vector) means a different flaw however alike the words (on the
+    bench, reports of the same vulnerability never disagreed on their CVSS vector)."""
+
+    similar: float = 0.9  # cosine at or above which the same product's report is the same flaw
+    other_product: float = 0.9  # the same wording filed against another product (a bundled component)
+    other_fix: float = 2.0  # both declare a fixed version, and they differ: never by text alone
     other_cwe: float = 2.0  # both declare a CWE, and they differ: never by text alone
+    other_cvss: float = 2.0  # both give a CVSS vector, and they differ: never by text alone
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -238,6 +242,8 @@ def _threshold(a: Subject, b: Subject, thresholds: Thresholds) -> float:
         limit = max(limit, thresholds.other_fix)
     if a.cwe and b.cwe and a.cwe != b.cwe:
         limit = max(limit, thresholds.other_cwe)
+    if a.cvss and b.cvss and a.cvss != b.cvss:
+        limit = max(limit, thresholds.other_cvss)
     return limit
 
 

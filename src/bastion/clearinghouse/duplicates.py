@@ -51,6 +51,7 @@ def subject_of_row(row: ReportRow) -> Subject:
         location=location,
         aliases=frozenset(row.aliases),
         fixed=(row.affected or {}).get("fixed"),
+        cvss=row.cvss_vector,
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bastion.clearinghouse.dedupe import Location, Subject
+from bastion.clearinghouse.errors import InvalidReport
 from bastion.clearinghouse.products import Cpe, Purl, parse_cpe, parse_purl, product_tokens
 from bastion.clearinghouse.schemas import ReportDraft
+from bastion.clearinghouse.scoring import parse_vector
 
 
 def product_of(draft: ReportDraft) -> tuple[Purl | None, Cpe | None]:
@@ -40,4 +42,15 @@ def subject_of(key: str, draft: ReportDraft, frames: tuple[str, ...] = ()) -> Su
         location=location_of(draft, frames),
         aliases=frozenset(draft.aliases),
         fixed=draft.affected.fixed,
+        cvss=_vector(draft.cvss_vector),
     )
+
+
+def _vector(text: str | None) -> str | None:
+    """The vector as stored (normalised by the ``cvss`` library), so drafts and rows compare alike."""
+    if text is None:
+        return None
+    try:
+        return parse_vector(text).vector
+    except InvalidReport:
+        return text

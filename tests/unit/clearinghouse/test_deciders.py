@@ -69,7 +69,7 @@ def test_crash_state_fingerprints_ignore_the_sanitizer_runtime() -> None:
 def test_similar_text_needs_the_same_product_and_a_compatible_cwe() -> None:
     text = "The implementation of tf.raw_ops.QuantizedBatchNorm does not validate min and max inputs"
     old = subject("r1", text, purl="pkg:pypi/tensorflow")
-    assert find_duplicate(subject("r2", text + " fully.", purl="pkg:pypi/tensorflow-gpu"), [old]) is not None
+    assert find_duplicate(subject("r2", text.upper() + "!", purl="pkg:pypi/tensorflow-gpu"), [old]) is not None
     assert find_duplicate(subject("r3", text, purl="pkg:pypi/tensorflow", cwe="CWE-20"), [subject("r1", text, purl="pkg:pypi/tensorflow", cwe="CWE-787")]) is None  # fmt: skip  # noqa: E501
     other = "The implementation of tf.raw_ops.SparseCountSparseOutput does not validate the weights"
     assert find_duplicate(subject("r4", other, purl="pkg:pypi/tensorflow"), [old]) is None

@@ -1,0 +1,195 @@
+"""Cases through the API on both databases: each transition of the embargo, vendors' statuses, who may do what,
+the clock (SLA reminders and escalation, the embargo's end publishes), and what is never served under embargo."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from bastion.container import Container
+from bastion.core.clock import ManualClock
+from tests.factories import principal_for
+from tests.integration.clearinghouse.conftest import ok
+from tests.integration.clearinghouse.support import Cast, recparse_report
+
+CH = "/api/clearinghouse"
+
+
+def _open_case(client: TestClient, cast: Cast, tmp_path: Path, **overrides: Any) -> tuple[str, str]:
+    """A triaged report (no reproducer), accepted by the analyst: (report id, case id)."""
+    draft = recparse_report(tmp_path, reproducer=None, fixed_target=None, target=None, **overrides)
+    ack = ok(
+        client.post(f"{CH}/reports", json={"client_key": "c1", "report": draft}, headers=cast.headers("reporter")), 201
+    )
+    report_id = ack["reports"][0]["id"]
+    decision = {"decision": "accept", "reason": "credible, high impact"}
+    report = ok(client.post(f"{CH}/reports/{report_id}/decision", json=decision, headers=cast.headers("analyst")))
+    return report_id, report["case_id"]
+
+
+def test_the_embargo_from_proposal_to_an_agreed_extension(
+    client: TestClient, cast: Cast, acme_vendor: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    _, case_id = _open_case(client, cast, tmp_path)
+    case = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("acme")))
+    opened = clock.now()
+    assert case["embargo"]["status"] == "proposed" and case["severity"] == "critical"
+    first = case["embargo"]["revisions"][0]
+    assert first["reason"] == "embargo policy 2026-11: 90 days, the default"
+    ok(client.post(f"{CH}/cases/{case_id}/embargo/{first['id']}/agree", headers=cast.headers("acme")))
+    active = ok(
+        client.post(
+            f"{CH}/cases/{case_id}/embargo/{first['id']}/decision",
+            json={"accept": True},
+            headers=cast.headers("analyst"),
+        )
+    )
+    assert active["embargo"]["status"] == "active"
+    assert active["embargo"]["revisions"][0]["agreed_by"][0]["org_id"] == cast.orgs["acme"]
+    later = (opened + timedelta(days=120)).isoformat()
+    proposal = {"disclosure_at": later, "reason": "the fix needs a coordinated release with downstream distributors"}
+    revised = ok(client.post(f"{CH}/cases/{case_id}/embargo", json=proposal, headers=cast.headers("acme")), 201)
+    assert revised["embargo"]["status"] == "revise"
+    revision = next(r["id"] for r in revised["embargo"]["revisions"] if r["status"] == "proposed")
+    ok(client.post(f"{CH}/cases/{case_id}/embargo/{revision}/agree", headers=cast.headers("reporter")))
+    done = ok(
+        client.post(
+            f"{CH}/cases/{case_id}/embargo/{revision}/decision", json={"accept": True}, headers=cast.headers("analyst")
+        )
+    )
+    assert done["embargo"]["status"] == "active"
+    assert done["embargo"]["disclosure_at"].startswith(later[:19])
+    assert {a["user_id"] for a in done["embargo"]["revisions"][-1]["agreed_by"]} == {
+        cast.users["acme"],
+        cast.users["reporter"],
+    }
+    too_late = {"disclosure_at": (opened + timedelta(days=200)).isoformat(), "reason": "more time please"}
+    assert (
+        "180 days"
+        in ok(client.post(f"{CH}/cases/{case_id}/embargo", json=too_late, headers=cast.headers("acme")), 400)["message"]
+    )
+
+
+def test_who_may_do_what_in_a_case(client: TestClient, cast: Cast, acme_vendor: str, tmp_path: Path) -> None:
+    other = ok(
+        client.post(
+            f"{CH}/vendors", json={"org_id": cast.orgs["other"], "products": []}, headers=cast.headers("analyst")
+        ),
+        201,
+    )["id"]
+    _, case_id = _open_case(client, cast, tmp_path)
+    ok(client.post(f"{CH}/cases/{case_id}/vendors", json={"vendor_id": other}, headers=cast.headers("analyst")))
+    status = {"status": "not_affected", "justification": "vulnerable_code_not_present"}
+    # the other vendor takes part now, but states only its own status
+    assert (
+        ok(
+            client.put(
+                f"{CH}/cases/{case_id}/vendors/{acme_vendor}", json=status, headers=cast.headers("other_vendor")
+            ),
+            403,
+        )["code"]
+        == "forbidden"
+    )
+    ok(client.put(f"{CH}/cases/{case_id}/vendors/{other}", json=status, headers=cast.headers("other_vendor")))
+    unjustified = ok(
+        client.put(
+            f"{CH}/cases/{case_id}/vendors/{acme_vendor}", json={"status": "not_affected"}, headers=cast.headers("acme")
+        ),
+        400,
+    )
+    assert "justification" in unjustified["message"]
+    for who in ("reporter", "acme"):  # participants cannot add vendors or publish
+        assert (
+            ok(client.post(f"{CH}/cases/{case_id}/vendors", json={"vendor_id": other}, headers=cast.headers(who)), 403)[
+                "code"
+            ]
+            == "forbidden"
+        )
+        assert (
+            ok(client.post(f"{CH}/cases/{case_id}/publish", json={"reason": "now"}, headers=cast.headers(who)), 403)[
+                "code"
+            ]
+            == "forbidden"
+        )
+    early = ok(client.post(f"{CH}/cases/{case_id}/publish", json={}, headers=cast.headers("analyst")), 400)
+    assert "under embargo until" in early["message"]
+    waiting = ok(
+        client.post(f"{CH}/cases/{case_id}/publish", json={"reason": "agreed"}, headers=cast.headers("analyst")), 409
+    )
+    assert waiting["code"] == "vendors_still_investigating" and acme_vendor in waiting["message"]
+
+
+def test_nothing_under_embargo_is_served_anywhere(
+    client: TestClient, cast: Cast, acme_vendor: str, tmp_path: Path
+) -> None:
+    report_id, case_id = _open_case(client, cast, tmp_path)
+    outsider, missing = cast.headers("other_vendor"), "chr_0000000000000000"
+    # the same answer for a hidden thing as for a missing one
+    assert (
+        ok(client.get(f"{CH}/reports/{report_id}", headers=outsider), 404)["message"] == f"report {report_id} not found"
+    )
+    assert ok(client.get(f"{CH}/reports/{missing}", headers=outsider), 404)["message"] == f"report {missing} not found"
+    assert ok(client.get(f"{CH}/cases/{case_id}", headers=outsider), 404)["message"] == f"case {case_id} not found"
+    assert ok(client.get(f"{CH}/cases/{case_id}/messages", headers=outsider), 404)["code"] == "not_found"
+    assert (
+        ok(client.post(f"{CH}/cases/{case_id}/messages", json={"body": "hi"}, headers=outsider), 404)["code"]
+        == "not_found"
+    )
+    # lists, counts and search
+    assert ok(client.get(f"{CH}/reports", headers=outsider))["count"] == 0
+    assert ok(client.get(f"{CH}/reports", params={"q": "recparse"}, headers=outsider))["count"] == 0
+    assert ok(client.get(f"{CH}/cases", headers=outsider))["count"] == 0
+    assert ok(client.get(f"{CH}/reports", params={"q": "recparse"}, headers=cast.headers("analyst")))["count"] == 1
+    # the public surfaces: /v1, publications, feeds
+    assert (
+        ok(client.post("/v1/query", json={"package": {"name": "recparse", "ecosystem": "PyPI"}, "version": "1.0.0"}))
+        == {}
+    )
+    assert ok(client.get("/v1/vulns/x_BASTION-2026-0001"), 404)["code"] == "not_found"
+    assert ok(client.get(f"{CH}/publications"))["count"] == 0
+    export = client.get("/feeds/osv/all.zip")
+    assert export.status_code in (200, 404) and b"recparse" not in export.content
+    index = client.get("/.well-known/csaf/white/index.txt")
+    assert b"BASTION" not in index.content
+
+
+def test_the_clock_reminds_escalates_and_publishes_when_the_embargo_ends(
+    client: TestClient, cast: Cast, acme_vendor: str, container: Container, clock: ManualClock, tmp_path: Path
+) -> None:
+    _, case_id = _open_case(client, cast, tmp_path)
+    tick = lambda: ok(client.post(f"{CH}/tick", headers=cast.headers("analyst")))  # noqa: E731
+    assert tick() == {"reminders": 0, "escalations": 0, "published": []}
+    clock.advance(timedelta(days=4))  # half of the critical SLA (7 days)
+    assert tick()["reminders"] == 1
+    assert tick()["reminders"] == 0  # each reminder once, however often the clock ticks
+    clock.advance(timedelta(days=3))
+    result = tick()
+    assert (result["reminders"], result["escalations"]) == (1, 1)  # the 1-day reminder was overtaken: sent late
+    topics = [m["topic"] for m in ok(client.get(f"{CH}/outbox", headers=cast.headers("analyst")))["data"]]
+    assert topics.count("clearinghouse.sla.escalation") == 1 and topics.count("clearinghouse.sla.reminder") == 2
+    assert ok(client.get(f"{CH}/outbox", headers=cast.headers("acme")), 403)["code"] == "forbidden"
+    assert ok(client.post(f"{CH}/tick", headers=cast.headers("acme")), 403)["code"] == "forbidden"
+    clock.advance(timedelta(days=83))  # the 90-day embargo ends (the test tokens have expired: cron runs it)
+    published = container.clearinghouse.operations.tick().published
+    assert published and published[0].startswith("BASTION-")
+    case = container.clearinghouse.cases.get(principal_for(container.runtime, cast.users["reporter"]), case_id)
+    assert (case.status, case.embargo.status) == ("published", "exited")
+    query = {"package": {"name": "recparse", "ecosystem": "PyPI"}, "version": "1.0.0"}
+    assert [v["id"] for v in ok(client.post("/v1/query", json=query))["vulns"]] == [f"x_{published[0]}"]
+    assert ok(client.get(f"{CH}/publications/{published[0]}"))["case_id"] == case_id
+
+
+def test_exploitation_in_the_wild_shortens_the_embargo(
+    client: TestClient, cast: Cast, acme_vendor: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    _, case_id = _open_case(client, cast, tmp_path)
+    marked = ok(
+        client.post(
+            f"{CH}/cases/{case_id}/exploited", json={"reason": "seen in attacks"}, headers=cast.headers("analyst")
+        )
+    )
+    assert marked["exploited"] is True
+    assert marked["embargo"]["disclosure_at"].startswith((clock.now() + timedelta(days=7)).isoformat()[:19])
