@@ -153,6 +153,8 @@ def build_advisory(
             )
         )
         status = VendorStatus(cv.status) if cv is not None else VendorStatus.AFFECTED
+        if status is VendorStatus.UNDER_INVESTIGATION:  # no answer by disclosure: the report's assessment stands
+            status = VendorStatus.AFFECTED
         fixed = declared.get("fixed") or (fixed_in[0] if fixed_in else None)
         products.append(
             AffectedProduct(
@@ -184,7 +186,13 @@ def build_advisory(
     )
     summary = report.title.splitlines()[0][:200]
     statements = [
-        f"- {vendor.name}: {cv.status}" + (f" ({cv.statement})" if cv.statement else "") for cv, vendor in rows
+        f"- {vendor.name}: "
+        + (
+            "had not answered by the disclosure date; listed as affected on the strength of the report"
+            if cv.status == VendorStatus.UNDER_INVESTIGATION
+            else cv.status + (f" ({cv.statement})" if cv.statement else "")
+        )
+        for cv, vendor in rows
     ]
     details = report.description + ("\n\nVendor statements:\n" + "\n".join(statements) if statements else "")
     return PublishedAdvisory(

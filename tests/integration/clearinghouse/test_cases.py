@@ -62,10 +62,9 @@ def test_the_embargo_from_proposal_to_an_agreed_extension(
     )
     assert done["embargo"]["status"] == "active"
     assert done["embargo"]["disclosure_at"].startswith(later[:19])
-    assert {a["user_id"] for a in done["embargo"]["revisions"][-1]["agreed_by"]} == {
-        cast.users["acme"],
-        cast.users["reporter"],
-    }
+    extension = next(r for r in done["embargo"]["revisions"] if r["id"] == revision)
+    assert extension["status"] == "accepted"
+    assert {a["user_id"] for a in extension["agreed_by"]} == {cast.users["acme"], cast.users["reporter"]}
     too_late = {"disclosure_at": (opened + timedelta(days=200)).isoformat(), "reason": "more time please"}
     assert (
         "180 days"
