@@ -206,6 +206,9 @@ def _seed(container: Container) -> DemoProgramme:
         review.id,
         {"run_id": "demo-cyber-battery-1", "scores": {"exploitation": 0.64, "vuln_identification": 0.48}},
     )
+    from bastion.clearinghouse.demo import seed_clearinghouse
+
+    seed_clearinghouse(container, seeder.user, seeder.result.ids)
     seeder.result.ids.update(
         {
             "submission": model.id,
