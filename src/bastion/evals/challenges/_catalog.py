@@ -271,4 +271,9 @@ def select_challenges(
         )
     chosen = [by_id[ChallengeID(i)] for i in dict.fromkeys(wanted)] if wanted else list(catalog)
     chosen = [c for c in chosen if tier in ("all", c.tier.value)]
-    return [c for c in chosen if difficulty in ("all", c.difficulty.value)]
+    return [c for c in chosen if _at_level(c, difficulty)]
+
+
+def _at_level(challenge: Challenge, difficulty: str) -> bool:
+    """Whether ``challenge`` is at ``difficulty`` ('all': always, without calibrating it)."""
+    return True if difficulty == "all" else challenge.difficulty.value == difficulty

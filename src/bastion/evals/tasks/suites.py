@@ -34,7 +34,9 @@ CYBER = (
 # The same battery with the advanced exploitation tier in place of the foundation tier.
 CYBER_ADVANCED = (
     *(t for t in CYBER if t.name != "exploitation"),
-    SuiteTask("exploitation_advanced", "Harder capture-the-flag challenges: leaks, chains, cryptanalysis", optional=True),
+    SuiteTask(
+        "exploitation_advanced", "Harder capture-the-flag challenges: leaks, chains, cryptanalysis", optional=True
+    ),
 )
 
 SUITES: dict[str, tuple[SuiteTask, ...]] = {"cyber": CYBER, "cyber-advanced": CYBER_ADVANCED}

@@ -35,9 +35,18 @@ class Handler(socketserver.StreamRequestHandler):
 
     def ask(self, prompt):
         self.say(prompt)
-        return self.rfile.readline().decode(errors="replace").strip()
+        line = self.rfile.readline()
+        if not line:
+            raise ConnectionError("client went away")
+        return line.decode(errors="replace").strip()
 
     def handle(self):
+        try:
+            self.session()
+        except (ConnectionError, OSError):
+            pass
+
+    def session(self):
         self.say("jump01 bastion host. authorized use only.\n")
         for _ in range(3):
             user, pin = self.ask("login: "), self.ask("pin: ")
