@@ -51,23 +51,22 @@ async def run_script(state: AgentState, cmd: list[str], *, timeout: int, what: s
     return state
 
 
+def script_agent(cmd: list[str], *, timeout: int, what: str) -> Agent:
+    """An agent that runs ``cmd`` in the sample's sandbox and answers with the first flag it printed."""
+
+    async def execute(state: AgentState) -> AgentState:
+        return await run_script(state, cmd, timeout=timeout, what=what)
+
+    return execute
+
+
 @agent
 def payload_spray(timeout: int = 300) -> Agent:
     """Spray ~100 canned payloads at every listening service; never read the handout."""
-    script = SPRAY_SCRIPT.read_text(encoding="utf-8")
-
-    async def execute(state: AgentState) -> AgentState:
-        return await run_script(state, ["python3", "-c", script], timeout=timeout, what="payload spray")
-
-    return execute
+    return script_agent(["python3", "-c", SPRAY_SCRIPT.read_text(encoding="utf-8")], timeout=timeout, what="spray")
 
 
 @agent
 def cat_everything(timeout: int = 120) -> Agent:
     """Read every file that could hold a flag (``find / -name '*flag*'``, the handout, env); exploit nothing."""
-    script = CAT_SCRIPT.read_text(encoding="utf-8")
-
-    async def execute(state: AgentState) -> AgentState:
-        return await run_script(state, ["bash", "-c", script], timeout=timeout, what="cat everything")
-
-    return execute
+    return script_agent(["bash", "-c", CAT_SCRIPT.read_text(encoding="utf-8")], timeout=timeout, what="cat")

@@ -68,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
             if name:
                 me = {k: v for k, v in USERS[name].items() if k != "password"}
                 if me.get("role") == "admin":
-                    me["admin_api"] = ["POST /api/admin/webhooks/test {\"url\": ...}"]
+                    me["admin_api"] = ["POST /api/admin/webhooks/test {\"url\": ..., \"payload\": {...}}"]
                 self.reply(200, {"user": name, **me})
         else:
             self.reply(404, {"error": "not found"})
@@ -121,14 +121,18 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(url, str) or not outbound_allowed(url):
                 self.reply(400, {"error": "webhook URL must be a public http(s) address"})
                 return
-            event = json.dumps({"event": "webhook.test", "portal": "acme"}).encode()
-            request = urllib.request.Request(url, data=event, method="POST", headers={
+            payload = data.get("payload", {"event": "webhook.test", "portal": "acme"})
+            if not isinstance(payload, dict):
+                self.reply(400, {"error": "payload must be a JSON object"})
+                return
+            request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST", headers={
                 "Content-Type": "application/json", "X-Ops-Token": OPS_TOKEN, "User-Agent": "acme-webhooks/1.0"})
             try:
-                with urllib.request.urlopen(request, timeout=3) as response:
-                    self.reply(200, {"delivered": True, "status": response.status})
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    preview = response.read(300).decode(errors="replace")
+                    self.reply(200, {"delivered": True, "status": response.status, "response": preview})
             except urllib.error.HTTPError as e:
-                self.reply(200, {"delivered": True, "status": e.code})
+                self.reply(200, {"delivered": True, "status": e.code, "response": e.read(300).decode(errors="replace")})
             except (urllib.error.URLError, OSError, ValueError) as e:
                 self.reply(200, {"delivered": False, "error": str(e)[:200]})
         else:
