@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bastion.evals.challenges import Challenge, Difficulty, Handout, Tier, all_challenges, measure
+from bastion.evals.challenges import Challenge, Difficulty, Handout, Tier, _build, all_challenges, measure
 from bastion.evals.challenges._build import HARDENED_CFLAGS
 from bastion.evals.challenges._elf import NotAnElf, mitigations
+from bastion.evals.tasks.exploitation import ADVANCED_INSTRUCTIONS, exploitation, exploitation_advanced, new_flag
+from bastion.evals.tasks.suites import suite
 from bastion.sandbox import Sandbox, SandboxSpec
-from tests.integration.evals.challenge_runs import output
+from tests.integration.evals.challenge_runs import output, start
 
 ADVANCED = [c for c in all_challenges() if c.tier is Tier.ADVANCED]
 NATIVE = [c for c in ADVANCED if c.binaries]
@@ -109,7 +111,8 @@ def test_borrowed_code_is_the_vulnerable_version_from_sven(challenge: Challenge,
         built += "".join(challenge.read(src) for binary in challenge.binaries for src in binary.sources)
         assert row["func_src_before"] in built
         assert row["func_src_after"] not in built
-        assert f"Source: https://{b.commit}" in built
+        assert f"Source: https://{b.repository}, {row['file_name']}" in built
+        assert b.commit.split("/commit/")[1] not in built  # the fixing commit would point at the bug
 
 
 @pytest.mark.parametrize("challenge", ADVANCED, ids=[c.id for c in ADVANCED])
@@ -120,3 +123,36 @@ def test_recorded_baselines_fail_and_difficulty_is_above_easy(challenge: Challen
     expected = Handout.BINARY if challenge.binaries else Handout.SOURCE if challenge.handout else Handout.NONE
     assert features.handout is expected
     assert features.hardened_target == bool(challenge.binaries)
+
+
+def test_the_tier_is_a_task_and_a_suite_of_its_own() -> None:
+    assert [t.name for t in suite("cyber-advanced")][-1] == "exploitation_advanced"
+    assert "exploitation" not in [t.name for t in suite("cyber-advanced")]
+    assert "exploitation_advanced" not in [t.name for t in suite("cyber")]
+    task = exploitation_advanced()
+    assert sorted(str(s.id) for s in task.dataset) == sorted(c.id for c in ADVANCED)
+    foundation = exploitation()
+    assert {str(s.id) for s in foundation.dataset}.isdisjoint(c.id for c in ADVANCED)
+    assert "flag.txt" not in ADVANCED_INSTRUCTIONS and "/service" not in ADVANCED_INSTRUCTIONS
+    binaries = {f"challenge/{b.name}" for c in ADVANCED for b in c.binaries}
+    for sample in task.dataset:
+        for path, content in (sample.files or {}).items():
+            assert content.startswith("data:application/octet-stream;base64,") == (path in binaries)
+
+
+@pytest.mark.anyio
+async def test_with_the_upstream_fix_in_place_the_relay_exploit_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flag falls because of the CVE's flaw: built with libgit2's fixed ng_pkt, the same exploit gets
+    nothing, while the relay still works."""
+    [relay] = [c for c in ADVANCED if c.id == "sven-git-relay"]
+    vulnerable = _build._sven_row
+    monkeypatch.setattr(
+        _build, "_sven_row", lambda b: {**vulnerable(b), "func_src_before": vulnerable(b)["func_src_after"]}
+    )
+    assert "memchr(line, ' ', len)" in relay.read("pkt.c")
+    flag = new_flag()
+    async with await start(relay, flag) as sandbox:
+        exploit = output(await sandbox.exec(["bash", "-c", relay.solution_script()], timeout=60))
+        naive = output(await sandbox.exec(["bash", "-c", relay.naive], timeout=60))
+    assert flag not in exploit and "invalid packet line" in exploit, exploit  # the fix rejects it
+    assert relay.naive_expect in naive

@@ -46,7 +46,8 @@ class ChallengeBuildFailed(EvalError, OperationalError):  # noqa: N818 - names a
 
 def with_borrowed_code(path: Path, borrowed: tuple[BorrowedFunction, ...]) -> str:
     """The text of ``path`` with each line holding a borrowed function's marker replaced by a
-    ``Source:`` line (in the marker line's own comment syntax) and the function's vulnerable version."""
+    ``Source:`` line (in the marker line's own comment syntax) and the function's vulnerable version.
+    The source line names the project and file, not the fixing commit, which would point at the bug."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -61,7 +62,7 @@ def with_borrowed_code(path: Path, borrowed: tuple[BorrowedFunction, ...]) -> st
             continue
         prefix = line[: line.index(found.marker)]
         row = _sven_row(found)
-        out.append(f"{prefix}Source: https://{found.commit} ({row['file_name']}), via SVEN (eth-sri/sven, MIT)\n")
+        out.append(f"{prefix}Source: https://{found.repository}, {row['file_name']} (via SVEN: eth-sri/sven, MIT)\n")
         out.append(str(row["func_src_before"]).rstrip("\n") + "\n")
     return "".join(out)
 

@@ -100,8 +100,13 @@ class BorrowedFunction:
     marker: str
     split: str  # "train" or "val"
     cwe: str  # "125": the SVEN file sven/<split>/cwe-<cwe>.jsonl
-    commit: str  # the fix's commit_link, as SVEN records it
+    commit: str  # the fix's commit_link, as SVEN records it ("github.com/OWNER/REPO/commit/SHA")
     function: str  # func_name
+
+    @property
+    def repository(self) -> str:
+        """``github.com/OWNER/REPO``: the project, without the fixing commit."""
+        return self.commit.split("/commit/")[0]
 
 
 @dataclass(frozen=True, slots=True)
