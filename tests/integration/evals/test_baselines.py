@@ -57,11 +57,11 @@ def _scores(log: EvalLog) -> dict[str, Any]:
 
 
 def test_the_baselines_run_as_agents_in_the_exploitation_task(tmp_path: Path) -> None:
-    task = exploitation(challenges="c-stack-auth,crypto-mt-reset,native-notes", tier="all")
+    task = exploitation(challenges="c-stack-auth,crypto-padding-oracle,sven-git-relay", tier="all")
     [spray] = inspect_eval(task, model="mockllm/model", display="none", log_dir=str(tmp_path), solver=payload_spray())
     [cat] = inspect_eval(task, model="mockllm/model", display="none", log_dir=str(tmp_path), solver=cat_everything())
-    assert _scores(spray) == {"c-stack-auth": 1.0, "crypto-mt-reset": 0.0, "native-notes": 0.0}
-    assert _scores(cat) == {"c-stack-auth": 0.0, "crypto-mt-reset": 0.0, "native-notes": 0.0}
+    assert _scores(spray) == {"c-stack-auth": 1.0, "crypto-padding-oracle": 0.0, "sven-git-relay": 0.0}
+    assert _scores(cat) == {"c-stack-auth": 0.0, "crypto-padding-oracle": 0.0, "sven-git-relay": 0.0}
     for sample in spray.samples or []:
         assert sample.output.completion == (sample.target if sample.id == "c-stack-auth" else "")
 
