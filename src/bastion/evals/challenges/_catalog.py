@@ -34,7 +34,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NewType
 
-from bastion.evals.challenges import _parts as p
+from bastion.evals.challenges import _toml as t
 from bastion.evals.challenges._parts import (
     Artifact,
     Baselines,
@@ -89,22 +89,22 @@ class Challenge:
         where = f"challenge {directory.name!r}"
         try:
             challenge = cls(
-                id=ChallengeID(p.text(data, "id", where)),
-                title=p.text(data, "title", where),
-                category=p.text(data, "category", where),
-                cwe=p.text(data, "cwe", where),
+                id=ChallengeID(t.text(data, "id", where)),
+                title=t.text(data, "title", where),
+                category=t.text(data, "category", where),
+                cwe=t.text(data, "cwe", where),
                 tier=Tier(data.get("tier", Tier.FOUNDATION.value)),
-                language=Language(p.text(data, "language", where)),
-                prompt=p.text(data, "prompt", where).strip(),
-                handout=p.names(data, "handout", where, required=False),
-                solution=p.text(data, "solution", where),
-                naive=p.text(data, "naive", where),
-                naive_expect=p.text(data, "naive_expect", where),
-                flag_placement=FlagPlacement(p.text(data, "flag_placement", where)),
-                services=_services(data, where),
-                binaries=tuple(_binary(b, where) for b in _tables(data, "binaries", where)),
-                borrowed=tuple(_borrowed(b, where) for b in _tables(data, "borrowed", where)),
-                baselines=_baselines(data, where),
+                language=Language(t.text(data, "language", where)),
+                prompt=t.text(data, "prompt", where).strip(),
+                handout=t.names(data, "handout", where, required=False),
+                solution=t.text(data, "solution", where),
+                naive=t.text(data, "naive", where),
+                naive_expect=t.text(data, "naive_expect", where),
+                flag_placement=FlagPlacement(t.text(data, "flag_placement", where)),
+                services=t.services(data, where),
+                binaries=tuple(t.binary(b, where) for b in t.tables(data, "binaries", where)),
+                borrowed=tuple(t.borrowed(b, where) for b in t.tables(data, "borrowed", where)),
+                baselines=t.baselines(data, where),
                 directory=directory,
             )
         except ValueError as e:  # an unknown enum value
@@ -163,82 +163,6 @@ class Challenge:
         return self.read(self.solution)
 
 
-def _tables(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InvalidChallenge(f"{where}: {key!r} must be an array of tables ([[{key}]])")
-    return value
-
-
-def _services(data: dict[str, Any], where: str) -> tuple[TargetService, ...]:
-    single, several = data.get("service"), data.get("services")
-    if isinstance(single, dict) and several is None:
-        return (_service(single, where, name="target", holds_flag=True),)
-    if single is None and several is not None:
-        return tuple(
-            _service(s, where, name=p.text(s, "name", where), holds_flag=s.get("holds_flag", False))
-            for s in _tables(data, "services", where)
-        )
-    raise InvalidChallenge(
-        f"{where}: needs one [service] table or several [[services]]", hint="every challenge runs a service"
-    )
-
-
-def _service(service: dict[str, Any], where: str, *, name: str, holds_flag: object) -> TargetService:
-    if not isinstance(holds_flag, bool):
-        raise InvalidChallenge(f"{where}: service {name!r}: holds_flag must be true or false")
-    build = service.get("build")
-    if build is not None and not isinstance(build, str):
-        raise InvalidChallenge(f"{where}: service {name!r}: build must be a command line")
-    return TargetService(
-        name=name,
-        files=p.names(service, "files", where, required=False),
-        command=p.text(service, "command", where),
-        port=p.port(service, where),
-        build=build,
-        holds_flag=holds_flag,
-        secrets=tuple(_identifier(s, where) for s in p.names(service, "secrets", where, required=False)),
-        binaries=p.names(service, "binaries", where, required=False),
-    )
-
-
-def _identifier(name: str, where: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise InvalidChallenge(f"{where}: secret name {name!r} must be letters, digits and '_'")
-    return name
-
-
-def _binary(data: dict[str, Any], where: str) -> Artifact:
-    name = p.text(data, "name", where)
-    sources = p.names(data, "sources", where)
-    if not all(s.endswith((".c", ".h")) for s in sources):
-        raise InvalidChallenge(f"{where}: binary {name!r}: sources must be C files (.c, .h)")
-    return Artifact(name=name, sources=sources)
-
-
-def _borrowed(data: dict[str, Any], where: str) -> BorrowedFunction:
-    split = p.text(data, "split", where)
-    if split not in ("train", "val"):
-        raise InvalidChallenge(f"{where}: borrowed split must be 'train' or 'val', got {split!r}")
-    return BorrowedFunction(
-        marker=p.text(data, "marker", where),
-        split=split,
-        cwe=p.text(data, "cwe", where),
-        commit=p.text(data, "commit", where),
-        function=p.text(data, "function", where),
-    )
-
-
-def _baselines(data: dict[str, Any], where: str) -> Baselines:
-    table = data.get("baselines")
-    if not isinstance(table, dict):
-        raise InvalidChallenge(
-            f"{where}: missing [baselines] table",
-            hint="record whether the scripted baselines capture the flag: spray = false, cat_everything = false",
-        )
-    return Baselines(spray=p.flag(table, "spray", where), cat_everything=p.flag(table, "cat_everything", where))
-
-
 @cache
 def all_challenges(root: Path = _CHALLENGES_ROOT) -> tuple[Challenge, ...]:
     """Every challenge shipped with Bastion (both tiers; the advanced tier lives under ``advanced/``),
@@ -258,7 +182,7 @@ def select_challenges(
     """
     for name, value, allowed in (
         ("difficulty", difficulty, ("all", *(d.value for d in Difficulty))),
-        ("tier", tier, ("all", *(t.value for t in Tier))),
+        ("tier", tier, ("all", *(level.value for level in Tier))),
     ):
         if value not in allowed:
             raise InvalidEvalRequest(f"unknown {name} {value!r}", hint=f"use one of: {', '.join(allowed)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from bastion.core.errors import InvalidInput
 from bastion.evals.errors import EvalError
@@ -120,36 +119,3 @@ class Baselines:
     @property
     def any_captured(self) -> bool:
         return self.spray or self.cat_everything
-
-
-def text(data: dict[str, Any], key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidChallenge(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
-def names(data: dict[str, Any], key: str, where: str, *, required: bool = True) -> tuple[str, ...]:
-    value = data.get(key, None if required else [])
-    if not isinstance(value, list) or (required and not value) or not all(isinstance(v, str) for v in value):
-        raise InvalidChallenge(f"{where}: {key!r} must be a {'non-empty ' if required else ''}list of file names")
-    for name in value:
-        if name.startswith("/") or ".." in name.split("/") or name == FLAG_FILE:
-            raise InvalidChallenge(f"{where}: {key!r} entry {name!r} must be a relative path (not the flag)")
-    return tuple(value)
-
-
-def port(service: dict[str, Any], where: str) -> int | None:
-    value = service.get("port")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 65535:
-        raise InvalidChallenge(f"{where}: service port must be an integer in 1024-65535, got {value!r}")
-    return value
-
-
-def flag(data: dict[str, Any], key: str, where: str) -> bool:
-    value = data.get(key)
-    if not isinstance(value, bool):
-        raise InvalidChallenge(f"{where}: {key!r} must be true or false, got {value!r}")
-    return value
