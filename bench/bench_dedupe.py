@@ -1,6 +1,6 @@
 """Precision and recall of the clearinghouse's duplicate detection on real data (not a test).
 
-Run: .venv/bin/python bench/bench_dedupe.py [path/to/shared/data] [--service N]
+Run: .venv/bin/python bench/bench_dedupe.py [path/to/shared/data]
 
 The same vulnerabilities are published by several sources in ``../shared/data/osv``: Bitnami, PyPA and RustSec
 share CVEs (and PyPA itself files tensorflow, tensorflow-cpu and tensorflow-gpu separately). Every record of
@@ -12,8 +12,8 @@ alias with its own. For each report the detector names an earlier one or none:
 - precision: of the reports it called duplicates, how many matched a report of the same vulnerability;
 - recall: of the reports that had an earlier report of the same vulnerability, how many it found.
 
-The pure detector runs over the whole corpus. ``--service N`` also submits the first N reports through the
-real intake service (SQLite, audited units of work) and checks that it reaches the same verdicts.
+The pure detector runs over the whole corpus; the service runs the very same function over the candidates it
+reads by the same keys (``duplicates.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ from bastion.clearinghouse.osv_intake import draft_from_osv
 from bastion.clearinghouse.schemas import ReportDraft
 from bastion.clearinghouse.subjects import subject_of
 
-ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
-DATA = Path(ARGS[0]) if ARGS else Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "data"
 SOURCES = {
     "bitnami": "bitnami-vulndb.zip",
     "pypa": "pypa-advisory-database.zip",
@@ -82,7 +81,6 @@ def main() -> None:
     by_id: dict[str, list[int]] = defaultdict(list)
     subjects: list[Subject] = []
     tp = fp = fn = positives = cross_positives = cross_tp = 0
-    verdicts: list[str | None] = []
     start = time.perf_counter()
     for index, case in enumerate(cases):
         subject = subject_of(str(index), case.draft)
@@ -90,7 +88,6 @@ def main() -> None:
         keys = [*subject.product_tokens, *subject.text_keys]
         candidate_ids = sorted({j for t in keys for j in by_token.get(t, [])})
         match = find_duplicate(subject, [subjects[j] for j in candidate_ids])
-        verdicts.append(match.key if match else None)
         cross = any(cases[j].source != case.source for j in earlier)
         if earlier:
             positives += 1
@@ -118,11 +115,6 @@ def main() -> None:
     print(f"called duplicates: {tp + fp}; correct: {tp}; wrong: {fp}; missed: {fn}")
     print(f"precision: {precision:.3f}  recall: {recall:.3f}  cross-source recall: {cross_tp / cross_positives:.3f}")
     print(f"time: {elapsed:.1f} s ({len(cases) / elapsed:.0f} reports/s)")
-    if "--service" in sys.argv:
-        count = int(sys.argv[sys.argv.index("--service") + 1])
-        from bench.dedupe_service import check_service
-
-        check_service([c.draft for c in cases[:count]], verdicts[:count])
 
 
 if __name__ == "__main__":

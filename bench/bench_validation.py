@@ -23,8 +23,7 @@ from bastion.core.principal import Classification, OrgKind, Role
 from bastion.runtime import Runtime
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.integration.clearinghouse.support import recparse_report  # noqa: E402 - the test suite's target
-
+from tests.integration.clearinghouse.support import recparse_report  # the test suite's target (after the path)
 
 VECTORS = [f"CVSS:3.1/AV:{av}/AC:{ac}/PR:{pr}/UI:N/S:U/C:H/I:H/A:H" for av in "NALP" for ac in "LH" for pr in "NLH"]
 
