@@ -80,6 +80,8 @@ class FindingFlag(BaseModel):
     release_reason: str | None = Field(
         default=None, max_length=5000, description="The release decision, for a finding marked above CUI."
     )
+    purl: str | None = Field(default=None, max_length=500, description="The product, if the finding names none.")
+    cpe: str | None = Field(default=None, max_length=500, description="The product's CPE 2.3 name.")
 
 
 # --- intake -----------------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ def submit_osv(body: OsvUpload, actor: PrincipalDep, ch: ClearinghouseDep) -> Su
     summary="A review finding flagged for the clearinghouse becomes a report (keeps its marking)",
 )
 def flag_finding(finding_id: str, body: FindingFlag, actor: PrincipalDep, ch: ClearinghouseDep) -> SubmissionAck:
-    return ch.intake.flag_finding(actor, finding_id, release_reason=body.release_reason)
+    return ch.intake.flag_finding(actor, finding_id, release_reason=body.release_reason, purl=body.purl, cpe=body.cpe)
 
 
 # --- reports ----------------------------------------------------------------------------------------------

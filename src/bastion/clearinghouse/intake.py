@@ -86,7 +86,15 @@ class IntakeService:
         drafts = [(str(i), draft_from_osv(r)) for i, r in enumerate(records)]
         return self._intake(actor, client_key, _digest(records), drafts, _Origin("osv"))
 
-    def flag_finding(self, actor: Principal, finding_id: str, *, release_reason: str | None = None) -> SubmissionAck:
+    def flag_finding(
+        self,
+        actor: Principal,
+        finding_id: str,
+        *,
+        release_reason: str | None = None,
+        purl: str | None = None,
+        cpe: str | None = None,
+    ) -> SubmissionAck:
         """A review finding about a concrete software flaw, flagged for the clearinghouse, becomes a report in one
         step and keeps its marking. A finding marked above CUI becomes a report only through an explicit release
         decision (``release_reason``), recorded in the audit log; the report then carries the finding's marking
@@ -108,10 +116,14 @@ class IntakeService:
                 field="release_reason",
             )
         body = f"{finding.description}\n\n(From review finding {finding.id}, marked {finding.classification.banner}.)"
-        draft = ReportDraft.model_validate(
-            {"title": finding.title, "description": body, "cpe": "cpe:2.3:a:unknown:unknown-product:*:*:*:*:*:*:*:*"}
-            | self._finding_product(finding.description)
-        )
+        product = {"purl": purl, "cpe": cpe} if purl or cpe else self._finding_product(finding.description)
+        if not product:
+            raise invalid(
+                f"finding {finding_id} does not name the affected product",
+                hint="give the product's purl or CPE (--purl / --cpe)",
+                field="purl",
+            )
+        draft = ReportDraft.model_validate({"title": finding.title, "description": body} | product)
         origin = _Origin("review_finding", finding.classification, finding.id)
         ack = self._intake(actor, f"finding:{finding.id}", _digest([finding.id]), [("0", draft)], origin)
         if classified:

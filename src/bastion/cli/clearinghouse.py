@@ -207,10 +207,12 @@ def flag_finding(
     release_reason: Annotated[
         str | None, typer.Option("--release-reason", help="The release decision, for a finding above CUI.")
     ] = None,
+    purl: Annotated[str | None, typer.Option("--purl", help="The product, if the finding names none.")] = None,
+    cpe: Annotated[str | None, typer.Option("--cpe", help="The product's CPE 2.3 name.")] = None,
 ) -> None:
     """A review finding becomes a clearinghouse report (it keeps its marking)."""
     ch, actor = ch_and_actor()
-    emit(ch.intake.flag_finding(actor, finding_id, release_reason=release_reason))
+    emit(ch.intake.flag_finding(actor, finding_id, release_reason=release_reason, purl=purl, cpe=cpe))
 
 
 @app.command("reports")

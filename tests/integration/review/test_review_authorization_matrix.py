@@ -58,7 +58,7 @@ REVIEW_PREFIXES = (
     "/api/reviews",
     "/api/extensions",
     "/api/findings",
-    "/api/clearinghouse",
+    "/api/clearinghouse/candidates",  # the review side of the clearinghouse seam; the slice has its own tests
     "/api/evidence",
     "/api/outbox",
 )
