@@ -161,10 +161,20 @@ class CaseService:
     def __init__(self, ctx: ClearinghouseContext) -> None:
         self._ctx = ctx
 
-    def _read(self, work: Work, actor: Principal, case_id: str, *, lock: bool = False) -> tuple[CaseRow, ReportRow]:
+    def read(self, work: Work, actor: Principal, case_id: str, *, lock: bool = False) -> tuple[CaseRow, ReportRow]:
+        """The case, if the actor may know it exists (else the same 404 as a missing id)."""
         case, report = load_case(work.session, case_id, lock=lock)
         orgs = participants(work.session, case.id)
         work.require(Action.READ, case_resource(case, report, orgs), what=f"case {case_id}")
+        return case, report
+
+    def authorize(
+        self, work: Work, actor: Principal, case_id: str, action: Action, refusal: str, *, lock: bool = True
+    ) -> tuple[CaseRow, ReportRow]:
+        """Read the case, then require ``action`` on it: a 403 saying ``refusal`` (the actor knows the case)."""
+        case, report = self.read(work, actor, case_id, lock=lock)
+        resource = case_resource(case, report, participants(work.session, case.id))
+        work.require(action, resource, what=f"case {case_id}", refusal=refusal)
         return case, report
 
     def public(self, work: Work, actor: Principal, case: CaseRow, report: ReportRow) -> CasePublic:
@@ -176,7 +186,7 @@ class CaseService:
 
     def get(self, actor: Principal, case_id: str) -> CasePublic:
         with self._ctx.uow(actor, "case.read", "ch_case", case_id) as work:
-            case, report = self._read(work, actor, case_id)
+            case, report = self.read(work, actor, case_id)
             work.record()
             return self.public(work, actor, case, report)
 
@@ -196,11 +206,7 @@ class CaseService:
 
     def add_vendor(self, actor: Principal, case_id: str, body: VendorAdd) -> CasePublic:
         with self._ctx.uow(actor, "case.add_vendor", "ch_case", case_id) as work:
-            case, report = self._read(work, actor, case_id, lock=True)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.DECIDE, case_resource(case, report, orgs), what=f"case {case_id}", refusal="analysts add vendors"
-            )
+            case, report = self.authorize(work, actor, case_id, Action.DECIDE, "analysts add vendors")
             _require_open(case)
             _add_vendor(work, case, body.vendor_id, actor, how="analyst")
             return self.public(work, actor, case, report)
@@ -208,7 +214,7 @@ class CaseService:
     def set_vendor_status(self, actor: Principal, case_id: str, vendor_id: str, body: VendorStatusUpdate) -> CasePublic:
         """A vendor's answer for its product (analysts may record it on a vendor's behalf)."""
         with self._ctx.uow(actor, "case.vendor_status", "ch_case", case_id) as work:
-            case, report = self._read(work, actor, case_id, lock=True)
+            case, report = self.read(work, actor, case_id, lock=True)
             row = work.session.scalar(
                 sa.select(CaseVendorRow).where(CaseVendorRow.case_id == case.id, CaseVendorRow.vendor_id == vendor_id)
             )
@@ -228,13 +234,8 @@ class CaseService:
 
     def post_message(self, actor: Principal, case_id: str, body: MessageCreate) -> MessagePublic:
         with self._ctx.uow(actor, "case.message", "ch_case", case_id) as work:
-            case, report = self._read(work, actor, case_id)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.RESPOND,
-                case_resource(case, report, orgs),
-                what=f"case {case_id}",
-                refusal="participants write in the thread",
+            case, _ = self.authorize(
+                work, actor, case_id, Action.RESPOND, "participants write in the thread", lock=False
             )
             row = MessageRow(
                 id=new_id("msg"),
@@ -250,7 +251,7 @@ class CaseService:
 
     def messages(self, actor: Principal, case_id: str) -> MessagesPublic:
         with self._ctx.uow(actor, "case.messages", "ch_case", case_id) as work:
-            case, _ = self._read(work, actor, case_id)
+            case, _ = self.read(work, actor, case_id)
             rows = work.session.scalars(
                 sa.select(MessageRow)
                 .where(MessageRow.case_id == case.id)
@@ -262,14 +263,7 @@ class CaseService:
     def mark_exploited(self, actor: Principal, case_id: str, body: ExploitedMark) -> CasePublic:
         """Exploited in the wild: the embargo shortens to the policy's ``exploited_days`` from now, if sooner."""
         with self._ctx.uow(actor, "case.exploited", "ch_case", case_id) as work:
-            case, report = self._read(work, actor, case_id, lock=True)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.DECIDE,
-                case_resource(case, report, orgs),
-                what=f"case {case_id}",
-                refusal="analysts mark exploitation",
-            )
+            case, report = self.authorize(work, actor, case_id, Action.DECIDE, "analysts mark exploitation")
             _require_open(case)
             case.exploited = True
             sooner = work.now + timedelta(days=self._ctx.embargo.exploited_days)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from bastion.clearinghouse._base import ClearinghouseContext, case_resource, new_id, participants
+from bastion.clearinghouse._base import ClearinghouseContext, new_id
 from bastion.clearinghouse.cases import CaseService, require_open
 from bastion.clearinghouse.deadlines import check_disclosure, embargo_policy
 from bastion.clearinghouse.errors import StateConflict
@@ -41,13 +41,8 @@ class EmbargoService:
         """Any participant proposes a new disclosure date (an extension, or sooner); the embargo is under
         revision until an analyst decides."""
         with self._ctx.uow(actor, "embargo.propose", "ch_case", case_id) as work:
-            case, report = self._cases._read(work, actor, case_id, lock=True)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.RESPOND,
-                case_resource(case, report, orgs),
-                what=f"case {case_id}",
-                refusal="participants propose embargo changes",
+            case, report = self._cases.authorize(
+                work, actor, case_id, Action.RESPOND, "participants propose embargo changes"
             )
             require_open(case)
             check_disclosure(case.opened_at, body.disclosure_at, work.now, embargo_policy(case.embargo_policy))
@@ -74,13 +69,8 @@ class EmbargoService:
     def agree(self, actor: Principal, case_id: str, revision_id: str) -> CasePublic:
         """A participant's recorded agreement to a proposed date."""
         with self._ctx.uow(actor, "embargo.agree", "ch_case", case_id) as work:
-            case, report, row = self._revision(work, actor, case_id, revision_id)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.RESPOND,
-                case_resource(case, report, orgs),
-                what=f"case {case_id}",
-                refusal="participants agree to embargoes",
+            case, report, row = self._revision(
+                work, actor, case_id, revision_id, Action.RESPOND, "participants agree to embargoes"
             )
             if row.status != "proposed":
                 raise StateConflict(f"embargo proposal {revision_id} was already {row.status}", code="revision_decided")
@@ -92,13 +82,8 @@ class EmbargoService:
     def decide(self, actor: Principal, case_id: str, revision_id: str, body: RevisionDecision) -> CasePublic:
         """An analyst accepts a proposal (the embargo becomes active with its date) or rejects it."""
         with self._ctx.uow(actor, "embargo.decide", "ch_case", case_id) as work:
-            case, report, row = self._revision(work, actor, case_id, revision_id)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.DECIDE,
-                case_resource(case, report, orgs),
-                what=f"case {case_id}",
-                refusal="analysts decide embargoes",
+            case, report, row = self._revision(
+                work, actor, case_id, revision_id, Action.DECIDE, "analysts decide embargoes"
             )
             require_open(case)
             if row.status != "proposed":
@@ -126,9 +111,9 @@ class EmbargoService:
             return self._cases.public(work, actor, case, report)
 
     def _revision(
-        self, work: Work, actor: Principal, case_id: str, revision_id: str
+        self, work: Work, actor: Principal, case_id: str, revision_id: str, *, action: Action, refusal: str
     ) -> tuple[CaseRow, ReportRow, EmbargoRevisionRow]:
-        case, report = self._cases._read(work, actor, case_id, lock=True)
+        case, report = self._cases.authorize(work, actor, case_id, action, refusal)
         row = work.session.get(EmbargoRevisionRow, revision_id)
         if row is None or row.case_id != case.id:
             raise not_found(f"embargo proposal {revision_id}")

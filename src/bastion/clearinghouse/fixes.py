@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bastion.clearinghouse._base import ClearinghouseContext, case_resource, new_id, participants
+from bastion.clearinghouse._base import ClearinghouseContext, new_id
 from bastion.clearinghouse.cases import CaseService, require_open, vendor_of
 from bastion.clearinghouse.errors import StateConflict, invalid
 from bastion.clearinghouse.models import CaseRow, FixRow, ReportRow
@@ -177,7 +177,7 @@ class FixService:
 
     def for_case(self, actor: Principal, case_id: str) -> list[FixPublic]:
         with self._ctx.uow(actor, "fix.list", "ch_case", case_id) as work:
-            case, _ = self._cases._read(work, actor, case_id)
+            case, _ = self._cases.read(work, actor, case_id)
             rows = work.session.scalars(sa.select(FixRow).where(FixRow.case_id == case.id).order_by(FixRow.created_at))
             shown = [fix_public(r) for r in rows]
             work.record(count=len(shown))
@@ -186,14 +186,7 @@ class FixService:
     # --- helpers ------------------------------------------------------------------------------------------
 
     def _open_case(self, work: Work, actor: Principal, case_id: str) -> tuple[CaseRow, ReportRow]:
-        case, report = self._cases._read(work, actor, case_id, lock=True)
-        orgs = participants(work.session, case.id)
-        work.require(
-            Action.RESPOND,
-            case_resource(case, report, orgs),
-            what=f"case {case_id}",
-            refusal="participants offer fixes",
-        )
+        case, report = self._cases.authorize(work, actor, case_id, Action.RESPOND, "participants offer fixes")
         require_open(case)
         return case, report
 

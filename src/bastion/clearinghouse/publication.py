@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
-from bastion.clearinghouse._base import ClearinghouseContext, case_resource, participants
+from bastion.clearinghouse._base import ClearinghouseContext
 from bastion.clearinghouse.advisory import (
     AdvisoryID,
     AffectedProduct,
@@ -55,11 +55,7 @@ class PublicationService:
 
     def publish(self, actor: Principal, case_id: str, body: PublishRequest) -> PublicationPublic:
         with self._ctx.uow(actor, "case.publish", "ch_case", case_id) as work:
-            case, report = self._cases._read(work, actor, case_id, lock=True)
-            orgs = participants(work.session, case.id)
-            work.require(
-                Action.DECIDE, case_resource(case, report, orgs), what=f"case {case_id}", refusal="analysts publish"
-            )
+            case, report = self._cases.authorize(work, actor, case_id, Action.DECIDE, "analysts publish")
             require_open(case)
             until = case.disclosure_at
             if until is not None and work.now < until:
