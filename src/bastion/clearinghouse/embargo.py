@@ -70,7 +70,7 @@ class EmbargoService:
         """A participant's recorded agreement to a proposed date."""
         with self._ctx.uow(actor, "embargo.agree", "ch_case", case_id) as work:
             case, report, row = self._revision(
-                work, actor, case_id, revision_id, Action.RESPOND, "participants agree to embargoes"
+                work, actor, case_id, revision_id, action=Action.RESPOND, refusal="participants agree to embargoes"
             )
             if row.status != "proposed":
                 raise StateConflict(f"embargo proposal {revision_id} was already {row.status}", code="revision_decided")
@@ -83,7 +83,7 @@ class EmbargoService:
         """An analyst accepts a proposal (the embargo becomes active with its date) or rejects it."""
         with self._ctx.uow(actor, "embargo.decide", "ch_case", case_id) as work:
             case, report, row = self._revision(
-                work, actor, case_id, revision_id, Action.DECIDE, "analysts decide embargoes"
+                work, actor, case_id, revision_id, action=Action.DECIDE, refusal="analysts decide embargoes"
             )
             require_open(case)
             if row.status != "proposed":
