@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/eval-runs")
 
 
 def _service(request: Request) -> EvalService:
-    """Built on first use and kept with the app (a Redis-backed queue keeps its connection pool)."""
+    """Built on first use and kept with the app (a Celery-backed queue keeps its broker connection pool)."""
     service: EvalService | None = getattr(request.app.state, "evals", None)
     if service is None:
         service = request.app.state.evals = eval_service(request.app.state.runtime)
