@@ -18,13 +18,12 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bastion.jobs.backend import celery_app_for, job_queue
-from bastion.jobs.database import DatabaseJobQueue
+from bastion.container import Container
+from bastion.jobs.backend import celery_app_for
 from bastion.jobs.inprocess import InProcessRunner
 from bastion.jobs.interface import Job, JobHandler, Progress
 from bastion.jobs.registry import JobRegistry
 from bastion.jobs.schedule import PeriodicSchedule
-from bastion.runtime import Runtime
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -34,39 +33,32 @@ ADVISORY_REFRESH = "advisories.refresh"
 MAX_LISTED_PROBLEMS = 20
 
 
-def job_registry(runtime: Runtime) -> JobRegistry:
-    """Every job kind and periodic task of this deployment, with its handler."""
-    from bastion.evals.composition import eval_service
+def job_registry(container: Container) -> JobRegistry:
+    """Every job kind and periodic task of this deployment, with its handler (over the container's services)."""
     from bastion.evals.service import JOB_KIND
 
-    settings = runtime.settings
+    settings = container.settings
     registry = JobRegistry()
-    registry.handle(JOB_KIND, eval_service(runtime).handle)
+    registry.handle(JOB_KIND, container.evals.handle)
     if settings.review_tick_seconds:
-        registry.every(REVIEW_TICK, timedelta(seconds=settings.review_tick_seconds), _review_tick(runtime))
+        registry.every(REVIEW_TICK, timedelta(seconds=settings.review_tick_seconds), _review_tick(container))
     if settings.advisory_refresh_seconds and settings.osv_sources:
         every = timedelta(seconds=settings.advisory_refresh_seconds)
-        registry.every(ADVISORY_REFRESH, every, _advisory_refresh(runtime, list(settings.osv_sources)))
+        registry.every(ADVISORY_REFRESH, every, _advisory_refresh(container, list(settings.osv_sources)))
     # Later periodic work registers here in the same way: the defensive tools' re-matching of inventories
     # will be registry.every("defense.rematch", <its interval setting>, <its handler>).
     return registry
 
 
-def _review_tick(runtime: Runtime) -> JobHandler:
-    @cache
-    def programme() -> Any:
-        from bastion.review.service import ReviewProgramme
-
-        return ReviewProgramme.from_runtime(runtime)
-
+def _review_tick(container: Container) -> JobHandler:
     def handle(job: Job, progress: Progress) -> dict[str, Any]:
-        result = programme().reviews.tick()
+        result = container.review.reviews.tick()
         return {"closed": list(result.closed), "reminders": result.reminders}
 
     return handle
 
 
-def _advisory_refresh(runtime: Runtime, sources: list[str]) -> JobHandler:
+def _advisory_refresh(container: Container, sources: list[str]) -> JobHandler:
     def handle(job: Job, progress: Progress) -> dict[str, Any]:
         from bastion.advisories.importer import AdvisoryImporter
 
@@ -77,7 +69,8 @@ def _advisory_refresh(runtime: Runtime, sources: list[str]) -> JobHandler:
             seen += records
             progress(0.0, f"{seen} records read")
 
-        report = AdvisoryImporter(runtime.database, runtime.clock).import_sources(sources, progress=advance)
+        importer = AdvisoryImporter(container.runtime.database, container.runtime.clock)
+        report = importer.import_sources(sources, progress=advance)
         summary = report.as_dict()
         for listed in ("failures", "warnings"):  # the counts are kept; the job record stays small
             summary[listed] = summary[listed][:MAX_LISTED_PROBLEMS]
@@ -86,35 +79,34 @@ def _advisory_refresh(runtime: Runtime, sources: list[str]) -> JobHandler:
     return handle
 
 
-def in_process_runner(runtime: Runtime, *, worker: str | None = None) -> InProcessRunner:
+def in_process_runner(container: Container, *, worker: str | None = None) -> InProcessRunner:
     """The embedded worker: every job kind, and the periodic schedule by the runtime's clock."""
-    queue = job_queue(runtime.settings, runtime.database, runtime.clock)
-    registry = job_registry(runtime)
-    runner = InProcessRunner(queue, worker=worker, schedule=PeriodicSchedule(queue, registry.periodic, runtime.clock))
+    queue, clock = container.jobs, container.runtime.clock
+    registry = job_registry(container)
+    runner = InProcessRunner(queue, worker=worker, schedule=PeriodicSchedule(queue, registry.periodic, clock))
     for kind, handler in registry.handlers.items():
         runner.register(kind, handler)
     return runner
 
 
-def celery_worker_app(runtime: Runtime) -> Celery:
+def celery_worker_app(container: Container) -> Celery:
     """The Celery app a worker (and beat) runs: Bastion's tasks, the beat schedule, recovery on start."""
-    from bastion.jobs.celery_engine import CeleryDelivery, install_worker
+    from bastion.jobs.celery_engine import install_worker
 
-    app = celery_app_for(runtime.settings)
-    queue = DatabaseJobQueue(runtime.database, runtime.clock, delivery=CeleryDelivery(app))
-    install_worker(app, queue, job_registry(runtime), runtime.clock)
+    app = celery_app_for(container.settings)
+    install_worker(app, container.jobs, job_registry(container), container.runtime.clock)
     return app
 
 
-def run_celery_worker(runtime: Runtime, *, beat: bool, concurrency: int | None, loglevel: str) -> None:
+def run_celery_worker(container: Container, *, beat: bool, concurrency: int | None, loglevel: str) -> None:
     """Start a Celery worker (and beat, with ``beat``) in this process, after checking the broker answers."""
     from bastion.jobs.celery_engine import check_broker
 
-    app = celery_worker_app(runtime)
+    app = celery_worker_app(container)
     check_broker(app)
     argv = ["worker", f"--loglevel={loglevel}"]
     if beat:
-        argv += ["--beat", f"--schedule={runtime.settings.data_dir / 'celerybeat-schedule'}"]
+        argv += ["--beat", f"--schedule={container.settings.data_dir / 'celerybeat-schedule'}"]
     if concurrency is not None:
         argv.append(f"--concurrency={concurrency}")
     app.worker_main(argv)
@@ -122,9 +114,9 @@ def run_celery_worker(runtime: Runtime, *, beat: bool, concurrency: int | None, 
 
 @cache
 def _app_from_environment() -> Celery:
-    runtime = Runtime.from_settings()
-    runtime.migrate()
-    return celery_worker_app(runtime)
+    container = Container.from_settings()
+    container.runtime.migrate()
+    return celery_worker_app(container)
 
 
 def __getattr__(name: str) -> Any:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from bastion.advisories.service import AdvisoryService
 from bastion.cli.main import main
+from bastion.container import Container
 from bastion.core.clock import ManualClock
 from bastion.evals.service import JOB_KIND
 from bastion.jobs.interface import JobStatus
@@ -24,14 +25,14 @@ HASKELL = Path("osv") / "haskell-security-advisories-osv.zip"
 
 
 def test_every_kind_of_work_is_registered(runtime: Runtime) -> None:
-    registry = job_registry(runtime)
+    registry = job_registry(Container(runtime))
     assert set(registry.handlers) == {JOB_KIND, REVIEW_TICK, ADVISORY_REFRESH}
     assert {p.name: p.every for p in registry.periodic} == {
         REVIEW_TICK: timedelta(minutes=5),
         ADVISORY_REFRESH: timedelta(days=1),
     }
     runtime.settings = runtime.settings.model_copy(update={"review_tick_seconds": 0, "advisory_refresh_seconds": 0})
-    assert set(job_registry(runtime).handlers) == {JOB_KIND}  # 0 turns periodic work off
+    assert set(job_registry(Container(runtime)).handlers) == {JOB_KIND}  # 0 turns periodic work off
 
 
 def test_the_embedded_worker_runs_the_review_tick_and_the_advisory_refresh_on_schedule(
@@ -43,7 +44,7 @@ def test_the_embedded_worker_runs_the_review_tick_and_the_advisory_refresh_on_sc
     cast = build_cast(runtime)
     sub_id = ok(client.post("/api/submissions", json=submission_body(), headers=cast.headers("owner_lab")), 201)["id"]
     rev_id = ok(client.post("/api/reviews", json={"submission_id": sub_id}, headers=cast.headers("admin")), 201)["id"]
-    worker = in_process_runner(runtime, worker="embedded")
+    worker = in_process_runner(Container(runtime), worker="embedded")
 
     first = {job.kind: job for job in worker.run_until_idle()}
     assert {kind: job.status for kind, job in first.items()} == {

@@ -33,11 +33,11 @@ def worker_command(
     loglevel: Annotated[str, typer.Option("--loglevel", help="Celery backend: log level.")] = "INFO",
 ) -> int:
     """Run background jobs and the periodic work that is due."""
-    runtime = context.runtime()
-    if runtime.settings.jobs_backend == "celery":
+    container = context.container()
+    if container.settings.jobs_backend == "celery":
         from bastion.workers import run_celery_worker
 
-        run_celery_worker(runtime, beat=beat, concurrency=concurrency, loglevel=loglevel)
+        run_celery_worker(container, beat=beat, concurrency=concurrency, loglevel=loglevel)
         return 0
     if beat or concurrency is not None:
         raise InvalidInput(
@@ -47,7 +47,7 @@ def worker_command(
         )
     from bastion.workers import in_process_runner
 
-    runner = in_process_runner(runtime)
+    runner = in_process_runner(container)
     failed: list[Job] = []
 
     def on_done(job: Job) -> None:

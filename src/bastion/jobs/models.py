@@ -1,4 +1,4 @@
-"""The ``jobs`` table (migrations ``0004_evals``, ``0005_jobs_published_at``)."""
+"""The ``jobs`` table (migrations ``0004_evals``, ``0006_jobs_published_at``)."""
 
 from __future__ import annotations
 

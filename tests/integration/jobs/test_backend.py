@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bastion.cli.main import main
-from bastion.evals.composition import eval_service
+from bastion.container import Container
 from bastion.jobs.celery_engine import CeleryDelivery
 from bastion.jobs.interface import JobStatus
 from bastion.runtime import Runtime
@@ -15,13 +15,13 @@ UNREACHABLE = "amqp://bastion:s3cret@127.0.0.1:1//"  # nothing listens there
 
 
 def test_the_embedded_default_runs_jobs_in_process(runtime: Runtime) -> None:
-    queue = eval_service(runtime).queue
+    queue = Container(runtime).evals.queue
     assert queue._delivery is None
 
 
 def test_the_celery_backend_is_chosen_by_configuration(runtime: Runtime) -> None:
     runtime.settings = runtime.settings.model_copy(update={"jobs_backend": "celery", "broker_url": UNREACHABLE})
-    queue = eval_service(runtime).queue
+    queue = Container(runtime).evals.queue
     assert isinstance(queue._delivery, CeleryDelivery)
     job = queue.enqueue("eval_run", {"run_id": "evr_x"}, key="k")  # the broker is down: the job is still kept
     assert queue.get(job.id).status is JobStatus.QUEUED

@@ -52,11 +52,12 @@ def test_a_stalled_handler_is_stopped_at_its_next_progress_report(database: Data
     job = queue.enqueue("k", {}, key="a")
     stalled = queue.take(job.id, "stalled", stale_after=STALE)
     assert stalled is not None
-    resumed = threading.Event()
+    paused, resumed = threading.Event(), threading.Event()
     after_stall: list[str] = []
 
     def handler(job: Job, progress: Progress) -> dict[str, Any]:
         progress(0.25, "step 1")
+        paused.set()
         resumed.wait(timeout=30)  # the worker stalls here (a long GC pause, a frozen VM)
         progress(0.5, "step 2")  # raises: the job was taken over meanwhile
         after_stall.append("step 3")
@@ -65,6 +66,7 @@ def test_a_stalled_handler_is_stopped_at_its_next_progress_report(database: Data
     outcome: list[Job | None] = []
     thread = threading.Thread(target=lambda: outcome.append(execute(queue, stalled, handler)))
     thread.start()
+    assert paused.wait(timeout=30)
     clock.advance(STALE + timedelta(seconds=1))
     fresh = queue.take(job.id, "survivor", stale_after=STALE)
     assert fresh is not None

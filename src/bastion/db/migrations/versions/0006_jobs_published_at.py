@@ -1,7 +1,7 @@
 """Jobs delivered through a broker (Celery): when each job was last published.
 
-Revision ID: 0005_jobs_published_at
-Revises: 0004_evals
+Revision ID: 0006_jobs_published_at
+Revises: 0005_keyed_audit
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 from bastion.db.base import UTCDateTime
 
-revision: str = "0005_jobs_published_at"
-down_revision: str | None = "0004_evals"
+revision: str = "0006_jobs_published_at"
+down_revision: str | None = "0005_keyed_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
