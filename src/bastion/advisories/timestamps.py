@@ -1,6 +1,6 @@
 """The one way Bastion writes an OSV timestamp: RFC 3339, UTC, always a four-digit year.
 
-``strftime("%Y")`` does not pad years below 1000 on glibc, so the OSV placeholder time (year 1) came out as
+``%Y`` in a strftime format does not pad years below 1000 on glibc, so the OSV placeholder time (year 1) came out as
 ``1-01-01T00:00:00Z``, which RFC 3339 parsers (protobuf's Timestamp, Rust's jiff, Python's own) reject. Every
 timestamp that leaves the advisories slice is written here.
 """

@@ -147,8 +147,9 @@ def query_command(
 
 
 def _describe(query: PackageQuery) -> str:
-    version = query.version if query.version is not None else "(any version)"
-    return f"{query.name} {version} ({query.ecosystem})"
+    if query.version is None:
+        return f"any version of {query.name} ({query.ecosystem})"
+    return f"{query.name} {query.version} ({query.ecosystem})"
 
 
 def _headline(document: dict[str, Any]) -> str:
