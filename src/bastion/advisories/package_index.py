@@ -52,6 +52,11 @@ class HitList(tuple[Hit, ...]):
         """The hits as OSV's minimal vulnerability list: ``[{"id": ..., "modified": ...}, ...]``."""
         return orjson.dumps([{"id": vuln_id, "modified": modified} for vuln_id, modified in self])
 
+    @cached_property
+    def osv_result_json(self) -> bytes:
+        """The hits as one result of a batch answer: ``{"vulns": [...]}``, or ``{}`` when there are none."""
+        return b'{"vulns":' + self.osv_json + b"}" if self else b"{}"
+
 
 EMPTY = HitList()
 
@@ -77,6 +82,7 @@ class PackageIndex:
         self._semver_keys = sorted(semver_keys)
         self._exact = frozenset(exact)
         self._memo: dict[tuple[Any, ...], HitList] = {}
+        self._exact_memo: dict[tuple[str, str | None, bool], HitList] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -95,6 +101,16 @@ class PackageIndex:
 
     def affected(self, version: str, release: str | None, *, as_recorded: bool = False) -> HitList:
         """Advisories affecting ``version``; raises InvalidVersion where the ecosystem cannot read it."""
+        exact = (version, release, as_recorded)
+        known = self._exact_memo.get(exact)  # the same version string asked again: no parsing, no search
+        if known is not None:
+            return known
+        hits = self._locate_and_match(version, release, as_recorded=as_recorded)
+        if len(self._exact_memo) < MEMO_LIMIT:
+            self._exact_memo[exact] = hits
+        return hits
+
+    def _locate_and_match(self, version: str, release: str | None, *, as_recorded: bool) -> HitList:
         try:
             key = (record_key if as_recorded else sort_key)(self.ecosystem, version)
         except InvalidVersion:

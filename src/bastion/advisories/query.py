@@ -70,6 +70,15 @@ def offset_from_token(query: Query, token: str | None) -> int | QueryProblem:
     return offset
 
 
+_GENERATION = sa.select(AdvisoryGeneration.value)
+
+
+def read_generation(database: Database) -> int:
+    """The data generation, read on a plain connection: the one query every answer costs, kept tiny."""
+    with database.engine.connect() as connection:
+        return connection.execute(_GENERATION).scalar() or 0
+
+
 class QueryService:
     """Answers queries from per-package indexes kept in memory and checked against the database.
 
@@ -91,9 +100,11 @@ class QueryService:
         results: list[HitList | QueryProblem] = [EMPTY for _ in queries]
         packages = [(i, q) for i, q in enumerate(queries) if isinstance(q, PackageQuery)]
         commits = [(i, q) for i, q in enumerate(queries) if isinstance(q, CommitQuery)]
-        with self._database.read_session() as session:
-            generation, indexes = self._indexes_for(session, {(q.ecosystem.name, q.name) for _, q in packages})
-            if commits:
+        generation, indexes = self._indexes_for(
+            read_generation(self._database), {(q.ecosystem.name, q.name) for _, q in packages}
+        )
+        if commits:
+            with self._database.read_session() as session:
                 self._match_commits(session, commits, results)
         for index, query in packages:
             results[index] = self._match(query, indexes[(query.ecosystem.name, query.name)])
@@ -115,16 +126,16 @@ class QueryService:
             return package.affected(query.version, release, as_recorded=True)
 
     def _indexes_for(
-        self, session: Session, keys: set[tuple[str, str]]
+        self, generation: int, keys: set[tuple[str, str]]
     ) -> tuple[int, dict[tuple[str, str], PackageIndex]]:
         with self._lock:
-            generation = session.scalar(sa.select(AdvisoryGeneration.value)) or 0
             if generation != self._generation:
                 self._indexes.clear()
                 self._generation = generation
             missing = keys - self._indexes.keys()
             if missing:
-                self._load(session, missing)
+                with self._database.read_session() as session:
+                    self._load(session, missing)
             found = {key: self._indexes[key] for key in keys}
             for key in keys:
                 self._indexes.move_to_end(key)

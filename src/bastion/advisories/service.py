@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.advisories.errors import AdvisoryNotFound
-from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedPackage, KevEntry
+from bastion.advisories.models import Advisory, AdvisoryAlias, AffectedPackage, KevEntry
+from bastion.advisories.query import read_generation
 from bastion.db import Database
 
 KEV_KEY = "bastion_known_exploited"
@@ -98,8 +99,7 @@ class AdvisoryService:
         """
         wanted = list(dict.fromkeys(ids))
         if generation is None:
-            with self._database.read_session() as session:
-                generation = session.scalar(sa.select(AdvisoryGeneration.value)) or 0
+            generation = read_generation(self._database)
         with self._lock:
             if generation != self._generation:
                 self._cache.clear()
