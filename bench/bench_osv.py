@@ -53,7 +53,9 @@ def real_queries(database: Database, count: int, seed: int = 7) -> list[dict[str
     rows = []
     with database.read_session() as session:
         for ecosystem, name, entry in session.execute(
-            sa.select(AffectedPackage.ecosystem, AffectedPackage.name, AffectedPackage.entry)
+            sa.select(AffectedPackage.ecosystem, AffectedPackage.name, AffectedPackage.entry).order_by(
+                AffectedPackage.advisory_id, AffectedPackage.id
+            )
         ):
             versions = list(entry.get("versions") or [])
             versions += [
