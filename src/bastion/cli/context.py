@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 
 from bastion.core.config import Settings
@@ -18,7 +20,15 @@ err_console = Console(stderr=True)
 @cache
 def runtime() -> Runtime:
     """The runtime for this process, built from the environment and migrated on first use."""
-    rt = Runtime.from_settings(load_settings())
+    settings = load_settings()
+    try:
+        rt = Runtime.from_settings(settings)
+    except OSError as e:
+        raise InvalidInput(
+            f"setting BASTION_DATA_DIR is invalid: cannot create {settings.data_dir}: {e.strerror}",
+            hint="point BASTION_DATA_DIR at a directory you can write to",
+            details={"setting": "BASTION_DATA_DIR"},
+        ) from e
     rt.migrate()
     return rt
 
@@ -30,11 +40,20 @@ def load_settings() -> Settings:
     except ValidationError as e:
         first = e.errors()[0]
         name = "BASTION_" + "_".join(str(p) for p in first["loc"]).upper()
-        raise InvalidInput(
-            f"setting {name} is invalid: {first['msg']}",
-            hint="fix or unset the environment variable; the README lists every setting",
-            details={"setting": name},
-        ) from e
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        raise _bad_setting(name, problem) from e
+    except SettingsError as e:  # a value pydantic-settings could not even decode (lists are JSON)
+        field = re.search(r'field "(\w+)"', str(e))
+        name = "BASTION_" + (field.group(1).upper() if field else "?")
+        raise _bad_setting(name, 'not valid JSON; lists are written as JSON, e.g. ["a", "b"]') from e
+
+
+def _bad_setting(name: str, problem: str) -> InvalidInput:
+    return InvalidInput(
+        f"setting {name} is invalid: {problem}",
+        hint="fix or unset the environment variable; the README lists every setting",
+        details={"setting": name},
+    )
 
 
 def reset() -> None:

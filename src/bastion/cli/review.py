@@ -54,8 +54,25 @@ def emit(record: BaseModel) -> None:
     context.console.print_json(record.model_dump_json())
 
 
+# Body fields whose CLI option is not simply --field-name.
+OPTION_NAMES = {
+    "focus_area": "--focus",
+    "focus_areas": "--focus",
+    "released_at": "--at",
+    "selected": "--select/--reject",
+    "description": "--description (or --description-file)",
+    "body": "--body (or --body-file)",
+    "user_id": "USER_ID",
+    "submission_id": "SUBMISSION_ID",
+}
+
+
 def body_of(model: type[T], source: Path | str | dict[str, Any]) -> T:
-    """Validate a request body from a JSON file (``-``: standard input) or from options."""
+    """Validate a request body from a JSON file (``-``: standard input) or from options.
+
+    Errors speak the command line's language: an option's name for a body built from options, the file's
+    own field names for a file; never a model's name or the API's documentation.
+    """
     try:
         if isinstance(source, dict):
             return model.model_validate(source)
@@ -64,8 +81,21 @@ def body_of(model: type[T], source: Path | str | dict[str, Any]) -> T:
     except OSError as e:
         raise invalid(f"cannot read {source}: {e.strerror}") from e
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in e.errors())
-        raise invalid(f"invalid {model.__name__}: {problems}", hint="see the API documentation at /docs") from None
+        if isinstance(source, dict):
+            problems = "; ".join(_option_problem(err) for err in e.errors(include_url=False))
+            raise invalid(problems, hint="see the command's --help for its options") from None
+        where = "standard input" if str(source) == "-" else str(source)
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'the document'}: {err['msg']}" for err in e.errors(include_url=False)
+        )
+        raise invalid(f"{where}: {problems}", hint="see the command's --help for the fields the file holds") from None
+
+
+def _option_problem(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else ""
+    option = OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    given = error["type"] != "missing" and error.get("input") is not None
+    return f"{option}: {error['msg']}" if given else f"{option} is required"
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
