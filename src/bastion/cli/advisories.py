@@ -108,7 +108,7 @@ SUMMARY_WIDTH = 80
 def query_command(
     package: Annotated[str, typer.Argument(metavar="PACKAGE", help="A purl (pkg:pypi/jinja2@2.4.1) or a name.")],
     version: Annotated[
-        str | None, typer.Argument(metavar="[VERSION]", help="The version to check (default: every version).")
+        str | None, typer.Argument(metavar="VERSION", help="The version to check (default: every version).")
     ] = None,
     ecosystem: Annotated[
         str | None, typer.Option("--ecosystem", "-e", metavar="ECOSYSTEM", help="With a name: PyPI, npm, crates.io...")
@@ -162,37 +162,6 @@ def _headline(document: dict[str, Any]) -> str:
     return cut + "\u2026"
 
 
-def serve_command(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (use >1 with PostgreSQL).")] = 1,
-) -> None:
-    """Serve the API: OSV-compatible /v1, Bastion's /api, docs at /docs."""
-    import uvicorn
-
-    from bastion.api.app import create_app
-
-    create_app(context.runtime())  # migrate first; fail here, clearly, on a bad database URL or policy file
-    context.console.print(f"Bastion API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run("bastion.api.asgi:app", host=host, port=port, workers=workers, factory=False, log_level="info")
-
-
-def up_command(
-    sources: Annotated[
-        list[str] | None,
-        typer.Argument(help="What to import first (default: OSV's public exports, BASTION_OSV_SOURCES)."),
-    ] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """The main job: import advisories into the database, then serve the API."""
-    rt = context.runtime()
-    chosen = list(sources or rt.settings.osv_sources)
-    context.console.print(f"importing {len(chosen)} source(s) into {rt.database.dialect} database")
-    print_report(run_import(chosen))
-    serve_command(host=host, port=port)
-
-
 def stats_command() -> None:
     """What the database holds."""
     stats = AdvisoryService(context.runtime().database).stats()
@@ -205,8 +174,10 @@ def stats_command() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from bastion.cli import serve
+
     app.command("import")(import_command)
     app.command("query")(query_command)
-    app.command("serve")(serve_command)
-    app.command("up")(up_command)
+    app.command("serve")(serve.serve_command)
+    app.command("up")(serve.up_command)
     app.command("stats")(stats_command)

@@ -47,12 +47,14 @@ def _root(
 
 def _register() -> None:
     from bastion.cli import advisories, audit, evals, identity, review
+    from bastion.cli.style import tidy
 
     advisories.register(app)
     review.register(app)
     identity.register(app)
     audit.register(app)
     evals.register(app)
+    tidy(app)
 
 
 _register()
