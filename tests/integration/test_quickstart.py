@@ -58,7 +58,7 @@ def test_the_quickstart_works_in_order_on_a_fresh_clone(tmp_path: Path, shared_d
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(tmp_path / "bastion")], check=True, timeout=120)
     (tmp_path / "shared").symlink_to(shared_data.parent)  # the README's ../shared
     clone = tmp_path / "bastion"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BASTION_DATABASE", "BASTION_DATA_DIR"))}
+    env = {k: v for k, v in os.environ.items() if k not in ("BASTION_DATABASE_URL", "BASTION_DATA_DIR")}
     env.pop("VIRTUAL_ENV", None)
     port = free_port()
     deadline = time.monotonic() + LIMIT_SECONDS
