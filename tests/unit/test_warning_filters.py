@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PROBE = '''
+PROBE = """
 import warnings
 
 
@@ -19,7 +19,7 @@ def test_known_sources_are_quiet():
 
 def test_a_new_warning_still_shows():
     warnings.warn("a deprecation nobody has seen yet", DeprecationWarning, stacklevel=1)
-'''
+"""
 
 
 def test_known_warnings_are_filtered_and_new_ones_show(tmp_path: Path) -> None:
