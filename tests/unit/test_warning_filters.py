@@ -17,6 +17,12 @@ def test_known_sources_are_quiet():
     import fastapi.testclient  # noqa: F401 - starlette warns about httpx from here
 
 
+def test_inspect_model_retry_is_quiet():
+    from inspect_ai.model._retry import model_retry_config  # builds tenacity's wait with `initial`
+
+    model_retry_config("m", 1, 10, lambda e: False, lambda e: None, lambda m, s: None)
+
+
 def test_a_new_warning_still_shows():
     warnings.warn("a deprecation nobody has seen yet", DeprecationWarning, stacklevel=1)
 """
