@@ -44,20 +44,20 @@ def _tidy(param: Any, ctx: Any) -> None:
             param.metavar = ("DIR" if long.endswith("dir") else "FILE") if is_path else long.upper().replace("-", "_")
 
 
+def _tidied(params: list[Any], ctx: Any) -> list[Any]:
+    for param in params:
+        _tidy(param, ctx)
+    return params
+
+
 class _Command(TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
-        for param in params:
-            _tidy(param, ctx)
-        return params
+        return _tidied(super().get_params(ctx), ctx)
 
 
 class _Group(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
-        for param in params:
-            _tidy(param, ctx)
-        return params
+        return _tidied(super().get_params(ctx), ctx)
 
 
 def _unset(cls: Any, default: type) -> bool:
