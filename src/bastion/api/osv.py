@@ -25,10 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from bastion.advisories.errors import InvalidQuery
 from bastion.advisories.lookup import Answer, OsvQueries
 from bastion.advisories.problems import Problem, QueryProblem
-from bastion.advisories.query import QueryService
 from bastion.advisories.service import AdvisoryService
 from bastion.api.osv_requests import MAX_BATCH, BatchIn, QueryIn, batch_requests, parse
-from bastion.runtime import Runtime
+from bastion.container import Container
 
 router = APIRouter(prefix="/v1", tags=["OSV-compatible API"])
 
@@ -51,16 +50,14 @@ HINTS: dict[Problem, str] = {
 
 @dataclass(frozen=True, slots=True)
 class OsvServices:
-    """Built once per app, so the query caches live across requests."""
+    """The container's advisories services, as this router uses them."""
 
     queries: OsvQueries
     advisories: AdvisoryService
 
     @classmethod
-    def for_runtime(cls, runtime: Runtime) -> OsvServices:
-        advisories = AdvisoryService(runtime.database)
-        queries = OsvQueries(QueryService(runtime.database), advisories, page_size=runtime.settings.osv_page_size)
-        return cls(queries, advisories)
+    def for_container(cls, container: Container) -> OsvServices:
+        return cls(container.osv_queries, container.advisories)
 
 
 def services(request: Request) -> OsvServices:

@@ -19,11 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 from bastion.advisories.importer import AdvisoryImporter
-from bastion.advisories.lookup import OsvQueries, QueryRequest, fixed_versions
+from bastion.advisories.lookup import QueryRequest, fixed_versions
 from bastion.advisories.problems import Problem
-from bastion.advisories.query import PackageQuery, QueryService
+from bastion.advisories.query import PackageQuery
 from bastion.advisories.report import ImportReport
-from bastion.advisories.service import KEV_KEY, AdvisoryService
+from bastion.advisories.service import KEV_KEY
 from bastion.cli import context
 from bastion.core.errors import InvalidInput
 
@@ -122,9 +122,7 @@ def query_command(
         ecosystem=ecosystem,
         purl=package if is_purl else None,
     )
-    rt = context.runtime()
-    queries = OsvQueries(QueryService(rt.database), AdvisoryService(rt.database), page_size=rt.settings.osv_page_size)
-    answer = queries.answer([request], records=True, paged=False).answers[0]
+    answer = context.container().osv_queries.answer([request], records=True, paged=False).answers[0]
     if answer.problem is not None:
         problem = answer.problem
         raise InvalidInput(problem.message, code=problem.code, hint=QUERY_HINTS.get(problem.problem) or problem.hint)
@@ -164,7 +162,7 @@ def _headline(document: dict[str, Any]) -> str:
 
 def stats_command() -> None:
     """What the database holds."""
-    stats = AdvisoryService(context.runtime().database).stats()
+    stats = context.container().advisories.stats()
     context.console.print(
         f"{stats.advisories} advisories ({stats.withdrawn} withdrawn), {stats.affected_packages} affected "
         f"packages, {stats.kev_entries} KEV entries"

@@ -1,4 +1,5 @@
-"""What every command needs: the runtime (settings, migrated database, clock) and a console."""
+"""What every command needs: the composition root (settings, migrated database, clock, services) and a
+console."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.console import Console
 
+from bastion.container import Container
 from bastion.core.config import Settings
 from bastion.core.errors import InvalidInput
 from bastion.runtime import Runtime
@@ -17,20 +19,29 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def build_container(settings: Settings) -> Container:
+    """The composition root for these settings (tests replace it to script the model behind `eval`)."""
+    return Container.from_settings(settings)
+
+
 @cache
-def runtime() -> Runtime:
-    """The runtime for this process, built from the environment and migrated on first use."""
+def container() -> Container:
+    """The services of this process, built from the environment; the database is migrated on first use."""
     settings = load_settings()
     try:
-        rt = Runtime.from_settings(settings)
+        built = build_container(settings)
     except OSError as e:
         raise InvalidInput(
             f"setting BASTION_DATA_DIR is invalid: cannot create {settings.data_dir}: {e.strerror}",
             hint="point BASTION_DATA_DIR at a directory you can write to",
             details={"setting": "BASTION_DATA_DIR"},
         ) from e
-    rt.migrate()
-    return rt
+    built.runtime.migrate()
+    return built
+
+
+def runtime() -> Runtime:
+    return container().runtime
 
 
 def load_settings() -> Settings:
@@ -58,6 +69,6 @@ def _bad_setting(name: str, problem: str) -> InvalidInput:
 
 def reset() -> None:
     """Forget the cached runtime (tests call ``main`` many times with different settings)."""
-    if runtime.cache_info().currsize:
-        runtime().database.dispose()
-    runtime.cache_clear()
+    if container.cache_info().currsize:
+        container().runtime.database.dispose()
+    container.cache_clear()

@@ -51,7 +51,7 @@ UserId = Annotated[str, typer.Argument(help="The evaluator's user id (see `basti
 
 def programme_and_actor() -> tuple[ReviewProgramme, Principal]:
     actor = current_principal()
-    return ReviewProgramme.from_runtime(context.runtime()), actor
+    return context.container().review, actor
 
 
 def emit(record: BaseModel) -> None:
@@ -223,7 +223,7 @@ def policy(
             f"{check}: version {loaded.version}, {len(loaded.rules)} rules, combinator {loaded.combinator.value}"
         )
         return
-    programme = ReviewProgramme.from_runtime(context.runtime())
+    programme = context.container().review
     context.console.print_json(json.dumps(programme.selection.policy_description()))
 
 

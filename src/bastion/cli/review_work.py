@@ -18,7 +18,6 @@ from bastion.review.errors import invalid
 from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.reports import ReportFormat, ReportVariant
 from bastion.review.schemas import FindingCreate, FindingsPublic, FindingUpdate, ResponseCreate
-from bastion.review.service import ReviewProgramme
 
 ClassificationOpt = Annotated[str, typer.Option("--classification", help="Its marking, e.g. CUI, SECRET.")]
 FindingId = Annotated[str, typer.Argument(help="The finding's id (see `bastion review findings`).")]
@@ -258,13 +257,13 @@ def deliver(
 
 def tick() -> None:
     """Close reviews whose window ended and enqueue due reminders (idempotent; run it from cron)."""
-    result = ReviewProgramme.from_runtime(context.runtime()).reviews.tick()
+    result = context.container().review.reviews.tick()
     context.console.print(f"closed {len(result.closed)} reviews, enqueued {result.reminders} reminders")
 
 
 def demo() -> None:
     """Seed a realistic demo programme and print a token for each demo user."""
-    result = seed_demo(context.runtime())
+    result = seed_demo(context.container())
     table(
         "demo users (export BASTION_TOKEN=<token> to act as one)",
         ["user", "token"],
