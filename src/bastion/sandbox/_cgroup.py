@@ -157,8 +157,9 @@ class CgroupHost:
             for entry in os.scandir(parent):
                 match = _GROUP_NAME.match(entry.name)
                 if match and entry.is_dir() and is_dead(match[1]):
-                    await Cgroup(self.kind, (Path(entry.path),)).remove()
-                    swept += 1
+                    with contextlib.suppress(OSError):  # gone already: another worker swept it
+                        await Cgroup(self.kind, (Path(entry.path),)).remove()
+                        swept += 1
         return swept
 
 

@@ -1,21 +1,24 @@
 """The sandbox's own minimal ``/etc``.
 
 Generated: ``passwd`` and ``group`` (root, the sandbox user, nobody), ``hostname``, ``hosts``,
-``nsswitch.conf``. From the host, read-only: only what the dynamic linker, compilers, interpreters and
-TLS need (:data:`HOST_ENTRIES`). Not there: the host's backups (``passwd-``), ``machine-id``, its
-hostname, shadow files, and every service's configuration.
+``nsswitch.conf``. From the host: only what the dynamic linker, compilers, interpreters and TLS need
+(:data:`HOST_ENTRIES`), copied once per worker process into a skeleton that every sandbox of the
+worker mounts read-only (one mount instead of one per entry: every mount costs each command time).
+Not there: the host's backups (``passwd-``), ``machine-id``, its hostname, shadow files, and every
+service's configuration.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 USER_NAME = "sandbox"
 HOSTNAME = "sandbox"
 
 # Host entries shown read-only inside (those absent on a host are skipped). Symlinks into /usr are
-# recreated as symlinks; files and directories are bind-mounted, so they follow the host's updates.
+# recreated as symlinks (alternatives/ is a directory of them); files and directories are copied.
 HOST_ENTRIES = (
     "ld.so.cache",
     "ld.so.conf",
@@ -66,17 +69,14 @@ def group_text(uid: int) -> str:
     return f"root:x:0:\n{USER_NAME}:x:{uid}:\nnogroup:x:65534:\n"
 
 
-def build_etc(directory: Path, host_etc: Path = Path("/etc")) -> tuple[str, ...]:
-    """Create the shared skeleton in ``directory``; returns the host entries to bind over it.
-
-    Every bind target gets an empty placeholder here, because nothing inside may create files in /etc.
-    """
+def build_etc(directory: Path, host_etc: Path = Path("/etc")) -> None:
+    """Create the skeleton in ``directory``: generated files, placeholders for the per-sandbox ``passwd``
+    and ``group`` (bound over them), copies of the host entries."""
     directory.mkdir(mode=0o755)
     for name, text in GENERATED.items():
         (directory / name).write_text(text)
-    for name in ("passwd", "group"):  # per sandbox: bound over these placeholders
+    for name in ("passwd", "group"):
         (directory / name).touch()
-    binds = []
     for name in HOST_ENTRIES:
         source, target = host_etc / name, directory / name
         if not source.exists() and not source.is_symlink():
@@ -86,15 +86,12 @@ def build_etc(directory: Path, host_etc: Path = Path("/etc")) -> tuple[str, ...]
         if link is not None and _stays_visible(link, Path("/etc", name).parent):
             target.symlink_to(link)
         elif source.is_dir():
-            target.mkdir(exist_ok=True)
-            binds.append(name)
+            shutil.copytree(source, target, symlinks=True, ignore_dangling_symlinks=True)
         elif source.exists():
-            target.touch()
-            binds.append(name)
+            shutil.copyfile(source, target)
     for path in (directory, *directory.rglob("*")):
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)
-    return tuple(binds)
 
 
 def _stays_visible(link: str, directory: Path) -> bool:

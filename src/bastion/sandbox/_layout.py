@@ -83,7 +83,6 @@ class Worker:
     state: Path
     directory: Path
     etc: Path
-    etc_binds: tuple[str, ...]
     uids: UidPool
     counter: itertools.count[int]
 
@@ -108,9 +107,9 @@ def worker(state: Path | None = None) -> Worker:
         etc = directory / "etc"
         if etc.exists():
             shutil.rmtree(etc)
-        binds = build_etc(etc)
+        build_etc(etc)
         pool = UidPool(_private_dir(state / "uids", 0o700), name)
-        _workers[key] = Worker(name, state, directory, etc, binds, pool, itertools.count())
+        _workers[key] = Worker(name, state, directory, etc, pool, itertools.count())
     return _workers[key]
 
 
@@ -156,7 +155,6 @@ def prepare_tenant(
         passwd=str(base / "passwd"),
         group=str(base / "group"),
         etc=str(owner.etc),
-        etc_binds=owner.etc_binds,
         work_inside=home,
     )
     cgroup = cgroups.create(owner.name, f"{root.name}-{name}", limits)
@@ -173,11 +171,12 @@ def remove_root(root: Path) -> None:
 async def sweep(state: Path, cgroups: CgroupHost) -> int:
     """Remove what dead workers left under ``state`` and in the cgroup tree; returns how many workers."""
     swept = 0
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(FileNotFoundError):  # another worker may be sweeping the same leftovers
         for entry in os.scandir(state):
             if entry.is_dir(follow_symlinks=False) and is_dead(entry.name):
-                await asyncio.to_thread(remove_root, Path(entry.path))
-                swept += 1
+                with contextlib.suppress(OSError, SandboxFailed):
+                    await asyncio.to_thread(remove_root, Path(entry.path))
+                    swept += 1
         for lock in os.scandir(state / "uids"):
             with contextlib.suppress(OSError):
                 if is_dead(str(Path(lock.path).readlink())):

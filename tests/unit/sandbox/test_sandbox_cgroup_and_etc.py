@@ -82,22 +82,24 @@ def test_no_cgroups_means_no_group() -> None:
     assert CgroupHost("none", ()).create("w1-2", "s0", LIMITS) is None
 
 
-def test_etc_skeleton_binds_files_and_keeps_symlinks_into_the_system(tmp_path: Path) -> None:
+def test_etc_skeleton_copies_what_programs_need_and_keeps_symlinks_into_the_system(tmp_path: Path) -> None:
     host = tmp_path / "host-etc"
     (host / "ld.so.conf.d").mkdir(parents=True)
+    (host / "ld.so.conf.d" / "x86_64.conf").write_text("/usr/lib/x86_64-linux-gnu\n")
     (host / "ld.so.cache").write_bytes(b"cache")
     (host / "machine-id").write_text("secret-id")
     (host / "passwd-").write_text("backup")
     (host / "os-release").symlink_to("../usr/lib/os-release")
     (host / "localtime").symlink_to("/srv/zoneinfo/UTC")  # points outside what the sandbox sees
     etc = tmp_path / "etc"
-    binds = build_etc(etc, host)
-    assert set(binds) == {"ld.so.cache", "ld.so.conf.d"}
+    build_etc(etc, host)
+    assert (etc / "ld.so.cache").read_bytes() == b"cache"
+    assert (etc / "ld.so.conf.d" / "x86_64.conf").read_text() == "/usr/lib/x86_64-linux-gnu\n"
     assert (etc / "os-release").readlink() == Path("../usr/lib/os-release")
     assert not (etc / "localtime").exists()
     assert not (etc / "machine-id").exists() and not (etc / "passwd-").exists()
     assert (etc / "hostname").read_text() == "sandbox\n"
-    assert (etc / "ld.so.cache").read_bytes() == b""  # a placeholder for the bind mount
+    assert (etc / "passwd").read_bytes() == b""  # a placeholder: each sandbox binds its own over it
 
 
 def test_seccomp_program_is_compiled_once() -> None:
