@@ -118,7 +118,8 @@ def bwrap_args(
     args = ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--disable-userns", "--seccomp", str(seccomp_fd)]
     for path, target in layout.system:
         args += ["--symlink", target, path] if target is not None else ["--ro-bind", path, path]
-    args += ["--ro-bind", paths.etc, "/etc", "--ro-bind", paths.passwd, "/etc/passwd", "--ro-bind", paths.group, "/etc/group"]
+    args += ["--ro-bind", paths.etc, "/etc"]
+    args += ["--ro-bind", paths.passwd, "/etc/passwd", "--ro-bind", paths.group, "/etc/group"]
     args += ["--proc", "/proc", "--dev", "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108 - the sandbox's own
     # /var/tmp is the same private directory as /tmp (Inspect injects its sandbox tools there).
     args += ["--perms", "0755", "--dir", "/var", "--bind", paths.tmp, "/tmp", "--bind", paths.tmp, "/var/tmp"]  # noqa: S108
