@@ -5,11 +5,14 @@ way to what a sandbox mounts are 0711: bubblewrap resolves its bind sources as t
 may traverse them but not list them (the sandbox directories carry a random token)::
 
     <state>/uids/<uid> -> w<pid>-<start>        lock of a uid taken by a worker (see _uids)
-    <state>/w<pid>-<start>/etc/                 the minimal /etc skeleton, built once per worker
+    <state>/w<pid>-<start>/meta/  (tmpfs)       etc/: the minimal /etc skeleton, built once per worker;
+                                                <sandbox>-<tenant>.passwd, .group: identity files
     <state>/w<pid>-<start>/s<n>-<token>/        one sandbox
         netns                                   its private network namespace, bind-mounted (loopback)
         <tenant>/fs/  (tmpfs: size, inodes)     work/, tmp/, shm/ of the sample or one service
-        <tenant>/passwd, group
+
+Everything a sandbox mounts lives on a tmpfs, so its ``/proc/self/mountinfo`` shows paths inside those
+(``/etc``, ``/work``), never the host's.
 
 A worker is named by its pid *and* start time, so a reused pid cannot pass for it. Starting a sandbox
 sweeps what dead workers left (a SIGKILL skips every cleanup): their mounts, directories, uid locks
@@ -37,6 +40,8 @@ from bastion.sandbox._spec import Limits
 from bastion.sandbox._uids import UidPool
 
 _WORKER_NAME = re.compile(r"^w(\d+)-(\d+)$")
+_META_BYTES = 64 * 1024 * 1024
+_META_FILES = 16_384
 
 
 def default_state_dir() -> Path:
@@ -82,7 +87,7 @@ class Worker:
     name: str
     state: Path
     directory: Path
-    etc: Path
+    meta: Path
     uids: UidPool
     counter: itertools.count[int]
 
@@ -104,12 +109,11 @@ def worker(state: Path | None = None) -> Worker:
         _private_dir(state)
         name = f"w{os.getpid()}-{start_time(os.getpid())}"
         directory = _private_dir(state / name)
-        etc = directory / "etc"
-        if etc.exists():
-            shutil.rmtree(etc)
-        build_etc(etc)
+        meta = _private_dir(directory / "meta")
+        mount_tmpfs(meta, size=_META_BYTES, inodes=_META_FILES, uid=0, mode=0o711)
+        build_etc(meta / "etc")
         pool = UidPool(_private_dir(state / "uids", 0o700), name)
-        _workers[key] = Worker(name, state, directory, etc, pool, itertools.count())
+        _workers[key] = Worker(name, state, directory, meta, pool, itertools.count())
     return _workers[key]
 
 
@@ -127,6 +131,8 @@ class Tenant:
         if self.cgroup is not None:
             await self.cgroup.remove()
         await asyncio.to_thread(unmount, self.fs)
+        for identity in (self.paths.passwd, self.paths.group):
+            Path(identity).unlink(missing_ok=True)
 
 
 def prepare_tenant(
@@ -144,17 +150,18 @@ def prepare_tenant(
         (fs / sub).mkdir()
         os.chown(fs / sub, uid, uid)
         (fs / sub).chmod(mode)
-    (base / "passwd").write_text(passwd_text(uid, home))
-    (base / "group").write_text(group_text(uid))
-    for identity in ("passwd", "group"):
-        (base / identity).chmod(0o644)
+    passwd, group = owner.meta / f"{root.name}-{name}.passwd", owner.meta / f"{root.name}-{name}.group"
+    passwd.write_text(passwd_text(uid, home))
+    group.write_text(group_text(uid))
+    for identity in (passwd, group):
+        identity.chmod(0o644)
     paths = TenantPaths(
         work=str(fs / "work"),
         tmp=str(fs / "tmp"),
         shm=str(fs / "shm"),
-        passwd=str(base / "passwd"),
-        group=str(base / "group"),
-        etc=str(owner.etc),
+        passwd=str(passwd),
+        group=str(group),
+        etc=str(owner.meta / "etc"),
         work_inside=home,
     )
     cgroup = cgroups.create(owner.name, f"{root.name}-{name}", limits)

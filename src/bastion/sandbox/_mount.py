@@ -44,9 +44,9 @@ def mount(source: str, target: Path, fstype: str | None, flags: int, options: st
         )
 
 
-def mount_tmpfs(target: Path, *, size: int, inodes: int, uid: int) -> None:
-    """A private tmpfs of ``size`` bytes and ``inodes`` files, owned by ``uid``, mode 0700."""
-    options = f"size={size},nr_inodes={inodes},mode=0700,uid={uid},gid={uid}"
+def mount_tmpfs(target: Path, *, size: int, inodes: int, uid: int, mode: int = 0o700) -> None:
+    """A private tmpfs of ``size`` bytes and ``inodes`` files, owned by ``uid``."""
+    options = f"size={size},nr_inodes={inodes},mode={mode:04o},uid={uid},gid={uid}"
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
 
 

@@ -92,14 +92,17 @@ async def test_etc_is_minimal_and_generated(sandbox: Sandbox) -> None:
     assert inside >= {"passwd", "group", "hosts", "nsswitch.conf", "ld.so.cache"}
 
 
-async def test_command_lines_inside_show_no_env_values_nor_host_paths() -> None:
+async def test_command_lines_and_mounts_inside_show_no_env_values_nor_host_paths() -> None:
     async with await Sandbox.start(SandboxSpec(env={"TASK_TOKEN": "tok-task-5e1"})) as sb:
         result = await sb.exec(
             ["sh", "-c", "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done"],
             env={"CALL_TOKEN": "tok-call-77b"},
         )
-        root = str(sb.host_root)
+        mounts = await sb.exec(["cat", "/proc/self/mountinfo"])
+        state = str(sb.host_root.parent.parent)
     text = result.stdout.decode()
     assert re.search(r"tini", text), text  # control: the sandbox's init is listed
     assert "tok-task-5e1" not in text and "tok-call-77b" not in text
-    assert root not in text and "/proc/self/fd" not in text
+    assert state not in text and "/proc/self/fd" not in text
+    assert " /etc " in mounts.stdout.decode()  # control: the mount table is readable...
+    assert state not in mounts.stdout.decode()  # ...and names no host path
