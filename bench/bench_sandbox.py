@@ -74,6 +74,10 @@ async def _warm_exec(provider: str, runs: int) -> list[float]:
     return times
 
 
+def _without_cgroups(argv: list[str]) -> list[str]:
+    return [a for a in argv if not a.endswith("/cgroup.procs")]
+
+
 def _drop(args: list[str], flag: str, values: int) -> list[str]:
     out, i = [], 0
     while i < len(args):
@@ -128,7 +132,7 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         await sandbox.close()
         note("close (kill via cgroup, rmdir, unmount)", began)
         chain("chain: all of it")
-        chain("chain: without joining the cgroups", host_edit=lambda a: a[a.index(probe._tools.prlimit) :])
+        chain("chain: without joining the cgroups", host_edit=_without_cgroups)
         chain("chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
         chain("chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
         chain("chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))

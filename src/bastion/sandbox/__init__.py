@@ -8,7 +8,7 @@ only a fixed allowlist plus the caller's variables is set, and only for the comm
 
 How one command runs (``_argv`` has the details)::
 
-    [sh -c JOIN cgroup.procs...] [nsenter --net=FILE] prlimit ... setpriv --reuid=U ... --no-new-privs
+    sh -c SETUP cgroup.procs... -- limits... [nsenter --net=FILE] setpriv --reuid=U ... --no-new-privs
         bwrap --args FD -- tini -- CMD   (FD: --unshare-user --uid U --disable-userns --seccomp FD2, mounts...)
 
 * Everything privileged runs on the host side first, with a fixed environment, in ``/``; ``setpriv``

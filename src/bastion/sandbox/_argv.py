@@ -1,11 +1,12 @@
 """Pure construction of what runs one command in a sandbox: a host argv and bubblewrap's own arguments.
 
 Everything privileged happens on the host, before anything the sandbox controls exists in the process:
-with a fixed environment (``HOST_ENV``) and cwd ``/``, root joins the tenant's cgroups (a fixed
-``/bin/sh`` script), joins the shared network namespace (``nsenter``), sets rlimits (``prlimit``), then
-drops to the sandbox uid with no capability, an empty bounding set and ``no_new_privs`` (``setpriv``)::
+with a fixed environment (``HOST_ENV``) and cwd ``/``, root joins the tenant's cgroups and sets the
+rlimits (a fixed ``/bin/sh`` script, :data:`SETUP`), joins the shared network namespace (``nsenter``),
+then drops to the sandbox uid with no capability, an empty bounding set and ``no_new_privs``
+(``setpriv``)::
 
-    [sh -c JOIN procs...] [nsenter --net=FILE] prlimit ... setpriv --reuid=U ... bwrap --args FD -- tini -- CMD
+    sh -c SETUP procs... -- limits... [nsenter --net=FILE] setpriv --reuid=U ... bwrap --args FD -- tini -- CMD
 
 Only then does bubblewrap run, unprivileged: it makes a user namespace of its own (the uid maps to
 itself, so nothing inside is root or holds a capability on the host), refuses further user namespaces,
@@ -26,8 +27,13 @@ from bastion.sandbox._spec import Limits
 WORKDIR = "/workspace"
 SERVICE_DIR = "/service"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Joins every cgroup given before "--", then execs the rest. Runs as root with HOST_ENV, cwd "/".
-JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# Joins every cgroup given before "--", sets the rlimits given after it (CPU seconds, address space in
+# KiB, processes, file size in 512-byte blocks), then execs the rest. Runs as root with HOST_ENV, cwd "/".
+SETUP = (
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+    'ulimit -t $(($1 + 1)) && ulimit -S -t "$1" && ulimit -v "$2" && ulimit -p "$3" && ulimit -f "$4" '
+    '&& ulimit -c 0 || exit 125; shift 4; exec "$@"'
+)
 
 __all__ = ["SERVICE_DIR", "USER_NAME", "WORKDIR", "TenantPaths", "bwrap_args", "host_argv", "resolve_cwd"]
 
@@ -75,20 +81,15 @@ def host_argv(
 ) -> list[str]:
     """The argv spawned as root. Nothing in it comes from the sandbox or the caller except ``cmd``, which
     only bubblewrap's child runs (after every privilege is gone)."""
-    argv: list[str] = []
-    if cgroup_procs:
-        argv += [tools.sh, "-c", JOIN_CGROUPS, "join-cgroups", *cgroup_procs, "--"]
+    argv = [tools.sh, "-c", SETUP, "sandbox-setup", *cgroup_procs, "--"]
+    argv += [
+        str(limits.cpu_seconds),
+        str(-(-limits.memory_bytes // 1024)),
+        str(limits.max_processes),
+        str(-(-limits.max_file_bytes // 512)),
+    ]
     if netns is not None:
         argv += [tools.nsenter, f"--net={netns}", "--"]
-    argv += [
-        tools.prlimit,
-        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-        f"--as={limits.memory_bytes}",
-        f"--nproc={limits.max_processes}",
-        f"--fsize={limits.max_file_bytes}",
-        "--core=0",
-        "--",
-    ]
     argv += [
         tools.setpriv,
         f"--reuid={uid}",

@@ -5,9 +5,12 @@ Which hierarchy is used is decided once per process:
 * ``v2``: the unified hierarchy, when the worker's own cgroup offers ``memory``, ``pids`` and ``cpu`` to
   its children (a delegated cgroup). Limits: ``memory.max``, ``memory.swap.max=0``, ``pids.max``,
   ``cpu.max``; killing uses ``cgroup.kill``.
-* ``v1``: the legacy controllers, when ``memory`` and ``pids`` are mounted (``cpu`` and ``freezer`` are
-  used when present). Limits: ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``,
-  ``pids.max``, ``cpu.cfs_quota_us``; killing freezes, SIGKILLs every member, thaws, until empty.
+* ``v1``: the legacy controllers, when ``memory`` and ``pids`` are mounted (``cpu`` is used when
+  present). Limits: ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``, ``pids.max``,
+  ``cpu.cfs_quota_us``; killing SIGKILLs every member, round after round, until none is left. (Each
+  round kills every process there is, so one forked meanwhile dies in the next; ``pids.max`` bounds
+  them, and killing a command's ``tini`` kills its whole pid namespace at once. Joining a freezer
+  group too would cost every command another cgroup migration.)
 * ``none``: neither; the sandbox falls back to per-process rlimits and pid namespaces (README).
 
 Groups are created directly below the worker's own cgroup, as ``bastion-<worker>-<sandbox>-<tenant>``,
@@ -36,7 +39,7 @@ from bastion.sandbox._spec import Limits
 _PERIOD_US = 100_000
 _KILL_ROUNDS = 50
 _V1_REQUIRED = ("memory", "pids")
-_V1_OPTIONAL = ("cpu", "freezer")
+_V1_OPTIONAL = ("cpu",)
 _V2_CONTROLLERS = ("memory", "pids", "cpu")
 GROUP_PREFIX = "bastion-"
 _GROUP_NAME = re.compile(r"^bastion-(w\d+-\d+)-")
@@ -77,40 +80,28 @@ class Cgroup:
         return {pid for d in self.dirs for pid in _members(d)}
 
     async def kill(self) -> None:
-        """SIGKILL every process in the group, including ones forked while killing, until it is empty."""
+        """SIGKILL every process in the group, including ones forked while killing, until it is empty.
+
+        v2 has ``cgroup.kill`` (Linux 5.14+), or else ``cgroup.freeze`` to stop forks while killing."""
         if not self.members():
             return
-        kill_file = self._find("cgroup.kill") if self.kind == "v2" else None
-        freezer = self._find("freezer.state") if self.kind == "v1" else self._find("cgroup.freeze")
+        kill_file, freeze_file = self._find("cgroup.kill"), self._find("cgroup.freeze")
         for _ in range(_KILL_ROUNDS):
             if kill_file is not None:
                 _write(kill_file / "cgroup.kill", "1")
             else:
-                await self._kill_frozen(freezer)
+                if freeze_file is not None:
+                    _write(freeze_file / "cgroup.freeze", "1")
+                try:
+                    for pid in self.members():
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                finally:
+                    if freeze_file is not None:
+                        _write(freeze_file / "cgroup.freeze", "0")
             await asyncio.sleep(0.01)
             if not self.members():
                 return
-
-    async def _kill_frozen(self, freezer: Path | None) -> None:
-        if freezer is not None:
-            await self._set_frozen(freezer, frozen=True)
-        try:
-            for pid in self.members():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        finally:
-            if freezer is not None:
-                await self._set_frozen(freezer, frozen=False)
-
-    async def _set_frozen(self, freezer: Path, *, frozen: bool) -> None:
-        if self.kind == "v2":
-            _write(freezer / "cgroup.freeze", "1" if frozen else "0")
-            return
-        _write(freezer / "freezer.state", "FROZEN" if frozen else "THAWED")
-        for _ in range(100):  # FREEZING until every task has stopped
-            if not frozen or (freezer / "freezer.state").read_text().strip() == "FROZEN":
-                return
-            await asyncio.sleep(0.005)
 
     async def remove(self) -> None:
         await self.kill()

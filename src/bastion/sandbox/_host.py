@@ -14,7 +14,6 @@ from bastion.sandbox._errors import SandboxNeedsRoot, SandboxToolMissing
 _SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 _TOOLS = {
     "bwrap": "bubblewrap",
-    "prlimit": "util-linux",
     "setpriv": "util-linux",
     "nsenter": "util-linux",
     "sh": "dash",
@@ -31,7 +30,6 @@ class HostTools:
     """Absolute paths of the binaries the sandbox is built from."""
 
     bwrap: str
-    prlimit: str
     setpriv: str
     nsenter: str
     sh: str

@@ -36,7 +36,8 @@ class Limits:
     no swap), ``max_processes`` (tasks at once) and ``cpus`` (CPU bandwidth, in cores). Per sandbox,
     through its own tmpfs: ``disk_bytes`` and ``max_files`` for ``/workspace``, ``/tmp``, ``/var/tmp``
     and ``/dev/shm`` together. Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address
-    space) and ``max_file_bytes``; ``max_processes`` also caps the sandbox's uid. Per command:
+    space) and ``max_file_bytes`` (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps
+    the sandbox's uid. Per command:
     ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole process tree
     of a command that runs longer. ``file_seconds`` bounds each ``read_file``/``write_file``.
     """

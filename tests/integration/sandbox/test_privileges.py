@@ -139,7 +139,8 @@ async def test_a_workspace_library_loads_only_into_the_unprivileged_command(
     sandbox, run = runner
     secret, target = host_victims
     tools = host_tools()
-    helpers = [tools.bwrap, tools.prlimit, tools.setpriv, tools.nsenter, "/bin/sh", "/usr/bin/python3"]
+    # every binary of the chain, and prlimit, which the control command runs inside
+    helpers = [tools.bwrap, tools.setpriv, tools.nsenter, tools.sh, tools.tini, "/usr/bin/prlimit"]
     code, version_script, libs = _shadow_sources(helpers)
     assert "libsmartcols.so.1" in libs  # prlimit's library: the control command below loads it
     await sandbox.write_file("probe.c", code)

@@ -6,13 +6,11 @@ import pytest
 
 from bastion.sandbox import Limits, SandboxToolMissing
 from bastion.sandbox import _host as host
-from bastion.sandbox._argv import TenantPaths, bwrap_args, host_argv, resolve_cwd
+from bastion.sandbox._argv import SETUP, TenantPaths, bwrap_args, host_argv, resolve_cwd
 from bastion.sandbox._etc import passwd_text
 from bastion.sandbox._host import HostLayout, HostTools
 
-TOOLS = HostTools(
-    bwrap="/b/bwrap", prlimit="/b/prlimit", setpriv="/b/setpriv", nsenter="/b/nsenter", sh="/b/sh", tini="/b/tini"
-)
+TOOLS = HostTools(bwrap="/b/bwrap", setpriv="/b/setpriv", nsenter="/b/nsenter", sh="/b/sh", tini="/b/tini")
 LAYOUT = HostLayout(system=(("/usr", None), ("/bin", "usr/bin")))
 PATHS = TenantPaths(
     work="/h/work",
@@ -40,8 +38,8 @@ def _pairs(argv: list[str], flag: str) -> list[tuple[str, str]]:
 
 def test_privileged_steps_run_on_the_host_in_order_then_bwrap_unprivileged() -> None:
     argv = _host(cgroup_procs=["/cg/memory/x/cgroup.procs", "/cg/pids/x/cgroup.procs"], netns="/h/netns")
-    assert argv[:2] == ["/b/sh", "-c"]
-    order = [argv.index(t) for t in ("/cg/pids/x/cgroup.procs", "/b/nsenter", "/b/prlimit", "/b/setpriv", "/b/bwrap")]
+    assert argv[:3] == ["/b/sh", "-c", SETUP]
+    order = [argv.index(t) for t in ("/cg/pids/x/cgroup.procs", "/b/nsenter", "/b/setpriv", "/b/bwrap")]
     assert order == sorted(order)
     assert "--net=/h/netns" in argv
     setpriv = argv[argv.index("/b/setpriv") : argv.index("/b/bwrap")]
@@ -50,16 +48,32 @@ def test_privileged_steps_run_on_the_host_in_order_then_bwrap_unprivileged() -> 
     assert argv[argv.index("/b/bwrap") :] == ["/b/bwrap", "--args", "9", "--", "/b/tini", "--", "echo", "hi"]
 
 
-def test_without_cgroups_or_a_shared_network_the_chain_starts_at_prlimit() -> None:
+def test_without_cgroups_or_a_shared_network_the_setup_only_sets_limits() -> None:
     argv = _host()
-    assert argv[0] == "/b/prlimit"
-    assert "/b/nsenter" not in argv and "/b/sh" not in argv
+    assert argv[3:6] == ["sandbox-setup", "--", "120"]
+    assert "/b/nsenter" not in argv
 
 
-def test_limits_are_set_before_the_uid_switch() -> None:
+def test_limits_are_set_before_the_uid_switch_in_the_units_ulimit_takes() -> None:
     argv = _host(limits=Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000))
-    tail = argv[argv.index("/b/prlimit") :]
-    assert tail[1:7] == ["--cpu=3:4", f"--as={64 << 20}", "--nproc=9", "--fsize=1000", "--core=0", "--"]
+    dashes = argv.index("--")
+    assert argv[dashes + 1 : dashes + 5] == ["3", str(64 << 10), "9", "2"]  # s, KiB, processes, 512-byte blocks
+    assert argv.index("/b/setpriv") == dashes + 5
+
+
+def test_the_setup_script_sets_the_limits_it_is_given() -> None:
+    import subprocess
+
+    limits = Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000)
+    argv = host_argv(TOOLS, uid=0, limits=limits, args_fd=0, cmd=["x"])
+    setup = ["/bin/sh", "-c", SETUP, *argv[3 : argv.index("/b/setpriv")], "cat", "/proc/self/limits"]
+    out = subprocess.run(setup, capture_output=True, text=True, check=True).stdout
+    rows = {line[:26].strip(): line[26:].split()[:2] for line in out.splitlines()[1:]}
+    assert rows["Max cpu time"] == ["3", "4"]
+    assert rows["Max address space"] == [str(64 << 20)] * 2
+    assert rows["Max processes"] == ["9", "9"]
+    assert rows["Max file size"] == ["1024", "1024"]
+    assert rows["Max core file size"] == ["0", "0"]
 
 
 def test_bwrap_makes_its_own_user_namespace_refuses_more_and_installs_seccomp() -> None:
