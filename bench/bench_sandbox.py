@@ -2,7 +2,8 @@
 
 1. start-and-exec latency: sample_init + one ``exec(["true"])`` + sample_cleanup, per provider
    (median, p90, p99 over N runs), the two providers interleaved run by run so that both see the same
-   machine load;
+   machine load; wall time, and CPU time of the worker and its children (which a busy machine
+   inflates far less than wall time);
 2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, and the
    command chain with parts left out, interleaved;
 3. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -40,23 +42,32 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _one_start_exec_cleanup(cls: Any) -> float:
-    start = time.perf_counter()
+def _cpu_ms() -> float:
+    """CPU time (user + system) of this process and of its children that have been reaped."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * 1000
+
+
+async def _one_start_exec_cleanup(cls: Any) -> tuple[float, float]:
+    start, cpu = time.perf_counter(), _cpu_ms()
     envs = await cls.sample_init("bench", None, {})
     result = await envs["default"].exec(["true"])
     await cls.sample_cleanup("bench", None, envs, False)
     assert result.success
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, _cpu_ms() - cpu
 
 
-async def _latency(providers: list[str], runs: int) -> dict[str, list[float]]:
+async def _latency(providers: list[str], runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU milliseconds per start+exec+cleanup, the providers interleaved run by run."""
     classes: dict[str, Any] = {p: registry_find_sandboxenv(p) for p in providers}
     for cls in classes.values():
         await cls.task_init("bench", None)
-    times: dict[str, list[float]] = {p: [] for p in providers}
+    times: dict[str, tuple[list[float], list[float]]] = {p: ([], []) for p in providers}
     for _ in range(runs):
         for provider, cls in classes.items():
-            times[provider].append(await _one_start_exec_cleanup(cls))
+            wall, cpu = await _one_start_exec_cleanup(cls)
+            times[provider][0].append(wall)
+            times[provider][1].append(cpu)
     for cls in classes.values():
         await cls.task_cleanup("bench", None, True)
     return times
@@ -193,11 +204,13 @@ def main() -> None:
     print("|---|---|---|---|")
     latency = asyncio.run(_latency(["bastion", "local"], args.runs))
     for provider in ("bastion", "local"):
-        print(_row(f"{provider}, start+exec+cleanup", latency[provider]))
+        print(_row(f"{provider}, start+exec+cleanup, wall", latency[provider][0]))
+        print(_row(f"{provider}, start+exec+cleanup, CPU (worker and children)", latency[provider][1]))
     for provider in ("bastion", "local"):
-        print(_row(f"{provider}, exec in a started sandbox", asyncio.run(_warm_exec(provider, args.runs))))
-    ratio = statistics.median(latency["bastion"]) / statistics.median(latency["local"])
-    print(f"\nratio of medians, start+exec+cleanup, bastion / local: {ratio:.1f}")
+        print(_row(f"{provider}, exec in a started sandbox, wall", asyncio.run(_warm_exec(provider, args.runs))))
+    for index, measure in enumerate(("wall", "CPU")):
+        ratio = statistics.median(latency["bastion"][index]) / statistics.median(latency["local"][index])
+        print(f"\nratio of medians, start+exec+cleanup {measure}, bastion / local: {ratio:.1f}")
     if args.breakdown:
         print("\n| bastion, part | median ms | p90 ms | p99 ms |")
         print("|---|---|---|---|")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -176,17 +177,23 @@ def remove_root(root: Path) -> None:
 
 
 async def sweep(state: Path, cgroups: CgroupHost) -> int:
-    """Remove what dead workers left under ``state`` and in the cgroup tree; returns how many workers."""
+    """Remove what dead workers left under ``state`` and in the cgroup tree; returns how many workers.
+
+    Cheap when there is nothing to sweep (it runs before every start): each worker named in the state
+    directory or the cgroup tree is looked up once, and uid locks are only scanned once a dead worker's
+    directory has been found (its locks are removed before its directory)."""
+    dead = functools.cache(is_dead)
     swept = 0
     with contextlib.suppress(FileNotFoundError):  # another worker may be sweeping the same leftovers
         for entry in os.scandir(state):
-            if entry.is_dir(follow_symlinks=False) and is_dead(entry.name):
+            if entry.is_dir(follow_symlinks=False) and dead(entry.name):
+                with contextlib.suppress(OSError):
+                    for lock in os.scandir(state / "uids"):
+                        with contextlib.suppress(OSError):
+                            if dead(str(Path(lock.path).readlink())):
+                                Path(lock.path).unlink()
                 with contextlib.suppress(OSError, SandboxFailed):
                     await asyncio.to_thread(remove_root, Path(entry.path))
                     swept += 1
-        for lock in os.scandir(state / "uids"):
-            with contextlib.suppress(OSError):
-                if is_dead(str(Path(lock.path).readlink())):
-                    Path(lock.path).unlink()
-    await cgroups.sweep(is_dead)
+    await cgroups.sweep(dead)
     return swept

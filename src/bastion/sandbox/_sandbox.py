@@ -41,7 +41,6 @@ class Sandbox:
         tools: HostTools,
         layout: HostLayout,
         cgroups: CgroupHost,
-        network: PrivateNetwork | None,
     ) -> None:
         self.spec = spec
         self._owner = owner
@@ -51,7 +50,7 @@ class Sandbox:
         self._tools = tools
         self._layout = layout
         self._cgroups = cgroups
-        self._network = network
+        self._network: PrivateNetwork | None = None  # set by start() for network="loopback"
         self._services: list[RunningService] = []
         self._closed = False
 
@@ -67,9 +66,6 @@ class Sandbox:
         sandbox: Sandbox | None = None
         try:
             sample = prepare_tenant(owner, root, "sample", uid=uid, home=WORKDIR, limits=spec.limits, cgroups=cgroups)
-            network = None
-            if spec.network is NetworkMode.LOOPBACK:
-                network = await PrivateNetwork.create(tools, layout, root / "netns")
             sandbox = cls(
                 spec,
                 owner=owner,
@@ -78,8 +74,9 @@ class Sandbox:
                 tools=tools,
                 layout=layout,
                 cgroups=cgroups,
-                network=network,
             )
+            if spec.network is NetworkMode.LOOPBACK:
+                sandbox._network = await PrivateNetwork.create(tools, layout, root / "netns")
             for service in spec.services:
                 await sandbox._start_service(service)
         except BaseException:
