@@ -139,14 +139,14 @@ class Tenant:
 def prepare_tenant(
     owner: Worker, root: Path, name: str, *, uid: int, home: str, limits: Limits, cgroups: CgroupHost
 ) -> Tenant:
-    """Mount ``root/name/fs`` (a tmpfs of ``limits.disk_bytes`` and ``limits.max_files``, owned by ``uid``)
+    """Mount ``root/name/fs`` (a tmpfs of ``limits.tmpfs_bytes`` and ``limits.max_files``, owned by ``uid``)
     with ``work``, ``tmp`` and ``shm`` in it, write the identity files, create the cgroup."""
     base = root / name
     base.mkdir()
     base.chmod(0o711)
     fs = base / "fs"
     fs.mkdir(mode=0o700)
-    mount_tmpfs(fs, size=limits.disk_bytes, inodes=limits.max_files, uid=uid)
+    mount_tmpfs(fs, size=limits.tmpfs_bytes, inodes=limits.max_files, uid=uid)
     for sub, mode in (("work", 0o700), ("tmp", 0o1777), ("shm", 0o1777)):
         (fs / sub).mkdir()
         os.chown(fs / sub, uid, uid)

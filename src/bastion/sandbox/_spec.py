@@ -35,7 +35,8 @@ class Limits:
     either): ``memory_bytes`` (every page its processes use, files in memory and its tmpfs included,
     no swap), ``max_processes`` (tasks at once) and ``cpus`` (CPU bandwidth, in cores). Per sandbox,
     through its own tmpfs: ``disk_bytes`` and ``max_files`` for ``/workspace``, ``/tmp``, ``/var/tmp``
-    and ``/dev/shm`` together. Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address
+    and ``/dev/shm`` together. tmpfs pages are memory and count against ``memory_bytes``, so the tmpfs
+    gets at most half of it (:attr:`tmpfs_bytes`): a full disk answers ENOSPC and leaves room to run. Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address
     space) and ``max_file_bytes`` (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps
     the sandbox's uid. Per command:
     ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole process tree
@@ -52,6 +53,11 @@ class Limits:
     max_files: int = 100_000
     cpus: float = 1.0
     file_seconds: float = 60.0
+
+    @property
+    def tmpfs_bytes(self) -> int:
+        """The size of the sandbox's tmpfs: ``disk_bytes``, but at most half of ``memory_bytes``."""
+        return min(self.disk_bytes, self.memory_bytes // 2)
 
     def __post_init__(self) -> None:
         for name in _INTEGER_LIMITS:

@@ -67,6 +67,17 @@ async def test_writable_directories_have_a_size_quota(directory: str) -> None:
     assert small.stdout == b"ok\n"  # control: the quota frees up again and small files fit
 
 
+async def test_a_full_disk_leaves_the_sandbox_memory_to_run() -> None:
+    # tmpfs pages are memory: with 64 MiB of memory the disk gets 32 MiB, so filling it is ENOSPC, not an
+    # out-of-memory sandbox where every later command is killed
+    async with await Sandbox.start(SandboxSpec(limits=Limits(memory_bytes=64 * MiB, disk_bytes=1024 * MiB))) as sb:
+        fill = await sb.exec(["sh", "-c", "head -c 200M /dev/zero > big; stat -c %s big"])
+        after = await sb.exec(["python3", "-c", "print('still running')"])
+    assert b"No space left on device" in fill.stderr
+    assert int(fill.stdout) <= 32 * MiB
+    assert after.stdout == b"still running\n"
+
+
 async def test_the_workspace_has_an_inode_quota() -> None:
     script = "i=0; while [ $i -lt 2000 ]; do true > f$i || break; i=$((i+1)); done; echo $i"
     async with await Sandbox.start(SandboxSpec(limits=Limits(max_files=300))) as sb:
