@@ -33,14 +33,19 @@ class Limits:
 
     Per sandbox, through its own cgroup (v2, or v1 controllers; see the README for a host without
     either): ``memory_bytes`` (every page its processes use, files in memory and its tmpfs included,
-    no swap), ``max_processes`` (tasks at once) and ``cpus`` (CPU bandwidth, in cores). Per sandbox,
-    through its own tmpfs: ``disk_bytes`` and ``max_files`` for ``/workspace``, ``/tmp``, ``/var/tmp``
-    and ``/dev/shm`` together. tmpfs pages are memory and count against ``memory_bytes``, so the tmpfs
-    gets at most half of it (:attr:`tmpfs_bytes`): a full disk answers ENOSPC and leaves room to run. Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address
-    space) and ``max_file_bytes`` (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps
-    the sandbox's uid. Per command:
-    ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole process tree
-    of a command that runs longer. ``file_seconds`` bounds each ``read_file``/``write_file``.
+    no swap), ``max_processes`` (tasks at once) and ``cpus`` (CPU bandwidth, in cores).
+
+    Per sandbox, through its own tmpfs: ``disk_bytes`` and ``max_files`` for ``/workspace``, ``/tmp``,
+    ``/var/tmp`` and ``/dev/shm`` together. tmpfs pages are memory and count against ``memory_bytes``,
+    so the tmpfs gets at most half of it (:attr:`tmpfs_bytes`): a full disk answers ENOSPC and leaves
+    room to run.
+
+    Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address space) and ``max_file_bytes``
+    (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps the sandbox's uid.
+
+    Per command: ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole
+    process tree of a command that runs longer. ``file_seconds`` bounds each ``read_file`` and
+    ``write_file``.
     """
 
     cpu_seconds: int = 120
