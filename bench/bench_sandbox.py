@@ -6,10 +6,13 @@
    inflates far less than wall time);
 2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, and the
    command chain with parts left out, interleaved;
-3. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
+3. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
+   counts the CPU of every process involved: run it with N and with 1 and divide the difference);
+4. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
    tool once per sample, then answer) at concurrency 1, 8 and 32.
 
 Run: .venv/bin/python bench/bench_sandbox.py [--runs 200] [--samples 64] [--latency-only] [--breakdown]
+     perf stat -e task-clock -- .venv/bin/python bench/bench_sandbox.py --rounds 61
 Prints Markdown tables.
 """
 
@@ -188,6 +191,15 @@ def _samples_per_second(provider: str, samples: int, concurrency: int) -> float:
     return samples / elapsed
 
 
+async def _rounds(count: int) -> None:
+    from bastion.sandbox import Sandbox
+
+    for _ in range(count):
+        sandbox = await Sandbox.start()
+        assert (await sandbox.exec(["true"])).success
+        await sandbox.close()
+
+
 def _row(label: str, times: list[float]) -> str:
     return f"| {label} | {statistics.median(times):.1f} | {_pct(times, 0.9):.1f} | {_pct(times, 0.99):.1f} |"
 
@@ -198,7 +210,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--rounds", type=int, default=0)
     args = parser.parse_args()
+    if args.rounds:
+        asyncio.run(_rounds(args.rounds))
+        return
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print("| provider, measure | median ms | p90 ms | p99 ms |")
     print("|---|---|---|---|")

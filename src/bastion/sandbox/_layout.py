@@ -22,6 +22,7 @@ and cgroups.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import functools
 import itertools
@@ -115,7 +116,21 @@ def worker(state: Path | None = None) -> Worker:
         build_etc(meta / "etc")
         pool = UidPool(_private_dir(state / "uids", 0o700), name)
         _workers[key] = Worker(name, state, directory, meta, pool, itertools.count())
+        atexit.register(_leave, _workers[key], os.getpid())
     return _workers[key]
+
+
+def _leave(owner: Worker, pid: int) -> None:
+    """At a normal exit, remove the worker's directory and uid locks (its empty cgroups go with the
+    next sweep on the host). A forked child inherits this hook but is another worker: it does nothing."""
+    if os.getpid() != pid:
+        return
+    with contextlib.suppress(OSError, SandboxFailed):
+        for lock in os.scandir(owner.uids.locks):
+            with contextlib.suppress(OSError):
+                if str(Path(lock.path).readlink()) == owner.name:
+                    Path(lock.path).unlink()
+        remove_root(owner.directory)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ class UidPool:
     """Hands out checked, locked uids; ``locks`` is the directory shared by every worker on the host."""
 
     def __init__(self, locks: Path, owner: str) -> None:
-        self._locks = locks
+        self.locks = locks
         self._owner = owner
         self._free: list[int] = []
 
@@ -72,7 +72,7 @@ class UidPool:
             if uid not in UID_RANGE or uid in running or uid in self._free or _named_on_host(uid):
                 continue
             try:
-                (self._locks / str(uid)).symlink_to(self._owner)
+                (self.locks / str(uid)).symlink_to(self._owner)
             except FileExistsError:
                 continue
             self._free.append(uid)
