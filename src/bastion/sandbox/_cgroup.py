@@ -2,9 +2,11 @@
 
 Which hierarchy is used is decided once per process:
 
-* ``v2``: the unified hierarchy, when the worker's own cgroup offers ``memory``, ``pids`` and ``cpu`` to
-  its children (a delegated cgroup). Limits: ``memory.max``, ``memory.swap.max=0``, ``pids.max``,
-  ``cpu.max``; killing uses ``cgroup.kill``.
+* ``v2``: the unified hierarchy, in the cgroup named by ``BASTION_SANDBOX_CGROUP`` (a cgroup delegated to
+  the worker, e.g. by systemd's ``Delegate=yes``, with the worker's own processes in a leaf below it: v2
+  lets only a cgroup without processes give controllers to its children), else in the worker's own
+  cgroup if that can offer ``memory``, ``pids`` and ``cpu`` to its children (the root cgroup can).
+  Limits: ``memory.max``, ``memory.swap.max=0``, ``pids.max``, ``cpu.max``; killing uses ``cgroup.kill``.
 * ``v1``: the legacy controllers, when ``memory`` and ``pids`` are mounted (``cpu`` is used when
   present). Limits: ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_bytes``, ``pids.max``,
   ``cpu.cfs_quota_us``; killing SIGKILLs every member, round after round, until none is left. (Each
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bastion.sandbox._errors import SandboxFailed
 from bastion.sandbox._spec import Limits
 
 _PERIOD_US = 100_000
@@ -42,6 +45,7 @@ _V1_REQUIRED = ("memory", "pids")
 _V1_OPTIONAL = ("cpu",)
 _V2_CONTROLLERS = ("memory", "pids", "cpu")
 GROUP_PREFIX = "bastion-"
+DELEGATED_ENV = "BASTION_SANDBOX_CGROUP"
 _GROUP_NAME = re.compile(r"^bastion-(w\d+-\d+)-")
 
 
@@ -223,6 +227,17 @@ def _usable_v2(unified: Path, own: str) -> Path | None:
 def host_cgroups() -> CgroupHost:
     unified, legacy = _mounts()
     own = _membership()
+    delegated = os.environ.get(DELEGATED_ENV)
+    if delegated:
+        directory = _usable_v2(unified, delegated) if unified is not None else None
+        if directory is None:
+            raise SandboxFailed(
+                f"{DELEGATED_ENV}={delegated} is not a cgroup v2 group that can give memory, pids and cpu "
+                "to its children",
+                hint="name a delegated cgroup (relative to the cgroup2 mount) that holds no process itself, "
+                "or unset the variable to use the worker's own cgroup or cgroup v1",
+            )
+        return CgroupHost("v2", (directory,))
     if unified is not None and "" in own and (directory := _usable_v2(unified, own[""])):
         return CgroupHost("v2", (directory,))
     if all(c in legacy and c in own for c in _V1_REQUIRED):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bastion.sandbox import GiB, Limits, MiB
-from bastion.sandbox._cgroup import CgroupHost
+from bastion.sandbox import GiB, Limits, MiB, SandboxFailed
+from bastion.sandbox._cgroup import CgroupHost, host_cgroups
 from bastion.sandbox._etc import build_etc
 from bastion.sandbox._layout import is_dead, start_time
 from bastion.sandbox._seccomp import seccomp_program
@@ -114,3 +114,10 @@ def test_a_worker_is_recognised_by_pid_and_start_time() -> None:
     assert is_dead(f"w{me}-{(start_time(me) or 0) + 1}")  # same pid, another process: pid reuse
     assert is_dead("w999999999-1")
     assert not is_dead("etc") and not is_dead("uids")  # not a worker's: never swept
+
+
+def test_a_named_cgroup_that_cannot_hold_sandboxes_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASTION_SANDBOX_CGROUP", "/no-such-delegated-group")
+    with pytest.raises(SandboxFailed, match="BASTION_SANDBOX_CGROUP=/no-such-delegated-group") as raised:
+        host_cgroups.__wrapped__()
+    assert raised.value.hint is not None and "delegated" in raised.value.hint
