@@ -121,7 +121,8 @@ def bwrap_args(
         args += ["--symlink", target, path] if target is not None else ["--ro-bind", path, path]
     args += ["--ro-bind", paths.etc, "/etc"]
     args += ["--ro-bind", paths.passwd, "/etc/passwd", "--ro-bind", paths.group, "/etc/group"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108 - the sandbox's own
+    args += ["--proc", "/proc", "--ro-bind", "/dev/null", "/proc/kallsyms"]  # kernel addresses (a KASLR leak)
+    args += ["--dev", "/dev", "--remount-ro", "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108 - its own
     # /var/tmp is the same private directory as /tmp (Inspect injects its sandbox tools there).
     args += ["--perms", "0755", "--dir", "/var", "--bind", paths.tmp, "/tmp", "--bind", paths.tmp, "/var/tmp"]  # noqa: S108
     args += ["--bind", paths.work, paths.work_inside]
