@@ -166,3 +166,29 @@ async def test_a_killed_workers_leftovers_are_swept_on_start(tmp_path: Path) -> 
         assert (await alive.exec(["true"])).success
     assert _mounts_under(root) == []
     assert not any(Path(c).exists() for c in cgroups)
+
+
+async def test_on_a_host_without_cgroups_commands_still_run_and_die_with_their_namespace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bastion.sandbox import _sandbox
+    from bastion.sandbox._cgroup import CgroupHost
+
+    monkeypatch.setattr(_sandbox, "host_cgroups", lambda: CgroupHost("none", ()))
+    async with await Sandbox.start(SandboxSpec(limits=Limits(wall_seconds=20))) as sb:
+        assert sb.cgroup_paths() == [] and sb.memory_peak_bytes() is None
+        ran = await sb.exec(["sh", "-c", "id -u; grep -c . /proc/self/cgroup"])
+        timed_out = await sb.exec(["sh", "-c", "sleep 300 & sleep 300"], timeout=1)
+        uid = sb.uid
+    assert ran.returncode == 0 and int(ran.stdout.split()[0]) == uid
+    assert timed_out.timed_out
+    alive = [p for p in Path("/proc").glob("[0-9]*/status") if _runs_as(p, uid)]
+    assert alive == []  # the command's pid namespace took every process with it
+
+
+def _runs_as(status: Path, uid: int) -> bool:
+    try:
+        text = status.read_text()
+    except OSError:
+        return False
+    return f"Uid:\t{uid}\t" in text and "State:\tZ" not in text
