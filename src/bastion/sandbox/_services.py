@@ -56,8 +56,11 @@ async def start_service(
         target.write_bytes(content)
     for path in (work, *work.rglob("*")):
         os.chown(path, tenant.uid, tenant.uid, follow_symlinks=False)
-    with log.open("wb") as log_file:
-        process = await spawn(argv, stdin=False, pass_fds=pass_fds, stdout=log_file.fileno())
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)  # it may print the flag
+    try:
+        process = await spawn(argv, stdin=False, pass_fds=pass_fds, stdout=log_fd)
+    finally:
+        os.close(log_fd)
     running = RunningService(spec=spec, uid=tenant.uid, process=process, log=log)
     if spec.port is None:
         return running
