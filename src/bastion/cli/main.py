@@ -46,7 +46,8 @@ def _root(
 
 
 def _register() -> None:
-    from bastion.cli import advisories, audit, clearinghouse, evals, feeds, identity, review
+    from bastion.cli import advisories, audit, clearinghouse, evals, feeds, identity, review, worker
+    from bastion.cli.style import tidy
 
     advisories.register(app)
     review.register(app)
@@ -55,6 +56,8 @@ def _register() -> None:
     evals.register(app)
     clearinghouse.register(app)
     feeds.register(app)
+    worker.register(app)
+    tidy(app)
 
 
 _register()

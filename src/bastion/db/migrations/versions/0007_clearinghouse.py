@@ -1,8 +1,8 @@
 """Clearinghouse slice: reporters, submissions, reports and their dedupe keys, sandbox validations, the vendor
 registry, cases with vendors, messages and embargo revisions, fixes, publications and the outbox.
 
-Revision ID: 0006_clearinghouse
-Revises: 0005_keyed_audit
+Revision ID: 0007_clearinghouse
+Revises: 0006_jobs_published_at
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 from bastion.db.base import UTCDateTime
 
-revision: str = "0006_clearinghouse"
-down_revision: str | None = "0005_keyed_audit"
+revision: str = "0007_clearinghouse"
+down_revision: str | None = "0006_jobs_published_at"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
