@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.clearinghouse.runner import SANITIZER_FRIENDLY, TARGET_DIR, _place_target
+from bastion.clearinghouse.runner import PLAIN, TARGET_DIR, _place_target
 from bastion.clearinghouse.stored import Target
 from bastion.sandbox import Sandbox, SandboxSpec
 
@@ -86,7 +86,7 @@ class AiPatcher:
 
 
 async def _read_sources(target: Target) -> dict[str, str]:
-    sandbox = await Sandbox.start(SandboxSpec(limits=SANITIZER_FRIENDLY))
+    sandbox = await Sandbox.start(SandboxSpec(limits=PLAIN))
     try:
         if await _place_target(sandbox, target, []):
             return {}

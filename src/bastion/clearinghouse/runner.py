@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bastion.clearinghouse.schemas import SignalKind
 from bastion.clearinghouse.signals import Observation, Run, observe
 from bastion.clearinghouse.stored import Reproducer, Target
 from bastion.sandbox import GiB, Limits, Sandbox, SandboxSpec
 
 TARGET_DIR = "/workspace/target"
 TAIL = 4000
-# Sanitizers reserve terabytes of address space: the address-space limit must not stop them (the sandbox's
-# other limits and its wall clock still apply).
+PLAIN = Limits(cpu_seconds=300, wall_seconds=600.0)
+# Sanitizers reserve terabytes of address space, and the sandbox's one memory limit is both the cgroup's and
+# the address-space rlimit: reproducers that expect a sanitizer report or a crash get a limit that ASan can
+# live with (CPU, processes, disk and the wall clock still apply). Everything else keeps the default memory.
 SANITIZER_FRIENDLY = Limits(cpu_seconds=300, memory_bytes=64 * 1024 * GiB, wall_seconds=600.0)
 _UNPACK = {
     ".zip": ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"],
@@ -136,9 +139,12 @@ async def run_once(
     *,
     patch: bytes | None = None,
     run_tests: bool = False,
-    limits: Limits = SANITIZER_FRIENDLY,
+    limits: Limits | None = None,
 ) -> Outcome:
     """One sandboxed run; see the module's docstring for the steps."""
+    if limits is None:
+        sanitizers = reproducer.signal.kind in (SignalKind.SANITIZER, SignalKind.CRASH)
+        limits = SANITIZER_FRIENDLY if sanitizers else PLAIN
     sandbox = await Sandbox.start(SandboxSpec(limits=limits))
     steps: list[Step] = []
     try:
