@@ -12,13 +12,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bastion.advisories.service import AdvisoryService
+from bastion.clearinghouse._base import VALIDATE_JOB
+from bastion.clearinghouse.fixes import AI_PATCH_JOB
 from bastion.cli.main import main
 from bastion.container import Container
 from bastion.core.clock import ManualClock
 from bastion.evals.service import JOB_KIND
 from bastion.jobs.interface import JobStatus
 from bastion.runtime import Runtime
-from bastion.workers import ADVISORY_REFRESH, REVIEW_TICK, in_process_runner, job_registry
+from bastion.workers import ADVISORY_REFRESH, CLEARINGHOUSE_TICK, REVIEW_TICK, in_process_runner, job_registry
 from tests.integration.review.support import build_cast, ok, submission_body
 
 HASKELL = Path("osv") / "haskell-security-advisories-osv.zip"
@@ -26,20 +28,27 @@ HASKELL = Path("osv") / "haskell-security-advisories-osv.zip"
 
 def test_every_kind_of_work_is_registered(runtime: Runtime) -> None:
     registry = job_registry(Container(runtime))
-    assert set(registry.handlers) == {JOB_KIND, REVIEW_TICK, ADVISORY_REFRESH}
+    clearinghouse = {VALIDATE_JOB, AI_PATCH_JOB}
+    assert set(registry.handlers) == {JOB_KIND, REVIEW_TICK, ADVISORY_REFRESH, CLEARINGHOUSE_TICK, *clearinghouse}
     assert {p.name: p.every for p in registry.periodic} == {
         REVIEW_TICK: timedelta(minutes=5),
         ADVISORY_REFRESH: timedelta(days=1),
+        CLEARINGHOUSE_TICK: timedelta(minutes=5),
     }
-    runtime.settings = runtime.settings.model_copy(update={"review_tick_seconds": 0, "advisory_refresh_seconds": 0})
-    assert set(job_registry(Container(runtime)).handlers) == {JOB_KIND}  # 0 turns periodic work off
+    off = {"review_tick_seconds": 0, "advisory_refresh_seconds": 0, "clearinghouse_tick_seconds": 0}
+    runtime.settings = runtime.settings.model_copy(update=off)
+    assert set(job_registry(Container(runtime)).handlers) == {JOB_KIND, *clearinghouse}  # 0 turns periodic work off
 
 
 def test_the_embedded_worker_runs_the_review_tick_and_the_advisory_refresh_on_schedule(
     runtime: Runtime, client: TestClient, clock: ManualClock, shared_data: Path
 ) -> None:
     runtime.settings = runtime.settings.model_copy(
-        update={"osv_sources": [str(shared_data / HASKELL)], "review_tick_seconds": 3600}
+        update={
+            "osv_sources": [str(shared_data / HASKELL)],
+            "review_tick_seconds": 3600,
+            "clearinghouse_tick_seconds": 0,  # its clock has tests of its own
+        }
     )
     cast = build_cast(runtime)
     sub_id = ok(client.post("/api/submissions", json=submission_body(), headers=cast.headers("owner_lab")), 201)["id"]

@@ -122,7 +122,8 @@ def submit(  # noqa: PLR0917 - one option per field of a report
         Path | None, typer.Option("--fixed-target", help="The declared fixed version, built the same way.")
     ] = None,
     from_json: Annotated[
-        Path | None, typer.Option("--json", help="A whole report as JSON (the API's body) instead of options.")
+        Path | None,
+        typer.Option("--report-file", help="A whole report as a JSON file (the API's body) instead of options."),
     ] = None,
     client_key: Annotated[
         str | None, typer.Option("--client-key", help="Your idempotency key (default: derived from the content).")
