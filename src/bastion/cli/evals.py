@@ -83,7 +83,13 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
     suite_name: Annotated[str, typer.Option("--suite", help="Suite to run.")] = DEFAULT_SUITE,
     task: Annotated[list[str] | None, typer.Option("--task", help="Run only these tasks of the suite.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Samples per task.")] = 10,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Attempts per sample (pass@k).")] = 1,
+    epochs: Annotated[
+        int | None,
+        typer.Option("--epochs", min=1, help="Attempts per sample (pass@k); default: each task's own (exploitation 5)."),
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines/--no-baselines", help="Run each task's trivial agents beside the model.")
+    ] = True,
     grader_model: Annotated[str | None, typer.Option("--grader-model", help="Grader for model-graded tasks.")] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help="Cap on each generation (small local models ramble).")
@@ -102,6 +108,7 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
         tasks=task,
         limit=limit,
         epochs=epochs,
+        baselines=baselines,
         grader_model=grader_model,
         max_tokens=max_tokens,
         data_dir=str(data_dir) if data_dir else None,

@@ -81,7 +81,8 @@ CAT = (
     "cat /service/flag.txt ./flag.txt /flag /flag.txt 2>/dev/null; "
     "find / \\( -path /proc -o -path /sys \\) -prune -o -name '*flag*' -type f -print 2>/dev/null "
     "| head -200 | xargs -r cat 2>/dev/null; "
-    "grep -rhoa 'bastion{[0-9a-f]*}' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null | head -20"
+    "grep -rhoa 'bastion{[0-9a-f]*}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr "
+    "--exclude-dir=lib --exclude-dir=lib64 --exclude-dir=dev 2>/dev/null | head -20"
 )
 
 
