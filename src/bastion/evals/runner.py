@@ -103,7 +103,7 @@ class InspectRunner:
                     task_dir / "baselines" / baseline.slug,
                     model=baseline.model_for_run(),
                     solver=baseline.solver(),
-                    epochs=1,
+                    epochs=epochs_with_pass_at(1),
                     metadata={"baseline": baseline.name, "baseline_kind": kind},
                 )
         progress(1.0, "all tasks complete")
