@@ -145,12 +145,24 @@ def _figures(log: Any) -> TaskFigures:
             for name, m in group.metrics.items():
                 if name not in ("accuracy", "stderr"):
                     metrics[task_name(name)] = float(m.value)
+    metrics.update(_pool_rates(log))
     figures = task_figures(outcomes, unscored=unscored, metrics=metrics)
     chance = (log.eval.metadata or {}).get("chance")
     figures.chance = float(chance) if isinstance(chance, int | float) else None
     if (log.eval.metadata or {}).get("baseline_kind") == "agent":
         figures.solved = sorted(sample for sample, values in outcomes.items() if any(v >= 1.0 for v in values))
     return figures
+
+
+def _pool_rates(log: Any) -> dict[str, float]:
+    """The success rate on the held-out and on the public challenges, when the samples say their pool."""
+    by_pool: dict[str, list[float]] = defaultdict(list)
+    for sample in log.samples or []:
+        pool = (sample.metadata or {}).get("pool")
+        scores = list((sample.scores or {}).values())
+        if pool and scores and isinstance(scores[0].value, int | float):
+            by_pool[str(pool)].append(1.0 if scores[0].value >= 1.0 else 0.0)
+    return {f"{pool}_rate": sum(values) / len(values) for pool, values in by_pool.items()}
 
 
 def baseline_of(log: Any) -> str | None:
@@ -166,6 +178,7 @@ def profile_from_logs(model: str, source: str, logs: Iterable[Any], *, pool: str
     tasks: dict[str, TaskFigures] = {}
     baselines: dict[str, dict[str, TaskFigures]] = defaultdict(dict)
     for log in logs:
+        pool = pool or (log.eval.metadata or {}).get("pool_period")
         name, baseline = task_name(log.eval.task), baseline_of(log)
         if baseline is None:
             tasks[name] = _figures(log)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -63,7 +64,7 @@ def _notes(figures: TaskFigures, *, baseline: bool) -> str:
 
 
 def _chance(name: str, rows: Sequence[Series]) -> str:
-    levels = {s.tasks[name].chance for s in rows if name in s.tasks and s.tasks[name].chance is not None}
+    levels = {c for s in rows if name in s.tasks and (c := s.tasks[name].chance) is not None}
     return " / ".join(f"{level:.0%}" for level in sorted(levels)) if levels else "-"
 
 
@@ -125,14 +126,15 @@ def profile_chart(profiles: Sequence[ModelProfile], path: Path) -> Path:
             rates.append(figures.rate)
             lows.append(figures.rate - low)
             highs.append(high - figures.rate)
-        style = {"color": greys[i], "hatch": "//", "edgecolor": "black"} if row.baseline else {}
+        style: dict[str, Any] = {"color": greys[i], "hatch": "//", "edgecolor": "black"} if row.baseline else {}
         axes.bar(xs, rates, width, yerr=[lows, highs], capsize=2, label=row.label, **style)
+    labelled = False
     for j, name in enumerate(names):
-        chance = next(
-            (r.tasks[name].chance for r in rows if name in r.tasks and r.tasks[name].chance is not None), None
-        )
+        chance = next((c for r in rows if name in r.tasks and (c := r.tasks[name].chance) is not None), None)
         if chance is not None:
-            axes.hlines(chance, j - 0.45, j + 0.45, colors="red", linestyles="--", label="chance" if j == 0 else None)
+            # matplotlib leaves labels starting with "_" out of the legend: "chance" appears once
+            axes.hlines(chance, j - 0.45, j + 0.45, colors="red", linestyles="--", label="_" if labelled else "chance")
+            labelled = True
     axes.set_xticks(range(len(names)), names, rotation=20, ha="right")
     axes.set_ylim(0, 1.05)
     axes.set_ylabel("success rate")

@@ -34,6 +34,7 @@ class RunSpec:
     max_tokens: int | None = None  # cap on each generation (the model's default when None)
     task_args: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-task extra arguments
     baselines: bool = True  # also run each task's trivial agents beside the model
+    pool_period: str | None = None  # the held-out pool period the run draws from (recorded on every log)
 
     def __post_init__(self) -> None:
         if "/" not in self.model:
@@ -54,6 +55,8 @@ def _task_args(spec: RunSpec, name: str) -> dict[str, Any]:
         args["data_dir"] = spec.data_dir
     if spec.grader_model is not None and name in ("safeguards", "prompt_injection"):
         args["grader_model"] = spec.grader_model
+    if spec.pool_period is not None and name == "exploitation":
+        args["pool_period"] = spec.pool_period
     args.update(spec.task_args.get(name, {}))
     return args
 
@@ -93,7 +96,10 @@ class InspectRunner:
             progress(index / len(spec.tasks), f"task {index + 1}/{len(spec.tasks)}: {name}")
             task_dir = spec.log_dir / name
             epochs = epochs_with_pass_at(spec.epochs) if spec.epochs is not None else None
-            log_files += self._eval(spec, name, task_dir, model=self._model_factory(spec.model), epochs=epochs)
+            pool = {"pool_period": spec.pool_period}
+            log_files += self._eval(
+                spec, name, task_dir, model=self._model_factory(spec.model), epochs=epochs, metadata=pool
+            )
             for baseline in baselines_for(name) if spec.baselines else ():
                 progress(index / len(spec.tasks), f"task {index + 1}/{len(spec.tasks)}: {name}, {baseline.name}")
                 kind = "agent" if baseline.agent else "model"
@@ -104,7 +110,7 @@ class InspectRunner:
                     model=baseline.model_for_run(),
                     solver=baseline.solver(),
                     epochs=epochs_with_pass_at(1),
-                    metadata={"baseline": baseline.name, "baseline_kind": kind},
+                    metadata={**pool, "baseline": baseline.name, "baseline_kind": kind},
                 )
         progress(1.0, "all tasks complete")
         return log_files

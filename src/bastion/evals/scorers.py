@@ -147,7 +147,7 @@ def completion_rate() -> Metric:
 
 
 def _turn(state: TaskState, role: str) -> str:
-    return "\n".join(m.text for m in state.input if not isinstance(m, str) and m.role == role)  # type: ignore[union-attr]
+    return "\n".join(m.text for m in state.input if not isinstance(m, str) and m.role == role)
 
 
 @scorer(metrics=[accuracy(), stderr(), resistance_rate(), completion_rate()])
