@@ -29,6 +29,7 @@ class Mounts:
     group: str
     empty_file: str
     work_inside: str = WORKDIR
+    opt: str | None = None  # a private /opt (Inspect's human agent installs its ``task`` command there)
 
 
 def passwd_text(uid: int, home: str) -> str:
@@ -91,6 +92,8 @@ def bwrap_argv(
     argv += ["--perms", "0755", "--dir", "/var"]
     argv += ["--bind", mounts.tmp, "/tmp", "--bind", mounts.tmp, "/var/tmp"]  # noqa: S108
     argv += ["--bind", mounts.work, mounts.work_inside]
+    if mounts.opt is not None:
+        argv += ["--bind", mounts.opt, "/opt"]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if netns_fd is None:
         argv.append("--unshare-net")

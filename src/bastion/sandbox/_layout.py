@@ -36,10 +36,10 @@ def make_root(parent: Path | None) -> Path:
 
 
 def prepare(root: Path, name: str, uid: int, work_inside: str) -> Mounts:
-    """Create ``root/name/{work,tmp}`` owned by ``uid`` and the passwd/group files naming it."""
+    """Create ``root/name/{work,tmp,opt}`` owned by ``uid`` and the passwd/group files naming it."""
     base = root / name
     base.mkdir(mode=0o700)
-    for sub in ("work", "tmp"):
+    for sub in ("work", "tmp", "opt"):
         (base / sub).mkdir(mode=0o700)
         os.chown(base / sub, uid, uid)
     (base / "passwd").write_text(passwd_text(uid, work_inside))
@@ -47,6 +47,7 @@ def prepare(root: Path, name: str, uid: int, work_inside: str) -> Mounts:
     return Mounts(
         work=str(base / "work"),
         tmp=str(base / "tmp"),
+        opt=str(base / "opt"),
         passwd=str(base / "passwd"),
         group=str(base / "group"),
         empty_file=str(root / "empty"),

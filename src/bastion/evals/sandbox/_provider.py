@@ -8,11 +8,14 @@ imports it so every Inspect run can find it.
 from __future__ import annotations
 
 import errno
+import os
+import shlex
 from typing import Any, Literal, overload
 
 from inspect_ai.util import (
     ExecResult,
     OutputLimitExceededError,
+    SandboxConnection,
     SandboxEnvironment,
     SandboxEnvironmentConfigType,
     SandboxEnvironmentLimits,
@@ -137,6 +140,20 @@ class BastionSandboxEnvironment(SandboxEnvironment):
     @override
     def default_polling_interval(self) -> float:
         return 0.2
+
+    @override
+    async def connection(self, *, user: str | None = None) -> SandboxConnection:
+        """A shell in this sample's sandbox for a person (Inspect's human agent prints it as the login command):
+        the same files, user, limits and private network as the agent's commands. It is run as root on this
+        host while the sample runs; it joins the private network through this process's descriptor."""
+        if user is not None and user not in (USER_NAME, str(self.sandbox.uid)):
+            raise SandboxUserUnsupportedError(f"the bastion sandbox has one user, {USER_NAME!r}; not {user!r}")
+        if self.sandbox.closed:
+            raise ConnectionError("the sandbox of this sample is closed")
+        argv = self.sandbox.argv(["bash", "-i"], env={"TERM": os.environ.get("TERM", "xterm")})
+        here = f"/proc/{os.getpid()}/fd/"  # /proc/self of the person's shell would be another process
+        argv = [a.replace("/proc/self/fd/", here, 1) if a.startswith("--net=/proc/self/fd/") else a for a in argv]
+        return SandboxConnection(type="bastion", command=shlex.join(argv))
 
 
 def _size(limit: int) -> str:
