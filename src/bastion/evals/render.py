@@ -46,7 +46,7 @@ def _rate(figures: TaskFigures) -> str:
 
 def _pass_at(figures: TaskFigures) -> str:
     if not figures.pass_at_k:
-        return "-"
+        return ""
     ks = sorted({1, max(figures.pass_at_k)} & set(figures.pass_at_k))
     return " ".join(f"pass@{k}={figures.pass_at_k[k]:.0%}" for k in ks)
 
@@ -80,8 +80,8 @@ def profile_table(profiles: Sequence[ModelProfile]) -> Table:
     """One block of rows per task: the models, then the baselines run beside them; the task's chance level."""
     rows = series(profiles)
     table = Table(title="Capability profile (success rate, 95% Wilson interval), with baselines and chance")
-    for column in ("task", "chance", "agent", "success rate", "pass@k", "notes"):
-        table.add_column(column, style="bold" if column == "task" else None)
+    for column in ("task", "chance", "agent", "success rate", "notes"):
+        table.add_column(column, style="bold" if column == "task" else None, overflow="fold")
     for name in task_names(profiles):
         first = True
         for row in rows:
@@ -92,8 +92,7 @@ def profile_table(profiles: Sequence[ModelProfile]) -> Table:
                 name if first else "",
                 _chance(name, rows) if first else "",
                 row.label,
-                _rate(figures),
-                _pass_at(figures),
+                "\n".join(filter(None, (_rate(figures), _pass_at(figures)))),
                 _notes(figures, baseline=row.baseline),
                 style="dim" if row.baseline and not figures.beats_chance else None,
             )

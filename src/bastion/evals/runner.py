@@ -1,5 +1,5 @@
 """Run a suite with Inspect AI: one ``eval_set`` per task, each in its own log directory, then each of the task's
-trivial agents (``bastion.evals.baselines``) in the same harness, in ``<task>/baselines/<name>``, so that the
+trivial agents (``bastion.evals.baselines``) in the same harness, in ``baselines/<task>/<name>``, so that the
 profile can show them beside the model. Baselines run one epoch each: they are scripted, not sampled.
 
 Resuming is Inspect's: calling ``eval_set`` again with the same log directory skips tasks whose log is
@@ -106,7 +106,7 @@ class InspectRunner:
                 log_files += self._eval(
                     spec,
                     name,
-                    task_dir / "baselines" / baseline.slug,
+                    spec.log_dir / "baselines" / name / baseline.slug,  # apart: eval_set owns its directory
                     model=baseline.model_for_run(),
                     solver=baseline.solver(),
                     epochs=epochs_with_pass_at(1),

@@ -67,20 +67,21 @@ def person_at_the_keyboard(commands: queue.Queue[str], flags: list[str]) -> None
     """An expert: waits for the login command the human agent prints, logs in once the agent's ``task`` command
     is installed, starts the clock, exploits the service, submits the flag and confirms. A terminal (``script``)
     stands between them and the sandbox, as it would for a person."""
-    login = commands.get(timeout=120)
-    for _ in range(200):
+    login = commands.get(timeout=300)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # a person reads the instructions first; the agent installs meanwhile
         probe = "test -f /opt/human_agent/task.py && grep -q 'Human Agent' ~/.bashrc && echo READY\n"
         ready = subprocess.run(shlex.split(login), input=probe, capture_output=True, text=True, check=False)
         if "READY" in ready.stdout:
             break
-        time.sleep(0.3)
+        time.sleep(0.5)
     typed = (
         f"task start\ncat > /tmp/solve.sh <<'EOS'\n{CHALLENGE.solution_script()}\nEOS\n"
         "FLAG=$(bash /tmp/solve.sh | grep -o 'bastion{[0-9a-f]*}' | head -1)\n"
         'task submit "$FLAG"\ny\nexit\nexit\n'
     )
     session = subprocess.run(
-        ["script", "-qfec", login, "/dev/null"], input=typed, capture_output=True, text=True, timeout=120, check=False
+        ["script", "-qfec", login, "/dev/null"], input=typed, capture_output=True, text=True, timeout=300, check=False
     )
     flags.extend(re.findall(r"bastion\{[0-9a-f]{32}\}", session.stdout))
 
@@ -118,7 +119,7 @@ def test_inspects_human_agent_works_in_the_bastion_sandbox_and_its_time_is_recor
     assert "c-off-by-one: " in capsys.readouterr().out
     [stored] = human_results(records)
     assert (stored.challenge, stored.expert, stored.solved) == (CHALLENGE.id, "expert-1", True)
-    assert 0 < stored.seconds < 180  # the human agent's own clock, from `task start` to the submission
+    assert 0 < stored.seconds < 600  # the human agent's own clock, from `task start` to the submission
     assert json.loads(records.read_text())["format"] == "bastion.challenge-records/1"
     # recording the same log again adds nothing
     assert main(["eval", "human", "record", where, "--expert", "expert-1", "--file", str(records)]) == 0
@@ -147,7 +148,7 @@ def test_a_model_run_is_not_taken_for_a_human_one(tmp_path: Path, capsys: pytest
     )
     where = log.location.removeprefix("file://")
     assert main(["eval", "human", "record", where, "--expert", "x", "--file", str(tmp_path / "h.json")]) == 2
-    assert "is not a human-agent run" in capsys.readouterr().err
+    assert "is not a human-agent run" in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "h.json").exists()
 
 
