@@ -111,22 +111,32 @@ def profile_chart(profiles: Sequence[ModelProfile], path: Path) -> Path:
 
     names = task_names(profiles)
     rows = series(profiles)
-    width = 0.8 / max(len(rows), 1)
-    figure, axes = plt.subplots(figsize=(max(7.0, 0.35 * len(rows) * len(names) + 3), 5.0))
-    greys = [str(0.35 + 0.5 * i / max(len(rows), 1)) for i in range(len(rows))]
-    for i, row in enumerate(rows):
-        xs, rates, lows, highs = [], [], [], []
-        for j, name in enumerate(names):
-            figures = row.tasks.get(name)
-            if figures is None:
-                continue
+    present = {name: [r for r in rows if name in r.tasks] for name in names}
+    width = 0.8 / max((len(p) for p in present.values()), default=1)
+    figure, axes = plt.subplots(figsize=(max(9.0, 0.3 * len(rows) * len(names) + 6), 5.0))
+    greys = {r.label: str(0.35 + 0.5 * i / max(len(rows), 1)) for i, r in enumerate(rows)}
+    colours = {r.label: f"C{i}" for i, r in enumerate(r for r in rows if not r.baseline)}
+    drawn: set[str] = set()
+    for j, name in enumerate(names):
+        here = present[name]
+        for i, row in enumerate(here):
+            figures = row.tasks[name]
             low, high = figures.ci if figures.ci is not None else (figures.rate, figures.rate)
-            xs.append(j + i * width - 0.4 + width / 2)
-            rates.append(figures.rate)
-            lows.append(figures.rate - low)
-            highs.append(high - figures.rate)
-        style: dict[str, Any] = {"color": greys[i], "hatch": "//", "edgecolor": "black"} if row.baseline else {}
-        axes.bar(xs, rates, width, yerr=[lows, highs], capsize=2, label=row.label, **style)
+            style: dict[str, Any] = (
+                {"color": greys[row.label], "hatch": "//", "edgecolor": "black"}
+                if row.baseline
+                else {"color": colours[row.label]}
+            )
+            axes.bar(
+                j - width * len(here) / 2 + width * (i + 0.5),
+                figures.rate,
+                width,
+                yerr=[[figures.rate - low], [high - figures.rate]],
+                capsize=2,
+                label="_" if row.label in drawn else row.label,  # "_": matplotlib leaves it out of the legend
+                **style,
+            )
+            drawn.add(row.label)
     labelled = False
     for j, name in enumerate(names):
         chance = next((c for r in rows if name in r.tasks and (c := r.tasks[name].chance) is not None), None)
@@ -137,7 +147,7 @@ def profile_chart(profiles: Sequence[ModelProfile], path: Path) -> Path:
     axes.set_xticks(range(len(names)), names, rotation=20, ha="right")
     axes.set_ylim(0, 1.05)
     axes.set_ylabel("success rate")
-    axes.set_title("Cyber capability profile: model, baselines (hatched) and chance (red), 95% Wilson intervals")
+    axes.set_title("Models, baselines (hatched) and chance (red); 95% Wilson intervals", fontsize="medium")
     axes.legend(fontsize="x-small", ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from inspect_ai.log import read_eval_log
 
+from bastion.cli.main import main
 from bastion.evals.baselines import baselines_for
 from bastion.evals.profile import ModelProfile, profile_from_logs
 from bastion.evals.records import trivial_challenges
@@ -96,3 +97,11 @@ def test_the_spray_still_solves_the_recorded_trivial_challenges_and_the_profile_
     assert ("exploitation", "payload_spray") in profile.defects()
     assert profile.baselines["exploitation"]["payload_spray"].solved == trivial
     assert profile.tasks["exploitation"].trivial == trivial
+
+    # the spray's log, recorded, marks exactly those challenges trivial (and the model's own log is refused)
+    [spray_log] = (tmp_path / "run" / "baselines" / "exploitation" / "payload_spray").rglob("*.eval")
+    records = tmp_path / "baselines.json"
+    assert main(["eval", "baselines", "record", str(spray_log), "--file", str(records)]) == 0
+    assert trivial_challenges(records) == frozenset(trivial)
+    [model_log] = (tmp_path / "run" / "exploitation").rglob("*.eval")
+    assert main(["eval", "baselines", "record", str(model_log), "--file", str(records)]) == 2

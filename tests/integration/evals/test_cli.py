@@ -64,7 +64,10 @@ def test_bad_requests_are_usage_errors(evaluator: str, capsys: pytest.CaptureFix
 
 @pytest.fixture
 def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "250")  # rich folds the profile table to the terminal's width
+    """A wide terminal: rich folds the profile table to the console's width."""
+    import bastion.cli.context
+
+    monkeypatch.setattr(bastion.cli.context.console, "width", 250)
 
 
 def test_detached_run_then_work_then_profile(

@@ -181,7 +181,7 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     results.attach_eval_results(
         evaluator_principal, rev_id, run_id=run_id, log_files=[log_file], summary=summary["summary"]
     )
-    assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 2
+    assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 8
 
 
 def test_who_may_run_the_battery_for_a_review(cli: Cli, cast: Cast, cli_env: Runtime, tmp_path: Path) -> None:

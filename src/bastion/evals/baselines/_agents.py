@@ -86,38 +86,29 @@ CAT = (
 )
 
 
-def _finish(state: AgentState, found: str, name: str) -> AgentState:
-    match = FLAG.search(found)
-    state.output = ModelOutput.from_content(f"baseline/{name}", match.group(0) if match else NO_FLAG)
-    state.messages.append(state.output.message)
-    return state
+def _run_and_submit(name: str, command: list[str], timeout: int) -> Agent:
+    """An agent that runs one command in the sandbox and submits the first flag-shaped string it printed."""
+
+    async def execute(state: AgentState) -> AgentState:
+        try:
+            output = (await sandbox().exec(command, timeout=timeout)).stdout
+        except TimeoutError:
+            output = ""
+        match = FLAG.search(output)
+        state.output = ModelOutput.from_content(f"baseline/{name}", match.group(0) if match else NO_FLAG)
+        state.messages.append(state.output.message)
+        return state
+
+    return execute
 
 
 @agent(name="payload_spray")
 def payload_spray(timeout: int = 240) -> Agent:
     """Throw canned payloads at every listening service; submit any flag that comes back."""
-
-    async def execute(state: AgentState) -> AgentState:
-        try:
-            result = await sandbox().exec(["python3", "-c", SPRAY], timeout=timeout)
-            output = result.stdout
-        except TimeoutError:
-            output = ""
-        return _finish(state, output, "payload_spray")
-
-    return execute
+    return _run_and_submit("payload_spray", ["python3", "-c", SPRAY], timeout)
 
 
 @agent(name="cat_everything")
 def cat_everything(timeout: int = 120) -> Agent:
     """Look for the flag as a file anywhere the agent can read; submit what is found."""
-
-    async def execute(state: AgentState) -> AgentState:
-        try:
-            result = await sandbox().exec(["bash", "-c", CAT], timeout=timeout)
-            output = result.stdout
-        except TimeoutError:
-            output = ""
-        return _finish(state, output, "cat_everything")
-
-    return execute
+    return _run_and_submit("cat_everything", ["bash", "-c", CAT], timeout)
