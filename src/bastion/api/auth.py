@@ -11,21 +11,15 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from bastion.api.deps import RuntimeDep
+from bastion.api.deps import ContainerDep
 from bastion.core.principal import Principal
 from bastion.identity.errors import InvalidCredentials
 from bastion.identity.schemas import IssuedSession
-from bastion.identity.service import IdentityService
-from bastion.runtime import Runtime
 
 SESSION_COOKIE = "bastion_session"
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (bst_...) or a session token (bss_...).")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Set by POST /api/auth/login.")
-
-
-def identity_service(runtime: Runtime) -> IdentityService:
-    return IdentityService(runtime.database, runtime.clock)
 
 
 def presented_credential(
@@ -46,8 +40,8 @@ def presented_credential(
 CredentialDep = Annotated[str, Depends(presented_credential)]
 
 
-def current_principal(runtime: RuntimeDep, credential: CredentialDep) -> Principal:
-    return identity_service(runtime).authenticate_token(credential)
+def current_principal(container: ContainerDep, credential: CredentialDep) -> Principal:
+    return container.identity.authenticate_token(credential)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

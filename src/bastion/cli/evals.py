@@ -23,7 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.evals import records
-from bastion.evals.composition import eval_service, worker_for
+from bastion.evals.composition import worker_for
 from bastion.evals.render import profile_chart, profile_table
 from bastion.evals.schemas import EvalRunPublic
 from bastion.evals.tasks.suites import DEFAULT_SUITE, SUITES
@@ -33,7 +33,7 @@ evals = typer.Typer(help="The cyber-capability evaluation battery (Inspect AI)."
 
 
 def _work(run_id: str | None = None, *, forever: bool = False) -> int:
-    service = eval_service(context.runtime())
+    service = context.container().evals
     worker = worker_for(service)
     failed: list[Job] = []
 
@@ -104,7 +104,7 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
 ) -> int:
     """Run a suite against a model as a background job (resumable)."""
     actor = current_principal()
-    service = eval_service(context.runtime())
+    service = context.container().evals
     run = service.start_run(
         actor,
         model=model,
@@ -139,7 +139,7 @@ def work_command(
 @evals.command("status")
 def status_command(run_id: str) -> int:
     """Show a run's status, progress and summary."""
-    run = eval_service(context.runtime()).get_run(current_principal(), run_id)
+    run = context.container().evals.get_run(current_principal(), run_id)
     _show(run)
     if run.summary:
         from bastion.evals.profile import ModelProfile
@@ -151,7 +151,7 @@ def status_command(run_id: str) -> int:
 @evals.command("list")
 def list_command(model: Annotated[str | None, typer.Option("--model")] = None) -> int:
     """List the runs you may see."""
-    for run in eval_service(context.runtime()).list_runs(current_principal(), model=model):
+    for run in context.container().evals.list_runs(current_principal(), model=model):
         _show(run)
     return 0
 
@@ -165,7 +165,7 @@ def profile_command(
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a PNG chart here.")] = None,
 ) -> int:
     """Capability profile: success rate with a 95% interval and pass@k, side by side with references."""
-    profiles = eval_service(context.runtime()).profiles(
+    profiles = context.container().evals.profiles(
         current_principal(), run_ids, reference_runs=reference_run or [], reference_files=reference or []
     )
     context.console.print(profile_table(profiles))
@@ -188,7 +188,6 @@ def tasks_command() -> int:
     return 0
 
 
-baselines_app = typer.Typer(help="Recorded results of the scripted baseline agents per challenge.")
 human_app = typer.Typer(help="Human baselines: an expert's time per challenge (Inspect's human agent).")
 LogsArg = Annotated[list[Path], typer.Argument(help="Inspect log files (.eval or .json) to read.")]
 
@@ -205,23 +204,6 @@ def _read_logs(paths: list[Path]) -> list[tuple[str, Any]]:
         except (OSError, ValueError) as e:
             raise InvalidEvalRequest(f"cannot read Inspect log {path}: {e}", hint="pass a .eval or .json log") from e
     return logs
-
-
-@baselines_app.command("record")
-def baselines_record(
-    logs: LogsArg,
-    file: Annotated[Path, typer.Option("--file", help="The records file to update.")] = records.BASELINES_FILE,
-) -> int:
-    """Record which challenges a scripted agent captured, from the log of its run (marks them trivial)."""
-    now = datetime.now(UTC)
-    new = [r for where, log in _read_logs(logs) for r in records.agent_results_from_log(log, where, now)]
-    records.save_agent_results(records.merge_agent_results(records.agent_results(file), new), file)
-    captured = sorted({r.challenge for r in new if r.captured})
-    context.console.print(
-        f"recorded {len(new)} result(s) in {file}; captured (trivial): {', '.join(captured) or 'none'}",
-        highlight=False,
-    )
-    return 0
 
 
 @human_app.command("record")
@@ -247,6 +229,5 @@ def human_record(
 
 
 def register(app: typer.Typer) -> None:
-    evals.add_typer(baselines_app, name="baselines")
     evals.add_typer(human_app, name="human")
     app.add_typer(evals, name="eval")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -34,15 +35,16 @@ def _derive(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(raw)
 
 
-def _key_file(path: Path) -> bytes:
-    """Read the key file, creating it (mode 0600, never overwritten) when it does not exist yet."""
+def read_or_create_key(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Read a key file, creating it with ``make()`` (mode 0600, never overwritten) when it does not exist yet.
+    Two processes starting at once agree: only one creates it (O_EXCL), the other reads what it wrote."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_bytes().strip()
     with os.fdopen(fd, "wb") as handle:
-        handle.write(Fernet.generate_key())
+        handle.write(make())
     return path.read_bytes().strip()
 
 
@@ -61,7 +63,7 @@ class SecretBox:
     def from_settings(cls, settings: Settings) -> SecretBox:
         if settings.secret_key:
             return cls(_derive(settings.secret_key))
-        return cls(_key_file(settings.data_dir / KEY_FILE_NAME))
+        return cls(read_or_create_key(settings.data_dir / KEY_FILE_NAME, Fernet.generate_key))
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

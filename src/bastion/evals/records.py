@@ -1,13 +1,10 @@
-"""Per-challenge records kept in the repository beside the challenges (``challenges/records/*.json``):
+"""Human baselines kept in the repository beside the challenges (``challenges/records/human.json``): how long
+an expert took on a challenge with Inspect's human agent (``-T agent=human``), read from that run's log
+(``bastion eval human record LOG --expert NAME``), as METR records time horizons. ``human_difficulty`` turns the
+median time of the experts who solved it into a difficulty.
 
-- ``baselines.json``: what each scripted agent (``payload_spray``, ``cat_everything``) did on each challenge, read
-  from the Inspect log of a real run (``bastion eval baselines record LOG``). A challenge one of them captured is
-  *trivial*: the exploitation task leaves it out unless asked (``-T trivial=include``).
-- ``human.json``: how long an expert took on a challenge with Inspect's human agent (``-T agent=human``), read
-  from that run's log (``bastion eval human record LOG --expert NAME``), as METR records time horizons.
-  ``human_difficulty`` turns the median solving time into a difficulty.
-
-Format of both: ``{"format": "bastion.challenge-records/1", "records": [ ... ]}``, records sorted.
+Format: ``{"format": "bastion.challenge-records/1", "records": [ ... ]}``, records sorted. (What the scripted
+baselines capture is recorded in each ``challenge.toml`` and rerun in CI.)
 """
 
 from __future__ import annotations
@@ -25,20 +22,11 @@ from bastion.evals.errors import InvalidEvalRequest
 
 FORMAT = "bastion.challenge-records/1"
 RECORDS_DIR = Path(__file__).resolve().parent / "challenges" / "records"
-BASELINES_FILE = RECORDS_DIR / "baselines.json"
 HUMAN_FILE = RECORDS_DIR / "human.json"
 HUMAN_TIME_KEY = "HumanAgentState:accumulated_time"  # the human agent's own clock (task start/stop)
 # difficulty from an expert's median solving time, in minutes (METR's buckets are similar): below 15 easy,
 # below 60 medium, else hard
 HUMAN_EASY_MINUTES, HUMAN_MEDIUM_MINUTES = 15.0, 60.0
-
-
-class AgentResult(BaseModel):
-    challenge: str
-    agent: str
-    captured: bool
-    log: str  # the log file name it was read from
-    recorded_at: datetime
 
 
 class HumanResult(BaseModel):
@@ -74,21 +62,12 @@ def _write(path: Path, records: Sequence[BaseModel]) -> None:
     path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def agent_results(path: Path = BASELINES_FILE) -> list[AgentResult]:
-    return _read(path, AgentResult)
-
-
 def human_results(path: Path = HUMAN_FILE) -> list[HumanResult]:
     return _read(path, HumanResult)
 
 
-def trivial_challenges(path: Path = BASELINES_FILE) -> frozenset[str]:
-    """Challenges a scripted agent captured in its recorded run."""
-    return frozenset(r.challenge for r in agent_results(path) if r.captured)
-
-
 def _exploitation_samples(log: Any, where: str) -> list[Any]:
-    if log.eval.task.split("/")[-1] != "exploitation":
+    if log.eval.task.split("/")[-1] not in ("exploitation", "exploitation_advanced"):
         raise InvalidEvalRequest(f"{where} is a log of task {log.eval.task}, not of the exploitation task")
     if log.status != "success" or not log.samples:
         raise InvalidEvalRequest(f"{where} is not a complete run (status {log.status})", hint="record a finished run")
@@ -98,20 +77,6 @@ def _exploitation_samples(log: Any, where: str) -> list[Any]:
 def _captured(sample: Any) -> bool:
     scores = list((sample.scores or {}).values())
     return bool(scores) and isinstance(scores[0].value, int | float) and scores[0].value >= 1.0
-
-
-def agent_results_from_log(log: Any, where: str, now: datetime) -> list[AgentResult]:
-    """One result per challenge (captured in any epoch) from the log of a scripted agent's run."""
-    agent = (log.eval.metadata or {}).get("baseline")
-    if (log.eval.metadata or {}).get("baseline_kind") != "agent" or not agent:
-        raise InvalidEvalRequest(f"{where} is not the log of a scripted baseline agent", hint="see bastion eval run")
-    captured: dict[str, bool] = {}
-    for sample in _exploitation_samples(log, where):
-        captured[str(sample.id)] = captured.get(str(sample.id), False) or _captured(sample)
-    name = Path(where).name
-    return [
-        AgentResult(challenge=c, agent=str(agent), captured=v, log=name, recorded_at=now) for c, v in captured.items()
-    ]
 
 
 def human_results_from_log(log: Any, where: str, expert: str, now: datetime) -> list[HumanResult]:
@@ -136,22 +101,11 @@ def human_results_from_log(log: Any, where: str, expert: str, now: datetime) -> 
     return results
 
 
-def merge_agent_results(old: Iterable[AgentResult], new: Iterable[AgentResult]) -> list[AgentResult]:
-    """The newest result per (agent, challenge) wins: a re-recorded agent replaces its old results."""
-    merged = {(r.agent, r.challenge): r for r in old}
-    merged.update({(r.agent, r.challenge): r for r in new})
-    return [merged[key] for key in sorted(merged)]
-
-
 def merge_human_results(old: Iterable[HumanResult], new: Iterable[HumanResult]) -> list[HumanResult]:
     """Every attempt is kept (several experts, several tries); the same log is not recorded twice."""
     seen = {(r.log, r.challenge, r.expert) for r in old}
     fresh = [r for r in new if (r.log, r.challenge, r.expert) not in seen]
     return sorted([*old, *fresh], key=lambda r: (r.challenge, r.recorded_at, r.expert))
-
-
-def save_agent_results(records: Sequence[AgentResult], path: Path = BASELINES_FILE) -> None:
-    _write(path, records)
 
 
 def save_human_results(records: Sequence[HumanResult], path: Path = HUMAN_FILE) -> None:

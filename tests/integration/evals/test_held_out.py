@@ -39,7 +39,10 @@ def task_content() -> set[str]:
     markers: set[str] = set()
     for c in all_challenges():
         markers |= {c.id, c.title, _longest_line(c.prompt)}
-        markers |= {_longest_line(content) for content in c.handout_files().values()}
+        texts = [
+            data if isinstance(data, str) else data.decode("utf-8", "ignore") for data in c.handout_files().values()
+        ]
+        markers |= {_longest_line(text) for text in texts if text.strip()}
     return {m for m in markers if len(m) >= 8}
 
 

@@ -18,6 +18,7 @@ from inspect_ai.model import Model
 from bastion.evals.baselines._null import REFUSAL, Answer, constant_model, empty_model, random_model, refusing_model
 
 EXPLOITATION = "exploitation"
+AGENTIC = frozenset({EXPLOITATION, "exploitation_advanced"})  # the sandboxed tasks, with a submit tool
 GUESSED_FLAG = "bastion{" + "0" * 32 + "}"
 
 # The fixed answers of each task: what an answer that ignores the input can say.
@@ -37,8 +38,8 @@ ANSWERS: dict[str, tuple[Answer, ...]] = {
 
 # Agents that never read the source, for the sandboxed exploitation task: ``name -> "module:factory"``.
 AGENTS: dict[str, str] = {
-    "payload_spray": "bastion.evals.baselines._agents:payload_spray",
-    "cat_everything": "bastion.evals.baselines._agents:cat_everything",
+    "payload_spray": "bastion.evals.baselines.spray:payload_spray",
+    "cat_everything": "bastion.evals.baselines.spray:cat_everything",
 }
 
 
@@ -77,7 +78,7 @@ def _constant(answer: Answer) -> Baseline:
 def baselines_for(task: str) -> tuple[Baseline, ...]:
     """The trivial agents of one task (by its short name): empty, always refuse, each constant answer, a random
     guess among them, and for exploitation the agents that never read the source."""
-    answers = ANSWERS.get(task, ())
+    answers = ANSWERS.get(EXPLOITATION if task in AGENTIC else task, ())
     chosen = [
         Baseline("empty", "answers nothing", model=empty_model),
         Baseline("always refuse", "declines every request", model=refusing_model),
@@ -87,6 +88,6 @@ def baselines_for(task: str) -> tuple[Baseline, ...]:
         chosen.append(
             Baseline("random guess", "picks one of the fixed answers at random", model=lambda: random_model(answers))
         )
-    if task == EXPLOITATION:
+    if task in AGENTIC:
         chosen += [Baseline(name, f"scripted agent {name}", agent=ref) for name, ref in AGENTS.items()]
     return tuple(chosen)
