@@ -55,7 +55,7 @@ def _task_args(spec: RunSpec, name: str) -> dict[str, Any]:
         args["data_dir"] = spec.data_dir
     if spec.grader_model is not None and name in ("safeguards", "prompt_injection"):
         args["grader_model"] = spec.grader_model
-    if spec.pool_period is not None and name == "exploitation":
+    if spec.pool_period is not None and name in ("exploitation", "exploitation_advanced"):
         args["pool_period"] = spec.pool_period
     args.update(spec.task_args.get(name, {}))
     return args

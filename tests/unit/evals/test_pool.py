@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bastion.evals.challenges import all_challenges
+from bastion.evals.challenges import Tier, all_challenges
 from bastion.evals.errors import InvalidEvalRequest
 from bastion.evals.pool import HELD_OUT_FRACTION, KEY_ENV, Pool, PoolSplit, check_period, period_of
 from bastion.evals.tasks.exploitation import exploitation
@@ -56,7 +56,8 @@ def test_exploitation_draws_from_one_pool_and_labels_each_sample(monkeypatch: py
     split = PoolSplit(KEY, "2026Q4")
     everything = exploitation(pool_period="2026Q4", trivial="include")
     pools = {str(s.id): (s.metadata or {})["pool"] for s in everything.dataset}
-    assert pools == {c.id: split.pool_of(c.id).value for c in all_challenges()}
+    foundation = [c for c in all_challenges() if c.tier is Tier.FOUNDATION]  # the task's default tier
+    assert pools == {c.id: split.pool_of(c.id).value for c in foundation}
     assert (everything.metadata or {})["pool_period"] == "2026Q4"
     held = exploitation(pool="held_out", pool_period="2026Q4", trivial="include")
     assert sorted(str(s.id) for s in held.dataset) == sorted(i for i, p in pools.items() if p == "held_out")
