@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bastion.api.osv_errors import is_osv, osv_error
 from bastion.core.errors import (
     BastionError,
     Conflict,
@@ -53,15 +54,24 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BastionError)
-    async def _bastion_error(_request: Request, exc: BastionError) -> JSONResponse:
+    async def _bastion_error(request: Request, exc: BastionError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
         if isinstance(exc, TooManyRequests) and "retry_after_seconds" in exc.details:
             headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
-        return JSONResponse(status_code=status_for(exc), content=exc.to_dict(), headers=headers)
+        status = status_for(exc)
+        if is_osv(request):
+            body = osv_error(status, exc.message, reason=exc.code, hint=exc.hint, metadata=exc.details)
+            return JSONResponse(status_code=status, content=body, headers=headers)
+        return JSONResponse(status_code=status, content=exc.to_dict(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, problems = _validation_message(exc)
+        if is_osv(request):
+            body = osv_error(
+                400, f"invalid request: {message}", reason="invalid_request", metadata={"problems": problems}
+            )
+            return JSONResponse(status_code=400, content=body)
         body = InvalidInput(
             f"invalid request: {message}",
             code="invalid_request",
@@ -71,14 +81,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=400, content=body)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if is_osv(request):
+            body = osv_error(exc.status_code, str(exc.detail), reason=code)
+            return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
         return JSONResponse(status_code=exc.status_code, content={"code": code, "message": str(exc.detail)})
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(
-            status_code=500,
-            content={"code": "internal_error", "message": "internal error; it has been logged"},
-        )
+        message = "internal error; it has been logged"
+        if is_osv(request):
+            return JSONResponse(status_code=500, content=osv_error(500, message, reason="internal_error"))
+        return JSONResponse(status_code=500, content={"code": "internal_error", "message": message})
