@@ -68,7 +68,7 @@ def person_at_the_keyboard(commands: queue.Queue[str], flags: list[str]) -> None
     is installed, starts the clock, exploits the service, submits the flag and confirms. A terminal (``script``)
     stands between them and the sandbox, as it would for a person."""
     login = commands.get(timeout=300)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:  # a person reads the instructions first; the agent installs meanwhile
         probe = "test -f /opt/human_agent/task.py && grep -q 'Human Agent' ~/.bashrc && echo READY\n"
         ready = subprocess.run(shlex.split(login), input=probe, capture_output=True, text=True, check=False)
@@ -119,7 +119,7 @@ def test_inspects_human_agent_works_in_the_bastion_sandbox_and_its_time_is_recor
     assert "c-off-by-one: " in capsys.readouterr().out
     [stored] = human_results(records)
     assert (stored.challenge, stored.expert, stored.solved) == (CHALLENGE.id, "expert-1", True)
-    assert 0 < stored.seconds < 600  # the human agent's own clock, from `task start` to the submission
+    assert 0 < stored.seconds < 300  # the human agent's own clock, from `task start` to the submission
     assert json.loads(records.read_text())["format"] == "bastion.challenge-records/1"
     # recording the same log again adds nothing
     assert main(["eval", "human", "record", where, "--expert", "expert-1", "--file", str(records)]) == 0
