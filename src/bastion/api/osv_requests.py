@@ -1,4 +1,9 @@
-"""Reading ``/v1`` request bodies: the shapes (documented in OpenAPI) and a fast path for the common batch."""
+"""Reading ``/v1`` request bodies: the shapes (documented in OpenAPI) and a fast path for the common batch.
+
+Fields we do not know are ignored, as osv.dev ignores them: clients send their own (osv-scanner 1.x sends
+``omit``), and a 400 would cost them every answer. A mistyped field name cannot turn into a wrong "not
+affected": without ``package`` or ``commit`` a query is refused, and without ``version`` it lists every
+advisory of the package."""
 
 from __future__ import annotations
 
@@ -15,14 +20,14 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class PackageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     name: str | None = Field(default=None, examples=["jinja2"])
     ecosystem: str | None = Field(default=None, examples=["PyPI"])
     purl: str | None = Field(default=None, examples=["pkg:pypi/jinja2@3.1.2"])
 
 
 class QueryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     commit: str | None = Field(default=None, description="A git commit hash (full, or at least 7 hex digits).")
     version: str | None = Field(default=None, examples=["3.1.2"])
     package: PackageIn | None = Field(default=None, description="Optional with a commit; {} is no package.")
@@ -34,7 +39,7 @@ class QueryIn(BaseModel):
 
 
 class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
     queries: list[QueryIn] = Field(max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} queries.")
     full_records: bool = Field(
         default=False, description="Bastion extension: return whole records, not only id and modified."

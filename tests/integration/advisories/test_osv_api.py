@@ -129,7 +129,6 @@ def test_unaffected_version_is_an_empty_object(loaded: Loaded) -> None:
             "invalid_version",
             "not",
         ),
-        ({"package": {"name": "jinja2", "ecosystem": "PyPI"}, "unknown": 1}, "invalid_query", "unknown"),
     ],
 )
 def test_bad_queries_are_clear_400s(loaded: Loaded, query: dict[str, Any], code: str, fragment: str) -> None:

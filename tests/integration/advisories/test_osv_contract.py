@@ -151,6 +151,20 @@ def test_a_batch_malformed_as_a_whole_is_a_400(contract: Contract) -> None:
         assert error["code"] == 3 and error["message"] and error["hint"] and error["reason"] == "invalid_query"
 
 
+def test_fields_we_do_not_know_are_ignored_as_osv_dev_ignores_them(contract: Contract) -> None:
+    """osv.dev's JSON decoding ignores unknown fields, and osv-scanner 1.x sends one of its own (``omit``): the
+    answer must be the one the same query gets without them."""
+    query = {"package": {"name": "jinja2", "ecosystem": "PyPI", "extra": 1}, "version": "2.4.1"}
+    plain = {"package": {"name": "jinja2", "ecosystem": "PyPI"}, "version": "2.4.1"}
+    batch = httpx.post(
+        f"{contract.base}/v1/querybatch", json={"queries": [{**query, "omit": True}], "future_flag": 1}, timeout=30
+    )
+    expected = httpx.post(f"{contract.base}/v1/querybatch", json={"queries": [plain]}, timeout=30)
+    assert batch.status_code == 200 and batch.json() == expected.json()
+    single = httpx.post(f"{contract.base}/v1/query", json={**query, "omit": True}, timeout=30)
+    assert single.status_code == 200 and "PYSEC-2014-8" in _ids(single.json())
+
+
 def test_an_empty_batch_is_an_empty_object(contract: Contract) -> None:
     """proto3 JSON leaves an empty list out, so osv.dev answers ``{}`` (osv-scanner 2 decodes either way)."""
     response = httpx.post(f"{contract.base}/v1/querybatch", json={"queries": []}, timeout=30)
