@@ -43,6 +43,10 @@ class PackageQuery:
 
     @classmethod
     def build(cls, *, ecosystem: str | None, name: str | None, purl: str | None, version: str | None) -> PackageQuery:
+        given = {"package.ecosystem": ecosystem, "package.name": name, "package.purl": purl, "version": version}
+        for field, text in given.items():
+            if text and "\x00" in text:  # no package has one, and PostgreSQL cannot compare text holding one
+                raise InvalidQuery(f"{field} contains a NUL character", hint="remove the NUL character (\\u0000)")
         if purl:
             if ecosystem or name:
                 raise InvalidQuery(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from bastion.core.files import private_dir, secure_tree
 from bastion.evals.errors import EvalExecutionFailed, InvalidEvalRequest
 from bastion.jobs.interface import Progress
 
@@ -87,7 +88,7 @@ class InspectRunner:
         for index, name in enumerate(spec.tasks):
             progress(index / len(spec.tasks), f"task {index + 1}/{len(spec.tasks)}: {name}")
             task = create_task(name, _task_args(spec, name))
-            task_dir = spec.log_dir / name
+            task_dir = private_dir(spec.log_dir / name)
             try:
                 success, logs = eval_set(
                     [task],
@@ -114,6 +115,7 @@ class InspectRunner:
                     hint="run again to resume; finished samples are kept",
                     details={"task": name, "log_dir": str(task_dir)},
                 )
+            secure_tree(task_dir)  # Inspect writes with the default umask; the logs are the server's alone
             log_files.extend(_local_path(log.location) for log in logs)
         progress(1.0, "all tasks complete")
         return log_files

@@ -59,5 +59,6 @@ class ReviewProgramme:
             secrets=SecretBox.from_settings(settings),
             directory=IdentityService(runtime.database, runtime.clock),
             policy=policy or active_policy(settings.data_dir),
+            max_evidence_bytes=settings.max_evidence_bytes,
         )
         return cls(ctx)
