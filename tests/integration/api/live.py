@@ -55,7 +55,7 @@ def serve(runtime: Runtime, tmp_path: Path, **settings: str) -> Iterator[Live]:
     a folder of its own."""
     port = free_port()
     tmpdir = tmp_path / "server-tmp"
-    tmpdir.mkdir()
+    tmpdir.mkdir(parents=True)
     env = {
         **os.environ,
         "BASTION_DATABASE_URL": runtime.database.url,
