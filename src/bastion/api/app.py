@@ -39,9 +39,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(review.router)
     app.include_router(evals.router)
     settings = runtime.settings
+    openapi.install(app)  # before anything reads the document
     app.add_middleware(BodyLimit, default=settings.max_json_body_bytes, routes=limits.route_limits(app, settings))
     app.add_middleware(RequestLineGuard)  # outermost: a NUL in the path or query is refused before anything
-    openapi.install(app)
     # On start: what a killed upload left behind goes, and the data directory is the server's alone.
     sweep_parts(settings.data_dir / "evidence")
     secure_tree(settings.data_dir)
