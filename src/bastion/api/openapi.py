@@ -98,6 +98,21 @@ def _error_response(status: int, declared: dict[str, Any] | None) -> dict[str, A
     return response
 
 
+def _hoist_defs(node: Any, components: dict[str, Any]) -> Any:
+    """A JSON schema pasted into an operation (``openapi_extra``) keeps its ``$defs`` and ``#/$defs/...``
+    references, which the document cannot resolve: move them into the components and point at them there."""
+    if isinstance(node, list):
+        return [_hoist_defs(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    for name, definition in node.pop("$defs", {}).items():
+        components.setdefault(name, _hoist_defs(definition, components))
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+    return {key: _hoist_defs(value, components) for key, value in node.items()}
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
@@ -107,6 +122,8 @@ def document(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     components["Error"] = ErrorBody.model_json_schema()
     for op in operations(schema):
+        if "requestBody" in op.spec:
+            op.spec["requestBody"] = _hoist_defs(op.spec["requestBody"], components)
         responses: dict[str, Any] = op.spec["responses"]
         responses.pop("422", None)
         wanted = statuses(op.method, op.spec) | {int(s) for s in responses if s.isdigit() and int(s) >= 400}
