@@ -21,7 +21,12 @@ NEW_ORG = {"name": "Lab Csrf", "kind": "frontier_lab"}
 def _sign_in(client: TestClient, runtime: Runtime) -> tuple[str, str, str]:
     """An administrator signed in on ``client`` (cookie set); returns (session token, CSRF token, API token)."""
     _, api_token = make_user(
-        runtime, PROGRAMME_OFFICE, [Role.PROGRAMME_ADMIN], Classification.TOP_SECRET, "ada@po.example", password=PASSWORD
+        runtime,
+        PROGRAMME_OFFICE,
+        [Role.PROGRAMME_ADMIN],
+        Classification.TOP_SECRET,
+        "ada@po.example",
+        password=PASSWORD,
     )
     response = client.post("/api/auth/login", json={"email": "ada@po.example", "password": PASSWORD})
     assert response.status_code == 200

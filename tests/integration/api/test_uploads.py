@@ -65,9 +65,7 @@ def test_a_bad_upload_form_is_a_400_that_says_what_is_wrong(
     client: TestClient, cast: Cast, runtime: Runtime, files: Any, data: dict[str, str], problem: str
 ) -> None:
     review_id = _open_review(client, cast)
-    response = client.post(
-        f"/api/reviews/{review_id}/evidence", files=files, data=data, headers=cast.headers("admin")
-    )
+    response = client.post(f"/api/reviews/{review_id}/evidence", files=files, data=data, headers=cast.headers("admin"))
     assert response.status_code == 400, response.text
     assert problem in response.json()["message"]
     assert list((runtime.settings.data_dir / "evidence").rglob("*.part")) == []
