@@ -82,7 +82,7 @@ async def _json_body(request: Request, model: type[BaseModel]) -> Any:
     raw = await request.body()
     try:
         data = json.loads(raw or b"{}")
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:  # a body that is not UTF-8 is not JSON either
         raise InvalidQuery(f"the request body is not valid JSON: {e}", hint="send a JSON object") from e
     try:
         return model.model_validate(data)
