@@ -90,6 +90,10 @@ def test_a_nul_in_an_osv_query_is_a_400(client: TestClient, field: str) -> None:
     assert "NUL" in _bad(client.post("/v1/query", json=query))["message"]
 
 
+def test_a_query_parameter_given_twice_is_a_400(client: TestClient, admin: dict[str, str]) -> None:
+    assert "more than once" in _bad(client.get("/api/audit?resource_id=a&resource_id=b", headers=admin))["message"]
+
+
 @pytest.mark.parametrize("after_seq", ["99999999999999999999", "9223372036854775808", "-1"])
 def test_an_integer_parameter_beyond_the_database_is_a_400(
     client: TestClient, admin: dict[str, str], after_seq: str

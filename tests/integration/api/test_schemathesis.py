@@ -48,7 +48,7 @@ def _failure(operation: schemathesis.APIOperation, mode: schemathesis.Generation
         check()
     except Unsatisfiable:  # no invalid request can be built for this operation (any JSON body is accepted)
         assert mode is schemathesis.GenerationMode.NEGATIVE
-    except Exception as e:  # noqa: BLE001 - every failure of every operation is collected and reported
+    except (Exception, BaseExceptionGroup) as e:  # noqa: BLE001 - every failure of every operation is reported
         return f"{operation.label} ({mode.value}): {e}"
     return ""
 
