@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bastion.api.app import create_app
+from bastion.container import Container
 from bastion.core.clock import ManualClock
 from bastion.core.config import Settings
 from bastion.db import Database
@@ -129,8 +130,14 @@ def runtime(database: Database, clock: ManualClock, tmp_path: Path) -> Runtime:
 
 
 @pytest.fixture
-def client(runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime)) as test_client:
+def container(runtime: Runtime) -> Container:
+    """The composition root over the test runtime (what the API, the CLI and workers build once)."""
+    return Container(runtime)
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container)) as test_client:
         yield test_client
 
 

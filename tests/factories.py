@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from bastion.container import Container
+from bastion.core.audit import AuditVerification
 from bastion.core.principal import Classification, OrgKind, Principal, Role
 from bastion.identity.schemas import OrganisationPublic, UserPublic
 from bastion.identity.service import IdentityService
@@ -23,7 +25,14 @@ PROGRAMME_OFFICE = "org_programme_office"
 
 
 def identity(runtime: Runtime) -> IdentityService:
-    return IdentityService(runtime.database, runtime.clock)
+    return Container(runtime).identity
+
+
+def verify_audit(runtime: Runtime) -> AuditVerification:
+    """Seal what is pending and verify the keyed audit chain (no principal needed: for tests)."""
+    container = Container(runtime)
+    container.uow.seal()
+    return container.audit_chain.verify()
 
 
 def make_org(runtime: Runtime, name: str | None = None, kind: OrgKind = OrgKind.FRONTIER_LAB) -> OrganisationPublic:

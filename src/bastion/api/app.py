@@ -9,12 +9,14 @@ from bastion.api import limits, openapi
 from bastion.api.errors import install_error_handlers
 from bastion.api.inputs import RequestLineGuard
 from bastion.api.limits import BodyLimit
+from bastion.container import Container
 from bastion.core.files import secure_tree, sweep_parts
-from bastion.review.service import ReviewProgramme
 from bastion.runtime import Runtime
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime | Container) -> FastAPI:
+    """The app over one composition root (a bare ``Runtime`` gets its own). The services it serves are built
+    here, so bad settings or a bad policy file fail at start, not in a request."""
     from bastion.api import evals, identity, osv, review
 
     app = FastAPI(
@@ -30,10 +32,12 @@ def create_app(runtime: Runtime) -> FastAPI:
             "bodies are limited in size (413); errors share one JSON shape (`Error`)."
         ),
     )
-    app.state.runtime = runtime
+    container = runtime if isinstance(runtime, Container) else Container(runtime)
+    runtime = container.runtime
+    app.state.container = container
     install_error_handlers(app)
     app.state.osv = osv.OsvServices.for_runtime(runtime)
-    app.state.review = ReviewProgramme.from_runtime(runtime)
+    _ = container.identity, container.review
     app.include_router(osv.router)
     app.include_router(identity.router)
     app.include_router(review.router)

@@ -13,12 +13,10 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from bastion.api import csrf
-from bastion.api.deps import RuntimeDep
+from bastion.api.deps import ContainerDep
 from bastion.core.principal import Principal
 from bastion.identity.errors import InvalidCredentials
 from bastion.identity.schemas import IssuedSession
-from bastion.identity.service import IdentityService
-from bastion.runtime import Runtime
 
 SESSION_COOKIE = "bastion_session"
 
@@ -29,10 +27,6 @@ _cookie = APIKeyCookie(
     description="Set by POST /api/auth/login. Changes made with it also need the X-CSRF-Token header "
     "(its value is in the login response's X-CSRF-Token header and the bastion_csrf cookie).",
 )
-
-
-def identity_service(runtime: Runtime) -> IdentityService:
-    return IdentityService(runtime.database, runtime.clock)
 
 
 def presented_credential(
@@ -56,8 +50,8 @@ def presented_credential(
 CredentialDep = Annotated[str, Depends(presented_credential)]
 
 
-def current_principal(runtime: RuntimeDep, credential: CredentialDep) -> Principal:
-    return identity_service(runtime).authenticate_token(credential)
+def current_principal(container: ContainerDep, credential: CredentialDep) -> Principal:
+    return container.identity.authenticate_token(credential)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

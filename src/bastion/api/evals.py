@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from bastion.api.auth import PrincipalDep
-from bastion.evals.composition import eval_service
+from bastion.api.deps import get_container
 from bastion.evals.schemas import EvalRunPublic, EvalRunsPublic
 from bastion.evals.service import EvalService
 
@@ -19,11 +19,8 @@ router = APIRouter(prefix="/api/eval-runs")
 
 
 def _service(request: Request) -> EvalService:
-    """Built on first use and kept with the app (a Redis-backed queue keeps its connection pool)."""
-    service: EvalService | None = getattr(request.app.state, "evals", None)
-    if service is None:
-        service = request.app.state.evals = eval_service(request.app.state.runtime)
-    return service
+    """The app's one evals service (a Redis-backed queue keeps its connection pool)."""
+    return get_container(request).evals
 
 
 ServiceDep = Annotated[EvalService, Depends(_service)]

@@ -141,7 +141,7 @@ def serve_command(
 
     from bastion.api.app import create_app
 
-    create_app(context.runtime())  # migrate first; fail here, clearly, on a bad database URL or policy file
+    create_app(context.container())  # migrate first; fail here, clearly, on a bad database URL or policy file
     context.console.print(f"Bastion API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     uvicorn.run("bastion.api.asgi:app", host=host, port=port, workers=workers, factory=False, log_level="info")
 

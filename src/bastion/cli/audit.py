@@ -1,8 +1,9 @@
-"""``bastion audit verify|list``: check the audit log's hash chain, read its events."""
+"""``bastion audit verify|checkpoint|list``: check the audit log's keyed chain, sign its head, read its events."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,28 +11,67 @@ from rich.table import Table
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.core.audit import Checkpoint
 from bastion.identity.audit_log import MAX_PAGE, AuditLogService
 
-audit = typer.Typer(help="The append-only, hash-chained audit log.")
+audit = typer.Typer(help="The append-only, keyed, hash-chained audit log.")
 
 
 def _service() -> AuditLogService:
-    rt = context.runtime()
-    return AuditLogService(rt.database, rt.clock)
+    return context.container().audit_log
+
+
+def _checkpoint_file(given: Path | None) -> Path | None:
+    return given or context.container().settings.audit_checkpoint_file
 
 
 @audit.command("verify")
-def verify() -> int:
-    """Recompute the hash chain. Exit 0 when intact, 1 (naming the first bad event) when tampered with."""
-    result = _service().verify(current_principal())
+def verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="Verify against the latest checkpoint in FILE. Default: BASTION_AUDIT_CHECKPOINT_FILE, if set.",
+        ),
+    ] = None,
+) -> int:
+    """Recompute the keyed chain. Exit 0 when intact, 1 (naming the first bad event) when tampered with."""
+    path = _checkpoint_file(checkpoint)
+    latest = Checkpoint.latest_in(path) if path is not None and (checkpoint or path.exists()) else None
+    result = _service().verify(current_principal(), checkpoint=latest)
     if result.ok:
-        context.console.print(f"audit log intact: {result.events_checked} events verified")
+        against = f", up to and beyond checkpoint seq {result.checkpoint_seq}" if result.checkpoint_seq else ""
+        context.console.print(f"audit log intact: {result.events_checked} events verified{against}", highlight=False)
         return 0
     context.console.print(
         f"[bold red]audit log tampered[/]: first bad event seq {result.first_bad_seq}: {result.problem}",
         highlight=False,
     )
     return 1
+
+
+@audit.command("checkpoint")
+def checkpoint_command(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            metavar="FILE",
+            help="Append the signed checkpoint to FILE. Default: BASTION_AUDIT_CHECKPOINT_FILE; else print it.",
+        ),
+    ] = None,
+) -> int:
+    """Sign the chain's head (seq and hash) for keeping outside the database; run it from cron."""
+    signed = _service().checkpoint(current_principal())
+    path = _checkpoint_file(output)
+    if path is None:
+        context.console.print(signed.line(), highlight=False, soft_wrap=True)
+        return 0
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(signed.line() + "\n")
+    context.console.print(f"checkpoint at seq {signed.seq} appended to {path}", highlight=False)
+    return 0
 
 
 @audit.command("list")

@@ -13,8 +13,7 @@ TOKEN_ENV = "BASTION_TOKEN"  # noqa: S105 - the name of an environment variable
 
 
 def identity_service() -> IdentityService:
-    rt = context.runtime()
-    return IdentityService(rt.database, rt.clock)
+    return context.container().identity
 
 
 def current_principal() -> Principal:

@@ -1,4 +1,5 @@
-"""What every command needs: the runtime (settings, migrated database, clock) and a console."""
+"""What every command needs: the composition root (settings, migrated database, clock, services) and a
+console."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import cache
 from pydantic import ValidationError
 from rich.console import Console
 
+from bastion.container import Container
 from bastion.core.config import Settings
 from bastion.core.errors import InvalidInput
 from bastion.runtime import Runtime
@@ -15,12 +17,21 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def build_container(settings: Settings) -> Container:
+    """The composition root for these settings (tests replace it to script the model behind `eval`)."""
+    return Container.from_settings(settings)
+
+
 @cache
+def container() -> Container:
+    """The services of this process, built from the environment; the database is migrated on first use."""
+    built = build_container(load_settings())
+    built.runtime.migrate()
+    return built
+
+
 def runtime() -> Runtime:
-    """The runtime for this process, built from the environment and migrated on first use."""
-    rt = Runtime.from_settings(load_settings())
-    rt.migrate()
-    return rt
+    return container().runtime
 
 
 def load_settings() -> Settings:
@@ -39,6 +50,6 @@ def load_settings() -> Settings:
 
 def reset() -> None:
     """Forget the cached runtime (tests call ``main`` many times with different settings)."""
-    if runtime.cache_info().currsize:
-        runtime().database.dispose()
-    runtime.cache_clear()
+    if container.cache_info().currsize:
+        container().runtime.database.dispose()
+    container.cache_clear()

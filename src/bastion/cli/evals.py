@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
-from bastion.evals.composition import eval_service, worker_for
+from bastion.evals.composition import worker_for
 from bastion.evals.render import profile_chart, profile_table
 from bastion.evals.schemas import EvalRunPublic
 from bastion.evals.tasks.suites import DEFAULT_SUITE, SUITES
@@ -31,7 +31,7 @@ evals = typer.Typer(help="The cyber-capability evaluation battery (Inspect AI)."
 
 
 def _work(run_id: str | None = None, *, forever: bool = False) -> int:
-    service = eval_service(context.runtime())
+    service = context.container().evals
     worker = worker_for(service)
     failed: list[Job] = []
 
@@ -94,7 +94,7 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
 ) -> int:
     """Run a suite against a model as a background job (resumable)."""
     actor = current_principal()
-    service = eval_service(context.runtime())
+    service = context.container().evals
     run = service.start_run(
         actor,
         model=model,
@@ -128,7 +128,7 @@ def work_command(
 @evals.command("status")
 def status_command(run_id: str) -> int:
     """Show a run's status, progress and summary."""
-    run = eval_service(context.runtime()).get_run(current_principal(), run_id)
+    run = context.container().evals.get_run(current_principal(), run_id)
     _show(run)
     if run.summary:
         from bastion.evals.profile import ModelProfile
@@ -140,7 +140,7 @@ def status_command(run_id: str) -> int:
 @evals.command("list")
 def list_command(model: Annotated[str | None, typer.Option("--model")] = None) -> int:
     """List the runs you may see."""
-    for run in eval_service(context.runtime()).list_runs(current_principal(), model=model):
+    for run in context.container().evals.list_runs(current_principal(), model=model):
         _show(run)
     return 0
 
@@ -154,7 +154,7 @@ def profile_command(
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a PNG chart here.")] = None,
 ) -> int:
     """Capability profile: success rate with a 95% interval and pass@k, side by side with references."""
-    profiles = eval_service(context.runtime()).profiles(
+    profiles = context.container().evals.profiles(
         current_principal(), run_ids, reference_runs=reference_run or [], reference_files=reference or []
     )
     context.console.print(profile_table(profiles))

@@ -47,7 +47,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 
 def programme_and_actor() -> tuple[ReviewProgramme, Principal]:
     actor = current_principal()
-    return ReviewProgramme.from_runtime(context.runtime()), actor
+    return context.container().review, actor
 
 
 def emit(record: BaseModel) -> None:
@@ -181,7 +181,7 @@ def policy(
             f"{check}: version {loaded.version}, {len(loaded.rules)} rules, combinator {loaded.combinator.value}"
         )
         return
-    programme = ReviewProgramme.from_runtime(context.runtime())
+    programme = context.container().review
     context.console.print_json(json.dumps(programme.selection.policy_description()))
 
 

@@ -18,7 +18,6 @@ from bastion.review.errors import invalid
 from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.reports import ReportFormat, ReportVariant
 from bastion.review.schemas import FindingCreate, FindingsPublic, FindingUpdate, ResponseCreate
-from bastion.review.service import ReviewProgramme
 
 ClassificationOpt = Annotated[str, typer.Option("--classification", help="e.g. CUI, SECRET")]
 
@@ -238,13 +237,13 @@ def deliver(message_id: str) -> None:
 
 def tick() -> None:
     """Close reviews whose window ended and enqueue due reminders (idempotent; run it from cron)."""
-    result = ReviewProgramme.from_runtime(context.runtime()).reviews.tick()
+    result = context.container().review.reviews.tick()
     context.console.print(f"closed {len(result.closed)} reviews, enqueued {result.reminders} reminders")
 
 
 def demo() -> None:
     """Seed a realistic demo programme and print a token for each demo user."""
-    result = seed_demo(context.runtime())
+    result = seed_demo(context.container())
     table(
         "demo users (export BASTION_TOKEN=<token> to act as one)",
         ["user", "token"],

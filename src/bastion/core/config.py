@@ -48,6 +48,20 @@ class Settings(BaseSettings):
         le=64 * 1024**3,
         description="The largest evidence file (an upload, or an evaluation run summary) a review accepts.",
     )
+    audit_key: str | None = Field(
+        default=None,
+        description="The secret that keys the audit log's hash chain and signs its checkpoints. Keep it outside "
+        "the database (and its backups). Default: BASTION_AUDIT_KEY_FILE.",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="A file holding the audit key, created (mode 0600) if missing. Default: data_dir/audit.key.",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Where `bastion audit checkpoint` appends signed checkpoints and `bastion audit verify` "
+        "reads the latest; put it outside the database's reach (another host, a write-once store).",
+    )
     jobs_backend: Literal["inprocess", "redis"] = Field(
         default="inprocess",
         description="How background jobs reach workers. inprocess: workers poll the jobs table (one machine). "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -38,8 +39,10 @@ def _derive(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(raw)
 
 
-def _key_file(path: Path) -> bytes:
-    """Read the key file, creating it (mode 0600, never overwritten) when it does not exist yet."""
+def read_or_create_key(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Read a key file, creating it with ``make()`` (mode 0600, in a folder created 0700, never overwritten)
+    when it does not exist yet. Two processes starting at once agree: only one creates it (O_EXCL), the other
+    reads what it wrote. A key file that others may read is refused, as ssh refuses such a private key."""
     private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -47,20 +50,21 @@ def _key_file(path: Path) -> bytes:
         pass
     else:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key())
+            handle.write(make())
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             raise SecretUnreadable(
-                f"the secret key file {path} may be read by others (mode {mode:04o})",
+                f"the key file {path} may be read by others (mode {mode:04o})",
                 code="secret_key_exposed",
                 hint=f"chmod 600 {path}",
             )
         return path.read_bytes().strip()
     except OSError as e:
         raise SecretUnreadable(
-            f"cannot read the secret key file {path}: {e.strerror}",
-            hint="check BASTION_SECRET_KEY_FILE and the file's owner, or set BASTION_SECRET_KEY",
+            f"cannot read the key file {path}: {e.strerror}",
+            hint="check the file, its owner and the setting that names it (BASTION_SECRET_KEY_FILE, "
+            "BASTION_AUDIT_KEY_FILE)",
         ) from e
 
 
@@ -80,7 +84,7 @@ class SecretBox:
     def from_settings(cls, settings: Settings) -> SecretBox:
         if settings.secret_key:
             return cls(_derive(settings.secret_key))
-        return cls(_key_file(settings.resolved_secret_key_file()))
+        return cls(read_or_create_key(settings.resolved_secret_key_file(), Fernet.generate_key))
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

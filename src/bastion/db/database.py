@@ -29,6 +29,9 @@ def _normalize_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, begin transactions (see ``_sqlite_begin``): pysqlite's own lazy BEGIN
+    # breaks SAVEPOINTs and leaves reads before the first write outside the transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -57,6 +60,15 @@ def _unstorable(error: Exception) -> InvalidInput:
 
 
 _UNSTORABLE = (sa.exc.DataError, OverflowError)
+_READ_ONLY = "bastion_read_only"
+
+
+def _sqlite_begin(connection: sa.engine.Connection) -> None:
+    """A unit of work takes SQLite's write lock when it begins (``BEGIN IMMEDIATE``), so its reads and writes
+    form one atomic step: no lost update, no upgrade from a stale read snapshot (busy_timeout makes it wait).
+    Read-only sessions begin a deferred transaction: a consistent snapshot that blocks nobody."""
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -80,7 +92,9 @@ class Database:
             ) from e
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -105,7 +119,7 @@ class Database:
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for reads only; it never commits. Loaded objects stay readable after it closes."""
-        session = self._sessions()
+        session = self._read_sessions()
         try:
             yield session
         except _UNSTORABLE as e:

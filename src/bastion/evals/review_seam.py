@@ -5,16 +5,14 @@ A run made for a review is review content: the review slice also says what the a
 run by (``eval_run_resources``), so that only those who may read the review's content (and the run's creator)
 see it.
 
-The review slice implements ``ReviewResults`` in ``bastion.review.evals`` (``ReviewEvalResults(runtime)``);
-it is looked up by name so that this slice does not depend on the review slice at import time (evals may call
-review's services, never its tables). Without it ``review_results_for`` returns None and
-``bastion eval run --review`` fails with a clear error instead of running an evaluation whose evidence would
-be lost.
+The review slice implements this port (``bastion.review.evals.ReviewEvalResults``); the composition root
+(``bastion.container``) hands it to ``EvalService``. This slice never imports the review slice: it depends on
+the port only. Without one, ``bastion eval run --review`` fails with a clear error instead of running an
+evaluation whose evidence would be lost.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,16 +42,3 @@ class ReviewResults(Protocol):
         ``source``, ``tasks`` -> figures with ``rate`` and ``samples``); the per-task rates become the scores
         the selection policy's ``eval_margin`` rules read, under the battery's task names."""
         ...
-
-
-def review_results_for(runtime: Any) -> ReviewResults | None:
-    """The review slice's implementation of ``ReviewResults`` when it offers one (``bastion.review.evals``
-    exposing ``ReviewEvalResults(runtime)``), else None."""
-    try:
-        module = importlib.import_module("bastion.review.evals")
-    except ModuleNotFoundError as e:
-        if e.name != "bastion.review.evals":
-            raise  # the module exists but something it needs is missing: say so, do not hide it
-        return None
-    factory = getattr(module, "ReviewEvalResults", None)
-    return factory(runtime) if factory is not None else None

@@ -9,11 +9,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, authorize, decide, not_found
 from bastion.core.clock import Clock
-from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Classification, OrgID, OrgKind, Principal, Role, UserID
+from bastion.core.work import UnitOfWork
 from bastion.db import Database
 from bastion.identity.credentials import DEFAULT_TOKEN_TTL
 from bastion.identity.errors import NotAllowed
@@ -28,11 +27,13 @@ class ServiceBase:
         database: Database,
         clock: Clock,
         *,
+        uow: UnitOfWork,
         default_token_ttl: timedelta = DEFAULT_TOKEN_TTL,
         login_throttle: LoginThrottle = DEFAULT_LOGIN_THROTTLE,
     ) -> None:
         self._db = database
         self._clock = clock
+        self._uow = uow
         self._default_token_ttl = default_token_ttl
         self._login_throttle = login_throttle
 
@@ -40,23 +41,10 @@ class ServiceBase:
     def _refusals_audited(
         self, actor: Principal | None, action: str, resource_type: str, resource_id: str | None
     ) -> Iterator[None]:
-        """A refused administration attempt (403, or the concealing 404) is recorded, in a transaction of
-        its own (the refused work itself is rolled back), with the outcome ``denied`` or ``not_found``."""
-        try:
+        """A refused administration attempt is recorded by the unit of work (``bastion.core.work``), in a
+        transaction of its own, with its outcome and code."""
+        with self._uow(actor, action, resource_type, resource_id):
             yield
-        except (NotFound, Forbidden) as refusal:
-            with self._db.session() as session:
-                audit.record(
-                    session,
-                    at=self._clock.now(),
-                    actor=actor,
-                    action=action,
-                    resource_type=resource_type,
-                    resource_id=resource_id,
-                    outcome="not_found" if isinstance(refusal, NotFound) else "denied",
-                    detail={"code": refusal.code},
-                )
-            raise
 
 
 def user_resource(user_id: str) -> Resource:

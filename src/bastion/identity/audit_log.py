@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, authorize
-from bastion.core.audit import AuditEntry, AuditVerification
+from bastion.core.audit import AuditEntry, AuditVerification, Checkpoint
 from bastion.core.principal import Principal
 from bastion.identity._base import ServiceBase
 
@@ -30,6 +30,7 @@ class AuditLogService(ServiceBase):
         with self._refusals_audited(actor, "audit.read", "audit_log", None):
             authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
         limit = max(1, min(limit, MAX_PAGE))
+        self._uow.seal()  # what reads appended joins the chain before it is shown
         with self._db.session() as session:
             events, total = audit.list_events(session, after_seq=after_seq, limit=limit, resource_id=resource_id)
             audit.record(
@@ -44,7 +45,17 @@ class AuditLogService(ServiceBase):
         next_after = events[-1].seq if len(events) == limit else None
         return AuditEntriesPublic(data=events, count=total, next_after_seq=next_after)
 
-    def verify(self, actor: Principal) -> AuditVerification:
+    def verify(self, actor: Principal, *, checkpoint: Checkpoint | None = None) -> AuditVerification:
+        """Seal what is pending, then recompute the keyed chain (and check it against ``checkpoint``)."""
         with self._refusals_audited(actor, "audit.verify", "audit_log", None):
             authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
-        return audit.verify(self._db)
+        self._uow.seal()
+        return self._uow.chain.verify(checkpoint=checkpoint)
+
+    def checkpoint(self, actor: Principal) -> Checkpoint:
+        """Sign the chain's head, for keeping outside the database (``bastion audit checkpoint``)."""
+        with self._refusals_audited(actor, "audit.checkpoint", "audit_log", None):
+            authorize(actor, Action.READ, AUDIT_LOG, what="audit log")
+        with self._uow(actor, "audit.checkpoint", "audit_log") as work:
+            work.record()
+        return self._uow.chain.checkpoint(self._clock.now())

@@ -17,8 +17,8 @@ from bastion.core import audit, config
 from bastion.core.access import Action, Resource, ResourceKind, authorize, not_found
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox
-from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Classification, OrgID, OrgKind, Principal, UserID
+from bastion.core.work import UnitOfWork
 from bastion.db import Database
 from bastion.review.models import AssignmentRow, FindingRow, ReviewRow, SubmissionRow
 from bastion.review.selection import Policy
@@ -55,6 +55,7 @@ class ReviewContext:
     secrets: SecretBox
     directory: Directory
     policy: Policy
+    uow: UnitOfWork
     window: WindowConfig = field(default_factory=WindowConfig)
     max_evidence_bytes: int = MAX_EVIDENCE_BYTES
 
@@ -62,25 +63,10 @@ class ReviewContext:
     def unit(
         self, actor: Principal | None, action: str, resource_type: str, resource_id: str | None
     ) -> Iterator[Session]:
-        """One transaction. A refusal (missing, concealed or forbidden) rolls the work back and is itself
-        audited, in a transaction of its own, with the outcome ``not_found`` or ``denied``."""
-        try:
-            with self.database.session() as session:
-                yield session
-        except (NotFound, Forbidden) as refusal:
-            outcome = "not_found" if isinstance(refusal, NotFound) else "denied"
-            with self.database.session() as session:
-                audit.record(
-                    session,
-                    at=self.clock.now(),
-                    actor=actor,
-                    action=action,
-                    resource_type=resource_type,
-                    resource_id=resource_id,
-                    outcome=outcome,
-                    detail={"code": refusal.code},
-                )
-            raise
+        """One audited unit of work (``bastion.core.work``): one transaction; a refusal rolls it back and is
+        itself audited."""
+        with self.uow(actor, action, resource_type, resource_id) as work:
+            yield work.session
 
     def record(
         self,

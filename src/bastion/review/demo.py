@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bastion.core.principal import Classification, OrgKind, Principal, Role
 from bastion.db import Database
 from bastion.identity.errors import OrganisationExists
-from bastion.identity.service import PROGRAMME_OFFICE_ID, IdentityService
+from bastion.identity.service import PROGRAMME_OFFICE_ID
 from bastion.review.errors import ReviewStateError
 from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.schemas import (
@@ -32,8 +33,10 @@ from bastion.review.schemas import (
     ReviewCreate,
     SubmissionCreate,
 )
-from bastion.review.service import ReviewProgramme
 from bastion.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bastion.container import Container
 
 DEMO_DOMAIN = "demo.bastion.example"
 AGENCIES = {"treasury": "org_treasury", "war": "org_war", "nsa": "org_nsa", "cisa": "org_cisa"}
@@ -69,8 +72,8 @@ class _OneTransaction(Database):
 
 
 class _Seeder:
-    def __init__(self, runtime: Runtime) -> None:
-        self.identity = IdentityService(runtime.database, runtime.clock)
+    def __init__(self, container: Container) -> None:
+        self.identity = container.identity
         self.result = DemoProgramme()
 
     def user(self, label: str, org_id: str, roles: list[Role], clearance: Classification) -> Principal:
@@ -87,18 +90,22 @@ class _Seeder:
         return self.identity.get_principal(user.id)
 
 
-def seed_demo(runtime: Runtime) -> DemoProgramme:
+def seed_demo(container: Container) -> DemoProgramme:
     """Create the demo programme in one transaction: all of it, or (on any error) nothing. Refused (409)
     if it was seeded before in this database."""
+    runtime = container.runtime
     with runtime.database.session() as session:
         joined = Runtime(
             settings=runtime.settings, database=_OneTransaction(runtime.database, session), clock=runtime.clock
         )
-        return _seed(joined)
+        from bastion.container import Container
+
+        return _seed(Container(joined))
 
 
-def _seed(runtime: Runtime) -> DemoProgramme:
-    seeder = _Seeder(runtime)
+def _seed(container: Container) -> DemoProgramme:
+    runtime = container.runtime
+    seeder = _Seeder(container)
     try:
         alpha = seeder.identity.create_organisation_unchecked(name="Frontier Lab Alpha", kind=OrgKind.FRONTIER_LAB)
     except OrganisationExists:
@@ -123,7 +130,7 @@ def _seed(runtime: Runtime) -> DemoProgramme:
     seeder.user("alpha-viewer", alpha.id, [Role.LAB_VIEWER], Classification.CUI)
     beta_sub = seeder.user("beta-submitter", beta.id, [Role.LAB_SUBMITTER], Classification.CUI)
 
-    programme = ReviewProgramme.from_runtime(runtime)
+    programme = container.review
     now = runtime.clock.now()
     model = programme.submissions.create(
         alpha_sub,

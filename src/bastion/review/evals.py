@@ -19,7 +19,6 @@ The evals slice reaches this module only through its seam; nothing here imports 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ from bastion.review.models import ReviewRow
 from bastion.review.reviews import require_open
 from bastion.review.schemas import EvidencePublic
 from bastion.review.service import ReviewProgramme
-from bastion.runtime import Runtime
 
 __all__ = ["ReviewEvalResults", "review_summary"]
 
@@ -56,13 +54,8 @@ def review_summary(run_id: str, summary: Mapping[str, Any]) -> dict[str, Any]:
 class ReviewEvalResults:
     """``ReviewResults`` for the evals slice, over the review programme's services."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-
-    @cached_property
-    def _programme(self) -> ReviewProgramme:
-        """Built on first use: listing or showing runs never needs the review slice."""
-        return ReviewProgramme.from_runtime(self._runtime)
+    def __init__(self, programme: ReviewProgramme) -> None:
+        self._programme = programme
 
     def authorize_eval_run(self, actor: Principal, review_id: str) -> None:
         ctx = self._programme.context
@@ -85,7 +78,7 @@ class ReviewEvalResults:
         wanted = set(review_ids)
         if not wanted:
             return {}
-        with self._runtime.database.read_session() as session:
+        with self._programme.context.database.read_session() as session:
             rows = session.execute(
                 sa.select(ReviewRow.id, ReviewRow.classification).where(ReviewRow.id.in_(wanted))
             ).all()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bastion.core.crypto import SecretBox
-from bastion.identity.service import IdentityService
-from bastion.review._base import ReviewContext
+from bastion.core.work import UnitOfWork
+from bastion.review._base import Directory, ReviewContext
 from bastion.review.assignments import AssignmentService
 from bastion.review.decisions import SelectionService
 from bastion.review.evidence import EvidenceService
@@ -50,15 +50,24 @@ class ReviewProgramme:
         self.outbox = OutboxService(ctx)
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime, *, policy: Policy | None = None) -> ReviewProgramme:
-        settings = runtime.settings
+    def build(
+        cls,
+        runtime: Runtime,
+        *,
+        uow: UnitOfWork,
+        secrets: SecretBox,
+        directory: Directory,
+        policy: Policy | None = None,
+    ) -> ReviewProgramme:
+        """Wired by the composition root (``bastion.container``); the policy is read here, once."""
         ctx = ReviewContext(
             database=runtime.database,
             clock=runtime.clock,
-            data_dir=settings.data_dir,
-            secrets=SecretBox.from_settings(settings),
-            directory=IdentityService(runtime.database, runtime.clock),
-            policy=policy or active_policy(settings.data_dir),
-            max_evidence_bytes=settings.max_evidence_bytes,
+            data_dir=runtime.settings.data_dir,
+            secrets=secrets,
+            directory=directory,
+            policy=policy or active_policy(runtime.settings.data_dir),
+            uow=uow,
+            max_evidence_bytes=runtime.settings.max_evidence_bytes,
         )
         return cls(ctx)

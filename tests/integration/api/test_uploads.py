@@ -95,7 +95,7 @@ def test_the_event_loop_serves_others_while_an_upload_is_stored(
     the service on the event loop, and every other request waited for it.)"""
     review_id = _open_review(client, cast)
     app = create_app(runtime)
-    service = app.state.review.evidence
+    service = app.state.container.review.evidence
     inside, release = threading.Event(), threading.Event()
     real_upload = service.upload
 

@@ -10,8 +10,9 @@ import pytest
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
 from bastion.cli.main import main
+from bastion.container import Container
 from bastion.core.principal import Classification, OrgKind, Role
-from bastion.evals.composition import eval_service, worker_for
+from bastion.evals.composition import worker_for
 from bastion.evals.profile import REFERENCE_FORMAT
 from bastion.evals.runner import InspectRunner
 from bastion.runtime import Runtime
@@ -84,7 +85,7 @@ def test_detached_run_then_work_then_profile(
     assert "status=queued" in capsys.readouterr().out
 
     # the worker, with a scripted model in place of a real provider
-    service = eval_service(cli_env, runner=InspectRunner(model_factory=refusing_model))
+    service = Container(cli_env, eval_runner=InspectRunner(model_factory=refusing_model)).evals
     [job] = worker_for(service).run_until_idle()
     assert job.status.value == "succeeded"
 
@@ -149,7 +150,7 @@ def test_a_run_without_tasks_runs_the_whole_suite_sandboxed_exploitation_include
 ) -> None:
     assert main(["eval", "run", "--model", "openai/gpt-4o", "--detach"]) == 0
     run_id = capsys.readouterr().out.split("queued run ")[1].split()[0]
-    run = eval_service(cli_env).get_run(principal_for(cli_env, evaluator), run_id)
+    run = Container(cli_env).evals.get_run(principal_for(cli_env, evaluator), run_id)
     assert run.tasks == ["vuln_identification", "vuln_pairs", "safeguards", "prompt_injection", "exploitation"]
 
 
@@ -162,7 +163,7 @@ def test_profile_compares_a_run_with_an_earlier_run_side_by_side(
     for model in (refusing_model, complying_model):  # the predecessor refuses everything, the new one nothing
         assert main(args) == 0
         run_ids.append(capsys.readouterr().out.split("queued run ")[1].split()[0])
-        [job] = worker_for(eval_service(cli_env, runner=InspectRunner(model_factory=model))).run_until_idle()
+        [job] = worker_for(Container(cli_env, eval_runner=InspectRunner(model_factory=model)).evals).run_until_idle()
         assert job.status.value == "succeeded", job.error
     earlier, latest = run_ids
     out_json = tmp_path / "profile.json"
@@ -191,7 +192,7 @@ def test_max_tokens_reaches_every_generation(
     args = ["eval", "run", "--model", "mockllm/model", "--task", "safeguards", "--limit", "1"]
     assert main([*args, "--max-tokens", "7", "--data-dir", str(shared_data / "evals"), "--detach"]) == 0
     run_id = capsys.readouterr().out.split("queued run ")[1].split()[0]
-    service = eval_service(cli_env, runner=InspectRunner(model_factory=refusing_model))
+    service = Container(cli_env, eval_runner=InspectRunner(model_factory=refusing_model)).evals
     [job] = worker_for(service).run_until_idle()
     assert job.status.value == "succeeded"
     run = service.get_run(principal_for(cli_env, evaluator), run_id)

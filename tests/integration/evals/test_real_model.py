@@ -21,8 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bastion.container import Container
 from bastion.core.principal import OrgID, OrgKind, Principal, Role, UserID
-from bastion.evals.composition import eval_service, worker_for
+from bastion.evals.composition import worker_for
 from bastion.runtime import Runtime
 
 SERVER = "http://localhost:8000/v1"
@@ -35,7 +36,7 @@ def test_smollm2_runs_the_cyber_suite(runtime: Runtime, shared_data: Path) -> No
     except httpx.HTTPError as e:
         pytest.fail(f"start the llama-cpp-python server first (see this module's docstring): {e}")
     evaluator = Principal(UserID("usr_eval"), OrgID("org_aisi"), OrgKind.AGENCY, frozenset({Role.EVALUATOR}))
-    service = eval_service(runtime)
+    service = Container(runtime).evals
     run = service.start_run(
         evaluator,
         model="llama-cpp-python/smollm2",

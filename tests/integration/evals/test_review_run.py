@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 from inspect_ai.model import ChatMessage, ChatMessageTool, Model, ModelOutput, ModelUsage, get_model
 
-import bastion.cli.evals
+import bastion.cli.context
 from bastion.cli.main import main
+from bastion.container import Container
 from bastion.evals.challenges import all_challenges
-from bastion.evals.composition import eval_service
 from bastion.evals.runner import InspectRunner
 from bastion.review.evals import ReviewEvalResults
 from bastion.runtime import Runtime
@@ -59,8 +58,12 @@ def exploiting_agent(name: str) -> Model:
 @pytest.fixture
 def cast(cli_env: Runtime, monkeypatch: pytest.MonkeyPatch) -> Cast:
     # the CLI's worker drives the scripted agent in place of a real provider; everything else is real
-    scripted = partial(eval_service, runner=InspectRunner(model_factory=exploiting_agent))
-    monkeypatch.setattr(bastion.cli.evals, "eval_service", scripted)
+    runner = InspectRunner(model_factory=exploiting_agent)
+    monkeypatch.setattr(
+        bastion.cli.context,
+        "build_container",
+        lambda settings: Container(Runtime.from_settings(settings), eval_runner=runner),
+    )
     return build_cast(cli_env)
 
 
@@ -169,7 +172,7 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     assert ok(client.get(f"/api/eval-runs/{run_id}", headers=other))["review_id"] == rev_id
 
     # a job retried after a crash does not attach the same run twice
-    results = ReviewEvalResults(Runtime(settings=cli_env.settings, database=cli_env.database))
+    results = ReviewEvalResults(Container(Runtime(settings=cli_env.settings, database=cli_env.database)).review)
     evaluator_principal = principal_for(cli_env, cast.users["assigned"])
     results.attach_eval_results(
         evaluator_principal, rev_id, run_id=run_id, log_files=[log_file], summary=summary["summary"]
@@ -194,11 +197,11 @@ def test_who_may_run_the_battery_for_a_review(cli: Cli, cast: Cast, cli_env: Run
     assert code == 2 and "labs do not record findings or evidence" in err
     # nothing was queued for any of them
     admin = principal_for(cli_env, cast.users["admin"])
-    assert eval_service(cli_env).list_runs(admin) == []
+    assert Container(cli_env).evals.list_runs(admin) == []
     # the assigned evaluator and a programme administrator may
     assert cli("assigned", *run_args(rev_id, "--detach"))[0] == 0
     assert cli("admin", *run_args(rev_id, "--detach"))[0] == 0
-    assert [r.review_id for r in eval_service(cli_env).list_runs(admin)] == [rev_id, rev_id]
+    assert [r.review_id for r in Container(cli_env).evals.list_runs(admin)] == [rev_id, rev_id]
 
 
 def test_a_closed_review_takes_no_new_runs_or_results(cli: Cli, cast: Cast, tmp_path: Path) -> None:

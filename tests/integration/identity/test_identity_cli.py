@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -138,3 +139,32 @@ def test_audit_verify_exit_codes(
         conn.execute(sa.text("DELETE FROM audit_events WHERE seq = 2"))
     code, out, _ = run(capsys, "audit", "verify")
     assert code == 1 and "first bad event seq 2" in out
+
+
+def test_audit_checkpoint_catches_a_truncated_log(
+    cli_env: Runtime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An administrator of the database removes the newest events and rolls the chain head back: the chain
+    alone still verifies, the checkpoint kept outside the database does not."""
+    _, token = make_admin(cli_env)
+    monkeypatch.setenv("BASTION_TOKEN", token)
+    witness = tmp_path / "witness" / "audit-checkpoints.jsonl"
+    witness.parent.mkdir()
+    monkeypatch.setenv("BASTION_AUDIT_CHECKPOINT_FILE", str(witness))
+    run(capsys, "audit", "list")  # more events to lose
+    code, out, err = run(capsys, "audit", "checkpoint")
+    assert code == 0, err
+    seq = int(out.split("at seq ")[1].split()[0])
+    assert json.loads(witness.read_text().splitlines()[-1])["seq"] == seq
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0 and f"checkpoint seq {seq}" in out
+    with cli_env.database.engine.begin() as conn:
+        kept = conn.execute(sa.text("SELECT seq, hash FROM audit_events WHERE seq = 2")).one()
+        conn.execute(sa.text("DELETE FROM audit_events WHERE seq > 2 OR seq IS NULL"))
+        conn.execute(sa.text("UPDATE audit_chain_head SET last_seq = :s, last_hash = :h"), {"s": kept[0], "h": kept[1]})
+    monkeypatch.delenv("BASTION_AUDIT_CHECKPOINT_FILE")
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0  # self-consistent without the witness...
+    code, out, _ = run(capsys, "audit", "verify", "--checkpoint", str(witness))
+    assert code == 1 and "audit log tampered" in out  # ...but not against it
+    assert "removed from the end" in out or "differs from the checkpoint" in out

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bastion.cli.main import main
+from bastion.container import Container
 from bastion.core.config import Settings
-from bastion.evals.composition import eval_service
 from bastion.jobs.backend import JobsBackendMisconfigured, job_queue
 from bastion.jobs.database import DatabaseJobQueue
 from bastion.jobs.redis_queue import JobDeliveryUnavailable, RedisJobQueue
@@ -14,7 +14,7 @@ from bastion.runtime import Runtime
 
 
 def test_the_embedded_default_polls_the_jobs_table(runtime: Runtime) -> None:
-    queue = eval_service(runtime).queue
+    queue = Container(runtime).evals.queue
     assert type(queue) is DatabaseJobQueue
 
 
@@ -25,7 +25,7 @@ def test_the_redis_backend_is_chosen_by_configuration(runtime: Runtime) -> None:
         jobs_backend="redis",
         redis_url="redis://:s3cret@127.0.0.1:1/0",
     )
-    queue = eval_service(runtime).queue
+    queue = Container(runtime).evals.queue
     assert isinstance(queue, RedisJobQueue)
     with pytest.raises(JobDeliveryUnavailable, match=r"cannot reach Redis at redis://:\*\*\*@127.0.0.1:1/0") as caught:
         queue.claim("w", frozenset({"eval_run"}))

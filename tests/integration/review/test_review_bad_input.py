@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from bastion.container import Container
 from bastion.core.errors import PayloadTooLarge
 from bastion.core.principal import Classification
 from bastion.review.errors import ReviewInputError
@@ -163,7 +164,7 @@ def test_evidence_over_the_size_limit_is_refused_and_leaves_no_file(
     lab, admin = cast.headers("owner_lab"), cast.headers("admin")
     sub = ok(client.post("/api/submissions", json=submission_body(), headers=lab), 201)
     rev = ok(client.post("/api/reviews", json={"submission_id": sub["id"]}, headers=admin), 201)
-    programme = ReviewProgramme.from_runtime(runtime)
+    programme = Container(runtime).review
     small = ReviewProgramme(type(programme.context)(**{**programme.context.__dict__, "max_evidence_bytes": 8}))
     actor = principal_for(runtime, cast.users["admin"])
     with pytest.raises(PayloadTooLarge, match="evidence limit of 8 bytes"):
@@ -184,7 +185,7 @@ def test_a_failed_transaction_removes_the_files_it_placed(
     lab, admin = cast.headers("owner_lab"), cast.headers("admin")
     sub = ok(client.post("/api/submissions", json=submission_body(), headers=lab), 201)
     rev = ok(client.post("/api/reviews", json={"submission_id": sub["id"]}, headers=admin), 201)
-    programme = ReviewProgramme.from_runtime(runtime)
+    programme = Container(runtime).review
     actor = principal_for(runtime, cast.users["admin"])
     with pytest.raises(ReviewInputError, match=r"summary.scores\['ctf'\]"):
         programme.evidence.attach_eval_results(actor, rev["id"], {"scores": {"ctf": "high"}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bastion.core import audit
+from bastion.container import Container
 from bastion.core.audit_models import AuditEvent
 from bastion.identity.models import Organisation, User
 from bastion.review.demo import DEMO_DOMAIN, seed_demo
@@ -13,6 +13,7 @@ from bastion.review.errors import ReviewStateError
 from bastion.review.findings import FindingService
 from bastion.review.models import FindingRow, ReviewRow, SubmissionRow
 from bastion.runtime import Runtime
+from tests.factories import verify_audit
 
 
 def _counts(runtime: Runtime) -> dict[str, int]:
@@ -41,23 +42,23 @@ def test_a_failure_halfway_leaves_no_partial_seed_and_a_rerun_then_succeeds(
     with monkeypatch.context() as patch:
         patch.setattr(FindingService, "respond", broken)  # after orgs, users, submissions, review, findings
         with pytest.raises(ReviewStateError, match="simulated failure"):
-            seed_demo(runtime)
+            seed_demo(Container(runtime))
     assert _counts(runtime) == before
-    assert audit.verify(runtime.database).ok
+    assert verify_audit(runtime).ok
 
-    result = seed_demo(runtime)
+    result = seed_demo(Container(runtime))
     after = _counts(runtime)
     assert after["demo_users"] == len(result.users) == 11
     assert after["submissions"] == before["submissions"] + 2
     assert after["findings"] == before["findings"] + 2
-    assert audit.verify(runtime.database).ok
+    assert verify_audit(runtime).ok
 
 
 def test_running_the_demo_twice_is_a_clear_conflict_that_changes_nothing(runtime: Runtime) -> None:
-    seed_demo(runtime)
+    seed_demo(Container(runtime))
     seeded = _counts(runtime)
     with pytest.raises(ReviewStateError) as refused:
-        seed_demo(runtime)
+        seed_demo(Container(runtime))
     assert refused.value.code == "demo_exists"
     assert "already exists" in refused.value.message
     assert _counts(runtime) == seeded

@@ -9,9 +9,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from bastion.core import audit
 from bastion.core.clock import ManualClock
 from bastion.runtime import Runtime
+from tests.factories import verify_audit
 from tests.integration.review.support import Cast, finding_body, ok, submission_body
 
 
@@ -123,7 +123,7 @@ def test_full_lifecycle(client: TestClient, runtime: Runtime, cast: Cast, clock:
     with runtime.database.read_session() as session:
         details = list(session.scalars(sa.text("SELECT detail FROM audit_events")))
     assert not any("owl-secret-credential-123" in str(d) for d in details)
-    assert audit.verify(runtime.database).ok
+    assert verify_audit(runtime).ok
 
 
 def test_lab_releases_early_mid_review(client: TestClient, cast: Cast, clock: ManualClock) -> None:

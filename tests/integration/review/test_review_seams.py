@@ -8,7 +8,7 @@ import json
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from bastion.review.service import ReviewProgramme
+from bastion.container import Container
 from bastion.runtime import Runtime
 from tests.factories import principal_for
 from tests.integration.review.support import Cast, finding_body, ok, submission_body
@@ -32,7 +32,7 @@ def test_eval_results_feed_the_selection_engine(client: TestClient, cast: Cast, 
     sub_id, rev_id = _open(client, cast, **SMALL)
     log = runtime.settings.data_dir / "cyber.eval.json"
     log.write_text(json.dumps({"status": "success"}))
-    programme = ReviewProgramme.from_runtime(runtime)
+    programme = Container(runtime).review
     evaluator = principal_for(runtime, cast.users["assigned"])
     summary = {
         "run_id": "battery-7",

@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from bastion.container import Container
 from bastion.core.clock import ManualClock
-from bastion.review.service import ReviewProgramme
 from bastion.runtime import Runtime
 from tests.integration.review.support import Cast, ok, submission_body
 
@@ -30,7 +30,7 @@ def test_reminders_at_seven_days_and_one_day_never_twice(
     client: TestClient, cast: Cast, clock: ManualClock, runtime: Runtime
 ) -> None:
     rev_id = _open(client, cast)
-    ticker = ReviewProgramme.from_runtime(runtime).reviews
+    ticker = Container(runtime).review.reviews
     clock.advance(timedelta(days=23) - timedelta(minutes=1))
     assert ticker.tick().reminders == 0
     clock.advance(timedelta(minutes=1))
@@ -54,7 +54,7 @@ def test_closure_is_recorded_at_the_deadline_even_when_tick_runs_late(
 ) -> None:
     rev_id = _open(client, cast)
     clock.advance(timedelta(days=45))
-    assert ReviewProgramme.from_runtime(runtime).reviews.tick().closed == [rev_id]
+    assert Container(runtime).review.reviews.tick().closed == [rev_id]
     review = ok(client.get(f"/api/reviews/{rev_id}", headers=cast.headers("lab_viewer")))
     assert review["closed_at"] == "2026-12-02T09:00:00Z"
     assert _reminders(client, cast) == []  # no stale reminders after the close

@@ -8,13 +8,12 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from bastion.core import audit
+from bastion.container import Container
 from bastion.core.audit_models import AuditEvent
 from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Classification, OrgKind, Role
-from bastion.identity.audit_log import AuditLogService
 from bastion.runtime import Runtime
-from tests.factories import CISA, identity, make_admin, make_user, principal_for
+from tests.factories import CISA, identity, make_admin, make_user, principal_for, verify_audit
 
 
 def _events(runtime: Runtime, actor_id: str) -> list[tuple[str, str, str | None, str]]:
@@ -50,7 +49,7 @@ def test_refused_administration_is_audited(runtime: Runtime) -> None:
         (Forbidden, lambda: service.update_user(reviewer, reviewer_user.id, clearance=Classification.TOP_SECRET)),
         (NotFound, lambda: service.issue_token(reviewer, user_id=admin_user.id, name="stolen")),
         (NotFound, lambda: service.revoke_token(reviewer, "tok_00000000deadbeef")),
-        (Forbidden, lambda: AuditLogService(runtime.database, runtime.clock).list_events(reviewer)),
+        (Forbidden, lambda: Container(runtime).audit_log.list_events(reviewer)),
     ]
     for kind, attempt in attempts:
         with pytest.raises(kind):
@@ -65,4 +64,4 @@ def test_refused_administration_is_audited(runtime: Runtime) -> None:
         ("audit.read", "denied", None, "forbidden"),
     ]
     assert service.get_user(principal_for(runtime, admin_user.id), reviewer_user.id).clearance is Classification.SECRET
-    assert audit.verify(runtime.database).ok
+    assert verify_audit(runtime).ok

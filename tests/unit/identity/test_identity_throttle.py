@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from bastion.container import Container
 from bastion.core.audit_models import AuditEvent
 from bastion.core.clock import ManualClock
 from bastion.core.errors import TooManyRequests, Unauthenticated
@@ -44,7 +45,7 @@ def test_rule_refuses_a_nonsense_configuration(failures: int, window: timedelta)
 
 
 def _service(runtime: Runtime) -> IdentityService:
-    return IdentityService(runtime.database, runtime.clock, login_throttle=THROTTLE)
+    return IdentityService(runtime.database, runtime.clock, uow=Container(runtime).uow, login_throttle=THROTTLE)
 
 
 def _fail(runtime: Runtime, email: str, times: int) -> None:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from bastion.core import audit
 from bastion.core.audit_models import AuditEvent
 from bastion.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bastion.core.principal import Classification, OrgKind, Role
 from bastion.identity.models import User
 from bastion.runtime import Runtime
-from tests.factories import CISA, PROGRAMME_OFFICE, identity, make_admin, make_org, make_user, principal_for
+from tests.factories import (
+    CISA,
+    PROGRAMME_OFFICE,
+    identity,
+    make_admin,
+    make_org,
+    make_user,
+    principal_for,
+    verify_audit,
+)
 
 
 def counts(runtime: Runtime) -> tuple[int, int]:
@@ -50,7 +58,7 @@ def test_admin_creates_a_user_who_can_then_be_read(runtime: Runtime) -> None:
     )
     assert created.roles == [Role.LAB_SUBMITTER] and created.clearance is Classification.CUI and created.active
     assert identity(runtime).get_user(actor, created.id) == created
-    assert audit.verify(runtime.database).ok
+    assert verify_audit(runtime).ok
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,97 @@
+"""The composition root: every service of one process, built once from its runtime and shared by the API, the
+CLI and the workers. Nothing else constructs a slice's service.
+
+Each service is built on first use (``cached_property``), so a command that only queries advisories never
+imports Inspect or reads the review policy. The API builds the services it serves when the app is created,
+so a bad policy file or settings fail at start, not in a request.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from bastion.core.audit import AuditChain, AuditKey
+from bastion.core.config import Settings
+from bastion.core.crypto import SecretBox
+from bastion.core.work import UnitOfWork
+from bastion.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bastion.evals.runner import InspectRunner
+    from bastion.evals.service import EvalService
+    from bastion.identity.audit_log import AuditLogService
+    from bastion.identity.service import IdentityService
+    from bastion.jobs.database import DatabaseJobQueue
+    from bastion.review.service import ReviewProgramme
+
+
+class Container:
+    def __init__(self, runtime: Runtime, *, eval_runner: InspectRunner | None = None) -> None:
+        self.runtime = runtime
+        self._eval_runner = eval_runner
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Container:
+        return cls(Runtime.from_settings(settings))
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    # --- core ---------------------------------------------------------------------------------------------
+
+    @cached_property
+    def audit_chain(self) -> AuditChain:
+        return AuditChain(self.runtime.database, AuditKey.from_settings(self.settings))
+
+    @cached_property
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.runtime.database, self.runtime.clock, self.audit_chain)
+
+    @cached_property
+    def secrets(self) -> SecretBox:
+        return SecretBox.from_settings(self.settings)
+
+    @cached_property
+    def jobs(self) -> DatabaseJobQueue:
+        from bastion.jobs.backend import job_queue
+
+        return job_queue(self.settings, self.runtime.database, self.runtime.clock)
+
+    # --- slices -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        from bastion.identity.service import IdentityService
+
+        return IdentityService(self.runtime.database, self.runtime.clock, uow=self.uow)
+
+    @cached_property
+    def audit_log(self) -> AuditLogService:
+        from bastion.identity.audit_log import AuditLogService
+
+        return AuditLogService(self.runtime.database, self.runtime.clock, uow=self.uow)
+
+    @cached_property
+    def review(self) -> ReviewProgramme:
+        from bastion.review.service import ReviewProgramme
+
+        return ReviewProgramme.build(
+            self.runtime, uow=self.uow, secrets=self.secrets, directory=self.identity, policy=None
+        )
+
+    @cached_property
+    def evals(self) -> EvalService:
+        from bastion.evals.service import EvalService
+        from bastion.review.evals import ReviewEvalResults
+
+        return EvalService(
+            self.runtime.database,
+            self.runtime.clock,
+            evals_dir=self.settings.data_dir / "evals",
+            runner=self._eval_runner,
+            reviews=ReviewEvalResults(self.review),
+            identity=self.identity,
+            queue=self.jobs,
+        )

@@ -1,0 +1,67 @@
+"""The one access policy. Pure: a principal, an action and a resource descriptor in; a decision out.
+
+Every shell and service asks ``decide`` (or ``authorize``, which raises) before it reads or writes anything,
+including rows that go into lists and counts. Three tests, all of which must pass:
+
+1. **Classification.** Nobody reads or writes anything above their clearance.
+2. **Need to know.** Submissions and selection decisions are visible to programme administrators, agency
+   reviewers (who run the selection), the evaluators assigned to the review and the owning lab. Reviews and
+   what they hold (findings, evidence, reports, evaluation runs) are visible only to programme
+   administrators, the users assigned to that review and the owning lab (and to the lab only what is shared
+   with it): an agency reviewer not assigned to a review cannot tell it exists.
+3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
+   if any role allows; otherwise concealed only if every role would conceal.
+
+When a denied principal may not even know the thing exists, the decision says ``conceal``: shells then answer
+exactly as for a missing thing (404 with the same body), so a denial leaks nothing.
+"""
+
+from __future__ import annotations
+
+from bastion.core.errors import Forbidden, NotFound
+from bastion.core.principal import Principal
+
+from ._administration import administration
+from ._review import review_content
+from ._types import REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
+
+__all__ = [
+    "REVIEW_CONTENT",
+    "Action",
+    "Decision",
+    "Resource",
+    "ResourceKind",
+    "authorize",
+    "decide",
+    "not_found",
+    "visible",
+]
+
+
+def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
+    if not principal.cleared_for(resource.classification):
+        return deny(f"requires clearance {resource.classification.banner}")
+    if resource.kind in REVIEW_CONTENT:
+        return review_content(principal, action, resource)
+    return administration(principal, action, resource)
+
+
+def authorize(principal: Principal, action: Action, resource: Resource, *, what: str) -> None:
+    """Raise unless allowed. ``what`` names the thing in the error (e.g. ``"submission sub_123"``); a
+    concealed denial raises the very same ``NotFound`` that a missing thing raises."""
+    decision = decide(principal, action, resource)
+    if decision.allowed:
+        return
+    if decision.conceal:
+        raise not_found(what)
+    raise Forbidden(f"not allowed to {action.value} {what}: {decision.reason}", code="forbidden")
+
+
+def not_found(what: str) -> NotFound:
+    """The one 'missing' error: used for missing things and for concealed ones alike."""
+    return NotFound(f"{what} not found", code="not_found")
+
+
+def visible(principal: Principal, resource: Resource) -> bool:
+    """For lists and counts: may this row appear for this principal at all?"""
+    return decide(principal, Action.READ, resource).allowed

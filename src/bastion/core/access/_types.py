@@ -1,0 +1,85 @@
+"""The policy's vocabulary: actions, resource kinds, the resource descriptor and the decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bastion.core.principal import Classification, OrgID, Role, UserID
+
+
+class Action(StrEnum):
+    READ = "read"  # includes appearing in a list or a count
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"  # withdraw, revoke
+    RESPOND = "respond"  # a lab answering a finding shared with it
+    DECIDE = "decide"  # selection decisions, overrides, window changes, assignment
+    READ_SECRET = "read_secret"  # noqa: S105 - an action, not a password; decrypted model-access credentials; selection rationale
+
+
+class ResourceKind(StrEnum):
+    ORGANISATION = "organisation"
+    USER = "user"
+    API_TOKEN = "api_token"  # noqa: S105 - a resource kind, not a password
+    SUBMISSION = "submission"
+    SELECTION = "selection"
+    REVIEW = "review"
+    FINDING = "finding"
+    EVIDENCE = "evidence"
+    REPORT = "report"
+    EVAL_RUN = "eval_run"
+    AUDIT_LOG = "audit_log"
+    OUTBOX = "outbox"  # notifications waiting for delivery (reminders, closures): operations only
+
+
+REVIEW_CONTENT = frozenset(
+    {
+        ResourceKind.SUBMISSION,
+        ResourceKind.SELECTION,
+        ResourceKind.REVIEW,
+        ResourceKind.FINDING,
+        ResourceKind.EVIDENCE,
+        ResourceKind.REPORT,
+        ResourceKind.EVAL_RUN,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """What the policy needs to know about a thing; built by the owning slice from its row.
+
+    ``owner_org_id``: the lab organisation that owns the submission the content belongs to (None while a
+    submission is being created, or for things outside review content). ``assigned``: the evaluators assigned
+    to the review. ``shared_with_lab``: whether this piece was released to the owning lab (findings, the
+    releasable report summary). ``subject_user_id``: for users and tokens, whose they are.
+    """
+
+    kind: ResourceKind
+    classification: Classification = Classification.UNCLASSIFIED
+    owner_org_id: OrgID | None = None
+    assigned: frozenset[UserID] = field(default_factory=frozenset)
+    shared_with_lab: bool = False
+    subject_user_id: UserID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+    conceal: bool = False  # answer as if the resource did not exist
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def allow(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def deny(reason: str, *, conceal: bool = True) -> Decision:
+    return Decision(False, reason, conceal=conceal)
+
+
+LAB_ROLES = (Role.LAB_SUBMITTER, Role.LAB_VIEWER)
