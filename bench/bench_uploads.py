@@ -25,9 +25,9 @@ from pathlib import Path
 
 import httpx
 
+from bastion.container import Container
 from bastion.core.config import Settings
 from bastion.review.demo import seed_demo
-from bastion.runtime import Runtime
 
 
 def _port() -> int:
@@ -89,9 +89,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "data", secret_key="bench")
-        runtime = Runtime.from_settings(settings)
-        runtime.migrate()
-        demo = seed_demo(runtime)
+        container = Container.from_settings(settings)
+        container.runtime.migrate()
+        demo = seed_demo(container)
         port = _port()
         env = {**os.environ, "BASTION_DATA_DIR": str(settings.data_dir), "BASTION_SECRET_KEY": "bench"}
         if args.server_src:

@@ -3,14 +3,16 @@ not; a web session cannot mint an API token that would outlive it. On SQLite and
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bastion.cli.main import main
+from bastion.container import Container
 from bastion.core.clock import SystemClock
 from bastion.core.principal import Classification, Role
-from bastion.identity.service import IdentityService
 from bastion.runtime import Runtime
 from tests.factories import PROGRAMME_OFFICE, auth_headers, make_user
 
@@ -114,7 +116,8 @@ def test_the_cli_refuses_to_mint_a_token_with_a_session(
     cli_env: Runtime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_user(cli_env, PROGRAMME_OFFICE, [Role.PROGRAMME_ADMIN], email="ada@po.example", password=PASSWORD)
-    session = IdentityService(cli_env.database, SystemClock()).login("ada@po.example", PASSWORD)  # `bastion login`
+    now = Container(replace(cli_env, clock=SystemClock()))  # the CLI's clock: the real one
+    session = now.identity.login("ada@po.example", PASSWORD)  # what `bastion login` prints
     monkeypatch.setenv("BASTION_TOKEN", session.token)
     assert main(["tokens", "create", "--name", "nightly"]) == 2
     assert "web session cannot create API tokens" in capsys.readouterr().err

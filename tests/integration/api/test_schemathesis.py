@@ -24,6 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from bastion.api.app import create_app
+from bastion.container import Container
 from bastion.review.demo import seed_demo
 from bastion.runtime import Runtime
 
@@ -54,8 +55,9 @@ def _failure(operation: schemathesis.APIOperation, mode: schemathesis.Generation
 
 
 def test_the_api_answers_as_documented(runtime: Runtime) -> None:
-    token = seed_demo(runtime).tokens["programme-admin"]
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(runtime))
+    container = Container(runtime)
+    token = seed_demo(container).tokens["programme-admin"]
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(container))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40  # the whole API, /api and /v1
     headers = {"Authorization": f"Bearer {token}"}
