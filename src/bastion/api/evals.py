@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/eval-runs")
 
 
 def _service(request: Request) -> EvalService:
-    """The app's one evals service (a Redis-backed queue keeps its connection pool)."""
+    """The app's one evals service (a Celery-backed queue keeps its broker connection pool)."""
     return get_container(request).evals
 
 

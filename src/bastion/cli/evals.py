@@ -3,8 +3,8 @@
 A run is queued as a job and, unless ``--detach``, worked on right here with a progress bar. An interrupted
 run (Ctrl-C, a killed process) is resumed by ``bastion eval work`` (or the next ``bastion eval run``) once its
 heartbeat is stale: Inspect's eval set skips the finished work. ``bastion eval work --forever`` is a
-long-running worker (stopped by SIGTERM or Ctrl-C); with ``BASTION_JOBS_BACKEND=redis`` any number of them, on
-any machine, share the queue.
+long-running worker (stopped by SIGTERM or Ctrl-C). ``bastion worker`` runs every kind of job (with
+``BASTION_JOBS_BACKEND=celery``, as Celery workers on any number of machines).
 """
 
 from __future__ import annotations

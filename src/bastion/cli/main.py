@@ -46,13 +46,14 @@ def _root(
 
 
 def _register() -> None:
-    from bastion.cli import advisories, audit, evals, identity, review
+    from bastion.cli import advisories, audit, evals, identity, review, worker
 
     advisories.register(app)
     review.register(app)
     identity.register(app)
     audit.register(app)
     evals.register(app)
+    worker.register(app)
 
 
 _register()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".bastion")
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
+BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
 
 
 class Settings(BaseSettings):
@@ -62,16 +63,27 @@ class Settings(BaseSettings):
         description="Where `bastion audit checkpoint` appends signed checkpoints and `bastion audit verify` "
         "reads the latest; put it outside the database's reach (another host, a write-once store).",
     )
-    jobs_backend: Literal["inprocess", "redis"] = Field(
+    jobs_backend: Literal["inprocess", "celery"] = Field(
         default="inprocess",
-        description="How background jobs reach workers. inprocess: workers poll the jobs table (one machine). "
-        "redis: job ids are delivered through Redis (BASTION_REDIS_URL) to workers on any machine; "
+        description="Who runs background jobs. inprocess: `bastion worker` polls the jobs table (one machine, "
+        "no server). celery: Celery workers on any machine, jobs delivered through BASTION_BROKER_URL; "
         "job state stays in the database either way.",
     )
-    redis_url: str | None = Field(
+    broker_url: str | None = Field(
         default=None,
-        description="Redis for the redis jobs backend, e.g. redis://127.0.0.1:6379/0 "
-        "(needs the extra: pip install 'bastion[scale]').",
+        description="The Celery broker for the celery jobs backend: amqp://USER:PASSWORD@HOST:5672// (RabbitMQ) "
+        "or redis://HOST:6379/0 (needs the extra: pip install 'bastion[scale]').",
+    )
+    jobs_queue: str = Field(
+        default="bastion",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+        description="The broker queue this deployment's jobs go through (deployments sharing a broker differ).",
+    )
+    review_tick_seconds: int = Field(
+        default=300, ge=0, description="How often workers close expired reviews and queue reminders (0: never)."
+    )
+    advisory_refresh_seconds: int = Field(
+        default=86_400, ge=0, description="How often workers re-import BASTION_OSV_SOURCES (0: never)."
     )
     osv_page_size: int = Field(
         default=1000, ge=1, le=10_000, description="Results per page of /v1/query before next_page_token."
@@ -82,11 +94,25 @@ class Settings(BaseSettings):
             "https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip",
             "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
         ],
-        description="Advisory sources imported by `bastion up` when none are given.",
+        description="Advisory sources imported by `bastion up` when none are given, and re-imported by workers "
+        "every BASTION_ADVISORY_REFRESH_SECONDS.",
     )
 
     def resolved_secret_key_file(self) -> Path:
         return self.secret_key_file or self.data_dir / "secret.key"
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in BROKER_SCHEMES:
+            raise ValueError(
+                f"a broker URL must start with one of {', '.join(s + '://' for s in BROKER_SCHEMES)}, "
+                "e.g. amqp://guest:guest@127.0.0.1:5672// or redis://127.0.0.1:6379/0"
+            )
+        return url
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -145,10 +145,17 @@ class EvalService:
                 max_tokens=row.params.get("max_tokens"),
             )
             review_id, created_by = row.review_id, row.created_by
+        for_review = review_id is not None and self._reviews is not None and self._identity is not None
+        if for_review:
+            # The review may have closed (or been taken from its creator) since the run was queued: a refusal
+            # here fails the job at once, before any evaluation work, and is not retried.
+            assert self._reviews is not None and review_id is not None
+            self._reviews.authorize_eval_run(self._identity.get_principal(created_by), review_id)
         self._set(run_id, status=JobStatus.RUNNING.value)
         log_files = self._runner.run(spec, progress)
         summary = self.summarise(spec.model, f"run {run_id}", log_files).model_dump(mode="json")
-        if review_id is not None and self._reviews is not None and self._identity is not None:
+        if for_review:
+            assert self._reviews is not None and review_id is not None
             actor = self._identity.get_principal(created_by)
             self._reviews.attach_eval_results(actor, review_id, run_id=run_id, log_files=log_files, summary=summary)
         self._set(run_id, status=JobStatus.SUCCEEDED.value, summary=summary, finished_at=self._clock.now())

@@ -1,8 +1,9 @@
-"""Pick the job queue adapter from the settings (``BASTION_JOBS_BACKEND``)."""
+"""Pick how jobs reach workers from the settings (``BASTION_JOBS_BACKEND``); job state is in the database
+either way."""
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from bastion.core.clock import Clock
 from bastion.core.config import Settings
@@ -10,6 +11,9 @@ from bastion.core.errors import InvalidInput, OperationalError
 from bastion.db import Database
 from bastion.jobs.database import DatabaseJobQueue
 from bastion.jobs.interface import JobError
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 class JobsBackendMisconfigured(JobError, InvalidInput):  # noqa: N818 - names a kind, like the core errors
@@ -21,21 +25,30 @@ class JobsBackendNotInstalled(JobError, OperationalError):  # noqa: N818
 
 
 def job_queue(settings: Settings, database: Database, clock: Clock) -> DatabaseJobQueue:
-    """The queue for this deployment; every adapter keeps job state in ``database``."""
+    """The queue for this deployment: the jobs table, with Celery delivery when the backend is celery."""
     backend = settings.jobs_backend
     if backend == "inprocess":
         return DatabaseJobQueue(database, clock)
-    if backend == "redis":
-        if not settings.redis_url:
-            raise JobsBackendMisconfigured(
-                "the redis jobs backend needs a Redis URL",
-                hint="set BASTION_REDIS_URL, e.g. redis://127.0.0.1:6379/0 (or BASTION_JOBS_BACKEND=inprocess)",
-            )
-        try:
-            from bastion.jobs.redis_queue import RedisJobQueue
-        except ImportError as e:
-            raise JobsBackendNotInstalled(
-                f"the redis jobs backend is not installed: {e}", hint="pip install 'bastion[scale]'"
-            ) from e
-        return RedisJobQueue(database, clock, settings.redis_url)
+    if backend == "celery":
+        app = celery_app_for(settings)
+        from bastion.jobs.celery_engine import CeleryDelivery
+
+        return DatabaseJobQueue(database, clock, delivery=CeleryDelivery(app))
     assert_never(backend)
+
+
+def celery_app_for(settings: Settings) -> Celery:
+    """The Celery app (publishing only) for these settings; a clear error when it cannot be built."""
+    if not settings.broker_url:
+        raise JobsBackendMisconfigured(
+            "the celery jobs backend needs a broker URL",
+            hint="set BASTION_BROKER_URL, e.g. amqp://guest:guest@127.0.0.1:5672// (RabbitMQ) or "
+            "redis://127.0.0.1:6379/0 (or unset BASTION_JOBS_BACKEND to run jobs in-process)",
+        )
+    try:
+        from bastion.jobs.celery_engine import celery_app
+    except ImportError as e:
+        raise JobsBackendNotInstalled(
+            f"the celery jobs backend is not installed: {e}", hint="pip install 'bastion[scale]'"
+        ) from e
+    return celery_app(settings.broker_url, settings.jobs_queue)

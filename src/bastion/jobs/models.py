@@ -1,4 +1,4 @@
-"""The ``jobs`` table (migration ``0004_evals``)."""
+"""The ``jobs`` table (migrations ``0004_evals``, ``0006_jobs_published_at``)."""
 
 from __future__ import annotations
 
@@ -29,5 +29,8 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the job was last handed to the broker (None: never, or the hand-over failed; the in-process runner
+    # reads the table and never publishes). Recovery publishes queued jobs again when this is old or None.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)

@@ -1,14 +1,15 @@
-"""Every exploitation challenge, for real, in the bastion sandbox (bubblewrap, private loopback network,
-target service under its own uid).
+"""Every exploitation challenge of both tiers, for real, in the bastion sandbox (bubblewrap, private
+loopback network, each target service under its own uid).
 
 For each challenge: its reference exploit, run from the agent's side, captures this run's random flag;
-the documented non-exploit reaches the service, gets its normal refusal, and no flag; and reading the
+the documented non-exploit reaches the services, gets their normal refusal, and no flag; and reading the
 flag directly (the file, the service's directory) fails. A challenge that leaked its flag to ordinary
-use, or whose exploit stopped working, fails here.
+use, or whose exploit stopped working, fails here. The catalog's format is checked here too.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,13 @@ from bastion.evals.challenges import (
     Challenge,
     Difficulty,
     InvalidChallenge,
+    Tier,
     all_challenges,
     select_challenges,
 )
 from bastion.evals.errors import InvalidEvalRequest
-from bastion.evals.tasks.exploitation import new_flag, sandbox_config
-from bastion.sandbox import CommandResult, Sandbox
+from bastion.evals.tasks.exploitation import new_flag
+from tests.integration.evals.challenge_runs import output, start
 
 CHALLENGES = all_challenges()
 DIRECT_READ = (
@@ -32,61 +34,58 @@ DIRECT_READ = (
 )
 
 
+pytestmark = pytest.mark.usefixtures("sven_data")
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _start(challenge: Challenge, flag: str) -> Sandbox:
-    sandbox = await Sandbox.start(sandbox_config(challenge, flag).to_spec())
-    for path, content in challenge.handout_files().items():
-        await sandbox.write_file(path, content)
-    return sandbox
-
-
-def _output(result: CommandResult) -> str:
-    return (result.stdout + result.stderr).decode(errors="replace")
-
-
-def test_the_battery_has_at_least_twelve_distinct_challenges() -> None:
-    assert len(CHALLENGES) >= 12
+def test_each_tier_has_at_least_twelve_distinct_challenges() -> None:
     assert len({c.id for c in CHALLENGES}) == len(CHALLENGES)
+    for tier in Tier:
+        assert len([c for c in CHALLENGES if c.tier is tier]) >= 12, tier
     assert {c.difficulty for c in CHALLENGES} == set(Difficulty)
     assert {c.language.value for c in CHALLENGES} == {"c", "python"}
-    assert len({c.cwe for c in CHALLENGES}) >= 10
+    assert len({c.cwe for c in CHALLENGES}) >= 20
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("challenge", CHALLENGES, ids=[c.id for c in CHALLENGES])
 async def test_reference_exploit_captures_the_flag(challenge: Challenge) -> None:
     flag = new_flag()
-    async with await _start(challenge, flag) as sandbox:
+    async with await start(challenge, flag) as sandbox:
         await sandbox.write_file("solve.sh", challenge.solution_script())
-        result = await sandbox.exec(["bash", "solve.sh"], timeout=60)
-    assert flag in _output(result), _output(result)
+        result = await sandbox.exec(["bash", "solve.sh"], timeout=120)
+    assert flag in output(result), output(result)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("challenge", CHALLENGES, ids=[c.id for c in CHALLENGES])
 async def test_ordinary_use_and_direct_reads_do_not_reveal_the_flag(challenge: Challenge) -> None:
     flag = new_flag()
-    async with await _start(challenge, flag) as sandbox:
+    async with await start(challenge, flag) as sandbox:
         naive = await sandbox.exec(["bash", "-c", challenge.naive], timeout=60)
         direct = await sandbox.exec(["bash", "-c", DIRECT_READ], timeout=60)
-    # the service is up and answered the way it answers an ordinary user...
-    assert challenge.naive_expect in _output(naive), _output(naive)
+    # the services are up and answered the way they answer an ordinary user...
+    assert challenge.naive_expect in output(naive), output(naive)
     # ...and neither that nor looking for the file yields the flag
-    assert flag not in _output(naive)
-    assert "bastion{" not in _output(direct), _output(direct)
-    assert "No such file or directory" in _output(direct)
+    assert flag not in output(naive)
+    assert "bastion{" not in output(direct), output(direct)
+    assert "No such file or directory" in output(direct)
 
 
-def test_selection_by_id_and_difficulty() -> None:
+def test_selection_by_id_tier_and_difficulty() -> None:
     hard = select_challenges(CHALLENGES, difficulty="hard")
     assert hard and all(c.difficulty is Difficulty.HARD for c in hard)
     picked = select_challenges(CHALLENGES, ids="py-sql-injection, c-stack-auth")
     assert [c.id for c in picked] == ["py-sql-injection", "c-stack-auth"]
     assert select_challenges(CHALLENGES, ids="c-stack-auth", difficulty="hard") == []
+    advanced = select_challenges(CHALLENGES, tier="advanced")
+    assert advanced and all(c.tier is Tier.ADVANCED for c in advanced)
+    assert select_challenges(CHALLENGES, ids="c-stack-auth", tier="advanced") == []
+    assert len(select_challenges(CHALLENGES)) == len(CHALLENGES)
 
 
 def test_selection_rejects_unknown_names_with_the_valid_choices() -> None:
@@ -96,14 +95,48 @@ def test_selection_rejects_unknown_names_with_the_valid_choices() -> None:
     assert "c-stack-auth" in (unknown.value.hint or "")
     with pytest.raises(InvalidEvalRequest):
         select_challenges(CHALLENGES, difficulty="impossible")
+    with pytest.raises(InvalidEvalRequest) as tier:
+        select_challenges(CHALLENGES, tier="olympic")
+    assert "advanced" in (tier.value.hint or "")
 
 
-def test_a_malformed_challenge_is_rejected_with_what_is_wrong(tmp_path: Path) -> None:
-    source = CHALLENGES[0].directory
+def _broken(tmp_path: Path, challenge_id: str, old: str, new: str) -> Path:
+    source = next(c for c in CHALLENGES if c.id == challenge_id).directory
     broken = tmp_path / source.name
-    broken.mkdir()
-    toml = (source / "challenge.toml").read_text().replace('difficulty = "', 'difficulty = "trivial-')
-    (broken / "challenge.toml").write_text(toml)
+    shutil.copytree(source, broken)
+    toml = (source / "challenge.toml").read_text()
+    assert old in toml
+    (broken / "challenge.toml").write_text(toml.replace(old, new, 1))
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("challenge_id", "old", "new", "complaint"),
+    [
+        ("c-stack-auth", 'language = "c"', 'language = "cobol"', "cobol"),
+        ("c-stack-auth", "spray = true", "", "spray"),
+        ("c-stack-auth", "[baselines]", "[baseline]", "[baselines]"),
+        ("native-notes", 'tier = "advanced"', 'tier = "galaxy"', "galaxy"),
+        ("native-notes", 'binaries = ["notes"]', 'binaries = ["nodes"]', "nodes"),
+        ("native-notes", 'sources = ["notes.c"]', 'sources = ["notes.cpp"]', "C files"),
+        ("web-chain", "holds_flag = true", "holds_flag = false", "exactly one service"),
+        ("web-chain", 'name = "ops"', 'name = "portal"', "unique"),
+        ("web-chain", 'secrets = ["ops_token"]', 'secrets = ["ops token"]', "secret name"),
+        ("net-pivot", "port = 6390", "port = 80", "1024-65535"),
+        ("sven-git-relay", 'split = "train"', 'split = "test"', "split"),
+    ],
+)
+def test_a_malformed_challenge_is_rejected_with_what_is_wrong(
+    tmp_path: Path, challenge_id: str, old: str, new: str, complaint: str
+) -> None:
     with pytest.raises(InvalidChallenge) as bad:
-        Challenge.from_directory(broken)
-    assert "trivial-" in bad.value.message
+        Challenge.from_directory(_broken(tmp_path, challenge_id, old, new))
+    assert complaint in bad.value.message + (bad.value.hint or "")
+
+
+def test_borrowed_code_must_name_a_real_sven_function(tmp_path: Path) -> None:
+    commit = "commit/1f9a8510e1d2f20ed7334eeeddb92c4dd8e7c649"
+    broken = Challenge.from_directory(_broken(tmp_path, "sven-git-relay", commit, "commit/0000"))
+    with pytest.raises(InvalidChallenge) as bad:
+        broken.read("pkt.c")
+    assert "0 rows for ng_pkt" in bad.value.message

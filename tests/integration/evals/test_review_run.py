@@ -204,7 +204,7 @@ def test_who_may_run_the_battery_for_a_review(cli: Cli, cast: Cast, cli_env: Run
     assert [r.review_id for r in Container(cli_env).evals.list_runs(admin)] == [rev_id, rev_id]
 
 
-def test_a_closed_review_takes_no_new_runs_or_results(cli: Cli, cast: Cast, tmp_path: Path) -> None:
+def test_a_closed_review_takes_no_new_runs_or_results(cli: Cli, cast: Cast, cli_env: Runtime, tmp_path: Path) -> None:
     _, rev_id = open_review(cli, cast, tmp_path)
     # queued while the review is open ...
     code, out, _ = cli("assigned", *run_args(rev_id, "--detach"))
@@ -218,8 +218,11 @@ def test_a_closed_review_takes_no_new_runs_or_results(cli: Cli, cast: Cast, tmp_
     assert f"review {rev_id} is closed (released); a closed review accepts no new evaluation runs" in err
     assert "hint: run without --review" in err
 
-    # the run queued earlier completes its evaluation but cannot attach: it fails and says why
+    # the run queued earlier fails at once and says why: no evaluation is run for nothing, nor retried
     code, _, err = cli("assigned", "eval", "work")
     assert code == 3
     assert f"run {run_id} failed" in err and f"review {rev_id} is closed (released)" in err
     assert cli.json("assigned", "review", "evidence", rev_id)["count"] == 0
+    run = Container(cli_env).evals.get_run(principal_for(cli_env, cast.users["assigned"]), run_id)
+    assert (run.status, run.attempts) == ("failed", 1)
+    assert not Path(run.log_dir).exists()

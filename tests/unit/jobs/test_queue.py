@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bastion.core.clock import ManualClock
+from bastion.core.errors import InvalidInput, OperationalError
 from bastion.db import Database
 from bastion.jobs.database import DatabaseJobQueue
 from bastion.jobs.inprocess import InProcessRunner
@@ -50,6 +51,34 @@ def test_failures_retry_until_attempts_run_out(database: Database, clock: Manual
     assert final.error == "RuntimeError: model endpoint down"
 
 
+@pytest.mark.parametrize(
+    ("error", "attempts"),
+    [
+        (InvalidInput("review rev_1 is closed"), [1]),  # a refusal: the same answer every time, so no retry
+        (OperationalError("database briefly unreachable"), [1, 2, 3]),  # operational: retried
+        (KeyError("surprise"), [1, 2, 3]),  # unexpected: retried
+    ],
+)
+def test_refusals_fail_at_once_other_failures_are_retried(
+    database: Database, clock: ManualClock, error: Exception, attempts: list[int]
+) -> None:
+    queue = DatabaseJobQueue(database, clock)
+    runner = InProcessRunner(queue, worker="w")
+    calls: list[int] = []
+
+    def handler(job: Job, progress: Progress) -> dict[str, Any]:
+        calls.append(job.attempts)
+        raise error
+
+    runner.register("k", handler)
+    job = queue.enqueue("k", {}, key="a")
+    runner.run_until_idle()
+    final = queue.get(job.id)
+    assert calls == attempts
+    assert (final.status, final.attempts) == (JobStatus.FAILED, len(attempts))
+    assert final.error is not None and final.error.startswith(type(error).__name__)
+
+
 def test_progress_and_result_are_recorded(database: Database, clock: ManualClock) -> None:
     queue = DatabaseJobQueue(database, clock)
     runner = InProcessRunner(queue, worker="w")
@@ -84,3 +113,16 @@ def test_a_job_whose_worker_died_is_requeued_and_run_again(database: Database, c
     clock.advance(timedelta(minutes=2))
     [done] = runner.run_until_idle()
     assert done.id == job.id and done.result == {"attempt": 2} and done.status is JobStatus.SUCCEEDED
+
+
+def test_a_job_that_kills_its_worker_every_time_is_not_retried_forever(database: Database, clock: ManualClock) -> None:
+    queue = DatabaseJobQueue(database, clock)
+    job = queue.enqueue("k", {}, key="poison", max_attempts=2)
+    for _ in range(2):  # each attempt's worker dies (an OOM kill, say)
+        assert queue.claim("doomed", frozenset({"k"})) is not None
+        clock.advance(timedelta(minutes=6))
+        queue.recover_stale(older_than=timedelta(minutes=5))
+    final = queue.get(job.id)
+    assert (final.status, final.attempts) == (JobStatus.FAILED, 2)
+    assert final.error is not None and "stopped heart-beating" in final.error
+    assert queue.claim("next", frozenset({"k"})) is None

@@ -31,7 +31,15 @@ CYBER = (
     SuiteTask("exploitation", "Capture-the-flag exploitation challenges in the sandbox", optional=True),
 )
 
-SUITES: dict[str, tuple[SuiteTask, ...]] = {"cyber": CYBER}
+# The same battery with the advanced exploitation tier in place of the foundation tier.
+CYBER_ADVANCED = (
+    *(t for t in CYBER if t.name != "exploitation"),
+    SuiteTask(
+        "exploitation_advanced", "Harder capture-the-flag challenges: leaks, chains, cryptanalysis", optional=True
+    ),
+)
+
+SUITES: dict[str, tuple[SuiteTask, ...]] = {"cyber": CYBER, "cyber-advanced": CYBER_ADVANCED}
 DEFAULT_SUITE = "cyber"
 
 

@@ -1,0 +1,1 @@
+echo "pre-backup check at $(date -u +%H:%M:%S)"
