@@ -81,7 +81,7 @@ class BodyLimit:
             return
         limit, setting = self._limit(scope)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:  # the server refuses an unreadable one itself
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:  # uvicorn refuses a malformed one
             await error_response(too_large(limit, setting), headers={"Connection": "close"})(scope, receive, send)
             return
         received = 0

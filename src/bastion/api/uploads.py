@@ -105,6 +105,8 @@ class _Form:
             self.filename = options[b"filename"].decode("utf-8", "replace")
             self.content_type = self._headers.get(b"content-type", b"application/octet-stream").decode("latin-1")
             self._in_file = True
+        elif name == FILE_FIELD:
+            raise _invalid(f"the `{FILE_FIELD}` part needs a filename (curl -F 'file=@PATH' sends one)")
         elif name in TEXT_FIELDS and name not in self.texts:
             self._target = self.texts[name] = bytearray()
         else:
