@@ -1,11 +1,18 @@
 """Benchmark the bastion sandbox against Inspect's ``local`` provider.
 
 1. start-and-exec latency: sample_init + one ``exec(["true"])`` + sample_cleanup, per provider
-   (median, p90, p99 over N runs);
-2. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
+   (median, p90, p99 over N runs), the two providers interleaved run by run so that both see the same
+   machine load; wall time, and CPU time of the worker and its children (which a busy machine
+   inflates far less than wall time);
+2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, and the
+   command chain with parts left out, interleaved;
+3. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
+   counts the CPU of every process involved: run it with N and with 1 and divide the difference);
+4. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
    tool once per sample, then answer) at concurrency 1, 8 and 32.
 
-Run: .venv/bin/python bench/bench_sandbox.py [--runs 200] [--samples 64]
+Run: .venv/bin/python bench/bench_sandbox.py [--runs 200] [--samples 64] [--latency-only] [--breakdown]
+     perf stat -e task-clock -- .venv/bin/python bench/bench_sandbox.py --rounds 61
 Prints Markdown tables.
 """
 
@@ -13,7 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import statistics
+import subprocess
 import tempfile
 import time
 from typing import Any
@@ -35,18 +45,34 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _latency(provider: str, runs: int) -> list[float]:
-    cls: Any = registry_find_sandboxenv(provider)
-    await cls.task_init("bench", None)
-    times = []
+def _cpu_ms() -> float:
+    """CPU time (user + system) of this process and of its children that have been reaped."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime) * 1000
+
+
+async def _one_start_exec_cleanup(cls: Any) -> tuple[float, float]:
+    start, cpu = time.perf_counter(), _cpu_ms()
+    envs = await cls.sample_init("bench", None, {})
+    result = await envs["default"].exec(["true"])
+    await cls.sample_cleanup("bench", None, envs, False)
+    assert result.success
+    return (time.perf_counter() - start) * 1000, _cpu_ms() - cpu
+
+
+async def _latency(providers: list[str], runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU milliseconds per start+exec+cleanup, the providers interleaved run by run."""
+    classes: dict[str, Any] = {p: registry_find_sandboxenv(p) for p in providers}
+    for cls in classes.values():
+        await cls.task_init("bench", None)
+    times: dict[str, tuple[list[float], list[float]]] = {p: ([], []) for p in providers}
     for _ in range(runs):
-        start = time.perf_counter()
-        envs = await cls.sample_init("bench", None, {})
-        result = await envs["default"].exec(["true"])
-        await cls.sample_cleanup("bench", None, envs, False)
-        times.append((time.perf_counter() - start) * 1000)
-        assert result.success
-    await cls.task_cleanup("bench", None, True)
+        for provider, cls in classes.items():
+            wall, cpu = await _one_start_exec_cleanup(cls)
+            times[provider][0].append(wall)
+            times[provider][1].append(cpu)
+    for cls in classes.values():
+        await cls.task_cleanup("bench", None, True)
     return times
 
 
@@ -59,6 +85,75 @@ async def _warm_exec(provider: str, runs: int) -> list[float]:
         await envs["default"].exec(["true"])
         times.append((time.perf_counter() - start) * 1000)
     await cls.sample_cleanup("bench", None, envs, False)
+    return times
+
+
+def _without_cgroups(argv: list[str]) -> list[str]:
+    return [a for a in argv if not a.endswith("/cgroup.procs")]
+
+
+def _drop(args: list[str], flag: str, values: int) -> list[str]:
+    out, i = [], 0
+    while i < len(args):
+        if args[i] == flag:
+            i += 1 + values
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
+async def _breakdown(runs: int) -> dict[str, list[float]]:
+    """Phases of one sandbox, then the command chain without one part at a time (all interleaved)."""
+    from bastion.sandbox import Sandbox
+    from bastion.sandbox._argv import bwrap_args, host_argv
+    from bastion.sandbox._process import data_fd
+    from bastion.sandbox._seccomp import seccomp_program
+
+    times: dict[str, list[float]] = {}
+
+    def note(label: str, began: float) -> None:
+        times.setdefault(label, []).append((time.perf_counter() - began) * 1000)
+
+    probe = await Sandbox.start()
+    tenant = probe._sample
+
+    def chain(label: str, args_edit: Any = None, host_edit: Any = None) -> None:
+        seccomp = data_fd(seccomp_program())
+        args = bwrap_args(probe._layout, tenant.paths, uid=tenant.uid, seccomp_fd=seccomp)
+        args = args_edit(args) if args_edit else args
+        args_fd = data_fd(b"".join(a.encode() + b"\0" for a in args))
+        procs = tenant.cgroup.procs_files if tenant.cgroup else ()
+        argv = host_argv(
+            probe._tools, uid=tenant.uid, limits=probe.spec.limits, args_fd=args_fd, cmd=["true"], cgroup_procs=procs
+        )
+        argv = host_edit(argv) if host_edit else argv
+        began = time.perf_counter()
+        done = subprocess.run(argv, cwd="/", env={"PATH": "/usr/bin:/bin"}, pass_fds=(seccomp, args_fd), check=False)
+        note(label, began)
+        os.close(seccomp)
+        os.close(args_fd)
+        assert done.returncode == 0, argv
+
+    for _ in range(runs):
+        began = time.perf_counter()
+        sandbox = await Sandbox.start()
+        note("Sandbox.start (sweep, tmpfs, cgroup, uid)", began)
+        began = time.perf_counter()
+        await sandbox.exec(["true"])
+        note("exec(['true'])", began)
+        began = time.perf_counter()
+        await sandbox.close()
+        note("close (kill via cgroup, rmdir, unmount)", began)
+        chain("chain: all of it")
+        chain("chain: without joining the cgroups", host_edit=_without_cgroups)
+        chain("chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
+        chain("chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
+        chain("chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
+        began = time.perf_counter()
+        subprocess.run(["/bin/sh", "-c", "true"], check=True)
+        note("for scale: sh -c true", began)
+    await probe.close()
     return times
 
 
@@ -96,18 +191,48 @@ def _samples_per_second(provider: str, samples: int, concurrency: int) -> float:
     return samples / elapsed
 
 
+async def _rounds(count: int) -> None:
+    from bastion.sandbox import Sandbox
+
+    for _ in range(count):
+        sandbox = await Sandbox.start()
+        assert (await sandbox.exec(["true"])).success
+        await sandbox.close()
+
+
+def _row(label: str, times: list[float]) -> str:
+    return f"| {label} | {statistics.median(times):.1f} | {_pct(times, 0.9):.1f} | {_pct(times, 0.99):.1f} |"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--latency-only", action="store_true")
+    parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--rounds", type=int, default=0)
     args = parser.parse_args()
-    print("| provider | measure | median ms | p90 ms | p99 ms |")
-    print("|---|---|---|---|---|")
+    if args.rounds:
+        asyncio.run(_rounds(args.rounds))
+        return
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    print("| provider, measure | median ms | p90 ms | p99 ms |")
+    print("|---|---|---|---|")
+    latency = asyncio.run(_latency(["bastion", "local"], args.runs))
     for provider in ("bastion", "local"):
-        for label, probe in (("start+exec+cleanup", _latency), ("exec in a started sandbox", _warm_exec)):
-            t = asyncio.run(probe(provider, args.runs))
-            print(f"| {provider} | {label} | {statistics.median(t):.1f} | {_pct(t, 0.9):.1f} | {_pct(t, 0.99):.1f} |")
+        print(_row(f"{provider}, start+exec+cleanup, wall", latency[provider][0]))
+        print(_row(f"{provider}, start+exec+cleanup, CPU (worker and children)", latency[provider][1]))
+    for provider in ("bastion", "local"):
+        print(_row(f"{provider}, exec in a started sandbox, wall", asyncio.run(_warm_exec(provider, args.runs))))
+    for index, measure in enumerate(("wall", "CPU")):
+        ratio = statistics.median(latency["bastion"][index]) / statistics.median(latency["local"][index])
+        print(f"\nratio of medians, start+exec+cleanup {measure}, bastion / local: {ratio:.1f}")
+    if args.breakdown:
+        print("\n| bastion, part | median ms | p90 ms | p99 ms |")
+        print("|---|---|---|---|")
+        for label, times in asyncio.run(_breakdown(max(10, args.runs // 4))).items():
+            print(_row(label, times))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.latency_only:
         return
     print()

@@ -30,15 +30,21 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", default=False, help="run opt-in slow tests")
+    parser.addoption(
+        "--run-quickstart", action="store_true", default=False, help="run the README Quickstart test (CI does)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-slow"):
-        return
-    skip = pytest.mark.skip(reason="slow test: opt in with --run-slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    opt_in = {
+        "slow": (config.getoption("--run-slow"), "slow test: opt in with --run-slow"),
+        "quickstart": (config.getoption("--run-quickstart"), "installs for minutes: opt in with --run-quickstart"),
+    }
+    for marker, (wanted, reason) in opt_in.items():
+        if not wanted:
+            for item in items:
+                if marker in item.keywords:
+                    item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

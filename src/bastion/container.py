@@ -18,6 +18,8 @@ from bastion.core.work import UnitOfWork
 from bastion.runtime import Runtime
 
 if TYPE_CHECKING:
+    from bastion.advisories.lookup import OsvQueries
+    from bastion.advisories.service import AdvisoryService
     from bastion.evals.runner import InspectRunner
     from bastion.evals.service import EvalService
     from bastion.identity.audit_log import AuditLogService
@@ -60,6 +62,21 @@ class Container:
         return job_queue(self.settings, self.runtime.database, self.runtime.clock)
 
     # --- slices -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def advisories(self) -> AdvisoryService:
+        from bastion.advisories.service import AdvisoryService
+
+        return AdvisoryService(self.runtime.database)
+
+    @cached_property
+    def osv_queries(self) -> OsvQueries:
+        """The OSV query use case, which the /v1 API and `bastion query` share (its caches live here)."""
+        from bastion.advisories.lookup import OsvQueries
+        from bastion.advisories.query import QueryService
+
+        matcher = QueryService(self.runtime.database)
+        return OsvQueries(matcher, self.advisories, page_size=self.settings.osv_page_size)
 
     @cached_property
     def identity(self) -> IdentityService:

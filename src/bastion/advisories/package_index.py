@@ -16,7 +16,10 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+import orjson
 
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidVersion
@@ -35,6 +38,27 @@ class IndexedEntry:
 
 
 Hit = tuple[str, str]  # (advisory id, its modified time in RFC 3339)
+
+
+class HitList(tuple[Hit, ...]):
+    """The advisories answering one query, sorted by id: a tuple of hits that also knows its OSV form.
+
+    Answers are remembered per version location, so the serialized form is too: a batch of a thousand
+    queries is then a join of ready-made fragments, computed once per data generation.
+    """
+
+    @cached_property
+    def osv_json(self) -> bytes:
+        """The hits as OSV's minimal vulnerability list: ``[{"id": ..., "modified": ...}, ...]``."""
+        return orjson.dumps([{"id": vuln_id, "modified": modified} for vuln_id, modified in self])
+
+    @cached_property
+    def osv_result_json(self) -> bytes:
+        """The hits as one result of a batch answer: ``{"vulns": [...]}``, or ``{}`` when there are none."""
+        return b'{"vulns":' + self.osv_json + b"}" if self else b"{}"
+
+
+EMPTY = HitList()
 
 
 def _locate(keys: Sequence[Any], key: Any) -> tuple[int, bool]:
@@ -57,7 +81,8 @@ class PackageIndex:
         self._ecosystem_keys = sorted(ecosystem_keys)
         self._semver_keys = sorted(semver_keys)
         self._exact = frozenset(exact)
-        self._memo: dict[tuple[Any, ...], tuple[Hit, ...]] = {}
+        self._memo: dict[tuple[Any, ...], HitList] = {}
+        self._exact_memo: dict[tuple[str, str | None, bool], HitList] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -66,12 +91,26 @@ class PackageIndex:
         """Whether some entry lists ``version`` verbatim in its ``versions``."""
         return version in self._exact
 
-    def everything(self, release: str | None) -> tuple[Hit, ...]:
+    def everything(self, release: str | None) -> HitList:
         """Every advisory with an entry for this package (no version given)."""
-        return self._collect(release, lambda _: True)
+        location = ("*", release)
+        hits = self._memo.get(location)
+        if hits is None:
+            hits = self._memo[location] = self._collect(release, lambda _: True)
+        return hits
 
-    def affected(self, version: str, release: str | None, *, as_recorded: bool = False) -> tuple[Hit, ...]:
+    def affected(self, version: str, release: str | None, *, as_recorded: bool = False) -> HitList:
         """Advisories affecting ``version``; raises InvalidVersion where the ecosystem cannot read it."""
+        exact = (version, release, as_recorded)
+        known = self._exact_memo.get(exact)  # the same version string asked again: no parsing, no search
+        if known is not None:
+            return known
+        hits = self._locate_and_match(version, release, as_recorded=as_recorded)
+        if len(self._exact_memo) < MEMO_LIMIT:
+            self._exact_memo[exact] = hits
+        return hits
+
+    def _locate_and_match(self, version: str, release: str | None, *, as_recorded: bool) -> HitList:
         try:
             key = (record_key if as_recorded else sort_key)(self.ecosystem, version)
         except InvalidVersion:
@@ -92,14 +131,14 @@ class PackageIndex:
                 self._memo[location] = hits
         return hits
 
-    def _scan(self, version: str, release: str | None, as_recorded: bool) -> tuple[Hit, ...]:
+    def _scan(self, version: str, release: str | None, as_recorded: bool) -> HitList:
         return self._collect(release, lambda entry: entry.compiled.matches(version, as_recorded=as_recorded))
 
-    def _collect(self, release: str | None, test: Any) -> tuple[Hit, ...]:
+    def _collect(self, release: str | None, test: Any) -> HitList:
         found: dict[str, Hit] = {}
         for entry in self._entries:
             if entry.advisory_id in found or (release is not None and entry.release != release):
                 continue
             if test(entry):
                 found[entry.advisory_id] = (entry.advisory_id, entry.modified)
-        return tuple(sorted(found.values()))
+        return HitList(sorted(found.values())) if found else EMPTY

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from bastion.advisories.ecosystems import normalize_package_name, parse_ecosystem
 from bastion.advisories.record import OsvRecord
 from bastion.advisories.sources import MAX_RECORD_BYTES, RawFile
+from bastion.advisories.timestamps import rfc3339
 from bastion.core.errors import BastionError
 
 try:  # the C loader is ~10x faster; fall back when libyaml is absent
@@ -72,12 +73,7 @@ def _jsonable(value: Any) -> Any:
 
 def _format_time(value: datetime) -> str:
     """RFC 3339 as OSV writes it. A naive time keeps no ``Z``, so validation rejects it as it should."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + ("Z" if value.tzinfo is not None else "")
+    return rfc3339(value) if value.tzinfo is not None else value.isoformat()
 
 
 def parse_timestamp(value: str | datetime) -> datetime:

@@ -8,11 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.advisories.errors import AdvisoryNotFound
-from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedPackage, KevEntry
+from bastion.advisories.models import Advisory, AdvisoryAlias, AffectedPackage, KevEntry
+from bastion.advisories.query import read_generation
 from bastion.db import Database
 
 KEV_KEY = "bastion_known_exploited"
@@ -20,12 +22,35 @@ CACHE_DOCUMENTS = 50_000
 MAX_ALIAS_HOPS = 4
 
 
+class StoredAdvisory:
+    """A served record (annotated with known-exploited status) and, computed once, its JSON.
+
+    Kept per process until the data generation moves; shared by every request: read it, never change it.
+    """
+
+    __slots__ = ("_json", "document")
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self._json: bytes | None = None
+
+    @property
+    def osv_json(self) -> bytes:
+        if self._json is None:
+            self._json = orjson.dumps(self.document)
+        return self._json
+
+
 @dataclass(frozen=True, slots=True)
 class AdvisoryLookup:
     """The record answering an id, and the whole alias group it belongs to (sorted ids)."""
 
-    document: dict[str, Any]
+    record: StoredAdvisory
     group: list[str]
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return self.record.document
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +67,7 @@ class AdvisoryService:
 
     def __init__(self, database: Database) -> None:
         self._database = database
-        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache: OrderedDict[str, StoredAdvisory] = OrderedDict()
         self._generation: int | None = None
         self._lock = threading.Lock()
 
@@ -59,19 +84,22 @@ class AdvisoryService:
                     hint="ids look like PYSEC-2023-1, RUSTSEC-2021-0001, GHSA-xxxx-xxxx-xxxx or CVE-2021-44228",
                 )
             chosen = vuln_id if self._exists(session, vuln_id) else self._first_present(session, group)
-            documents = self._documents(session, [chosen])
-        return AdvisoryLookup(documents[chosen], group)
+            record = StoredAdvisory(self._documents(session, [chosen])[chosen])
+        return AdvisoryLookup(record, group)
 
     def documents(self, ids: Sequence[str], *, generation: int | None = None) -> dict[str, dict[str, Any]]:
-        """Full records for ``ids`` (those that exist), annotated with known-exploited status.
+        """Full records for ``ids`` (those that exist), annotated with known-exploited status."""
+        return {vid: record.document for vid, record in self.records(ids, generation=generation).items()}
+
+    def records(self, ids: Sequence[str], *, generation: int | None = None) -> dict[str, StoredAdvisory]:
+        """The served records for ``ids`` (those that exist), cached per data generation.
 
         ``generation``: the data generation the caller's answers came from (``QueryService``); given, it
-        saves reading it again. The returned documents are shared with the cache: read them, never change them.
+        saves reading it again.
         """
         wanted = list(dict.fromkeys(ids))
         if generation is None:
-            with self._database.read_session() as session:
-                generation = session.scalar(sa.select(AdvisoryGeneration.value)) or 0
+            generation = read_generation(self._database)
         with self._lock:
             if generation != self._generation:
                 self._cache.clear()
@@ -80,7 +108,7 @@ class AdvisoryService:
         missing = [vid for vid in wanted if vid not in found]
         if missing:
             with self._database.read_session() as session:
-                fetched = self._documents(session, missing)
+                fetched = {vid: StoredAdvisory(doc) for vid, doc in self._documents(session, missing).items()}
             found.update(fetched)
             with self._lock:
                 if generation == self._generation:

@@ -86,7 +86,7 @@ def download(url: str, into: Path) -> Path:
     except httpx.HTTPError as e:
         raise SourceUnreachable(
             f"could not download {url}: {e}",
-            hint="check the network, or import a local copy: bastion import PATH (a directory or zip)",
+            hint="check the network, or import a local copy instead (a directory or zip of OSV records)",
         ) from e
     return target
 

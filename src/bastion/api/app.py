@@ -36,7 +36,7 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
     runtime = container.runtime
     app.state.container = container
     install_error_handlers(app)
-    app.state.osv = osv.OsvServices.for_runtime(runtime)
+    app.state.osv = osv.OsvServices.for_container(container)
     _ = container.identity, container.review
     app.include_router(osv.router)
     app.include_router(identity.router)

@@ -1,7 +1,8 @@
 """The one place where domain errors become HTTP responses, all in one JSON shape.
 
 The exception handlers and the ASGI guards in front of the app (``bastion.api.limits``, ``bastion.api.inputs``)
-render through ``error_response``, so a refusal looks the same whoever refuses it.
+render through ``error_response``, so a refusal looks the same whoever refuses it: ``/api`` in Bastion's shape
+(``{"code", "message", "hint"?, "details"?}``), ``/v1`` in osv.dev's (``bastion.api.osv_errors``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bastion.api.osv_errors import OSV_PREFIX, is_osv, osv_error
 from bastion.core.errors import (
     BastionError,
     Conflict,
@@ -50,6 +52,16 @@ class ErrorBody(BaseModel):
     details: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
 
 
+class OsvErrorBody(BaseModel):
+    """The error shape of ``/v1``, osv.dev's (documented in the OpenAPI document as ``OsvError``)."""
+
+    code: int = Field(description="The gRPC status code: 3 invalid argument, 5 not found, ...")
+    message: str = Field(description="What went wrong.")
+    hint: str | None = Field(default=None, description="Bastion extension: how to fix it.")
+    reason: str = Field(description="Bastion extension: the stable machine code, e.g. invalid_query.")
+    metadata: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
+
+
 def status_for(error: BastionError) -> int:
     for kind, status in STATUS_BY_ERROR:
         if isinstance(error, kind):
@@ -65,11 +77,15 @@ def headers_for(error: BastionError) -> dict[str, str]:
     return {}
 
 
-def error_response(error: BastionError, *, headers: dict[str, str] | None = None) -> JSONResponse:
-    """The response for a deliberate error (also an ASGI app, for the guards in front of the router)."""
-    return JSONResponse(
-        status_code=status_for(error), content=error.to_dict(), headers={**headers_for(error), **(headers or {})}
-    )
+def error_response(error: BastionError, path: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The response for a deliberate error at ``path`` (also an ASGI app, for the guards in front of the
+    router)."""
+    status = status_for(error)
+    every_header = {**headers_for(error), **(headers or {})}
+    if path.startswith(OSV_PREFIX):
+        body = osv_error(status, error.message, reason=error.code, hint=error.hint, metadata=error.details)
+        return JSONResponse(status_code=status, content=body, headers=every_header)
+    return JSONResponse(status_code=status, content=error.to_dict(), headers=every_header)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, object]]]:
@@ -85,11 +101,11 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BastionError)
-    async def _bastion_error(_request: Request, exc: BastionError) -> JSONResponse:
-        return error_response(exc)
+    async def _bastion_error(request: Request, exc: BastionError) -> JSONResponse:
+        return error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, problems = _validation_message(exc)
         error = InvalidInput(
             f"invalid request: {message}",
@@ -97,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
             hint="see the API documentation at /docs for the expected shape",
             details={"problems": problems},
         )
-        return error_response(error)
+        return error_response(error, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -105,19 +121,25 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, "http_error"
         )
         headers = dict(exc.headers or {})
-        body: dict[str, Any] = {"code": code, "message": str(exc.detail)}
+        hint = None
         if exc.status_code == 405:
             from bastion.api.openapi import allowed_methods  # the document knows every route of a path
 
             allow = ", ".join(sorted(allowed_methods(app, request.url.path))) or headers.get("Allow", "")
             headers["Allow"] = allow
-            body["hint"] = f"this path takes {allow}"
-        return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
+            hint = f"this path takes {allow}"
+        if is_osv(request):
+            body = osv_error(exc.status_code, str(exc.detail), reason=code, hint=hint)
+            return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
+        content: dict[str, Any] = {"code": code, "message": str(exc.detail)}
+        if hint:
+            content["hint"] = hint
+        return JSONResponse(status_code=exc.status_code, content=content, headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(
-            status_code=500,
-            content={"code": "internal_error", "message": "internal error; it has been logged"},
-        )
+        message = "internal error; it has been logged"
+        if is_osv(request):
+            return JSONResponse(status_code=500, content=osv_error(500, message, reason="internal_error"))
+        return JSONResponse(status_code=500, content={"code": "internal_error", "message": message})

@@ -55,6 +55,6 @@ class RequestLineGuard:
                     hint="ids and filters are plain text, one value each",
                     details={"problems": [{"field": where, "problem": what}]},
                 )
-                await error_response(error)(scope, receive, send)
+                await error_response(error, scope["path"])(scope, receive, send)
                 return
         await self.app(scope, receive, send)

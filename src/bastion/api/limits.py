@@ -63,6 +63,12 @@ def route_limits(app: FastAPI, settings: Settings) -> list[_RouteLimit]:
     ]
 
 
+async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, setting: str) -> None:
+    """The 413, closing the connection: the rest of the body is never read."""
+    response = error_response(too_large(limit, setting), scope["path"], headers={"Connection": "close"})
+    await response(scope, receive, send)
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, *, default: int, routes: list[_RouteLimit]) -> None:
         self.app = app
@@ -82,7 +88,9 @@ class BodyLimit:
         limit, setting = self._limit(scope)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > limit:  # uvicorn refuses a malformed one
-            await error_response(too_large(limit, setting), headers={"Connection": "close"})(scope, receive, send)
+            await error_response(too_large(limit, setting), scope["path"], headers={"Connection": "close"})(
+                scope, receive, send
+            )
             return
         received = 0
         exceeded = False
@@ -110,4 +118,6 @@ class BodyLimit:
         with contextlib.suppress(_Exceeded):
             await self.app(scope, counted, guarded)
         if exceeded and not started:
-            await error_response(too_large(limit, setting), headers={"Connection": "close"})(scope, receive, send)
+            await error_response(too_large(limit, setting), scope["path"], headers={"Connection": "close"})(
+                scope, receive, send
+            )

@@ -6,7 +6,8 @@
 - 409 on changes (state conflicts), 413 wherever a body may be sent;
 - whatever a route declares itself (``responses=``: 429 on sign-in, 503 for PDF) gets the error schema too.
 
-All error answers use the one ``Error`` schema (``bastion.api.errors.ErrorBody``). Schemathesis's conformance
+Error answers use the one ``Error`` schema (``bastion.api.errors.ErrorBody``); on ``/v1``, osv.dev's
+``OsvError``. Schemathesis's conformance
 checks hold the server to this document (tests/integration/api/test_schemathesis.py).
 """
 
@@ -19,9 +20,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from bastion.api.errors import ErrorBody
+from bastion.api.errors import ErrorBody, OsvErrorBody
+from bastion.api.osv_errors import OSV_PREFIX
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+OSV_ERROR_REF = {"$ref": "#/components/schemas/OsvError"}
 DESCRIPTIONS = {
     400: "Bad input: what was wrong and how to fix it",
     401: "No valid credentials",
@@ -84,10 +87,11 @@ def statuses(method: str, spec: dict[str, Any]) -> set[int]:
     return found
 
 
-def _error_response(status: int, declared: dict[str, Any] | None) -> dict[str, Any]:
+def _error_response(status: int, declared: dict[str, Any] | None, path: str) -> dict[str, Any]:
     response = dict(declared or {})
     response.setdefault("description", DESCRIPTIONS.get(status, "Error"))
-    response["content"] = {"application/json": {"schema": ERROR_REF}}
+    schema = OSV_ERROR_REF if path.startswith(OSV_PREFIX) else ERROR_REF
+    response["content"] = {"application/json": {"schema": schema}}
     if status == 401:
         response.setdefault("headers", {})["WWW-Authenticate"] = {"schema": {"type": "string"}}
     if status == 429:
@@ -121,6 +125,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     components["Error"] = ErrorBody.model_json_schema()
+    components["OsvError"] = OsvErrorBody.model_json_schema()
     for op in operations(schema):
         if "requestBody" in op.spec:
             op.spec["requestBody"] = _hoist_defs(op.spec["requestBody"], components)
@@ -128,7 +133,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         responses.pop("422", None)
         wanted = statuses(op.method, op.spec) | {int(s) for s in responses if s.isdigit() and int(s) >= 400}
         for status in sorted(wanted):
-            responses[str(status)] = _error_response(status, responses.get(str(status)))
+            responses[str(status)] = _error_response(status, responses.get(str(status)), op.path)
     return schema
 
 

@@ -1,53 +1,63 @@
 """The OSV-compatible API (``/v1``): the same requests and responses as osv.dev, so its clients work.
 
-Differences from osv.dev, all additive: ``GET /v1/vulns/{id}`` also accepts an alias (a CVE id);
-``POST /v1/querybatch`` takes ``"full_records": true`` to return whole records instead of ids; an unknown
-ecosystem, purl type or malformed version is a 400 with a message, not an empty 200. Request bodies are read as
-JSON whatever the Content-Type (pip-audit sends none).
+Envelopes are osv.dev's (proto3 JSON): an empty answer is ``{}``, an empty batch is ``{}``, and an error is
+``{"code": <gRPC status>, "message": ...}``, to which Bastion adds ``hint`` and ``reason`` (its stable
+machine code). Inside a batch, a query's own problem gets an empty result, as osv.dev answers a version it
+cannot read, and the other queries keep their answers; the ``X-Bastion-Query-Errors`` header names the
+failed queries, and ``"bastion_errors": true`` adds a ``bastion_error`` object to each failed result (not
+by default: osv-scanner decodes answers with protojson, which refuses fields it does not know).
+
+Bastion's other additions: ``GET /v1/vulns/{id}`` also accepts an alias (a CVE id); ``querybatch`` takes
+``"full_records": true``; a single query's unknown ecosystem, purl type or unreadable version is a 400 with
+a message and a hint. Request bodies are read as JSON whatever the Content-Type (pip-audit sends none).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from bastion.advisories.errors import InvalidQuery
-from bastion.advisories.package_index import Hit
-from bastion.advisories.query import (
-    CommitQuery,
-    PackageQuery,
-    Query,
-    QueryService,
-    offset_from_token,
-    page_token,
-)
+from bastion.advisories.lookup import Answer, OsvQueries
+from bastion.advisories.problems import Problem, QueryProblem
 from bastion.advisories.service import AdvisoryService
-from bastion.core.errors import BastionError
-from bastion.runtime import Runtime
+from bastion.api.osv_requests import MAX_BATCH, BatchIn, QueryIn, batch_requests, parse
+from bastion.container import Container
 
 router = APIRouter(prefix="/v1", tags=["OSV-compatible API"])
 
-MAX_BATCH = 1000
+MAX_LISTED_ERRORS = 50  # in the X-Bastion-Query-Errors header
+JSON = "application/json"
+EXAMPLE = '{"version": "2.4.1", "package": {"name": "jinja2", "ecosystem": "PyPI"}}'
+
+# How to fix each problem, in this API's terms (the domain's own hint is used where it has one).
+HINTS: dict[Problem, str] = {
+    Problem.VERSION_TWICE: 'drop "version", or the @version of the purl',
+    Problem.PURL_WITH_NAME: 'send {"package": {"purl": "pkg:pypi/jinja2@3.1.2"}} alone, or a name and ecosystem',
+    Problem.NO_PACKAGE: f'e.g. {EXAMPLE}, or {{"commit": "<hash>"}}',
+    Problem.NO_NAME: f"e.g. {EXAMPLE}",
+    Problem.NO_ECOSYSTEM: f"e.g. {EXAMPLE}",
+    Problem.COMMIT_WITH_PACKAGE: 'send {"commit": "<hash>"} alone; a version query names a package instead',
+    Problem.BAD_PAGE_TOKEN: "omit page_token to start from the first page",
+    Problem.FOREIGN_PAGE_TOKEN: "send the same query with the next_page_token it returned",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class OsvServices:
-    """Built once per app, so the query service's compiled-range cache lives across requests."""
+    """The container's advisories services, as this router uses them."""
 
-    query: QueryService
+    queries: OsvQueries
     advisories: AdvisoryService
-    page_size: int
 
     @classmethod
-    def for_runtime(cls, runtime: Runtime) -> OsvServices:
-        database = runtime.database
-        return cls(QueryService(database), AdvisoryService(database), runtime.settings.osv_page_size)
+    def for_container(cls, container: Container) -> OsvServices:
+        return cls(container.osv_queries, container.advisories)
 
 
 def services(request: Request) -> OsvServices:
@@ -55,160 +65,81 @@ def services(request: Request) -> OsvServices:
     return svc
 
 
-class PackageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, examples=["jinja2"])
-    ecosystem: str | None = Field(default=None, examples=["PyPI"])
-    purl: str | None = Field(default=None, examples=["pkg:pypi/jinja2@3.1.2"])
+def hint_for(problem: QueryProblem) -> str | None:
+    return HINTS.get(problem.problem) or problem.hint
 
 
-class QueryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    commit: str | None = Field(default=None, description="A git commit hash (full, or at least 7 hex digits).")
-    version: str | None = Field(default=None, examples=["3.1.2"])
-    package: PackageIn | None = None
-    page_token: str | None = Field(default=None, description="The next_page_token of the previous page.")
-
-
-class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    queries: list[QueryIn] = Field(max_length=MAX_BATCH, description=f"Up to {MAX_BATCH} queries.")
-    full_records: bool = Field(
-        default=False, description="Bastion extension: return whole records, not only id and modified."
-    )
-
-
-async def _json_body(request: Request, model: type[BaseModel]) -> Any:
-    raw = await request.body()
-    try:
-        data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:  # a body that is not UTF-8 is not JSON either
-        raise InvalidQuery(f"the request body is not valid JSON: {e}", hint="send a JSON object") from e
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        problems = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "body", "problem": err["msg"]} for err in e.errors()
-        ]
-        first = problems[0]
-        raise InvalidQuery(
-            f"invalid query: {first['field']}: {first['problem']}",
-            hint="see /docs for the request shape",
-            details={"problems": problems},
-        ) from e
-
-
-def _json(content: dict[str, Any]) -> Response:
-    """Serialize with orjson: a 1,000-query batch can hold tens of thousands of results."""
-    return Response(content=orjson.dumps(content), media_type="application/json")
-
-
-def _build(query: QueryIn) -> Query:
-    package = query.package
-    if query.commit:
-        if package or query.version:
-            raise InvalidQuery(
-                "a commit query takes no package or version", hint="send the commit alone, or a package query"
-            )
-        return CommitQuery.build(query.commit)
-    if package is None:
-        raise InvalidQuery(
-            "a query needs a package (name and ecosystem, or purl) or a commit",
-            hint='e.g. {"version": "3.1.2", "package": {"name": "jinja2", "ecosystem": "PyPI"}}',
-        )
-    return PackageQuery.build(ecosystem=package.ecosystem, name=package.name, purl=package.purl, version=query.version)
-
-
-def _page(matches: list[Hit], query: Query, token: str | None, size: int) -> tuple[list[Hit], str | None]:
-    offset = offset_from_token(query, token)
-    page = matches[offset : offset + size]
-    more = offset + size < len(matches)
-    return page, page_token(query, offset + size) if more else None
-
-
-def _in_batch(index: int, error: BastionError) -> BastionError:
-    error.message = f"queries[{index}]: {error.message}"
-    error.details = {**error.details, "query_index": index}
-    return error
-
-
-QUERY_EXAMPLE = {"version": "2.4.1", "package": {"name": "jinja2", "ecosystem": "PyPI"}}
+def _error(problem: QueryProblem) -> InvalidQuery:
+    return InvalidQuery(problem.message, code=problem.code, hint=hint_for(problem), details=dict(problem.details))
 
 
 @router.post(
     "/query",
     summary="Vulnerabilities affecting a package version, a purl or a commit",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": QueryIn.model_json_schema()}}}},
+    openapi_extra={"requestBody": {"content": {JSON: {"schema": QueryIn.model_json_schema()}}}},
 )
 async def query(request: Request) -> Response:
-    body: QueryIn = await _json_body(request, QueryIn)
-    return _json(await run_in_threadpool(_answer_query, services(request), body))
-
-
-def _answer_query(svc: OsvServices, body: QueryIn) -> dict[str, Any]:
-    built = _build(body)
-    generation, [matches] = svc.query.match_at_generation([built])
-    page, next_token = _page(matches, built, body.page_token, svc.page_size)
-    documents = svc.advisories.documents([vuln_id for vuln_id, _ in page], generation=generation)
-    result: dict[str, Any] = {}
-    if page:
-        result["vulns"] = [documents[vuln_id] for vuln_id, _ in page if vuln_id in documents]
-    if next_token:
-        result["next_page_token"] = next_token
-    return result
+    body = parse(await request.body(), QueryIn)
+    answers = await run_in_threadpool(services(request).queries.answer, [body.request()], records=True)
+    answer = answers.answers[0]
+    if answer.problem is not None:
+        raise _error(answer.problem)
+    return Response(_page_json(answer, full=True), media_type=JSON)
 
 
 @router.post(
     "/querybatch",
     summary=f"Up to {MAX_BATCH} queries at once; results in the same order",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": BatchIn.model_json_schema()}}}},
+    openapi_extra={"requestBody": {"content": {JSON: {"schema": BatchIn.model_json_schema()}}}},
 )
 async def querybatch(request: Request) -> Response:
-    body: BatchIn = await _json_body(request, BatchIn)
-    return _json(await run_in_threadpool(_answer_batch, services(request), body))
+    requests, full_records, explain = batch_requests(await request.body())
+    if not requests:
+        return Response(b"{}", media_type=JSON)  # proto3 JSON leaves out an empty list: osv.dev answers {}
+    answers = await run_in_threadpool(services(request).queries.answer, requests, records=full_records)
+    parts = [b'{"results":[']
+    for answer in answers.answers:
+        if answer.problem is not None:
+            parts.append(_failed_json(answer.problem, explain=explain))
+        elif full_records or answer.next_page_token:
+            parts.append(_page_json(answer, full=full_records))
+        else:
+            parts.append(answer.hits.osv_result_json)  # remembered with the answer, serialized once
+        parts.append(b",")
+    parts[-1] = b"]}"
+    return Response(b"".join(parts), media_type=JSON, headers=_error_header(answers.answers))
 
 
-def _answer_batch(svc: OsvServices, body: BatchIn) -> dict[str, Any]:
-    built: list[Query] = []
-    for index, item in enumerate(body.queries):
-        try:
-            built.append(_build(item))
-        except BastionError as e:
-            raise _in_batch(index, e) from e
-    try:
-        generation, all_matches = svc.query.match_at_generation(built)
-    except BastionError as e:
-        failed_at = e.details.get("query_index")
-        raise (_in_batch(failed_at, e) if isinstance(failed_at, int) else e) from e
-    results: list[dict[str, Any]] = []
-    pages = []
-    for index, (item, matches) in enumerate(zip(body.queries, all_matches, strict=True)):
-        try:
-            pages.append(_page(matches, built[index], item.page_token, svc.page_size))
-        except BastionError as e:
-            raise _in_batch(index, e) from e
-    wanted = [vuln_id for page, _ in pages for vuln_id, _ in page] if body.full_records else []
-    documents = svc.advisories.documents(wanted, generation=generation) if wanted else {}
-    for page, next_token in pages:
-        result: dict[str, Any] = {}
-        if page:
-            result["vulns"] = (
-                [documents[vuln_id] for vuln_id, _ in page if vuln_id in documents]
-                if body.full_records
-                else [{"id": vuln_id, "modified": modified} for vuln_id, modified in page]
-            )
-        if next_token:
-            result["next_page_token"] = next_token
-        results.append(result)
-    return {"results": results}
+def _page_json(answer: Answer, *, full: bool) -> bytes:
+    if not answer.hits:
+        return b"{}"
+    vulns = b"[" + b",".join(r.osv_json for r in answer.records) + b"]" if full else answer.hits.osv_json
+    more = b',"next_page_token":' + orjson.dumps(answer.next_page_token) if answer.next_page_token else b""
+    return b'{"vulns":' + vulns + more + b"}"
+
+
+def _failed_json(problem: QueryProblem, *, explain: bool) -> bytes:
+    if not explain:
+        return b"{}"
+    error: dict[str, Any] = {"reason": problem.code, "message": problem.message}
+    if hint := hint_for(problem):
+        error["hint"] = hint
+    return orjson.dumps({"bastion_error": error})
+
+
+def _error_header(answers: Sequence[Answer]) -> dict[str, str] | None:
+    failed = [f"queries[{i}] {a.problem.code}" for i, a in enumerate(answers) if a.problem is not None]
+    if not failed:
+        return None
+    listed = ", ".join(failed[:MAX_LISTED_ERRORS])
+    more = f", and {len(failed) - MAX_LISTED_ERRORS} more" if len(failed) > MAX_LISTED_ERRORS else ""
+    return {"X-Bastion-Query-Errors": f"{len(failed)}: {listed}{more}"}
 
 
 @router.get("/vulns/{vuln_id}", summary="One advisory by id, or by an alias such as a CVE id")
 def get_vuln(
     request: Request,
-    response: Response,
     vuln_id: Annotated[str, Path(max_length=255, examples=["PYSEC-2021-66", "CVE-2021-44228"])],
-) -> dict[str, Any]:
+) -> Response:
     lookup = services(request).advisories.get(vuln_id)
-    response.headers["X-Bastion-Alias-Group"] = ", ".join(lookup.group)
-    return lookup.document
+    return Response(lookup.record.osv_json, media_type=JSON, headers={"X-Bastion-Alias-Group": ", ".join(lookup.group)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,11 +16,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from bastion.advisories.importer import AdvisoryImporter
-from bastion.advisories.query import PackageQuery, QueryService
+from bastion.advisories.lookup import QueryRequest, fixed_versions
+from bastion.advisories.problems import Problem
+from bastion.advisories.query import PackageQuery
 from bastion.advisories.report import ImportReport
-from bastion.advisories.service import AdvisoryService
+from bastion.advisories.service import KEV_KEY
 from bastion.cli import context
 from bastion.core.errors import InvalidInput
 
@@ -91,80 +94,75 @@ def print_report(report: ImportReport) -> None:
         )
 
 
+# How to fix each query problem in this command's terms (the domain's own hint is used otherwise).
+QUERY_HINTS: dict[Problem, str] = {
+    Problem.NO_ECOSYSTEM: "add --ecosystem (e.g. -e PyPI), or give a purl such as pkg:pypi/NAME@VERSION",
+    Problem.NO_NAME: "give the package name, or a purl such as pkg:pypi/NAME@VERSION",
+    Problem.NO_PACKAGE: "give the package name with --ecosystem, or a purl such as pkg:pypi/NAME@VERSION",
+    Problem.PURL_WITH_NAME: "a purl names its ecosystem: drop --ecosystem",
+    Problem.VERSION_TWICE: "give the version once: in the purl (pkg:pypi/NAME@VERSION) or as the VERSION argument",
+}
+SUMMARY_WIDTH = 80
+
+
 def query_command(
-    package: Annotated[str, typer.Argument(help="A purl (pkg:pypi/jinja2@2.4.1) or a package name.")],
-    version: Annotated[str | None, typer.Option("--version", "-v", help="The version to check.")] = None,
-    ecosystem: Annotated[str | None, typer.Option("--ecosystem", "-e", help="e.g. PyPI, npm, crates.io.")] = None,
+    package: Annotated[str, typer.Argument(metavar="PACKAGE", help="A purl (pkg:pypi/jinja2@2.4.1) or a name.")],
+    version: Annotated[
+        str | None, typer.Argument(metavar="VERSION", help="The version to check (default: every version).")
+    ] = None,
+    ecosystem: Annotated[
+        str | None, typer.Option("--ecosystem", "-e", metavar="ECOSYSTEM", help="With a name: PyPI, npm, crates.io...")
+    ] = None,
 ) -> int:
     """Which advisories affect a package version. Exit code 1 when any do."""
     is_purl = package.startswith("pkg:")
-    if not is_purl and not ecosystem:
-        raise InvalidInput("--ecosystem is required with a package name", hint="or give a purl: pkg:pypi/NAME@VER")
-    query = PackageQuery.build(
-        ecosystem=None if is_purl else ecosystem,
-        name=None if is_purl else package,
-        purl=package if is_purl else None,
+    request = QueryRequest(
         version=version,
+        name=None if is_purl else package,
+        ecosystem=ecosystem,
+        purl=package if is_purl else None,
     )
-    rt = context.runtime()
-    matches = QueryService(rt.database).match_many([query])[0]
-    documents = AdvisoryService(rt.database).documents([vuln_id for vuln_id, _ in matches])
-    if not matches:
-        context.console.print(f"no known advisories affect {package} {query.version or ''}".rstrip())
+    answer = context.container().osv_queries.answer([request], records=True, paged=False).answers[0]
+    if answer.problem is not None:
+        problem = answer.problem
+        raise InvalidInput(problem.message, code=problem.code, hint=QUERY_HINTS.get(problem.problem) or problem.hint)
+    assert isinstance(answer.query, PackageQuery)  # a name or a purl is a package query
+    shown = _describe(answer.query)
+    if not answer.records:
+        context.console.print(f"no known advisories affect {shown}", highlight=False, markup=False)
         return 0
-    shown = package if is_purl or not query.version else f"{package} {query.version}"
-    table = Table(title=f"{len(matches)} advisories affect {shown if query.version else package + ' (any version)'}")
-    for column in ("id", "aliases", "summary", "known exploited"):
-        table.add_column(column)
-    for vuln_id, _ in matches:
-        document = documents[vuln_id]
-        exploited = "yes" if "bastion_known_exploited" in (document.get("database_specific") or {}) else ""
-        table.add_row(
-            escape(vuln_id), escape(", ".join(document.get("aliases") or [])), escape(_headline(document)), exploited
-        )
+    table = Table(title=Text(f"{len(answer.records)} advisories affect {shown}"))
+    for column in ("id", "aliases", "fixed in", "summary", "known exploited"):
+        table.add_column(column, overflow="fold" if column == "summary" else "ellipsis")
+    for record in answer.records:
+        document = record.document
+        exploited = "yes" if KEV_KEY in (document.get("database_specific") or {}) else ""
+        fixed = ", ".join(fixed_versions(document, answer.query))
+        aliases = ", ".join(document.get("aliases") or [])
+        table.add_row(*(Text(cell) for cell in (document["id"], aliases, fixed, _headline(document), exploited)))
     context.console.print(table)
     return 1
 
 
-def _headline(document: dict[str, object]) -> str:
-    text = str(document.get("summary") or document.get("details") or "")
-    return text.strip().splitlines()[0][:80] if text.strip() else ""
+def _describe(query: PackageQuery) -> str:
+    if query.version is None:
+        return f"any version of {query.name} ({query.ecosystem})"
+    return f"{query.name} {query.version} ({query.ecosystem})"
 
 
-def serve_command(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (use >1 with PostgreSQL).")] = 1,
-) -> None:
-    """Serve the API: OSV-compatible /v1, Bastion's /api, docs at /docs."""
-    import uvicorn
-
-    from bastion.api.app import create_app
-
-    create_app(context.container())  # migrate first; fail here, clearly, on a bad database URL or policy file
-    context.console.print(f"Bastion API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run("bastion.api.asgi:app", host=host, port=port, workers=workers, factory=False, log_level="info")
-
-
-def up_command(
-    sources: Annotated[
-        list[str] | None,
-        typer.Argument(help="What to import first (default: OSV's public exports, BASTION_OSV_SOURCES)."),
-    ] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-) -> None:
-    """The main job: import advisories into the database, then serve the API."""
-    rt = context.runtime()
-    chosen = list(sources or rt.settings.osv_sources)
-    context.console.print(f"importing {len(chosen)} source(s) into {rt.database.dialect} database")
-    print_report(run_import(chosen))
-    serve_command(host=host, port=port)
+def _headline(document: dict[str, Any]) -> str:
+    """The summary, or else the first line of the details, cut at a word with an ellipsis when long."""
+    text = str(document.get("summary") or document.get("details") or "").strip()
+    line = text.splitlines()[0].strip() if text else ""
+    if len(line) <= SUMMARY_WIDTH:
+        return line
+    cut = line[: SUMMARY_WIDTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
+    return cut + "\u2026"
 
 
 def stats_command() -> None:
     """What the database holds."""
-    stats = AdvisoryService(context.runtime().database).stats()
+    stats = context.container().advisories.stats()
     context.console.print(
         f"{stats.advisories} advisories ({stats.withdrawn} withdrawn), {stats.affected_packages} affected "
         f"packages, {stats.kev_entries} KEV entries"
@@ -174,8 +172,10 @@ def stats_command() -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from bastion.cli import serve
+
     app.command("import")(import_command)
     app.command("query")(query_command)
-    app.command("serve")(serve_command)
-    app.command("up")(up_command)
+    app.command("serve")(serve.serve_command)
+    app.command("up")(serve.up_command)
     app.command("stats")(stats_command)

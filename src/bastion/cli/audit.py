@@ -77,7 +77,7 @@ def checkpoint_command(
 @audit.command("list")
 def list_events(
     after: Annotated[int, typer.Option("--after", min=0, help="Show events after this seq.")] = 0,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_PAGE)] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_PAGE, help="At most this many events.")] = 50,
     resource: Annotated[str | None, typer.Option("--resource", help="Only events about this id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
 ) -> None:

@@ -21,7 +21,8 @@ def current_principal() -> Principal:
     if not token:
         raise InvalidCredentials(
             f"this command needs credentials in {TOKEN_ENV}",
-            hint="create one with `bastion tokens create` or log in (`bastion login`), then export "
-            f"{TOKEN_ENV}=<token>",
+            hint=f"sign in with `bastion login --email EMAIL` and export {TOKEN_ENV}=<the token it prints>; on a new "
+            "installation, `bastion users bootstrap-admin --email EMAIL --name NAME` creates the first "
+            "administrator and prints a token (or `bastion demo` seeds demo users, each with a token)",
         )
     return identity_service().authenticate_token(token)

@@ -3,9 +3,11 @@ console."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 
 from bastion.container import Container
@@ -25,7 +27,15 @@ def build_container(settings: Settings) -> Container:
 @cache
 def container() -> Container:
     """The services of this process, built from the environment; the database is migrated on first use."""
-    built = build_container(load_settings())
+    settings = load_settings()
+    try:
+        built = build_container(settings)
+    except OSError as e:
+        raise InvalidInput(
+            f"setting BASTION_DATA_DIR is invalid: cannot create {settings.data_dir}: {e.strerror}",
+            hint="point BASTION_DATA_DIR at a directory you can write to",
+            details={"setting": "BASTION_DATA_DIR"},
+        ) from e
     built.runtime.migrate()
     return built
 
@@ -41,11 +51,20 @@ def load_settings() -> Settings:
     except ValidationError as e:
         first = e.errors()[0]
         name = "BASTION_" + "_".join(str(p) for p in first["loc"]).upper()
-        raise InvalidInput(
-            f"setting {name} is invalid: {first['msg']}",
-            hint="fix or unset the environment variable; the README lists every setting",
-            details={"setting": name},
-        ) from e
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        raise _bad_setting(name, problem) from e
+    except SettingsError as e:  # a value pydantic-settings could not even decode (lists are JSON)
+        field = re.search(r'field "(\w+)"', str(e))
+        name = "BASTION_" + (field.group(1).upper() if field else "?")
+        raise _bad_setting(name, 'not valid JSON; lists are written as JSON, e.g. ["a", "b"]') from e
+
+
+def _bad_setting(name: str, problem: str) -> InvalidInput:
+    return InvalidInput(
+        f"setting {name} is invalid: {problem}",
+        hint="fix or unset the environment variable; the README lists every setting",
+        details={"setting": name},
+    )
 
 
 def reset() -> None:

@@ -126,7 +126,7 @@ def work_command(
 
 
 @evals.command("status")
-def status_command(run_id: str) -> int:
+def status_command(run_id: Annotated[str, typer.Argument(help="The run's id (see `bastion eval list`).")]) -> int:
     """Show a run's status, progress and summary."""
     run = context.container().evals.get_run(current_principal(), run_id)
     _show(run)
@@ -138,7 +138,7 @@ def status_command(run_id: str) -> int:
 
 
 @evals.command("list")
-def list_command(model: Annotated[str | None, typer.Option("--model")] = None) -> int:
+def list_command(model: Annotated[str | None, typer.Option("--model", help="Only runs of this model.")] = None) -> int:
     """List the runs you may see."""
     for run in context.container().evals.list_runs(current_principal(), model=model):
         _show(run)
@@ -150,7 +150,9 @@ def profile_command(
     run_ids: Annotated[list[str], typer.Argument(help="Runs to profile.")],
     reference_run: Annotated[list[str] | None, typer.Option("--reference-run", help="Earlier runs to compare.")] = None,
     reference: Annotated[list[Path] | None, typer.Option("--reference", help="Published figures (JSON).")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the profile as JSON here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--output", help="Also write the profile as JSON to this file.")
+    ] = None,
     chart: Annotated[Path | None, typer.Option("--chart", help="Write a PNG chart here.")] = None,
 ) -> int:
     """Capability profile: success rate with a 95% interval and pass@k, side by side with references."""

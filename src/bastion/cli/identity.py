@@ -6,6 +6,7 @@ works only while there are no users at all) and ``login`` (which turns a passwor
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import timedelta
 from typing import Annotated
@@ -40,6 +41,17 @@ def _read_password() -> str:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise InvalidInput("no password on standard input", hint="pipe it in: `... --password-stdin < file`")
+    return password
+
+
+def _ask_password() -> str:
+    """Ask on the terminal. The end of input (Ctrl-D) is a missing password, not an interruption."""
+    try:
+        password = getpass.getpass("password: ")
+    except EOFError:
+        password = ""
+    if not password:
+        raise InvalidInput("no password given", hint="type it at the prompt, or pipe it in with --password-stdin")
     return password
 
 
@@ -113,7 +125,7 @@ def users_list(
 @users.command("create")
 def users_create(
     *,
-    email: Annotated[str, typer.Option("--email")],
+    email: Annotated[str, typer.Option("--email", help="The user's email address (they sign in with it).")],
     name: Annotated[str, typer.Option("--name", help="Display name.")],
     org: Annotated[str, typer.Option("--org", help="Organisation id (see `bastion orgs list`).")],
     role: Annotated[list[Role], typer.Option("--role", help="A role; repeat for several.")],
@@ -139,7 +151,7 @@ def users_update(
     user_id: Annotated[str, typer.Argument(help="The user's id.")],
     name: Annotated[str | None, typer.Option("--name", help="New display name.")] = None,
     role: Annotated[list[Role] | None, typer.Option("--role", help="Replace the roles; repeat.")] = None,
-    clearance: Annotated[str | None, typer.Option("--clearance")] = None,
+    clearance: Annotated[str | None, typer.Option("--clearance", help="A new clearance, e.g. CUI, SECRET.")] = None,
     active: Annotated[bool | None, typer.Option("--active/--inactive", help="Enable or disable.")] = None,
 ) -> None:
     """Change a user: display name (yourself), roles, clearance, active (programme administrators)."""
@@ -156,7 +168,7 @@ def users_update(
 
 @users.command("bootstrap-admin")
 def users_bootstrap_admin(
-    email: Annotated[str, typer.Option("--email")],
+    email: Annotated[str, typer.Option("--email", help="The administrator's email address.")],
     name: Annotated[str, typer.Option("--name", help="Display name.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
@@ -211,11 +223,11 @@ def tokens_revoke(
 
 
 def login(
-    email: Annotated[str, typer.Option("--email")],
+    email: Annotated[str, typer.Option("--email", help="Your email address.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Sign in with email and password; prints a session token (use it as BASTION_TOKEN)."""
-    password = _read_password() if password_stdin else typer.prompt("password", hide_input=True)
+    password = _read_password() if password_stdin or not sys.stdin.isatty() else _ask_password()
     issued = identity_service().login(email, password)
     context.err_console.print(f"signed in; the session expires {issued.expires_at:%Y-%m-%d %H:%M} UTC")
     context.console.print(issued.token, highlight=False, soft_wrap=True)

@@ -47,6 +47,7 @@ def _root(
 
 def _register() -> None:
     from bastion.cli import advisories, audit, evals, identity, review, worker
+    from bastion.cli.style import tidy
 
     advisories.register(app)
     review.register(app)
@@ -54,6 +55,7 @@ def _register() -> None:
     audit.register(app)
     evals.register(app)
     worker.register(app)
+    tidy(app)
 
 
 _register()

@@ -43,6 +43,10 @@ review = typer.Typer(
 )
 T = TypeVar("T", bound=BaseModel)
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SubmissionId = Annotated[str, typer.Argument(help="The submission's id (see `bastion review submissions`).")]
+ReviewId = Annotated[str, typer.Argument(help="The review's id (see `bastion review list`).")]
+ExtensionId = Annotated[str, typer.Argument(help="The extension's id (see `bastion review extensions`).")]
+UserId = Annotated[str, typer.Argument(help="The evaluator's user id (see `bastion users list`).")]
 
 
 def programme_and_actor() -> tuple[ReviewProgramme, Principal]:
@@ -54,8 +58,25 @@ def emit(record: BaseModel) -> None:
     context.console.print_json(record.model_dump_json())
 
 
+# Body fields whose CLI option is not simply --field-name.
+OPTION_NAMES = {
+    "focus_area": "--focus",
+    "focus_areas": "--focus",
+    "released_at": "--at",
+    "selected": "--select/--reject",
+    "description": "--description (or --description-file)",
+    "body": "--body (or --body-file)",
+    "user_id": "USER_ID",
+    "submission_id": "SUBMISSION_ID",
+}
+
+
 def body_of(model: type[T], source: Path | str | dict[str, Any]) -> T:
-    """Validate a request body from a JSON file (``-``: standard input) or from options."""
+    """Validate a request body from a JSON file (``-``: standard input) or from options.
+
+    Errors speak the command line's language: an option's name for a body built from options, the file's
+    own field names for a file; never a model's name or the API's documentation.
+    """
     try:
         if isinstance(source, dict):
             return model.model_validate(source)
@@ -64,8 +85,21 @@ def body_of(model: type[T], source: Path | str | dict[str, Any]) -> T:
     except OSError as e:
         raise invalid(f"cannot read {source}: {e.strerror}") from e
     except ValidationError as e:
-        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'body'}: {err['msg']}" for err in e.errors())
-        raise invalid(f"invalid {model.__name__}: {problems}", hint="see the API documentation at /docs") from None
+        if isinstance(source, dict):
+            problems = "; ".join(_option_problem(err) for err in e.errors(include_url=False))
+            raise invalid(problems, hint="see the command's --help for its options") from None
+        where = "standard input" if str(source) == "-" else str(source)
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'the document'}: {err['msg']}" for err in e.errors(include_url=False)
+        )
+        raise invalid(f"{where}: {problems}", hint="see the command's --help for the fields the file holds") from None
+
+
+def _option_problem(error: Any) -> str:
+    field = str(error["loc"][0]) if error["loc"] else ""
+    option = OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+    given = error["type"] != "missing" and error.get("input") is not None
+    return f"{option}: {error['msg']}" if given else f"{option} is required"
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -81,14 +115,21 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 @review.command("submit")
-def submit(body: Annotated[str, typer.Argument(help="JSON file shaped like SubmissionCreate, or -")]) -> None:
+def submit(
+    body: Annotated[
+        str, typer.Argument(help="A JSON file with the submission's fields (as the API takes them), or - for stdin.")
+    ],
+) -> None:
     """Submit a model for voluntary review (lab submitters)."""
     programme, actor = programme_and_actor()
     emit(programme.submissions.create(actor, body_of(SubmissionCreate, body)))
 
 
 @review.command("submissions")
-def submissions(status: SubmissionStatus | None = None, as_json: AsJson = False) -> None:
+def submissions(
+    status: Annotated[SubmissionStatus | None, typer.Option(help="Only submissions in this state.")] = None,
+    as_json: AsJson = False,
+) -> None:
     """List the submissions you may see."""
     programme, actor = programme_and_actor()
     result = programme.submissions.list_visible(actor, status=status)
@@ -103,7 +144,7 @@ def submissions(status: SubmissionStatus | None = None, as_json: AsJson = False)
 
 
 @review.command("submission")
-def submission(submission_id: str) -> None:
+def submission(submission_id: SubmissionId) -> None:
     """Show one submission (never the credential)."""
     programme, actor = programme_and_actor()
     emit(programme.submissions.get(actor, submission_id))
@@ -111,7 +152,8 @@ def submission(submission_id: str) -> None:
 
 @review.command("update-submission")
 def update_submission(
-    submission_id: str, body: Annotated[str, typer.Argument(help="JSON (SubmissionUpdate) or -")]
+    submission_id: SubmissionId,
+    body: Annotated[str, typer.Argument(help="A JSON file with the fields to change, or - for stdin.")],
 ) -> None:
     """Update a submission (the lab)."""
     programme, actor = programme_and_actor()
@@ -119,28 +161,28 @@ def update_submission(
 
 
 @review.command("withdraw")
-def withdraw(submission_id: str) -> None:
+def withdraw(submission_id: SubmissionId) -> None:
     """Withdraw a submission (the lab). Its review, if any, closes; findings are kept."""
     programme, actor = programme_and_actor()
     emit(programme.submissions.withdraw(actor, submission_id))
 
 
 @review.command("access")
-def access(submission_id: str) -> None:
+def access(submission_id: SubmissionId) -> None:
     """Show the decrypted model-access credential (assigned evaluators, programme administrators)."""
     programme, actor = programme_and_actor()
     emit(programme.submissions.read_access(actor, submission_id))
 
 
 @review.command("selection")
-def selection(submission_id: str) -> None:
+def selection(submission_id: SubmissionId) -> None:
     """Show the selection decision (rationale for programme and agency staff only)."""
     programme, actor = programme_and_actor()
     emit(programme.selection.get(actor, submission_id))
 
 
 @review.command("evaluate")
-def evaluate(submission_id: str) -> None:
+def evaluate(submission_id: SubmissionId) -> None:
     """Re-run the selection policy on a submission."""
     programme, actor = programme_and_actor()
     emit(programme.selection.evaluate(actor, submission_id))
@@ -148,7 +190,7 @@ def evaluate(submission_id: str) -> None:
 
 @review.command("override")
 def override(
-    submission_id: str,
+    submission_id: SubmissionId,
     reason: Annotated[str, typer.Option(help="Mandatory written reason (audited).")],
     select: Annotated[bool, typer.Option("--select/--reject", help="Select or reject.")] = True,
 ) -> None:
@@ -163,7 +205,7 @@ def override(
 
 @review.command("nominate")
 def nominate(
-    submission_id: str, reason: Annotated[str, typer.Option(help="Why this model warrants scrutiny.")]
+    submission_id: SubmissionId, reason: Annotated[str, typer.Option(help="Why this model warrants scrutiny.")]
 ) -> None:
     """Nominate a submission for review (agency reviewers)."""
     programme, actor = programme_and_actor()
@@ -190,9 +232,15 @@ def policy(
 
 @review.command("open")
 def open_review(
-    submission_id: str,
-    window_days: Annotated[int | None, typer.Option(help="Default 30.")] = None,
-    close_at_release: Annotated[bool | None, typer.Option("--close-at-release/--ignore-release-date")] = None,
+    submission_id: SubmissionId,
+    window_days: Annotated[int | None, typer.Option(help="Length of the window in days (default 30).")] = None,
+    close_at_release: Annotated[
+        bool | None,
+        typer.Option(
+            "--close-at-release/--ignore-release-date",
+            help="Close the window at the intended release date if that comes first (the default).",
+        ),
+    ] = None,
 ) -> None:
     """Open the review window for a selected submission (programme administrators)."""
     programme, actor = programme_and_actor()
@@ -204,7 +252,10 @@ def open_review(
 
 
 @review.command("list")
-def list_reviews(status: WindowStatus | None = None, as_json: AsJson = False) -> None:
+def list_reviews(
+    status: Annotated[WindowStatus | None, typer.Option(help="Only reviews in this state.")] = None,
+    as_json: AsJson = False,
+) -> None:
     """List the reviews you may see."""
     programme, actor = programme_and_actor()
     result = programme.reviews.list_visible(actor, status=status)
@@ -225,7 +276,7 @@ def list_reviews(status: WindowStatus | None = None, as_json: AsJson = False) ->
 
 
 @review.command("show")
-def show(review_id: str) -> None:
+def show(review_id: ReviewId) -> None:
     """Show a review: window state, deadline, reminders."""
     programme, actor = programme_and_actor()
     emit(programme.reviews.get(actor, review_id))
@@ -233,7 +284,7 @@ def show(review_id: str) -> None:
 
 @review.command("release")
 def release(
-    review_id: str,
+    review_id: ReviewId,
     at: Annotated[datetime | None, typer.Option(help="When (ISO 8601 with offset); default now.")] = None,
 ) -> None:
     """Record the model's public release (the lab). Never refused; the review closes with what it has."""
@@ -242,21 +293,28 @@ def release(
 
 
 @review.command("extensions")
-def extensions(review_id: str) -> None:
+def extensions(review_id: ReviewId) -> None:
     """List extensions of a review."""
     programme, actor = programme_and_actor()
     emit(programme.extensions.list_for_review(actor, review_id))
 
 
 @review.command("extend")
-def extend(review_id: str, days: Annotated[int, typer.Option()], reason: Annotated[str, typer.Option()]) -> None:
+def extend(
+    review_id: ReviewId,
+    days: Annotated[int, typer.Option(help="How many days to add to the window.")],
+    reason: Annotated[str, typer.Option(help="Why the review needs more time (the lab sees it).")],
+) -> None:
     """Propose an extension (programme) or grant one (the lab: consented at once)."""
     programme, actor = programme_and_actor()
     emit(programme.extensions.propose(actor, review_id, body_of(ExtensionCreate, {"days": days, "reason": reason})))
 
 
 @review.command("answer-extension")
-def answer_extension(extension_id: str, consent: Annotated[bool, typer.Option("--consent/--decline")]) -> None:
+def answer_extension(
+    extension_id: ExtensionId,
+    consent: Annotated[bool, typer.Option("--consent/--decline", help="The lab's answer.")],
+) -> None:
     """Record the lab's consent to (or refusal of) a proposed extension."""
     programme, actor = programme_and_actor()
     emit(programme.extensions.answer(actor, extension_id, ExtensionAnswer(consent=consent)))
@@ -264,7 +322,7 @@ def answer_extension(extension_id: str, consent: Annotated[bool, typer.Option("-
 
 @review.command("assign")
 def assign(
-    review_id: str, user_id: str, focus: Annotated[list[FocusArea], typer.Option(help="Repeat for several.")]
+    review_id: ReviewId, user_id: UserId, focus: Annotated[list[FocusArea], typer.Option(help="Repeat for several.")]
 ) -> None:
     """Assign a trusted evaluator to focus areas (programme administrators)."""
     programme, actor = programme_and_actor()
@@ -276,7 +334,7 @@ def assign(
 
 
 @review.command("unassign")
-def unassign(review_id: str, user_id: str) -> None:
+def unassign(review_id: ReviewId, user_id: UserId) -> None:
     """Remove an evaluator from a review."""
     programme, actor = programme_and_actor()
     programme.assignments.unassign(actor, review_id, user_id)
@@ -284,7 +342,7 @@ def unassign(review_id: str, user_id: str) -> None:
 
 
 @review.command("assignments")
-def assignments(review_id: str) -> None:
+def assignments(review_id: ReviewId) -> None:
     """List the evaluators assigned to a review (staff only)."""
     programme, actor = programme_and_actor()
     emit(programme.assignments.list_for_review(actor, review_id))

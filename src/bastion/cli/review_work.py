@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from bastion.cli import context
-from bastion.cli.review import AsJson, body_of, emit, programme_and_actor, table
+from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, table
 from bastion.core.principal import Classification
 from bastion.review.demo import seed_demo
 from bastion.review.errors import invalid
@@ -19,7 +19,8 @@ from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.reports import ReportFormat, ReportVariant
 from bastion.review.schemas import FindingCreate, FindingsPublic, FindingUpdate, ResponseCreate
 
-ClassificationOpt = Annotated[str, typer.Option("--classification", help="e.g. CUI, SECRET")]
+ClassificationOpt = Annotated[str, typer.Option("--classification", help="Its marking, e.g. CUI, SECRET.")]
+FindingId = Annotated[str, typer.Argument(help="The finding's id (see `bastion review findings`).")]
 
 
 def _level(value: str) -> Classification:
@@ -46,20 +47,26 @@ def _print_findings(result: FindingsPublic, as_json: bool) -> None:
     table(f"{result.count} findings", ["id", "title", "focus area", "severity", "class.", "status"], rows)
 
 
-def findings(review_id: str, status: FindingStatus | None = None, as_json: AsJson = False) -> None:
+def findings(
+    review_id: ReviewId,
+    status: Annotated[FindingStatus | None, typer.Option(help="Only findings in this state.")] = None,
+    as_json: AsJson = False,
+) -> None:
     """List the findings of a review that you may see."""
     programme, actor = programme_and_actor()
     _print_findings(programme.findings.list_for_review(actor, review_id, status=status), as_json)
 
 
 def add_finding(
-    review_id: str,
+    review_id: ReviewId,
     *,
-    title: Annotated[str, typer.Option()],
-    focus: Annotated[FocusArea, typer.Option()],
-    severity: Annotated[Severity, typer.Option()],
+    title: Annotated[str, typer.Option(help="A one-line title.")],
+    focus: Annotated[FocusArea, typer.Option(help="The focus area it belongs to.")],
+    severity: Annotated[Severity, typer.Option(help="How severe it is.")],
     classification: ClassificationOpt,
-    description: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[
+        str | None, typer.Option(help="What was found, in Markdown (required, or --description-file).")
+    ] = None,
     description_file: Annotated[Path | None, typer.Option(help="Read the description (Markdown) from a file.")] = None,
     for_clearinghouse: Annotated[bool, typer.Option(help="A concrete software flaw for the clearinghouse.")] = False,
 ) -> None:
@@ -79,20 +86,25 @@ def add_finding(
     emit(programme.findings.create(actor, review_id, body))
 
 
-def finding(finding_id: str) -> None:
+def finding(finding_id: FindingId) -> None:
     """Show one finding with the lab's responses."""
     programme, actor = programme_and_actor()
     emit(programme.findings.get(actor, finding_id))
 
 
 def update_finding(
-    finding_id: str,
+    finding_id: FindingId,
     *,
     status: Annotated[FindingStatus | None, typer.Option(help="Move along the lifecycle.")] = None,
-    title: Annotated[str | None, typer.Option()] = None,
-    severity: Annotated[Severity | None, typer.Option()] = None,
-    classification: Annotated[str | None, typer.Option()] = None,
-    for_clearinghouse: Annotated[bool | None, typer.Option("--for-clearinghouse/--not-for-clearinghouse")] = None,
+    title: Annotated[str | None, typer.Option(help="A new title.")] = None,
+    severity: Annotated[Severity | None, typer.Option(help="A new severity.")] = None,
+    classification: Annotated[str | None, typer.Option(help="A new marking, e.g. CUI, SECRET.")] = None,
+    for_clearinghouse: Annotated[
+        bool | None,
+        typer.Option(
+            "--for-clearinghouse/--no-for-clearinghouse", help="Flag (or unflag) it as a flaw for the clearinghouse."
+        ),
+    ] = None,
 ) -> None:
     """Edit a finding or move its status (a refused move lists the allowed next states)."""
     programme, actor = programme_and_actor()
@@ -110,16 +122,16 @@ def update_finding(
     )
 
 
-def share(finding_id: str) -> None:
+def share(finding_id: FindingId) -> None:
     """Share a confirmed finding with the lab (programme administrators)."""
     programme, actor = programme_and_actor()
     emit(programme.findings.share(actor, finding_id))
 
 
 def respond(
-    finding_id: str,
-    body: Annotated[str | None, typer.Option()] = None,
-    body_file: Annotated[Path | None, typer.Option()] = None,
+    finding_id: FindingId,
+    body: Annotated[str | None, typer.Option(help="The lab's response, in Markdown (or --body-file).")] = None,
+    body_file: Annotated[Path | None, typer.Option(help="Read the response (Markdown) from a file.")] = None,
 ) -> None:
     """Respond to a finding shared with your lab."""
     programme, actor = programme_and_actor()
@@ -136,17 +148,19 @@ def clearinghouse_candidates(as_json: AsJson = False) -> None:
     _print_findings(programme.findings.clearinghouse_candidates(actor), as_json)
 
 
-def evidence(review_id: str) -> None:
+def evidence(review_id: ReviewId) -> None:
     """List the evidence attached to a review."""
     programme, actor = programme_and_actor()
     emit(programme.evidence.list_for_review(actor, review_id))
 
 
 def upload_evidence(
-    review_id: str,
-    path: Path,
+    review_id: ReviewId,
+    path: Annotated[Path, typer.Argument(help="The file to attach.")],
     classification: ClassificationOpt = "CUI",
-    finding_id: Annotated[str | None, typer.Option("--finding")] = None,
+    finding_id: Annotated[
+        str | None, typer.Option("--finding", help="Attach it to this finding of the review.")
+    ] = None,
     content_type: Annotated[str | None, typer.Option(help="Default: guessed from the file name.")] = None,
 ) -> None:
     """Attach an evidence file to a review (optionally to one of its findings)."""
@@ -169,7 +183,10 @@ def upload_evidence(
     )
 
 
-def download_evidence(evidence_id: str, out: Annotated[Path, typer.Option(help="Where to write the file.")]) -> None:
+def download_evidence(
+    evidence_id: Annotated[str, typer.Argument(help="The evidence id (see `bastion review evidence`).")],
+    out: Annotated[Path, typer.Option("--output", help="Where to write the file.")],
+) -> None:
     """Download an evidence file (its SHA-256 is checked first)."""
     programme, actor = programme_and_actor()
     meta, data = programme.evidence.content(actor, evidence_id)
@@ -178,8 +195,8 @@ def download_evidence(evidence_id: str, out: Annotated[Path, typer.Option(help="
 
 
 def attach_evals(
-    review_id: str,
-    summary: Annotated[Path, typer.Argument(help="JSON run summary with `scores` (task -> number)")],
+    review_id: ReviewId,
+    summary: Annotated[Path, typer.Argument(help="A JSON run summary with `scores` (task -> number).")],
     log: Annotated[list[Path] | None, typer.Option(help="An Inspect eval log to keep as evidence; repeatable.")] = None,
     classification: ClassificationOpt = "CUI",
 ) -> None:
@@ -198,16 +215,14 @@ def attach_evals(
 
 
 def report(
-    review_id: str,
-    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.MARKDOWN,
-    variant: Annotated[ReportVariant | None, typer.Option(help="full or lab; default by your role")] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "--output", help="Write to this file instead of standard output.")
-    ] = None,
+    review_id: ReviewId,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="The report's format.")] = ReportFormat.MARKDOWN,
+    variant: Annotated[ReportVariant | None, typer.Option(help="full or lab; default by your role.")] = None,
+    out: Annotated[Path | None, typer.Option("--output", help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Generate the review report (Markdown, HTML or PDF; PDF needs --out)."""
     if fmt is ReportFormat.PDF and out is None:
-        raise invalid("a PDF report is binary: name the file to write with --out FILE", field="out")
+        raise invalid("a PDF report is binary: name the file to write with --output FILE", field="output")
     programme, actor = programme_and_actor()
     rendered = programme.reports.render(actor, review_id, fmt=fmt, variant=variant)
     if out is None:
@@ -219,17 +234,22 @@ def report(
         else:
             out.write_text(rendered.content, "utf-8")
     except OSError as e:
-        raise invalid(f"cannot write the report to {out}: {e.strerror}", field="out") from e
+        raise invalid(f"cannot write the report to {out}: {e.strerror}", field="output") from e
     context.err_console.print(f"wrote {out} ({rendered.classification.banner})")
 
 
-def outbox(pending: bool = False, topic: str | None = None) -> None:
+def outbox(
+    pending: Annotated[bool, typer.Option(help="Only notifications not delivered yet.")] = False,
+    topic: Annotated[str | None, typer.Option(help="Only notifications on this topic.")] = None,
+) -> None:
     """Notifications waiting for delivery (programme administrators)."""
     programme, actor = programme_and_actor()
     emit(programme.outbox.list_messages(actor, pending_only=pending, topic=topic))
 
 
-def deliver(message_id: str) -> None:
+def deliver(
+    message_id: Annotated[str, typer.Argument(help="The notification's id (see `bastion review outbox`).")],
+) -> None:
     """Mark a notification as delivered."""
     programme, actor = programme_and_actor()
     emit(programme.outbox.mark_delivered(actor, message_id))

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATA_DIR = Path(".bastion")
 MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
@@ -113,6 +115,19 @@ class Settings(BaseSettings):
                 "e.g. amqp://guest:guest@127.0.0.1:5672// or redis://127.0.0.1:6379/0"
             )
         return url
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as e:
+            raise ValueError(f"not a database URL ({e})") from None  # the URL itself may hold a password
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"{backend} is not supported: use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,31 +1,40 @@
 """Process isolation on bubblewrap, shared by the eval battery and the clearinghouse's reproducers.
 
-Each :class:`Sandbox` owns a private work directory (``/workspace`` inside; a temp dir on the host,
-removed on close) and a private ``/tmp``. Commands see the host's system directories read-only and
-nothing else of it: not /root, /home, /work, the Bastion data directory, nor the host environment
-(it is cleared; only a fixed allowlist plus the caller's variables is set).
+Each :class:`Sandbox` owns a private ``/workspace``, ``/tmp`` and ``/dev/shm`` (one size- and
+inode-limited tmpfs, unmounted on close), a minimal generated ``/etc``, a uid from a reserved range
+and a cgroup. Commands see the host's system directories read-only and nothing else of it: not /root,
+/home, /work, the Bastion data directory, the host's /etc, nor the host environment (it is cleared;
+only a fixed allowlist plus the caller's variables is set, and only for the command itself).
 
-How one command runs::
+How one command runs (``_argv`` has the details)::
 
-    [nsenter --net=/proc/self/fd/N --] bwrap --ro-bind /usr ... --unshare-{pid,ipc,uts,cgroup}
-        [--unshare-net] --die-with-parent --new-session --clearenv ...
-        -- prlimit --cpu --as --nproc --fsize -- setpriv --reuid=UID ... --no-new-privs -- CMD
+    sh -c SETUP cgroup.procs... -- limits... [nsenter --net=FILE] setpriv --reuid=U ... --no-new-privs
+        bwrap --args FD -- tini -- CMD   (FD: --unshare-user --uid U --disable-userns --seccomp FD2, mounts...)
 
-* bwrap runs as root and ``setpriv`` drops to a uid private to this sandbox, with every capability
-  gone. Root ignores RLIMIT_NPROC; a private non-root uid makes the kernel enforce it per sandbox.
+* Everything privileged runs on the host side first, with a fixed environment, in ``/``; ``setpriv``
+  then drops to the sandbox's uid with no capability and an empty bounding set, and bwrap starts
+  unprivileged in a user namespace of its own: no process inside is root or has a capability.
+* A seccomp filter (``_seccomp``) denies new namespaces, mounts, ``open_by_handle_at``, io_uring,
+  bpf, perf, keyrings, userfaultfd, kexec and modules.
+* Memory, processes and CPU are limited per sandbox by its cgroup (``_cgroup``); close kills through
+  the cgroup, never by uid.
 * Each command gets its own pid namespace. When the command exits, or when the wall timeout kills
   bwrap's pid 1, the kernel kills every process left in that namespace: nothing outlives a command.
 * ``network="none"``: each command gets a fresh network namespace holding only ``lo``.
   ``network="loopback"``: the sandbox creates one private network namespace (only ``lo``) and keeps
-  it open by file descriptor; every command and every target service joins it with ``nsenter``,
+  it by a bind mount on the host; every command and every target service joins it with ``nsenter``,
   so the sample reaches its own service on 127.0.0.1 and nothing else, and the host is unreachable.
 * Files move in and out by running ``cat`` inside the sandbox as the sandbox user, so paths,
-  ``..`` and symlinks resolve in the sandbox's own view and the host never follows them.
+  ``..`` and symlinks resolve in the sandbox's own view and the host never follows them; only
+  regular files, within their own timeout.
+* A worker killed before closing its sandboxes leaves mounts, directories and cgroups; the next
+  start on the host sweeps them (``sweep_leftovers``).
 """
 
 from bastion.sandbox._argv import SERVICE_DIR, USER_NAME, WORKDIR
 from bastion.sandbox._errors import (
     FileTooLarge,
+    NotARegularFile,
     SandboxClosed,
     SandboxError,
     SandboxFailed,
@@ -36,11 +45,13 @@ from bastion.sandbox._errors import (
 )
 from bastion.sandbox._host import host_tools
 from bastion.sandbox._process import CommandResult
-from bastion.sandbox._sandbox import Sandbox
+from bastion.sandbox._sandbox import Sandbox, sweep_leftovers
 from bastion.sandbox._spec import GiB, KiB, Limits, MiB, NetworkMode, SandboxSpec, ServiceSpec
+from bastion.sandbox._uids import UID_RANGE
 
 __all__ = [
     "SERVICE_DIR",
+    "UID_RANGE",
     "USER_NAME",
     "WORKDIR",
     "CommandResult",
@@ -50,6 +61,7 @@ __all__ = [
     "Limits",
     "MiB",
     "NetworkMode",
+    "NotARegularFile",
     "Sandbox",
     "SandboxClosed",
     "SandboxError",
@@ -61,4 +73,5 @@ __all__ = [
     "ServiceNotReady",
     "ServiceSpec",
     "host_tools",
+    "sweep_leftovers",
 ]

@@ -1,8 +1,18 @@
-"""Pure construction of the command line that runs one command inside bubblewrap.
+"""Pure construction of what runs one command in a sandbox: a host argv and bubblewrap's own arguments.
 
-The chain is ``[nsenter --net=FD --] bwrap <mounts> <namespaces> -- prlimit <limits> -- setpriv
-<drop to the sandbox uid> -- CMD``. bwrap runs as root so that ``setpriv`` can switch to the
-sandbox's own unprivileged uid: only a non-root real uid makes the kernel enforce RLIMIT_NPROC.
+Everything privileged happens on the host, before anything the sandbox controls exists in the process:
+with a fixed environment (``HOST_ENV``) and cwd ``/``, root joins the tenant's cgroups and sets the
+rlimits (a fixed ``/bin/sh`` script, :data:`SETUP`), joins the shared network namespace (``nsenter``),
+then drops to the sandbox uid with no capability, an empty bounding set and ``no_new_privs``
+(``setpriv``)::
+
+    sh -c SETUP procs... -- limits... [nsenter --net=FILE] setpriv --reuid=U ... bwrap --args FD -- tini -- CMD
+
+Only then does bubblewrap run, unprivileged: it makes a user namespace of its own (the uid maps to
+itself, so nothing inside is root or holds a capability on the host), refuses further user namespaces,
+installs the seccomp filter, and execs the command. Its mounts, environment and working directory
+come from the ``--args`` file descriptor, so neither env values nor host paths appear on any command
+line; the caller's environment reaches only the command itself.
 """
 
 from __future__ import annotations
@@ -10,37 +20,35 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bastion.sandbox._etc import HOSTNAME, USER_NAME
 from bastion.sandbox._host import HostLayout, HostTools
 from bastion.sandbox._spec import Limits
 
 WORKDIR = "/workspace"
 SERVICE_DIR = "/service"
-USER_NAME = "sandbox"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Joins every cgroup given before "--", sets the rlimits given after it (CPU seconds, address space in
+# KiB, processes, file size in 512-byte blocks), then execs the rest. Runs as root with HOST_ENV, cwd "/".
+SETUP = (
+    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+    'ulimit -t $(($1 + 1)) && ulimit -S -t "$1" && ulimit -v "$2" && ulimit -p "$3" && ulimit -f "$4" '
+    '&& ulimit -c 0 || exit 125; shift 4; exec "$@"'
+)
+
+__all__ = ["SERVICE_DIR", "USER_NAME", "WORKDIR", "TenantPaths", "bwrap_args", "host_argv", "resolve_cwd"]
 
 
 @dataclass(frozen=True, slots=True)
-class Mounts:
-    """Host paths that back one sandbox's writable directories and its generated identity files."""
+class TenantPaths:
+    """Host paths behind one tenant's view: its tmpfs directories, identity files and the shared /etc."""
 
     work: str
     tmp: str
+    shm: str
     passwd: str
     group: str
-    empty_file: str
+    etc: str
     work_inside: str = WORKDIR
-
-
-def passwd_text(uid: int, home: str) -> str:
-    return (
-        "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-        f"{USER_NAME}:x:{uid}:{uid}:sandbox:{home}:/bin/bash\n"
-        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-    )
-
-
-def group_text(uid: int) -> str:
-    return f"root:x:0:\n{USER_NAME}:x:{uid}:\nnogroup:x:65534:\n"
 
 
 def resolve_cwd(cwd: str | None, work_inside: str = WORKDIR) -> str:
@@ -61,63 +69,69 @@ def base_env(home: str) -> dict[str, str]:
     }
 
 
-def bwrap_argv(
+def host_argv(
     tools: HostTools,
-    layout: HostLayout,
-    mounts: Mounts,
     *,
     uid: int,
     limits: Limits,
+    args_fd: int,
     cmd: Sequence[str],
-    cwd: str | None = None,
-    env: Mapping[str, str] | None = None,
-    netns_fd: int | None = None,
+    cgroup_procs: Sequence[str] = (),
+    netns: str | None = None,
 ) -> list[str]:
-    """The argv to spawn (as root) for ``cmd``. ``netns_fd`` joins a shared private network namespace;
-    without it the command gets a fresh empty one of its own."""
-    argv: list[str] = []
-    if netns_fd is not None:
-        argv += [tools.nsenter, f"--net=/proc/self/fd/{netns_fd}", "--"]
-    argv.append(tools.bwrap)
-    for path, target in layout.system:
-        argv += ["--symlink", target, path] if target is not None else ["--ro-bind", path, path]
-    for path in layout.masked_files:
-        argv += ["--ro-bind", mounts.empty_file, path]
-    for path in layout.masked_dirs:
-        argv += ["--tmpfs", path, "--remount-ro", path]
-    argv += ["--ro-bind", mounts.passwd, "/etc/passwd", "--ro-bind", mounts.group, "/etc/group"]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    # /var/tmp is the same private directory as /tmp (Inspect injects its sandbox tools there).
-    argv += ["--perms", "0755", "--dir", "/var"]
-    argv += ["--bind", mounts.tmp, "/tmp", "--bind", mounts.tmp, "/var/tmp"]  # noqa: S108
-    argv += ["--bind", mounts.work, mounts.work_inside]
-    argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    if netns_fd is None:
-        argv.append("--unshare-net")
-    argv += ["--hostname", "sandbox", "--die-with-parent", "--new-session", "--clearenv"]
-    argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    argv += ["--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_DAC_READ_SEARCH"]  # chdir; setpriv drops all
-    for name, value in {**base_env(mounts.work_inside), **(env or {})}.items():
-        argv += ["--setenv", name, value]
-    argv += ["--chdir", resolve_cwd(cwd, mounts.work_inside), "--"]
+    """The argv spawned as root. Nothing in it comes from the sandbox or the caller except ``cmd``, which
+    only bubblewrap's child runs (after every privilege is gone)."""
+    argv = [tools.sh, "-c", SETUP, "sandbox-setup", *cgroup_procs, "--"]
     argv += [
-        tools.prlimit,
-        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-        f"--as={limits.memory_bytes}",
-        f"--nproc={limits.max_processes}",
-        f"--fsize={limits.max_file_bytes}",
-        "--core=0",
-        "--",
+        str(limits.cpu_seconds),
+        str(-(-limits.memory_bytes // 1024)),
+        str(limits.max_processes),
+        str(-(-limits.max_file_bytes // 512)),
     ]
+    if netns is not None:
+        argv += [tools.nsenter, f"--net={netns}", "--"]
     argv += [
         tools.setpriv,
         f"--reuid={uid}",
         f"--regid={uid}",
         "--clear-groups",
         "--inh-caps=-all",
+        "--ambient-caps=-all",
         "--bounding-set=-all",
         "--no-new-privs",
         "--",
     ]
-    argv += list(cmd)
-    return argv
+    return [*argv, tools.bwrap, "--args", str(args_fd), "--", tools.tini, "--", *cmd]
+
+
+def bwrap_args(
+    layout: HostLayout,
+    paths: TenantPaths,
+    *,
+    uid: int,
+    seccomp_fd: int,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    shared_network: bool = False,
+) -> list[str]:
+    """bubblewrap's options, passed through ``--args``; without ``shared_network`` each command gets a
+    fresh network namespace holding only ``lo``."""
+    args = ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--disable-userns", "--seccomp", str(seccomp_fd)]
+    for path, target in layout.system:
+        args += ["--symlink", target, path] if target is not None else ["--ro-bind", path, path]
+    args += ["--ro-bind", paths.etc, "/etc"]
+    args += ["--ro-bind", paths.passwd, "/etc/passwd", "--ro-bind", paths.group, "/etc/group"]
+    args += ["--proc", "/proc", "--ro-bind", "/dev/null", "/proc/kallsyms"]  # kernel addresses (a KASLR leak)
+    args += ["--dev", "/dev", "--remount-ro", "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108 - its own
+    # /var/tmp is the same private directory as /tmp (Inspect injects its sandbox tools there).
+    args += ["--perms", "0755", "--dir", "/var", "--bind", paths.tmp, "/tmp", "--bind", paths.tmp, "/var/tmp"]  # noqa: S108
+    args += ["--bind", paths.work, paths.work_inside]
+    args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if not shared_network:
+        args.append("--unshare-net")
+    # tini is the namespace's pid 1 (bwrap waits for it, so no zombie escapes to the host's pid 1)
+    args += ["--as-pid-1", "--hostname", HOSTNAME, "--die-with-parent", "--new-session", "--clearenv"]
+    for name, value in {**base_env(paths.work_inside), **(env or {})}.items():
+        args += ["--setenv", name, value]
+    args += ["--chdir", resolve_cwd(cwd, paths.work_inside), "--remount-ro", "/"]
+    return args

@@ -33,14 +33,14 @@ class SandboxToolMissing(SandboxError, OperationalError):
 
 
 class SandboxNeedsRoot(SandboxError, OperationalError):
-    """The sandbox gives each sandbox its own unprivileged uid, which only root can hand out."""
+    """The sandbox gives each sandbox its own unprivileged uid, tmpfs and cgroup, which only root can do."""
 
     default_code = "sandbox_needs_root"
 
     def __init__(self) -> None:
         super().__init__(
-            "the bastion sandbox must be started by root: it runs every sandbox as its own unprivileged uid "
-            "(so process limits count per sandbox and no capability survives)",
+            "the bastion sandbox must be started by root: it runs every sandbox as its own unprivileged uid, "
+            "with its own cgroup and size-limited tmpfs, and then drops every privilege before the sandbox starts",
             hint="run the evaluation worker as root, e.g. in a dedicated VM or container for evaluations",
         )
 
@@ -76,6 +76,20 @@ class FileTooLarge(SandboxError, InvalidInput):
         )
         self.path = path
         self.limit = limit
+
+
+class NotARegularFile(SandboxError, InvalidInput):
+    """The file API reads and writes regular files only (not FIFOs, devices, sockets)."""
+
+    default_code = "sandbox_not_a_regular_file"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path!r} is not a regular file (a FIFO, a device or a socket), so it cannot be read or written",
+            hint="copy what you need into a regular file inside the sandbox with a command, then transfer that",
+            details={"path": path},
+        )
+        self.path = path
 
 
 class ServiceNotReady(SandboxError, OperationalError):

@@ -12,12 +12,17 @@ from bastion.sandbox._errors import SandboxNeedsRoot, SandboxToolMissing
 
 # Helpers are looked up on a fixed system PATH, never the caller's, so nobody can slip in a wrapper.
 _SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
-_TOOLS = {"bwrap": "bubblewrap", "prlimit": "util-linux", "setpriv": "util-linux", "nsenter": "util-linux"}
+_TOOLS = {
+    "bwrap": "bubblewrap",
+    "setpriv": "util-linux",
+    "nsenter": "util-linux",
+    "sh": "dash",
+    "tini": "tini",
+}
 # System trees the sandbox sees read-only. Everything else on the host (/root, /home, /work, /srv,
-# /var, /run, /opt, /mnt, the Bastion data directory...) simply does not exist inside.
-_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
-# Readable only by root anyway; masked as well so a mistake elsewhere cannot expose them.
-_MASKED = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/ssl/private")
+# /var, /run, /opt, /mnt, the Bastion data directory...) simply does not exist inside; /etc is the
+# sandbox's own (``_etc``).
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +30,10 @@ class HostTools:
     """Absolute paths of the binaries the sandbox is built from."""
 
     bwrap: str
-    prlimit: str
     setpriv: str
     nsenter: str
+    sh: str
+    tini: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +41,6 @@ class HostLayout:
     """System paths to expose: ``(path, symlink_target)``; a ``None`` target means bind the directory."""
 
     system: tuple[tuple[str, str | None], ...]
-    masked_files: tuple[str, ...]
-    masked_dirs: tuple[str, ...]
 
 
 @functools.cache
@@ -64,6 +68,4 @@ def host_layout() -> HostLayout:
             system.append((path, str(p.readlink())))
         elif p.is_dir():
             system.append((path, None))
-    masked_files = tuple(m for m in _MASKED if Path(m).is_file())
-    masked_dirs = tuple(m for m in _MASKED if Path(m).is_dir() and not Path(m).is_symlink())
-    return HostLayout(system=tuple(system), masked_files=masked_files, masked_dirs=masked_dirs)
+    return HostLayout(system=tuple(system))

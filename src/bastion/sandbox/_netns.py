@@ -1,10 +1,11 @@
 """A private network namespace (only ``lo``, up) that outlives the process that created it.
 
-bwrap creates it (``--unshare-net`` brings ``lo`` up) around a short-lived holder; we open
-``/proc/<holder>/ns/net`` and keep that file descriptor, then let the holder go. Later commands
-join the namespace with ``nsenter --net=/proc/self/fd/N`` (the descriptor is passed to them), so
-no pid can be reused against us and nothing has to keep running. Closing the descriptor (and the
-exit of every process inside) lets the kernel free the namespace.
+bwrap creates it (``--unshare-net`` brings ``lo`` up) around a short-lived holder; we bind-mount
+``/proc/<holder>/ns/net`` onto a file in the sandbox's root-only host directory (as ``ip netns``
+does), then let the holder go. Later commands join it with ``nsenter --net=FILE``, which closes the
+file once joined, so no descriptor of it reaches the sandbox, no pid can be reused against us, and
+nothing has to keep running. Unmounting the file (and the exit of every process inside) lets the
+kernel free the namespace; a dead worker's are unmounted by the sweep.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import json
 import os
 import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 
 from bastion.sandbox._errors import SandboxFailed
 from bastion.sandbox._host import HostLayout, HostTools
+from bastion.sandbox._mount import MS_BIND, mount, unmount
 from bastion.sandbox._process import HOST_ENV
 
 _LISTEN = "0A"
@@ -41,7 +44,7 @@ def _read_info(fd: int) -> dict[str, int]:
     return info
 
 
-def _create(tools: HostTools, layout: HostLayout) -> int:
+def _create(tools: HostTools, layout: HostLayout, mount_point: Path) -> None:
     read_end, write_end = os.pipe()
     argv = [tools.bwrap]
     for path, target in layout.system:
@@ -54,6 +57,7 @@ def _create(tools: HostTools, layout: HostLayout) -> int:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=HOST_ENV,
+        cwd="/",
         pass_fds=(write_end,),
     )
     os.close(write_end)
@@ -67,7 +71,8 @@ def _create(tools: HostTools, layout: HostLayout) -> int:
                 "could not create a private network namespace with bubblewrap",
                 details={"stderr": err.decode(errors="replace")[-2000:]},
             ) from e
-        return os.open(f"/proc/{child}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        mount_point.touch(mode=0o600)
+        mount(f"/proc/{child}/ns/net", mount_point, None, MS_BIND)
     finally:
         os.close(read_end)
         if holder.poll() is None:
@@ -75,22 +80,18 @@ def _create(tools: HostTools, layout: HostLayout) -> int:
 
 
 class PrivateNetwork:
-    """Owns the descriptor of one private network namespace."""
+    """Owns one private network namespace, kept alive by a bind mount at ``path``."""
 
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._open = True
 
     @classmethod
-    async def create(cls, tools: HostTools, layout: HostLayout) -> PrivateNetwork:
-        return cls(await asyncio.to_thread(_create, tools, layout))
-
-    @property
-    def fd(self) -> int:
-        if self._fd is None:
-            raise SandboxFailed("the private network was already closed")
-        return self._fd
+    async def create(cls, tools: HostTools, layout: HostLayout, path: Path) -> PrivateNetwork:
+        await asyncio.to_thread(_create, tools, layout, path)
+        return cls(path)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        if self._open:
+            self._open = False
+            unmount(self.path)

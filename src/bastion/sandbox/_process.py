@@ -1,7 +1,9 @@
 """Run one spawned sandbox process to completion: feed stdin, cap output, enforce wall time.
 
-A timeout or a cancellation kills the process tree: bwrap's init is pid 1 of a private pid
-namespace, and when pid 1 dies the kernel kills every other process in that namespace.
+A timeout or a cancellation kills the process tree: the sandbox's init (tini) is pid 1 of a private pid
+namespace, and when pid 1 dies the kernel kills and reaps every other process in that namespace.
+bubblewrap itself waits for that init, so no process of the sandbox is left for the host's pid 1 to
+reap (an unreaped zombie would still count against the sandbox's process limits).
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ class CommandResult:
     @property
     def not_executable(self) -> bool:
         """The command was found but could not be executed (not a program, or no execute bit)."""
-        return self.returncode == 126 and self.stderr.startswith(b"setpriv: failed to execute")
+        return self.returncode == 126 and self.stderr.startswith(_EXEC_FAILED)
 
     @property
     def not_found(self) -> bool:
         """No program of that name exists on the sandbox's PATH."""
-        return self.returncode == 127 and self.stderr.startswith(b"setpriv: failed to execute")
+        return self.returncode == 127 and self.stderr.startswith(_EXEC_FAILED)
+
+
+_EXEC_FAILED = b"[FATAL tini ("  # the sandbox's init could not exec the command (127: not found, 126: not executable)
 
 
 class _Capture:
@@ -111,18 +116,39 @@ async def kill_tree(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
+def data_fd(data: bytes) -> int:
+    """A memory file holding ``data``, positioned at its start (bubblewrap reads it to the end)."""
+    fd = os.memfd_create("bastion-sandbox", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 async def spawn(
     argv: Sequence[str], *, stdin: bool, pass_fds: Sequence[int] = (), stdout: int = asyncio.subprocess.PIPE
 ) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=asyncio.subprocess.PIPE if stdout == asyncio.subprocess.PIPE else stdout,
-        env=HOST_ENV,
-        pass_fds=tuple(pass_fds),
-        start_new_session=True,
-    )
+    """Start ``argv`` with the fixed host environment, in ``/``, in a session of its own; ``pass_fds``
+    (bubblewrap's argument and seccomp files) are handed over and closed here."""
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=asyncio.subprocess.PIPE if stdout == asyncio.subprocess.PIPE else stdout,
+            env=HOST_ENV,
+            cwd="/",
+            pass_fds=tuple(pass_fds),
+            start_new_session=True,
+        )
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
 
 
 async def run_captured(

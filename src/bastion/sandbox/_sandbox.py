@@ -1,20 +1,21 @@
-"""One sandbox: a private work directory and the means to run commands in it under bubblewrap."""
+"""One sandbox: a private tmpfs workspace and the means to run commands in it under bubblewrap."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from bastion.sandbox._argv import SERVICE_DIR, WORKDIR, Mounts, bwrap_argv
+from bastion.sandbox._argv import SERVICE_DIR, WORKDIR, bwrap_args, host_argv
+from bastion.sandbox._cgroup import CgroupHost, host_cgroups
 from bastion.sandbox._errors import SandboxClosed, SandboxSpecInvalid
 from bastion.sandbox._files import READ_SCRIPT, WRITE_SCRIPT, check_path, raise_for_file_result
 from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools
-from bastion.sandbox._layout import allocate_uid, kill_uid, make_root, prepare, release_uid
+from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, sweep, worker
 from bastion.sandbox._netns import PrivateNetwork
-from bastion.sandbox._process import CommandResult, run_captured
+from bastion.sandbox._process import CommandResult, data_fd, run_captured
+from bastion.sandbox._seccomp import seccomp_program
 from bastion.sandbox._services import RunningService, start_service
 from bastion.sandbox._spec import NetworkMode, SandboxSpec, ServiceSpec, validate_env
 
@@ -22,101 +23,159 @@ _SH = "/bin/sh"
 
 
 class Sandbox:
-    """A private work directory (``/workspace`` inside, a temp dir on the host) plus a private ``/tmp``;
-    the system read-only; no host network; a private unprivileged uid; limits on every command.
+    """A private ``/workspace``, ``/tmp`` and ``/dev/shm`` (one size-limited tmpfs); the system read-only;
+    a minimal ``/etc``; no host network; a private unprivileged uid, cgroup and seccomp filter.
 
     Start with ``await Sandbox.start(spec)`` (or ``async with await Sandbox.start(spec) as sb``) and
-    always ``await sb.close()``: it kills what is left and removes the work directory.
+    always ``await sb.close()``: it kills what is left (through the sandbox's cgroups) and removes
+    its files. A worker killed before it could close is cleaned up by the next start on the host.
     """
 
     def __init__(
         self,
         spec: SandboxSpec,
         *,
+        owner: Worker,
         root: Path,
-        uid: int,
-        mounts: Mounts,
+        sample: Tenant,
         tools: HostTools,
         layout: HostLayout,
-        network: PrivateNetwork | None,
+        cgroups: CgroupHost,
     ) -> None:
         self.spec = spec
-        self.uid = uid
+        self._owner = owner
         self._root = root
-        self._mounts = mounts
+        self._sample = sample
+        self._tenants = [sample]
         self._tools = tools
         self._layout = layout
-        self._network = network
+        self._cgroups = cgroups
+        self._network: PrivateNetwork | None = None  # set by start() for network="loopback"
         self._services: list[RunningService] = []
         self._closed = False
 
     @classmethod
-    async def start(cls, spec: SandboxSpec | None = None, *, parent_dir: Path | None = None) -> Sandbox:
+    async def start(cls, spec: SandboxSpec | None = None, *, state_dir: Path | None = None) -> Sandbox:
         spec = spec or SandboxSpec()
-        tools, layout = host_tools(), host_layout()
-        root = make_root(parent_dir)
-        uid = allocate_uid()
+        tools, layout, cgroups = host_tools(), host_layout(), host_cgroups()
+        seccomp_program()  # fail here, naming the package, if libseccomp is missing
+        owner = worker(state_dir)
+        await sweep(owner.state, cgroups)
+        root = owner.new_root()
+        uid = owner.uids.allocate()
         sandbox: Sandbox | None = None
         try:
-            mounts = prepare(root, "sample", uid, WORKDIR)
-            network = None
+            sample = prepare_tenant(owner, root, "sample", uid=uid, home=WORKDIR, limits=spec.limits, cgroups=cgroups)
+            sandbox = cls(
+                spec,
+                owner=owner,
+                root=root,
+                sample=sample,
+                tools=tools,
+                layout=layout,
+                cgroups=cgroups,
+            )
             if spec.network is NetworkMode.LOOPBACK:
-                network = await PrivateNetwork.create(tools, layout)
-            sandbox = cls(spec, root=root, uid=uid, mounts=mounts, tools=tools, layout=layout, network=network)
+                sandbox._network = await PrivateNetwork.create(tools, layout, root / "netns")
             for service in spec.services:
                 await sandbox._start_service(service)
         except BaseException:
             if sandbox is not None:
                 await sandbox.close()
             else:
-                release_uid(uid)
-                shutil.rmtree(root, ignore_errors=True)
+                await asyncio.to_thread(remove_root, root)
+                owner.uids.release(uid)
             raise
         return sandbox
 
     async def _start_service(self, service: ServiceSpec) -> None:
         assert self._network is not None  # SandboxSpec guarantees loopback when there are services
-        uid = allocate_uid()
-        mounts = prepare(self._root, f"service-{service.name}", uid, SERVICE_DIR)
-        running = await start_service(
-            service,
-            tools=self._tools,
-            layout=self._layout,
-            mounts=mounts,
+        uid = self._owner.uids.allocate()
+        tenant = prepare_tenant(
+            self._owner,
+            self._root,
+            f"service-{service.name}",
             uid=uid,
+            home=SERVICE_DIR,
             limits=self.spec.limits,
-            netns_fd=self._network.fd,
-            log=self._root / f"service-{service.name}.log",
+            cgroups=self._cgroups,
+        )
+        self._tenants.append(tenant)
+        argv, fds = self._launch(tenant, service.command, cwd=SERVICE_DIR, env=None)
+        running = await start_service(
+            service, tenant=tenant, argv=argv, pass_fds=fds, log=self._root / f"service-{service.name}.log"
         )
         self._services.append(running)
 
     @property
+    def uid(self) -> int:
+        """The uid every command of this sandbox runs as (inside and on the host)."""
+        return self._sample.uid
+
+    @property
     def work_dir(self) -> Path:
         """Host path of ``/workspace``. Its contents are untrusted: prefer :meth:`read_file`."""
-        return Path(self._mounts.work)
+        return Path(self._sample.paths.work)
+
+    @property
+    def host_root(self) -> Path:
+        """Host directory holding everything of this sandbox (removed on close)."""
+        return self._root
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def argv(self, cmd: Sequence[str], *, cwd: str | None = None, env: Mapping[str, str] | None = None) -> list[str]:
-        """The host command line that runs ``cmd`` in this sandbox (for callers that spawn it themselves)."""
+    def memory_peak_bytes(self) -> int | None:
+        """The most memory the sample's processes used at once (None on a host without cgroups)."""
+        return self._sample.cgroup.memory_peak() if self._sample.cgroup else None
+
+    def cgroup_paths(self) -> list[str]:
+        """Host paths of this sandbox's cgroups, one per tenant and hierarchy."""
+        return [str(d) for t in self._tenants if t.cgroup for d in t.cgroup.dirs]
+
+    def _launch(
+        self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
+    ) -> tuple[list[str], tuple[int, ...]]:
         if self._closed:
             raise SandboxClosed("this sandbox is closed; start a new one")
         if not cmd or not all(isinstance(a, str) and "\0" not in a for a in cmd):
             raise SandboxSpecInvalid("a command must be a non-empty list of strings without NUL bytes")
         merged = {**self.spec.env, **validate_env(env)}
-        return bwrap_argv(
-            self._tools,
+        seccomp = data_fd(seccomp_program())
+        args = bwrap_args(
             self._layout,
-            self._mounts,
-            uid=self.uid,
-            limits=self.spec.limits,
-            cmd=cmd,
+            tenant.paths,
+            uid=tenant.uid,
+            seccomp_fd=seccomp,
             cwd=cwd,
             env=merged,
-            netns_fd=self._network.fd if self._network else None,
+            shared_network=self._network is not None,
         )
+        args_fd = data_fd(b"".join(a.encode() + b"\0" for a in args))
+        argv = host_argv(
+            self._tools,
+            uid=tenant.uid,
+            limits=self.spec.limits,
+            args_fd=args_fd,
+            cmd=cmd,
+            cgroup_procs=tenant.cgroup.procs_files if tenant.cgroup else (),
+            netns=str(self._network.path) if self._network else None,
+        )
+        return argv, (seccomp, args_fd)
+
+    async def _run(
+        self,
+        cmd: Sequence[str],
+        *,
+        input_bytes: bytes | None,
+        cwd: str | None,
+        env: Mapping[str, str] | None,
+        timeout: float,
+        max_output: int,
+    ) -> CommandResult:
+        argv, fds = self._launch(self._sample, cmd, cwd=cwd, env=env)
+        return await run_captured(argv, input_bytes=input_bytes, timeout=timeout, max_output=max_output, pass_fds=fds)
 
     async def exec(
         self,
@@ -135,42 +194,49 @@ class Sandbox:
         """
         if timeout is not None and not timeout > 0:
             raise SandboxSpecInvalid(f"timeout must be positive, got {timeout!r}")
-        argv = self.argv(cmd, cwd=cwd, env=env)
         limits = self.spec.limits
-        return await run_captured(
-            argv,
+        return await self._run(
+            cmd,
             input_bytes=input.encode() if isinstance(input, str) else input,
+            cwd=cwd,
+            env=env,
             timeout=min(timeout, limits.wall_seconds) if timeout else limits.wall_seconds,
             max_output=max_output_bytes or limits.max_output_bytes,
-            pass_fds=(self._network.fd,) if self._network else (),
         )
 
     async def write_file(self, path: str, contents: str | bytes) -> None:
-        """Write a file as the sandbox user (relative paths are under ``/workspace``)."""
+        """Write a regular file as the sandbox user (relative paths are under ``/workspace``)."""
         data = contents.encode() if isinstance(contents, str) else contents
-        result = await self.exec([_SH, "-c", WRITE_SCRIPT, "sh", check_path(path)], input=data)
-        raise_for_file_result(result, path)
+        limits = self.spec.limits
+        cmd = [_SH, "-c", WRITE_SCRIPT, "sh", check_path(path)]
+        result = await self._run(
+            cmd, input_bytes=data, cwd=None, env=None, timeout=limits.file_seconds, max_output=64 * 1024
+        )
+        raise_for_file_result(result, path, timeout=limits.file_seconds)
 
     async def read_file(self, path: str, *, max_bytes: int | None = None) -> bytes:
-        """Read a file as the sandbox user; raises :class:`FileTooLarge` above ``max_bytes``."""
-        limit = max_bytes or self.spec.limits.max_file_bytes
+        """Read a regular file as the sandbox user; raises :class:`FileTooLarge` above ``max_bytes``."""
+        limits = self.spec.limits
+        limit = max_bytes or limits.max_file_bytes
         cmd = [_SH, "-c", READ_SCRIPT, "sh", check_path(path), str(limit)]
-        result = await self.exec(cmd, max_output_bytes=limit)
-        raise_for_file_result(result, path, limit=limit)
+        result = await self._run(
+            cmd, input_bytes=None, cwd=None, env=None, timeout=limits.file_seconds, max_output=limit
+        )
+        raise_for_file_result(result, path, limit=limit, timeout=limits.file_seconds)
         return result.stdout
 
     async def close(self) -> None:
-        """Stop services, kill anything left running as the sandbox's uids, remove the directory."""
+        """Stop services, kill whatever is left in the sandbox's cgroups, unmount and remove its files."""
         if self._closed:
             return
         self._closed = True
         await asyncio.gather(*(s.stop() for s in self._services), return_exceptions=True)
+        await asyncio.gather(*(t.release() for t in self._tenants), return_exceptions=True)
         if self._network is not None:
             self._network.close()
-        for uid in (self.uid, *(s.uid for s in self._services)):
-            kill_uid(uid)
-            release_uid(uid)
-        await asyncio.to_thread(shutil.rmtree, self._root, ignore_errors=True)
+        await asyncio.to_thread(remove_root, self._root)
+        for tenant in self._tenants:
+            self._owner.uids.release(tenant.uid)
 
     async def __aenter__(self) -> Sandbox:
         return self
@@ -179,3 +245,9 @@ class Sandbox:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+async def sweep_leftovers(state_dir: Path | None = None) -> int:
+    """Remove what dead workers left on this host (mounts, directories, uid locks, cgroups); returns how
+    many dead workers' directories went. Every :meth:`Sandbox.start` does this first."""
+    return await sweep(worker(state_dir).state, host_cgroups())

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bastion.sandbox._argv import SERVICE_DIR, Mounts, bwrap_argv
 from bastion.sandbox._errors import ServiceNotReady
-from bastion.sandbox._host import HostLayout, HostTools
+from bastion.sandbox._layout import Tenant
 from bastion.sandbox._netns import listening_ports
 from bastion.sandbox._process import _children, kill_tree, spawn
-from bastion.sandbox._spec import Limits, ServiceSpec
+from bastion.sandbox._spec import ServiceSpec
 
 _POLL_SECONDS = 0.02
 
@@ -45,30 +45,23 @@ def _ports_now(pid: int) -> set[int]:
 
 
 async def start_service(
-    spec: ServiceSpec,
-    *,
-    tools: HostTools,
-    layout: HostLayout,
-    mounts: Mounts,
-    uid: int,
-    limits: Limits,
-    netns_fd: int,
-    log: Path,
+    spec: ServiceSpec, *, tenant: Tenant, argv: Sequence[str], pass_fds: Sequence[int], log: Path
 ) -> RunningService:
-    """Start ``spec`` and wait until its port listens (read from its pid's view of /proc/net/tcp)."""
-    work = Path(mounts.work)
+    """Write the service's files (into its fresh tmpfs, before anything of the sandbox has run), start
+    ``argv`` and wait until its port listens (read from its pid's view of /proc/net/tcp)."""
+    work = Path(tenant.paths.work)
     for rel, content in spec.files.items():
         target = work / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
     for path in (work, *work.rglob("*")):
-        os.chown(path, uid, uid, follow_symlinks=False)
-    argv = bwrap_argv(
-        tools, layout, mounts, uid=uid, limits=limits, cmd=spec.command, cwd=SERVICE_DIR, netns_fd=netns_fd
-    )
-    with log.open("wb") as log_file:
-        process = await spawn(argv, stdin=False, pass_fds=(netns_fd,), stdout=log_file.fileno())
-    running = RunningService(spec=spec, uid=uid, process=process, log=log)
+        os.chown(path, tenant.uid, tenant.uid, follow_symlinks=False)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)  # it may print the flag
+    try:
+        process = await spawn(argv, stdin=False, pass_fds=pass_fds, stdout=log_fd)
+    finally:
+        os.close(log_fd)
+    running = RunningService(spec=spec, uid=tenant.uid, process=process, log=log)
     if spec.port is None:
         return running
     loop = asyncio.get_running_loop()

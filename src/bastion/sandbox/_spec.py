@@ -29,12 +29,23 @@ class NetworkMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Per-command resource limits. Every limit applies to each command run in the sandbox.
+    """Resource limits of one sandbox.
 
-    ``cpu_seconds``, ``memory_bytes`` (address space) and ``max_file_bytes`` are per process
-    (setrlimit); ``max_processes`` counts every process of the sandbox's private uid at once;
-    ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole process
-    tree of a command that runs longer.
+    Per sandbox, through its own cgroup (v2, or v1 controllers; see the README for a host without
+    either): ``memory_bytes`` (every page its processes use, files in memory and its tmpfs included,
+    no swap), ``max_processes`` (tasks at once) and ``cpus`` (CPU bandwidth, in cores).
+
+    Per sandbox, through its own tmpfs: ``disk_bytes`` and ``max_files`` for ``/workspace``, ``/tmp``,
+    ``/var/tmp`` and ``/dev/shm`` together. tmpfs pages are memory and count against ``memory_bytes``,
+    so the tmpfs gets at most half of it (:attr:`tmpfs_bytes`): a full disk answers ENOSPC and leaves
+    room to run.
+
+    Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address space) and ``max_file_bytes``
+    (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps the sandbox's uid.
+
+    Per command: ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole
+    process tree of a command that runs longer. ``file_seconds`` bounds each ``read_file`` and
+    ``write_file``.
     """
 
     cpu_seconds: int = 120
@@ -43,9 +54,18 @@ class Limits:
     max_output_bytes: int = 10 * MiB
     max_file_bytes: int = 1 * GiB
     wall_seconds: float = 600.0
+    disk_bytes: int = 1 * GiB
+    max_files: int = 100_000
+    cpus: float = 1.0
+    file_seconds: float = 60.0
+
+    @property
+    def tmpfs_bytes(self) -> int:
+        """The size of the sandbox's tmpfs: ``disk_bytes``, but at most half of ``memory_bytes``."""
+        return min(self.disk_bytes, self.memory_bytes // 2)
 
     def __post_init__(self) -> None:
-        for name in ("cpu_seconds", "memory_bytes", "max_processes", "max_output_bytes", "max_file_bytes"):
+        for name in _INTEGER_LIMITS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise SandboxSpecInvalid(
@@ -59,11 +79,25 @@ class Limits:
                 hint="use at least 16 MiB (16777216)",
                 details={"limit": "memory_bytes"},
             )
-        if not self.wall_seconds > 0:
-            raise SandboxSpecInvalid(
-                f"limit wall_seconds must be positive, got {self.wall_seconds!r}",
-                details={"limit": "wall_seconds"},
-            )
+        for name in ("wall_seconds", "cpus", "file_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise SandboxSpecInvalid(
+                    f"limit {name} must be a positive number, got {value!r}",
+                    hint="omit the limit to use the default",
+                    details={"limit": name},
+                )
+
+
+_INTEGER_LIMITS = (
+    "cpu_seconds",
+    "memory_bytes",
+    "max_processes",
+    "max_output_bytes",
+    "max_file_bytes",
+    "disk_bytes",
+    "max_files",
+)
 
 
 def _frozen_files(files: Mapping[str, str | bytes]) -> Mapping[str, bytes]:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -57,3 +64,43 @@ def loaded(
         result = _load(url, data_dir, shared_data)
         yield result
         result.runtime.database.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(runtime: Runtime, **settings: str) -> Iterator[str]:
+    """``bastion serve`` in a subprocess on the runtime's database; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BASTION_DATABASE_URL": runtime.database.url,
+        "BASTION_DATA_DIR": str(runtime.settings.data_dir),
+        **{f"BASTION_{key.upper()}": value for key, value in settings.items()},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bastion.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            process.kill()
+            output = process.communicate()[0].decode(errors="replace")
+            pytest.fail(f"bastion serve did not come up:\n{output}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

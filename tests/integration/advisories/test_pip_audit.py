@@ -3,58 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.integration.advisories.conftest import Loaded
+from tests.integration.advisories.conftest import Loaded, serving
 from tests.integration.advisories.oracle import exact_pins
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(loaded: Loaded) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BASTION_DATABASE_URL": loaded.runtime.database.url,
-        "BASTION_DATA_DIR": str(loaded.runtime.settings.data_dir),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bastion.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            process.kill()
-            output = process.communicate()[0].decode(errors="replace")
-            pytest.fail(f"bastion serve did not come up:\n{output}")
+    with serving(loaded.runtime) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_pip_audit_reports_exactly_what_the_data_says(

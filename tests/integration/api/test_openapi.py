@@ -13,6 +13,11 @@ from bastion.core.fields import INT64_MAX, INT64_MIN
 from tests.integration.review.support import Cast, ok, submission_body
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+OSV_ERROR = {"$ref": "#/components/schemas/OsvError"}
+
+
+def _error_schema(path: str) -> dict[str, str]:
+    return OSV_ERROR if path.startswith("/v1/") else ERROR
 
 
 @pytest.fixture
@@ -30,7 +35,7 @@ def test_every_operation_documents_400_and_none_documents_422(document: dict[str
     assert len(operations) > 40
     for method, path, op in operations:
         assert "422" not in op["responses"], (method, path)
-        assert op["responses"]["400"]["content"]["application/json"]["schema"] == ERROR, (method, path)
+        assert op["responses"]["400"]["content"]["application/json"]["schema"] == _error_schema(path), (method, path)
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
@@ -46,7 +51,7 @@ def test_statuses_are_documented_where_they_can_happen(document: dict[str, Any])
     for (method, path), responses in ops.items():
         for status, response in responses.items():
             if int(status) >= 400:
-                assert response["content"]["application/json"]["schema"] == ERROR, (method, path, status)
+                assert response["content"]["application/json"]["schema"] == _error_schema(path), (method, path, status)
 
 
 def _integers(document: dict[str, Any], node: Any, where: str, seen: set[str]) -> list[tuple[str, dict[str, Any]]]:

@@ -113,7 +113,7 @@ def test_detached_run_then_work_then_profile(
                 run_id,
                 "--reference",
                 str(reference),
-                "--json",
+                "--output",
                 str(out_json),
                 "--chart",
                 str(chart),
@@ -167,7 +167,7 @@ def test_profile_compares_a_run_with_an_earlier_run_side_by_side(
         assert job.status.value == "succeeded", job.error
     earlier, latest = run_ids
     out_json = tmp_path / "profile.json"
-    assert main(["eval", "profile", latest, "--reference-run", earlier, "--json", str(out_json)]) == 0
+    assert main(["eval", "profile", latest, "--reference-run", earlier, "--output", str(out_json)]) == 0
     table = capsys.readouterr().out
     assert f"run {latest}" in table and f"run {earlier}" in table
     profiles = json.loads(out_json.read_text())

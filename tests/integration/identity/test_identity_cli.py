@@ -123,7 +123,7 @@ def test_commands_need_a_token(
 ) -> None:
     monkeypatch.delenv("BASTION_TOKEN", raising=False)
     code, _, err = run(capsys, "users", "list")
-    assert code == 2 and "BASTION_TOKEN" in err and "bastion tokens create" in err
+    assert code == 2 and "BASTION_TOKEN" in err and "bastion login" in err  # the way in, not tokens create
 
 
 def test_audit_verify_exit_codes(

@@ -1,8 +1,8 @@
 """The Celery app the integration tests run as real worker processes: the engine's own tasks and settings
 (``bastion.jobs.celery_engine``) with test handlers, configured from the environment:
 
-- ``BASTION_TEST_DATABASE_URL``, ``BASTION_TEST_BROKER_URL``, ``BASTION_TEST_QUEUE``;
-- ``BASTION_TEST_DIR``: where handlers leave their traces (one line per run in ``runs.log``, checkpoints).
+- ``JOBTEST_DATABASE_URL``, ``JOBTEST_BROKER_URL``, ``JOBTEST_QUEUE``;
+- ``JOBTEST_DIR``: where handlers leave their traces (one line per run in ``runs.log``, checkpoints).
 
 Start: ``python -m celery -A tests.integration.jobs.celery_app worker --pool prefork -n NAME@%h`` (the test
 helpers in ``conftest.py`` do). Intervals are short so that a killed worker's job is taken over in seconds.
@@ -34,8 +34,8 @@ TRANSPORT_OPTIONS = {  # Redis: restore a dead worker's unacknowledged message w
     "unacked_restore_throttle": 1,
 }
 
-DIR = Path(os.environ["BASTION_TEST_DIR"])
-BROKER = os.environ["BASTION_TEST_BROKER_URL"]
+DIR = Path(os.environ["JOBTEST_DIR"])
+BROKER = os.environ["JOBTEST_BROKER_URL"]
 
 
 def trace(name: str, line: str) -> None:
@@ -51,7 +51,7 @@ def lines(name: str) -> list[str]:
 def work(job: Job, progress: Progress) -> dict[str, Any]:
     """Doubles ``n``. With ``together``, a worker's first job waits (30 s at most) until another worker has
     started one too, so the test sees both workers take part."""
-    me = os.environ.get("BASTION_TEST_WORKER", "?")
+    me = os.environ.get("JOBTEST_WORKER", "?")
     trace("runs.log", f"{job.id} {me} {job.attempts}")
     if job.payload.get("together") and not any(line.endswith(f" {me}") for line in lines("first.log")):
         trace("first.log", f"{job.id} {me}")
@@ -83,9 +83,9 @@ def tick(job: Job, progress: Progress) -> dict[str, Any]:
 
 def _build() -> Any:
     clock = SystemClock()
-    built = celery_app(BROKER, os.environ["BASTION_TEST_QUEUE"], transport_options=TRANSPORT_OPTIONS)
+    built = celery_app(BROKER, os.environ["JOBTEST_QUEUE"], transport_options=TRANSPORT_OPTIONS)
     built.conf.worker_enable_remote_control = False  # no pidbox queues left behind by the tests
-    queue = DatabaseJobQueue(Database(os.environ["BASTION_TEST_DATABASE_URL"]), clock, delivery=CeleryDelivery(built))
+    queue = DatabaseJobQueue(Database(os.environ["JOBTEST_DATABASE_URL"]), clock, delivery=CeleryDelivery(built))
     registry = JobRegistry()
     registry.handle("work", work)
     registry.handle("resumable", resumable)
@@ -99,4 +99,4 @@ app = _build()
 
 @worker_ready.connect(weak=False)
 def _ready(**_: Any) -> None:
-    trace("ready.log", os.environ.get("BASTION_TEST_WORKER", "?"))
+    trace("ready.log", os.environ.get("JOBTEST_WORKER", "?"))

@@ -83,11 +83,11 @@ class Cluster:
         return {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            "BASTION_TEST_DIR": str(self.dir),
-            "BASTION_TEST_BROKER_URL": self.broker_url,
-            "BASTION_TEST_QUEUE": self.queue_name,
-            "BASTION_TEST_DATABASE_URL": self.database.url,
-            "BASTION_TEST_WORKER": name,
+            "JOBTEST_DIR": str(self.dir),
+            "JOBTEST_BROKER_URL": self.broker_url,
+            "JOBTEST_QUEUE": self.queue_name,
+            "JOBTEST_DATABASE_URL": self.database.url,
+            "JOBTEST_WORKER": name,
         }
 
     def start(self, name: str, *, pool: str = "prefork", wait: bool = True) -> subprocess.Popen[bytes]:

@@ -176,9 +176,9 @@ def test_cli_writes_the_pdf_to_a_file(
     assert f"(CUI) {CUI_TITLES[0]}" in _flat(pages[0][2])
 
     assert main(["review", "report", rev_id, "--format", "pdf"]) == 2
-    assert _in_console("--out FILE", capsys.readouterr().err)
+    assert _in_console("--output FILE", capsys.readouterr().err)
 
     monkeypatch.setitem(sys.modules, "weasyprint", None)
-    assert main(["review", "report", rev_id, "--format", "pdf", "--out", str(tmp_path / "again.pdf")]) == 3
+    assert main(["review", "report", rev_id, "--format", "pdf", "--output", str(tmp_path / "again.pdf")]) == 3
     assert _in_console("pip install 'bastion[pdf]'", capsys.readouterr().err)
     assert not (tmp_path / "again.pdf").exists()

@@ -1,4 +1,4 @@
-"""The bubblewrap command line: what is mounted, shared, limited, and who the command runs as."""
+"""What runs one command: the privileged host chain, and bubblewrap's own arguments (passed by fd)."""
 
 from __future__ import annotations
 
@@ -6,59 +6,114 @@ import pytest
 
 from bastion.sandbox import Limits, SandboxToolMissing
 from bastion.sandbox import _host as host
-from bastion.sandbox._argv import Mounts, bwrap_argv, passwd_text, resolve_cwd
+from bastion.sandbox._argv import SETUP, TenantPaths, bwrap_args, host_argv, resolve_cwd
+from bastion.sandbox._etc import passwd_text
 from bastion.sandbox._host import HostLayout, HostTools
 
-TOOLS = HostTools(bwrap="/b/bwrap", prlimit="/b/prlimit", setpriv="/b/setpriv", nsenter="/b/nsenter")
-LAYOUT = HostLayout(
-    system=(("/usr", None), ("/bin", "usr/bin"), ("/etc", None)),
-    masked_files=("/etc/shadow",),
-    masked_dirs=("/etc/ssl/private",),
+TOOLS = HostTools(bwrap="/b/bwrap", setpriv="/b/setpriv", nsenter="/b/nsenter", sh="/b/sh", tini="/b/tini")
+LAYOUT = HostLayout(system=(("/usr", None), ("/bin", "usr/bin")))
+PATHS = TenantPaths(
+    work="/h/work",
+    tmp="/h/tmp",
+    shm="/h/shm",
+    passwd="/h/passwd",
+    group="/h/group",
+    etc="/h/etc",
 )
-MOUNTS = Mounts(work="/h/work", tmp="/h/tmp", passwd="/h/passwd", group="/h/group", empty_file="/h/empty")
 
 
-def _argv(**kw: object) -> list[str]:
-    args: dict[str, object] = {"uid": 4242, "limits": Limits(), "cmd": ["echo", "hi"]} | kw
-    return bwrap_argv(TOOLS, LAYOUT, MOUNTS, **args)  # type: ignore[arg-type]
+def _host(**kw: object) -> list[str]:
+    args: dict[str, object] = {"uid": 4242, "limits": Limits(), "args_fd": 9, "cmd": ["echo", "hi"]} | kw
+    return host_argv(TOOLS, **args)  # type: ignore[arg-type]
+
+
+def _bwrap(**kw: object) -> list[str]:
+    args: dict[str, object] = {"uid": 4242, "seccomp_fd": 8} | kw
+    return bwrap_args(LAYOUT, PATHS, **args)  # type: ignore[arg-type]
 
 
 def _pairs(argv: list[str], flag: str) -> list[tuple[str, str]]:
     return [(argv[i + 1], argv[i + 2]) for i, a in enumerate(argv) if a == flag]
 
 
-def test_system_is_read_only_and_only_the_sandbox_dirs_are_writable() -> None:
-    argv = _argv()
-    assert ("/usr", "/usr") in _pairs(argv, "--ro-bind")
-    assert ("usr/bin", "/bin") in _pairs(argv, "--symlink")
-    assert sorted(_pairs(argv, "--bind")) == [("/h/tmp", "/tmp"), ("/h/tmp", "/var/tmp"), ("/h/work", "/workspace")]
-    assert ("/h/empty", "/etc/shadow") in _pairs(argv, "--ro-bind")
-    assert ("/h/passwd", "/etc/passwd") in _pairs(argv, "--ro-bind")
+def test_privileged_steps_run_on_the_host_in_order_then_bwrap_unprivileged() -> None:
+    argv = _host(cgroup_procs=["/cg/memory/x/cgroup.procs", "/cg/pids/x/cgroup.procs"], netns="/h/netns")
+    assert argv[:3] == ["/b/sh", "-c", SETUP]
+    order = [argv.index(t) for t in ("/cg/pids/x/cgroup.procs", "/b/nsenter", "/b/setpriv", "/b/bwrap")]
+    assert order == sorted(order)
+    assert "--net=/h/netns" in argv
+    setpriv = argv[argv.index("/b/setpriv") : argv.index("/b/bwrap")]
+    assert {"--reuid=4242", "--regid=4242", "--clear-groups", "--no-new-privs", "--bounding-set=-all"} <= set(setpriv)
+    assert {"--inh-caps=-all", "--ambient-caps=-all"} <= set(setpriv)
+    assert argv[argv.index("/b/bwrap") :] == ["/b/bwrap", "--args", "9", "--", "/b/tini", "--", "echo", "hi"]
+
+
+def test_without_cgroups_or_a_shared_network_the_setup_only_sets_limits() -> None:
+    argv = _host()
+    assert argv[3:6] == ["sandbox-setup", "--", "120"]
+    assert "/b/nsenter" not in argv
+
+
+def test_limits_are_set_before_the_uid_switch_in_the_units_ulimit_takes() -> None:
+    argv = _host(limits=Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000))
+    dashes = argv.index("--")
+    assert argv[dashes + 1 : dashes + 5] == ["3", str(64 << 10), "9", "2"]  # s, KiB, processes, 512-byte blocks
+    assert argv.index("/b/setpriv") == dashes + 5
+
+
+def test_the_setup_script_sets_the_limits_it_is_given() -> None:
+    import subprocess
+
+    limits = Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000)
+    argv = host_argv(TOOLS, uid=0, limits=limits, args_fd=0, cmd=["x"])
+    setup = ["/bin/sh", "-c", SETUP, *argv[3 : argv.index("/b/setpriv")], "cat", "/proc/self/limits"]
+    out = subprocess.run(setup, capture_output=True, text=True, check=True).stdout
+    rows = {line[:26].strip(): line[26:].split()[:2] for line in out.splitlines()[1:]}
+    assert rows["Max cpu time"] == ["3", "4"]
+    assert rows["Max address space"] == [str(64 << 20)] * 2
+    assert rows["Max processes"] == ["9", "9"]
+    assert rows["Max file size"] == ["1024", "1024"]
+    assert rows["Max core file size"] == ["0", "0"]
+
+
+def test_bwrap_makes_its_own_user_namespace_refuses_more_and_installs_seccomp() -> None:
+    args = _bwrap()
+    assert args[:5] == ["--unshare-user", "--uid", "4242", "--gid", "4242"]
+    assert "--disable-userns" in args
+    assert args[args.index("--seccomp") + 1] == "8"
+    assert "--as-pid-1" in args  # tini is pid 1 and bwrap waits for it
+    assert "--cap-add" not in args
+
+
+def test_system_is_read_only_etc_is_generated_and_only_the_tmpfs_dirs_are_writable() -> None:
+    args = _bwrap()
+    binds = _pairs(args, "--ro-bind")
+    assert ("/usr", "/usr") in binds and ("usr/bin", "/bin") in _pairs(args, "--symlink")
+    assert ("/h/etc", "/etc") in binds and ("/h/passwd", "/etc/passwd") in binds
+    assert not [source for source, _ in binds if source.startswith("/etc")]  # nothing of the host's /etc
+    assert sorted(_pairs(args, "--bind")) == [
+        ("/h/shm", "/dev/shm"),
+        ("/h/tmp", "/tmp"),
+        ("/h/tmp", "/var/tmp"),
+        ("/h/work", "/workspace"),
+    ]
+    assert args[-2:] == ["--remount-ro", "/"]
 
 
 def test_without_a_shared_network_each_command_gets_its_own() -> None:
-    argv = _argv()
-    assert argv[0] == "/b/bwrap"
-    assert "--unshare-net" in argv
-    shared = _argv(netns_fd=7)
-    assert shared[:3] == ["/b/nsenter", "--net=/proc/self/fd/7", "--"]
-    assert "--unshare-net" not in shared
+    assert "--unshare-net" in _bwrap()
+    assert "--unshare-net" not in _bwrap(shared_network=True)
 
 
-def test_limits_and_the_uid_switch_wrap_the_command() -> None:
-    argv = _argv(limits=Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000))
-    tail = argv[argv.index("/b/prlimit") :]
-    assert tail[1:7] == ["--cpu=3:4", f"--as={64 << 20}", "--nproc=9", "--fsize=1000", "--core=0", "--"]
-    assert "--reuid=4242" in tail and "--no-new-privs" in tail and "--bounding-set=-all" in tail
-    assert tail[-2:] == ["echo", "hi"]
-
-
-def test_environment_is_cleared_then_set_from_an_allowlist_plus_the_callers() -> None:
-    argv = _argv(env={"TOKEN": "abc", "HOME": "/elsewhere"})
-    env = dict(_pairs(argv, "--setenv"))
-    assert "--clearenv" in argv
-    assert env["TOKEN"] == "abc" and env["HOME"] == "/elsewhere"
-    assert set(env) == {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "TOKEN"}
+def test_environment_is_cleared_then_set_from_an_allowlist_plus_the_callers_only_inside_bwrap() -> None:
+    env = {"TOKEN": "abc", "HOME": "/elsewhere", "LD_PRELOAD": "/workspace/x.so"}
+    args = _bwrap(env=env)
+    values = dict(_pairs(args, "--setenv"))
+    assert "--clearenv" in args
+    assert values["TOKEN"] == "abc" and values["HOME"] == "/elsewhere"
+    assert set(values) == {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "TOKEN", "LD_PRELOAD"}
+    host = _host()
+    assert not any(v in " ".join(host) for v in env.values())  # nothing of the caller's reaches the host chain
 
 
 @pytest.mark.parametrize(
@@ -66,8 +121,8 @@ def test_environment_is_cleared_then_set_from_an_allowlist_plus_the_callers() ->
 )
 def test_cwd_is_relative_to_the_work_dir(cwd: str | None, expected: str) -> None:
     assert resolve_cwd(cwd) == expected
-    argv = _argv(cwd=cwd)
-    assert argv[argv.index("--chdir") + 1] == expected
+    args = _bwrap(cwd=cwd)
+    assert args[args.index("--chdir") + 1] == expected
 
 
 def test_passwd_names_the_sandbox_user_with_its_uid() -> None:

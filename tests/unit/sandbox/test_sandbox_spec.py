@@ -78,3 +78,15 @@ def test_inspect_config_round_trips_through_the_provider_and_is_hashable() -> No
 def test_inspect_config_rejects_unknown_keys() -> None:
     with pytest.raises(ValueError, match="memory_mb"):
         BastionSandboxConfig(memory_mb=5)  # type: ignore[call-arg]
+
+
+def test_the_tmpfs_gets_at_most_half_the_memory() -> None:
+    assert Limits(memory_bytes=64 * MiB, disk_bytes=1024 * MiB).tmpfs_bytes == 32 * MiB
+    assert Limits(memory_bytes=2048 * MiB, disk_bytes=100 * MiB).tmpfs_bytes == 100 * MiB
+
+
+@pytest.mark.parametrize("field", ["cpus", "file_seconds", "wall_seconds"])
+@pytest.mark.parametrize("value", [0, -1.5, True])
+def test_fractional_limits_must_be_positive_numbers(field: str, value: object) -> None:
+    with pytest.raises(SandboxSpecInvalid, match=field):
+        Limits(**{field: value})  # type: ignore[arg-type]

@@ -8,6 +8,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bastion.sandbox import Limits, NetworkMode, SandboxSpec, ServiceSpec
 
+_LIMIT_NAMES = (
+    "cpu_seconds",
+    "memory_bytes",
+    "max_processes",
+    "max_output_bytes",
+    "max_file_bytes",
+    "wall_seconds",
+    "disk_bytes",
+    "max_files",
+    "cpus",
+    "file_seconds",
+)
+
 
 class ServiceConfig(BaseModel):
     """A target service started beside each sample, reachable on ``127.0.0.1:port``."""
@@ -35,6 +48,10 @@ class BastionSandboxConfig(BaseModel):
     max_output_bytes: int | None = None
     max_file_bytes: int | None = None
     wall_seconds: float | None = None
+    disk_bytes: int | None = None
+    max_files: int | None = None
+    cpus: float | None = None
+    file_seconds: float | None = None
     network: Literal["none", "loopback"] = "none"
     env: dict[str, str] = Field(default_factory=dict)
     files: dict[str, str] = Field(
@@ -47,15 +64,7 @@ class BastionSandboxConfig(BaseModel):
 
     def to_spec(self) -> SandboxSpec:
         """The validated :class:`SandboxSpec` (raises ``SandboxSpecInvalid`` with a hint)."""
-        limit_names = (
-            "cpu_seconds",
-            "memory_bytes",
-            "max_processes",
-            "max_output_bytes",
-            "max_file_bytes",
-            "wall_seconds",
-        )
-        given = {name: getattr(self, name) for name in limit_names if getattr(self, name) is not None}
+        given = {name: getattr(self, name) for name in _LIMIT_NAMES if getattr(self, name) is not None}
         return SandboxSpec(
             limits=Limits(**given),
             network=NetworkMode(self.network),
