@@ -41,6 +41,9 @@ class QueryRequest:
 
 def parse_request(request: QueryRequest) -> Query | QueryProblem:
     """The query a request asks, or what is wrong with it."""
+    for field in ("commit", "version", "name", "ecosystem", "purl", "page_token"):
+        if "\x00" in (getattr(request, field) or ""):
+            return QueryProblem(Problem.NUL_IN_TEXT, f"{field} contains a NUL character", "remove it (\\u0000)")
     try:
         if request.commit:
             return _commit_query(request)
