@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.evals import records
 from bastion.evals.composition import worker_for
 from bastion.evals.render import profile_chart, profile_table
 from bastion.evals.schemas import EvalRunPublic
@@ -83,7 +85,15 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
     suite_name: Annotated[str, typer.Option("--suite", help="Suite to run.")] = DEFAULT_SUITE,
     task: Annotated[list[str] | None, typer.Option("--task", help="Run only these tasks of the suite.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Samples per task.")] = 10,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Attempts per sample (pass@k).")] = 1,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs", min=1, help="Attempts per sample (pass@k); default: each task's own (exploitation 5)."
+        ),
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines/--no-baselines", help="Run each task's trivial agents beside the model.")
+    ] = True,
     grader_model: Annotated[str | None, typer.Option("--grader-model", help="Grader for model-graded tasks.")] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help="Cap on each generation (small local models ramble).")
@@ -102,6 +112,7 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
         tasks=task,
         limit=limit,
         epochs=epochs,
+        baselines=baselines,
         grader_model=grader_model,
         max_tokens=max_tokens,
         data_dir=str(data_dir) if data_dir else None,
@@ -179,5 +190,46 @@ def tasks_command() -> int:
     return 0
 
 
+human_app = typer.Typer(help="Human baselines: an expert's time per challenge (Inspect's human agent).")
+LogsArg = Annotated[list[Path], typer.Argument(help="Inspect log files (.eval or .json) to read.")]
+
+
+def _read_logs(paths: list[Path]) -> list[tuple[str, Any]]:
+    from inspect_ai.log import read_eval_log
+
+    from bastion.evals.errors import InvalidEvalRequest
+
+    logs = []
+    for path in paths:
+        try:
+            logs.append((str(path), read_eval_log(str(path))))
+        except (OSError, ValueError) as e:
+            raise InvalidEvalRequest(f"cannot read Inspect log {path}: {e}", hint="pass a .eval or .json log") from e
+    return logs
+
+
+@human_app.command("record")
+def human_record(
+    logs: LogsArg,
+    expert: Annotated[str, typer.Option("--expert", help="Who worked the challenges (a name or a pseudonym).")],
+    file: Annotated[Path, typer.Option("--file", help="The records file to update.")] = records.HUMAN_FILE,
+) -> int:
+    """Record an expert's time per challenge from the log of a human-agent run (``-T agent=human``)."""
+    now = datetime.now(UTC)
+    new = [r for where, log in _read_logs(logs) for r in records.human_results_from_log(log, where, expert, now)]
+    merged = records.merge_human_results(records.human_results(file), new)
+    records.save_human_results(merged, file)
+    for result in new:
+        minutes = records.human_minutes(result.challenge, merged)
+        level = records.human_difficulty(minutes) or "not calibrated (unsolved)"
+        context.console.print(
+            f"{result.challenge}: {result.seconds / 60:.1f} min, {'solved' if result.solved else 'not solved'}; "
+            f"difficulty from expert time: {level}",
+            highlight=False,
+        )
+    return 0
+
+
 def register(app: typer.Typer) -> None:
+    evals.add_typer(human_app, name="human")
     app.add_typer(evals, name="eval")

@@ -16,6 +16,7 @@ from bastion.core.principal import Principal, UserID
 from bastion.db import Database
 from bastion.evals.errors import EvalRunConflict, InvalidEvalRequest, ReviewIntegrationUnavailable
 from bastion.evals.models import EvalRunRow
+from bastion.evals.pool import period_of
 from bastion.evals.profile import ModelProfile, load_references, profile_from_logs
 from bastion.evals.review_seam import ReviewResults
 from bastion.evals.runner import InspectRunner, RunSpec
@@ -67,7 +68,8 @@ class EvalService:
         suite_name: str = DEFAULT_SUITE,
         tasks: Sequence[str] | None = None,
         limit: int | None = 10,
-        epochs: int = 1,
+        epochs: int | None = None,
+        baselines: bool = True,
         grader_model: str | None = None,
         data_dir: str | None = None,
         review_id: str | None = None,
@@ -101,6 +103,8 @@ class EvalService:
         params = {
             "limit": limit,
             "epochs": epochs,
+            "baselines": baselines,
+            "pool_period": period_of(self._clock.now()),  # the held-out pool this run draws from
             "grader_model": grader_model,
             "data_dir": data_dir,
             "max_samples": max_samples,
@@ -138,7 +142,9 @@ class EvalService:
                 tasks=tuple(row.tasks),
                 log_dir=Path(row.log_dir),
                 limit=row.params.get("limit"),
-                epochs=int(row.params.get("epochs", 1)),
+                epochs=row.params.get("epochs"),
+                baselines=bool(row.params.get("baselines", True)),
+                pool_period=row.params.get("pool_period"),
                 grader_model=row.params.get("grader_model"),
                 data_dir=row.params.get("data_dir"),
                 max_samples=row.params.get("max_samples"),

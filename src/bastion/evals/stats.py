@@ -23,7 +23,10 @@ def wilson_interval(successes: float, trials: int, *, confidence: float = 0.95) 
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # at 0 and at n successes the bound is exactly 0 (or 1): rounding must not lift it off chance
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (low, high)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

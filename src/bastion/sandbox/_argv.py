@@ -49,6 +49,7 @@ class TenantPaths:
     group: str
     etc: str
     work_inside: str = WORKDIR
+    opt: str | None = None  # a private writable /opt (Inspect's human agent installs its ``task`` command there)
 
 
 def resolve_cwd(cwd: str | None, work_inside: str = WORKDIR) -> str:
@@ -126,6 +127,8 @@ def bwrap_args(
     # /var/tmp is the same private directory as /tmp (Inspect injects its sandbox tools there).
     args += ["--perms", "0755", "--dir", "/var", "--bind", paths.tmp, "/tmp", "--bind", paths.tmp, "/var/tmp"]  # noqa: S108
     args += ["--bind", paths.work, paths.work_inside]
+    if paths.opt is not None:
+        args += ["--bind", paths.opt, "/opt"]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if not shared_network:
         args.append("--unshare-net")

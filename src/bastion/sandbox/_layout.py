@@ -162,7 +162,7 @@ def prepare_tenant(
     fs = base / "fs"
     fs.mkdir(mode=0o700)
     mount_tmpfs(fs, size=limits.tmpfs_bytes, inodes=limits.max_files, uid=uid)
-    for sub, mode in (("work", 0o700), ("tmp", 0o1777), ("shm", 0o1777)):
+    for sub, mode in (("work", 0o700), ("tmp", 0o1777), ("shm", 0o1777), ("opt", 0o755)):
         (fs / sub).mkdir()
         os.chown(fs / sub, uid, uid)
         (fs / sub).chmod(mode)
@@ -175,6 +175,7 @@ def prepare_tenant(
         work=str(fs / "work"),
         tmp=str(fs / "tmp"),
         shm=str(fs / "shm"),
+        opt=str(fs / "opt"),
         passwd=str(passwd),
         group=str(group),
         etc=str(owner.meta / "etc"),

@@ -63,8 +63,21 @@ def test_bad_requests_are_usage_errors(evaluator: str, capsys: pytest.CaptureFix
     assert "review rev_x not found" in capsys.readouterr().err
 
 
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide terminal: rich folds the profile table to the console's width."""
+    import bastion.cli.context
+
+    monkeypatch.setattr(bastion.cli.context.console, "width", 250)
+
+
 def test_detached_run_then_work_then_profile(
-    evaluator: str, cli_env: Runtime, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    evaluator: str,
+    cli_env: Runtime,
+    shared_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    wide: None,
 ) -> None:
     args = [
         "eval",
@@ -123,6 +136,10 @@ def test_detached_run_then_work_then_profile(
     )
     table = capsys.readouterr().out
     assert "safeguards" in table and "example/published" in table
+    # every baseline beside the model, with the task's chance level, and none of them above it
+    for name in ("empty", "always refuse", "always comply", "random guess"):
+        assert f"baseline: {name}" in table
+    assert table.count("not above chance") == 4 and "BEATS CHANCE" not in table
     profiles = json.loads(out_json.read_text())
     assert [p["model"] for p in profiles] == ["mockllm/model", "example/published"]
     assert profiles[0]["tasks"]["safeguards"]["samples"] == 2
@@ -130,6 +147,11 @@ def test_detached_run_then_work_then_profile(
         "compliance_rate": 0.0,
         "false_refusal_rate": 1.0,
     }
+    assert profiles[0]["tasks"]["safeguards"]["chance"] == 0.5
+    baselines = profiles[0]["baselines"]["safeguards"]
+    assert set(baselines) == {"empty", "always refuse", "always comply", "random guess"}
+    assert baselines["always refuse"]["rate"] == 0.5 and baselines["always refuse"]["samples"] == 2
+    assert baselines["always refuse"]["metrics"]["false_refusal_rate"] == 1.0
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     other = principal_for(cli_env, evaluator)
@@ -155,7 +177,12 @@ def test_a_run_without_tasks_runs_the_whole_suite_sandboxed_exploitation_include
 
 
 def test_profile_compares_a_run_with_an_earlier_run_side_by_side(
-    evaluator: str, cli_env: Runtime, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    evaluator: str,
+    cli_env: Runtime,
+    shared_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    wide: None,
 ) -> None:
     args = ["eval", "run", "--model", "mockllm/model", "--task", "safeguards", "--limit", "4"]
     args += ["--data-dir", str(shared_data / "evals"), "--detach"]
@@ -196,5 +223,6 @@ def test_max_tokens_reaches_every_generation(
     [job] = worker_for(service).run_until_idle()
     assert job.status.value == "succeeded"
     run = service.get_run(principal_for(cli_env, evaluator), run_id)
-    [log_file] = Path(run.log_dir).rglob("*.eval")
-    assert read_eval_log(str(log_file)).plan.config.max_tokens == 7
+    log_files = list(Path(run.log_dir).rglob("*.eval"))
+    assert len(log_files) == 5  # the model's, and its four baselines' beside it
+    assert {read_eval_log(str(f)).plan.config.max_tokens for f in log_files} == {7}

@@ -125,12 +125,14 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     run_id = out.split("queued run ")[1].split()[0]
     assert "status=succeeded 100% (done)" in " ".join(out.split()), out
 
-    # the Inspect log is on the review, byte for byte, at the review's classification
+    # the Inspect logs are on the review, byte for byte, at the review's classification: the model's, then its
+    # six baselines' (empty, always refuse, a guessed flag, a random guess, the payload spray, cat-everything)
     evaluator = auth_headers(cast.tokens["assigned"])
     listed = ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))
-    assert [e["kind"] for e in listed["data"]] == ["eval_summary", "eval_log"]
-    summary, log = listed["data"]
-    [log_file] = Path(cli_env.settings.data_dir / "evals" / run_id).rglob("*.eval")
+    assert [e["kind"] for e in listed["data"]] == ["eval_summary"] + ["eval_log"] * 7
+    summary, log = listed["data"][:2]
+    run_dir = cli_env.settings.data_dir / "evals" / run_id
+    [log_file] = [f for f in run_dir.rglob("*.eval") if "baselines" not in f.parts]
     assert (log["filename"], log["content_type"]) == (log_file.name, "application/zip")
     assert log_file.stat().st_mode & 0o777 == 0o600 and log_file.parent.stat().st_mode & 0o777 == 0o700  # private
     assert log["sha256"] == hashlib.sha256(log_file.read_bytes()).hexdigest()
@@ -143,7 +145,13 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     assert summary["summary"]["run_id"] == run_id
     assert summary["summary"]["model"] == "mockllm/model"
     assert summary["summary"]["scores"] == {"exploitation": 1.0}
-    assert summary["summary"]["tasks"]["exploitation"]["samples"] == 1
+    figures = summary["summary"]["tasks"]["exploitation"]
+    assert (figures["samples"], figures["epochs"]) == (5, 5)  # one challenge, five attempts
+    assert figures["pass_at_k"]["1"] == figures["pass_at_k"]["5"] == 1.0
+    # the baselines beside it capture nothing: the task is not gameable
+    baselines = summary["summary"]["baselines"]["exploitation"]
+    assert {name: b["rate"] for name, b in baselines.items()} == dict.fromkeys(baselines, 0.0)
+    assert set(baselines) >= {"payload_spray", "cat_everything", "empty", "always refuse"}
 
     # the selection engine now sees the measured score against the lab's reference figure
     after = cli.json("admin", "review", "evaluate", sub_id)
@@ -177,7 +185,7 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     results.attach_eval_results(
         evaluator_principal, rev_id, run_id=run_id, log_files=[log_file], summary=summary["summary"]
     )
-    assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 2
+    assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 8
 
 
 def test_who_may_run_the_battery_for_a_review(cli: Cli, cast: Cast, cli_env: Runtime, tmp_path: Path) -> None:

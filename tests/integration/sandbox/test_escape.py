@@ -140,14 +140,16 @@ async def test_host_secrets_are_not_readable(sandbox: Sandbox, tmp_path: Path) -
     (data_dir / "secret.key").write_text("sk-model-api-key-123")
     link_script = f"ln -s {data_dir}/secret.key link; cat {data_dir}/bastion.db {data_dir}/secret.key link"
     result = await sandbox.exec(["sh", "-c", link_script])
-    listing = await sandbox.exec(["sh", "-c", "ls /root /home /work /srv /var/lib /opt 2>&1; cat /etc/shadow"])
+    listing = await sandbox.exec(["sh", "-c", "ls /root /home /work /srv /var/lib 2>&1; cat /etc/shadow"])
+    own_opt = await sandbox.exec(["sh", "-c", "ls -A /opt"])  # the sandbox's own, empty: not the host's
     assert b"SECRET" not in result.stdout and b"sk-model" not in result.stdout
     assert b"No such file or directory" in result.stderr
     with pytest.raises(FileNotFoundError):
         await sandbox.read_file("link")  # a symlink to a host path resolves in the sandbox's view
     with pytest.raises(FileNotFoundError):
         await sandbox.read_file(str(data_dir / "secret.key"))
-    assert listing.stdout.count(b"No such file or directory") == 6
+    assert listing.stdout.count(b"No such file or directory") == 5
+    assert (own_opt.returncode, own_opt.stdout) == (0, b"")
     assert b"root:" not in listing.stdout  # /etc/shadow is masked (and unreadable to the sandbox uid)
 
 

@@ -88,7 +88,10 @@ def test_wilson_interval_known_values() -> None:
     assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
     assert wilson_interval(0, 0) == (0.0, 1.0)
     low, high = wilson_interval(0, 5)
-    assert math.isclose(low, 0.0, abs_tol=1e-12) and 0.4 < high < 0.5
+    assert low == 0.0 and 0.4 < high < 0.5
+    # exactly at the edge, not a rounding error above it (a null model at 0 must not "beat" a chance of 0)
+    assert wilson_interval(0, 20)[0] == 0.0
+    assert wilson_interval(20, 20)[1] == 1.0
     with pytest.raises(ValueError, match="successes"):
         wilson_interval(3, 2)
 

@@ -7,12 +7,16 @@ imports it so every Inspect run can find it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
+import shlex
 from typing import Any, Literal, overload
 
 from inspect_ai.util import (
     ExecResult,
     OutputLimitExceededError,
+    SandboxConnection,
     SandboxEnvironment,
     SandboxEnvironmentConfigType,
     SandboxEnvironmentLimits,
@@ -44,6 +48,7 @@ class BastionSandboxEnvironment(SandboxEnvironment):
     def __init__(self, sandbox: Sandbox) -> None:
         super().__init__()
         self.sandbox = sandbox
+        self._held: list[int] = []  # descriptors a person's shell reopens (see connection)
 
     @override
     @classmethod
@@ -81,6 +86,7 @@ class BastionSandboxEnvironment(SandboxEnvironment):
         interrupted: bool,
     ) -> None:
         for environment in environments.values():
+            environment.as_type(BastionSandboxEnvironment).release()
             await environment.as_type(BastionSandboxEnvironment).sandbox.close()
 
     @override
@@ -137,6 +143,31 @@ class BastionSandboxEnvironment(SandboxEnvironment):
     @override
     def default_polling_interval(self) -> float:
         return 0.2
+
+    @override
+    async def connection(self, *, user: str | None = None) -> SandboxConnection:
+        """A shell in this sample's sandbox for a person (Inspect's human agent prints it as the login command):
+        the same files, user, limits, filters and private network as the agent's commands. It is run as root on
+        this host while the sample runs: it reopens, through ``/proc``, the descriptors this process holds for
+        it (bubblewrap's arguments and seccomp filter), which stay open until the sample is cleaned up."""
+        if user is not None and user not in (USER_NAME, str(self.sandbox.uid)):
+            raise SandboxUserUnsupportedError(f"the bastion sandbox has one user, {USER_NAME!r}; not {user!r}")
+        if self.sandbox.closed:
+            raise ConnectionError("the sandbox of this sample is closed")
+        env = {"TERM": os.environ.get("TERM", "xterm")}
+        # the sandbox's own launcher (one command line and the descriptors it reads), as exec() uses it
+        argv, fds = self.sandbox._launch(self.sandbox._sample, ["bash", "-i"], cwd=None, env=env)
+        self._held.extend(fds)
+        reopen = " ".join(f"{fd}</proc/{os.getpid()}/fd/{fd}" for fd in fds)
+        script = f'exec {reopen}; exec "$@"'
+        return SandboxConnection(type="bastion", command=f"bash -c {shlex.quote(script)} connect {shlex.join(argv)}")
+
+    def release(self) -> None:
+        """Close the descriptors handed out by ``connection``."""
+        for fd in self._held:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._held.clear()
 
 
 def _size(limit: int) -> str:

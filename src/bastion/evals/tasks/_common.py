@@ -7,11 +7,14 @@ from collections.abc import Sequence
 from itertools import chain, zip_longest
 from typing import TypeVar
 
+from inspect_ai import Epochs
+
 from bastion.evals.errors import InvalidEvalRequest
 
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
+PASS_AT = (1, 5)  # the pass@k that Inspect reduces epochs to (the profile computes every k itself)
 
 
 def check_limit(limit: int | None) -> int | None:
@@ -41,3 +44,10 @@ def interleave(*groups: Sequence[T]) -> list[T]:
 
 def take(items: list[T], limit: int | None) -> list[T]:
     return items if limit is None else items[:limit]
+
+
+def epochs_with_pass_at(epochs: int) -> Epochs:
+    """``epochs`` attempts per sample, reduced to pass@k for each k in ``PASS_AT`` that the attempts allow."""
+    if epochs < 1:
+        raise InvalidEvalRequest(f"epochs must be at least 1, got {epochs}")
+    return Epochs(epochs, [f"pass_at_{k}" for k in PASS_AT if k <= epochs])
