@@ -178,3 +178,12 @@ def test_a_start_sweeps_abandoned_parts_but_not_those_being_written(runtime: Run
         assert live.read_bytes() == b"being written"
     finally:
         os.close(fd)
+
+
+def test_an_eval_summary_over_the_evidence_limit_is_a_413(runtime: Runtime, cast: Cast, client: TestClient) -> None:
+    review_id = _open_review(client, cast)
+    runtime.settings.max_evidence_bytes = 2048
+    with TestClient(create_app(runtime)) as small:
+        summary = {"summary": {"scores": {"ctf": 0.5}, "notes": "x" * 4096}}
+        response = small.post(f"/api/reviews/{review_id}/eval-results", json=summary, headers=cast.headers("admin"))
+    assert response.status_code == 413 and response.json()["details"]["limit_bytes"] == 2048
