@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bastion.core.clock import Clock, SystemClock
 from bastion.core.config import Settings
+from bastion.core.files import private_dir
 from bastion.db import Database
 
 
@@ -18,7 +19,7 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
         settings = settings or Settings()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir).chmod(0o700)  # everything Bastion keeps there is the server's alone
         database = Database(settings.resolved_database_url())
         return cls(settings=settings, database=database, clock=clock or SystemClock())
 

@@ -39,8 +39,21 @@ class QueryRequest:
         return bool(self.name or self.ecosystem or self.purl)
 
 
+_TEXTS = (
+    ("commit", "commit"),
+    ("version", "version"),
+    ("name", "package name"),
+    ("ecosystem", "ecosystem"),
+    ("purl", "purl"),
+    ("page_token", "page token"),
+)
+
+
 def parse_request(request: QueryRequest) -> Query | QueryProblem:
     """The query a request asks, or what is wrong with it."""
+    for field, what in _TEXTS:
+        if "\x00" in (getattr(request, field) or ""):
+            return QueryProblem(Problem.NUL_IN_TEXT, f"the {what} contains a NUL character", "remove it (U+0000)")
     try:
         if request.commit:
             return _commit_query(request)

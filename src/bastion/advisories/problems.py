@@ -21,6 +21,7 @@ class Problem(Enum):
     """Every way a query can be unanswerable. The value is the stable machine code shells publish."""
 
     UNKNOWN_ECOSYSTEM = "unknown_ecosystem"
+    NUL_IN_TEXT = "nul_in_text"  # no name, version, purl or commit holds one (and PostgreSQL cannot compare it)
     INVALID_PURL = "invalid_purl"
     INVALID_VERSION = "invalid_version"
     INVALID_COMMIT = "invalid_commit"

@@ -5,8 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bastion import __version__
+from bastion.api import limits, openapi
 from bastion.api.errors import install_error_handlers
+from bastion.api.inputs import RequestLineGuard
+from bastion.api.limits import BodyLimit
 from bastion.container import Container
+from bastion.core.files import secure_tree, sweep_parts
 from bastion.runtime import Runtime
 
 
@@ -21,7 +25,11 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
         description=(
             "Bastion runs the voluntary pre-release security review of frontier AI models and the AI "
             "cybersecurity clearinghouse. `/v1/*` is compatible with the OSV API (osv.dev), so osv-scanner, "
-            "pip-audit and Renovate can query it; `/api/*` is Bastion's own API."
+            "pip-audit and Renovate can query it; `/api/*` is Bastion's own API.\n\n"
+            "Authenticate with `Authorization: Bearer <token>`, or with the session cookie set by "
+            "`POST /api/auth/login`; a change (POST, PATCH, DELETE) made with the cookie must also send the "
+            "`X-CSRF-Token` header, whose value sign-in returns (header and `bastion_csrf` cookie). Request "
+            "bodies are limited in size (413); errors share one JSON shape (`Error`)."
         ),
     )
     container = runtime if isinstance(runtime, Container) else Container(runtime)
@@ -36,6 +44,13 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
     app.include_router(evals.router)
     app.include_router(feeds.router)
     app.include_router(clearinghouse.router)
+    settings = runtime.settings
+    openapi.install(app)  # before anything reads the document
+    app.add_middleware(BodyLimit, default=settings.max_json_body_bytes, routes=limits.route_limits(app, settings))
+    app.add_middleware(RequestLineGuard)  # outermost: a NUL in the path or query is refused before anything
+    # On start: what a killed upload left behind goes, and the data directory is the server's alone.
+    sweep_parts(settings.data_dir / "evidence")
+    secure_tree(settings.data_dir)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:

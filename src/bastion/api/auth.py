@@ -1,7 +1,8 @@
 """Who is calling: ``Authorization: Bearer <API token or session token>`` or the ``bastion_session`` cookie.
 
 ``PrincipalDep`` gives a route the authenticated ``Principal``; missing or invalid credentials are a 401
-(``Unauthenticated``) in the one error shape.
+(``Unauthenticated``) in the one error shape. Unsafe requests authenticated by the cookie also need the
+session's CSRF token (``bastion.api.csrf``); bearer requests do not, as a browser never adds the header itself.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from bastion.api import csrf
 from bastion.api.deps import ContainerDep
 from bastion.core.principal import Principal
 from bastion.identity.errors import InvalidCredentials
@@ -19,17 +21,25 @@ from bastion.identity.schemas import IssuedSession
 SESSION_COOKIE = "bastion_session"
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (bst_...) or a session token (bss_...).")
-_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Set by POST /api/auth/login.")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="Set by POST /api/auth/login. Changes made with it also need the X-CSRF-Token header "
+    "(its value is in the login response's X-CSRF-Token header and the bastion_csrf cookie).",
+)
 
 
 def presented_credential(
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> str:
-    """The raw secret the caller presented (header first, then cookie)."""
+    """The raw secret the caller presented (header first, then cookie). An unsafe request authenticated by
+    the cookie must carry the session's CSRF token (``bastion.api.csrf``)."""
     if bearer is not None and bearer.credentials:
         return bearer.credentials
     if cookie:
+        csrf.check(request, cookie)
         return cookie
     raise InvalidCredentials(
         "authentication required",
@@ -48,6 +58,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def set_session_cookie(request: Request, response: Response, issued: IssuedSession, max_age: int) -> None:
+    csrf.set_cookie(request, response, issued.token, max_age)
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,
@@ -60,4 +71,5 @@ def set_session_cookie(request: Request, response: Response, issued: IssuedSessi
 
 
 def clear_session_cookie(response: Response) -> None:
+    csrf.clear_cookie(response)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")

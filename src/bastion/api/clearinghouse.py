@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
+from bastion.api.limits import EVIDENCE_BODY  # reports, fixes and patches carry files in their JSON
 from bastion.clearinghouse.cases import ExploitedMark, MessageCreate, VendorAdd, VendorStatusUpdate
 from bastion.clearinghouse.embargo import RevisionCreate, RevisionDecision
 from bastion.clearinghouse.fixes import AiPatchRequest, FixDeclaration, PatchCandidate
@@ -87,12 +88,24 @@ class FindingFlag(BaseModel):
 # --- intake -----------------------------------------------------------------------------------------------
 
 
-@router.post("/reports", tags=_reports, status_code=_CREATED, summary="Submit a report (a person or an AI tool)")
+@router.post(
+    "/reports",
+    tags=_reports,
+    status_code=_CREATED,
+    summary="Submit a report (a person or an AI tool)",
+    openapi_extra=EVIDENCE_BODY,
+)
 def submit_report(body: ReportSubmission, actor: PrincipalDep, ch: ClearinghouseDep) -> SubmissionAck:
     return ch.intake.submit(actor, body)
 
 
-@router.post("/reports/sarif", tags=_reports, status_code=_CREATED, summary="Submit a SARIF 2.1.0 log (many reports)")
+@router.post(
+    "/reports/sarif",
+    tags=_reports,
+    status_code=_CREATED,
+    summary="Submit a SARIF 2.1.0 log (many reports)",
+    openapi_extra=EVIDENCE_BODY,
+)
 def submit_sarif(body: SarifUpload, actor: PrincipalDep, ch: ClearinghouseDep) -> SubmissionAck:
     product = SarifProduct(purl=body.purl, cpe=body.cpe, affected=body.affected)
     return ch.intake.submit_sarif(
@@ -100,7 +113,13 @@ def submit_sarif(body: SarifUpload, actor: PrincipalDep, ch: ClearinghouseDep) -
     )
 
 
-@router.post("/reports/osv", tags=_reports, status_code=_CREATED, summary="Submit OSV records (a report each)")
+@router.post(
+    "/reports/osv",
+    tags=_reports,
+    status_code=_CREATED,
+    summary="Submit OSV records (a report each)",
+    openapi_extra=EVIDENCE_BODY,
+)
 def submit_osv(body: OsvUpload, actor: PrincipalDep, ch: ClearinghouseDep) -> SubmissionAck:
     return ch.intake.submit_osv(actor, client_key=body.client_key, records=body.records)
 
@@ -139,7 +158,12 @@ def decide_report(report_id: str, body: ReportDecision, actor: PrincipalDep, ch:
     return ch.reports.decide(actor, report_id, body)
 
 
-@router.post("/reports/{report_id}/information", tags=_reports, summary="Add what a report needs (its reporter)")
+@router.post(
+    "/reports/{report_id}/information",
+    tags=_reports,
+    summary="Add what a report needs (its reporter)",
+    openapi_extra=EVIDENCE_BODY,
+)
 def add_information(report_id: str, body: MoreInformation, actor: PrincipalDep, ch: ClearinghouseDep) -> ReportPublic:
     return ch.reports.add_information(actor, report_id, body)
 
@@ -234,12 +258,24 @@ def decide_embargo(
     return ch.embargo.decide(actor, case_id, revision_id, body)
 
 
-@router.post("/cases/{case_id}/fixes", tags=_cases, status_code=_CREATED, summary="Declare a fix (vendors)")
+@router.post(
+    "/cases/{case_id}/fixes",
+    tags=_cases,
+    status_code=_CREATED,
+    summary="Declare a fix (vendors)",
+    openapi_extra=EVIDENCE_BODY,
+)
 def declare_fix(case_id: str, body: FixDeclaration, actor: PrincipalDep, ch: ClearinghouseDep) -> FixPublic:
     return ch.fixes.declare(actor, case_id, body)
 
 
-@router.post("/cases/{case_id}/patches", tags=_cases, status_code=_CREATED, summary="Offer a patch candidate")
+@router.post(
+    "/cases/{case_id}/patches",
+    tags=_cases,
+    status_code=_CREATED,
+    summary="Offer a patch candidate",
+    openapi_extra=EVIDENCE_BODY,
+)
 def patch_candidate(case_id: str, body: PatchCandidate, actor: PrincipalDep, ch: ClearinghouseDep) -> FixPublic:
     return ch.fixes.candidate(actor, case_id, body)
 

@@ -1,15 +1,22 @@
-"""The one place where domain errors become HTTP responses, all in one JSON shape."""
+"""The one place where domain errors become HTTP responses, all in one JSON shape.
+
+The exception handlers and the ASGI guards in front of the app (``bastion.api.limits``, ``bastion.api.inputs``)
+render through ``error_response``, so a refusal looks the same whoever refuses it: ``/api`` in Bastion's shape
+(``{"code", "message", "hint"?, "details"?}``), ``/v1`` in osv.dev's (``bastion.api.osv_errors``).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bastion.api.osv_errors import is_osv, osv_error
+from bastion.api.osv_errors import OSV_PREFIX, is_osv, osv_error
 from bastion.core.errors import (
     BastionError,
     Conflict,
@@ -17,6 +24,7 @@ from bastion.core.errors import (
     InvalidInput,
     NotFound,
     OperationalError,
+    PayloadTooLarge,
     TooManyRequests,
     Unauthenticated,
 )
@@ -24,6 +32,7 @@ from bastion.core.errors import (
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: tuple[tuple[type[BastionError], int], ...] = (
+    (PayloadTooLarge, 413),
     (InvalidInput, 400),
     (Unauthenticated, 401),
     (Forbidden, 403),
@@ -34,11 +43,49 @@ STATUS_BY_ERROR: tuple[tuple[type[BastionError], int], ...] = (
 )
 
 
+class ErrorBody(BaseModel):
+    """The one error shape of ``/api`` (documented in the OpenAPI document as ``Error``)."""
+
+    code: str = Field(description="Stable machine code, e.g. invalid_request, not_found, payload_too_large.")
+    message: str = Field(description="What went wrong.")
+    hint: str | None = Field(default=None, description="How to fix it.")
+    details: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
+
+
+class OsvErrorBody(BaseModel):
+    """The error shape of ``/v1``, osv.dev's (documented in the OpenAPI document as ``OsvError``)."""
+
+    code: int = Field(description="The gRPC status code: 3 invalid argument, 5 not found, ...")
+    message: str = Field(description="What went wrong.")
+    hint: str | None = Field(default=None, description="Bastion extension: how to fix it.")
+    reason: str = Field(description="Bastion extension: the stable machine code, e.g. invalid_query.")
+    metadata: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
+
+
 def status_for(error: BastionError) -> int:
     for kind, status in STATUS_BY_ERROR:
         if isinstance(error, kind):
             return status
     return 400
+
+
+def headers_for(error: BastionError) -> dict[str, str]:
+    if isinstance(error, Unauthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, TooManyRequests) and "retry_after_seconds" in error.details:
+        return {"Retry-After": str(error.details["retry_after_seconds"])}
+    return {}
+
+
+def error_response(error: BastionError, path: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The response for a deliberate error at ``path`` (also an ASGI app, for the guards in front of the
+    router)."""
+    status = status_for(error)
+    every_header = {**headers_for(error), **(headers or {})}
+    if path.startswith(OSV_PREFIX):
+        body = osv_error(status, error.message, reason=error.code, hint=error.hint, metadata=error.details)
+        return JSONResponse(status_code=status, content=body, headers=every_header)
+    return JSONResponse(status_code=status, content=error.to_dict(), headers=every_header)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, object]]]:
@@ -55,38 +102,39 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BastionError)
     async def _bastion_error(request: Request, exc: BastionError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        if isinstance(exc, TooManyRequests) and "retry_after_seconds" in exc.details:
-            headers = {"Retry-After": str(exc.details["retry_after_seconds"])}
-        status = status_for(exc)
-        if is_osv(request):
-            body = osv_error(status, exc.message, reason=exc.code, hint=exc.hint, metadata=exc.details)
-            return JSONResponse(status_code=status, content=body, headers=headers)
-        return JSONResponse(status_code=status, content=exc.to_dict(), headers=headers)
+        return error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, problems = _validation_message(exc)
-        if is_osv(request):
-            body = osv_error(
-                400, f"invalid request: {message}", reason="invalid_request", metadata={"problems": problems}
-            )
-            return JSONResponse(status_code=400, content=body)
-        body = InvalidInput(
+        error = InvalidInput(
             f"invalid request: {message}",
             code="invalid_request",
             hint="see the API documentation at /docs for the expected shape",
             details={"problems": problems},
-        ).to_dict()
-        return JSONResponse(status_code=400, content=body)
+        )
+        return error_response(error, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        headers = dict(exc.headers or {})
+        hint = None
+        if exc.status_code == 405:
+            from bastion.api.openapi import allowed_methods  # the document knows every route of a path
+
+            allow = ", ".join(sorted(allowed_methods(app, request.url.path))) or headers.get("Allow", "")
+            headers["Allow"] = allow
+            hint = f"this path takes {allow}"
         if is_osv(request):
-            body = osv_error(exc.status_code, str(exc.detail), reason=code)
-            return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
-        return JSONResponse(status_code=exc.status_code, content={"code": code, "message": str(exc.detail)})
+            body = osv_error(exc.status_code, str(exc.detail), reason=code, hint=hint)
+            return JSONResponse(status_code=exc.status_code, content=body, headers=headers)
+        content: dict[str, Any] = {"code": code, "message": str(exc.detail)}
+        if hint:
+            content["hint"] = hint
+        return JSONResponse(status_code=exc.status_code, content=content, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from bastion.api import csrf
 from bastion.api.auth import (
     CredentialDep,
     PrincipalDep,
@@ -16,6 +17,7 @@ from bastion.api.auth import (
 )
 from bastion.api.deps import ContainerDep
 from bastion.core.audit import AuditVerification
+from bastion.core.fields import INT64_MAX
 from bastion.identity.audit_log import MAX_PAGE, AuditEntriesPublic
 from bastion.identity.credentials import SESSION_TTL
 from bastion.identity.schemas import (
@@ -39,8 +41,19 @@ _admin: list[str | Enum] = ["identity"]
 _audit: list[str | Enum] = ["audit"]
 
 
-@router.post("/auth/login", tags=_auth, summary="Sign in with email and password (sets the session cookie)")
+@router.post(
+    "/auth/login",
+    tags=_auth,
+    summary="Sign in with email and password (sets the session cookie and returns the CSRF token)",
+    responses={
+        200: {"headers": {"X-CSRF-Token": {"schema": {"type": "string"}, "description": "Send it with changes"}}},
+        401: {"description": "Wrong email or password (the same answer whether or not the account exists)"},
+        403: {"description": "Another site's page tried to sign this browser in"},
+        429: {"description": "Too many failed sign-ins for this address"},
+    },
+)
 def login(body: LoginRequest, request: Request, response: Response, container: ContainerDep) -> IssuedSession:
+    csrf.check_origin(request)  # login CSRF: another site cannot sign this browser in
     issued = container.identity.login(body.email, body.password)
     set_session_cookie(request, response, issued, int(SESSION_TTL.total_seconds()))
     return issued
@@ -131,7 +144,7 @@ def revoke_token(token_id: str, principal: PrincipalDep, container: ContainerDep
 def list_audit(
     principal: PrincipalDep,
     container: ContainerDep,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     resource_id: Annotated[str | None, Query(max_length=80)] = None,
 ) -> AuditEntriesPublic:

@@ -12,7 +12,7 @@ from bastion.api import review_content
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ProgrammeDep
 from bastion.review.lifecycle import SubmissionStatus
-from bastion.review.reports import ReportFormat, ReportVariant
+from bastion.review.reports import REPORT_CSP, ReportFormat, ReportVariant
 from bastion.review.schemas import (
     AssignmentCreate,
     AssignmentPublic,
@@ -227,7 +227,10 @@ def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, progra
     tags=_reviews,
     summary="The review report (Markdown, HTML or PDF); a lab gets its releasable summary",
     response_class=Response,
-    responses={200: {"content": {"text/markdown": {}, "text/html": {}, "application/pdf": {}}}},
+    responses={
+        200: {"content": {"text/markdown": {}, "text/html": {}, "application/pdf": {}}},
+        503: {"description": "PDF asked for, but this installation cannot render PDF"},
+    },
 )
 def get_report(
     review_id: str,
@@ -245,6 +248,9 @@ def get_report(
         headers={
             "Content-Disposition": f'inline; filename="{report.filename}"',
             "X-Classification": report.classification.banner,
+            "Content-Security-Policy": REPORT_CSP,  # a report loads nothing from anywhere
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
         },
     )
 

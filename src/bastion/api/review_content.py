@@ -3,14 +3,17 @@ scheduler tick). Included by ``bastion.api.review`` under /api."""
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ProgrammeDep
+from bastion.api.limits import EVIDENCE_BODY
+from bastion.api.uploads import UPLOAD_SCHEMA, streamed_upload
 from bastion.core.principal import Classification
 from bastion.review.errors import invalid
 from bastion.review.lifecycle import FindingStatus, FocusArea
@@ -113,31 +116,33 @@ def list_evidence(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) 
     tags=_evidence,
     status_code=_CREATED,
     summary="Upload an evidence file (multipart; size-limited; SHA-256 recorded)",
+    description="A multipart/form-data body with a `file` part and optional `classification` (default CUI) and "
+    "`finding_id` fields. The body is read only after authentication, streamed to the data directory, and "
+    "refused with 413 past BASTION_MAX_EVIDENCE_BYTES.",
+    openapi_extra={**EVIDENCE_BODY, "requestBody": UPLOAD_SCHEMA},
 )
 async def upload_evidence(
-    review_id: str,
-    *,
-    actor: PrincipalDep,
-    programme: ProgrammeDep,
-    file: Annotated[UploadFile, File(description="The evidence file")],
-    classification: Annotated[str, Form(description="e.g. CUI, SECRET")] = "CUI",
-    finding_id: Annotated[str | None, Form()] = None,
+    review_id: str, request: Request, actor: PrincipalDep, programme: ProgrammeDep
 ) -> EvidencePublic:
     service = programme.evidence
-    data = await file.read(service.max_bytes + 1)  # one byte over the limit is enough to refuse
-    try:
-        level = Classification.parse(classification)
-    except ValueError as e:
-        raise invalid(str(e), field="classification") from e
-    return service.upload(
-        actor,
-        review_id,
-        filename=file.filename or "",
-        content_type=file.content_type or "application/octet-stream",
-        data=data,
-        classification=level,
-        finding_id=finding_id or None,
-    )
+    async with streamed_upload(request, service.staging_dir, service.max_bytes) as upload:
+        classification = upload.fields.get("classification", "CUI")
+        try:
+            level = Classification.parse(classification)
+        except ValueError as e:
+            raise invalid(str(e), field="classification") from e
+        return await run_in_threadpool(
+            functools.partial(
+                service.upload,
+                actor,
+                review_id,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                data=upload.staged,
+                classification=level,
+                finding_id=upload.fields.get("finding_id"),
+            )
+        )
 
 
 @router.post(
@@ -145,6 +150,7 @@ async def upload_evidence(
     tags=_evidence,
     status_code=_CREATED,
     summary="Attach an evaluation run summary (scores become available to the selection engine)",
+    openapi_extra=EVIDENCE_BODY,  # a summary is evidence: it may be as large as an evidence file
 )
 def attach_eval_results(
     review_id: str, body: EvalResultsCreate, actor: PrincipalDep, programme: ProgrammeDep

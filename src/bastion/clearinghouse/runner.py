@@ -21,10 +21,9 @@ from bastion.sandbox import GiB, Limits, Sandbox, SandboxSpec
 TARGET_DIR = "/workspace/target"
 TAIL = 4000
 PLAIN = Limits(cpu_seconds=300, wall_seconds=600.0)
-# Sanitizers reserve terabytes of address space, and the sandbox's one memory limit is both the cgroup's and
-# the address-space rlimit: reproducers that expect a sanitizer report or a crash get a limit that ASan can
-# live with (CPU, processes, disk and the wall clock still apply). Everything else keeps the default memory.
-SANITIZER_FRIENDLY = Limits(cpu_seconds=300, memory_bytes=64 * 1024 * GiB, wall_seconds=600.0)
+# Sanitizers reserve terabytes of address space: reproducers that expect a sanitizer report or a crash get an
+# address space ASan can live with, while what they touch stays capped by the sandbox's memory (its cgroup).
+SANITIZER_FRIENDLY = Limits(cpu_seconds=300, address_space_bytes=64 * 1024 * GiB, wall_seconds=600.0)
 _UNPACK = {
     ".zip": ["python3", "-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"],
     ".tar": ["tar", "-xf"],

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATA_DIR = Path(".bastion")
+MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
 BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
 
 
@@ -29,7 +30,26 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None,
         description="Key material for encrypting secrets at rest (e.g. model-access credentials). "
-        "Default: a random key generated once and kept in data_dir/secret.key (mode 0600).",
+        "Default: a random key generated once and kept in secret_key_file.",
+    )
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="Where the generated secret key lives when BASTION_SECRET_KEY is unset (created once, mode "
+        "0600; refused if others may read it). Default: data_dir/secret.key. Put it outside the data directory "
+        "so that one backup never holds both the data and its key.",
+    )
+    max_json_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="The largest request body any API operation accepts, refused (413) before authentication "
+        "and parsing; operations that take evidence accept max_evidence_bytes instead.",
+    )
+    max_evidence_bytes: int = Field(
+        default=MAX_EVIDENCE_BYTES,
+        ge=1024,
+        le=64 * 1024**3,
+        description="The largest evidence file (an upload, or an evaluation run summary) a review accepts.",
     )
     audit_key: str | None = Field(
         default=None,
@@ -101,6 +121,9 @@ class Settings(BaseSettings):
         description="Advisory sources imported by `bastion up` when none are given, and re-imported by workers "
         "every BASTION_ADVISORY_REFRESH_SECONDS.",
     )
+
+    def resolved_secret_key_file(self) -> Path:
+        return self.secret_key_file or self.data_dir / "secret.key"
 
     @field_validator("broker_url")
     @classmethod

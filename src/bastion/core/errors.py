@@ -49,6 +49,13 @@ class InvalidInput(BastionError):  # noqa: N818 - reads as a kind of error, like
     default_code = "invalid_input"
 
 
+class PayloadTooLarge(InvalidInput):
+    """The request (or a part of it) is larger than a configured limit (HTTP 413, CLI exit 2).
+    ``details["limit_bytes"]`` names the limit."""
+
+    default_code = "payload_too_large"
+
+
 class NotFound(BastionError):  # noqa: N818
     """The thing does not exist *for this caller* (HTTP 404). Also used where existence is secret."""
 

@@ -78,6 +78,7 @@ class Principal:
     org_kind: OrgKind
     roles: frozenset[Role] = field(default_factory=frozenset)
     clearance: Classification = Classification.UNCLASSIFIED
+    via_session: bool = False  # authenticated by a web session (hours), not an API token (months)
 
     def has_role(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)

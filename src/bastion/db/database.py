@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bastion.core.errors import OperationalError
+from bastion.core.errors import InvalidInput, OperationalError
+from bastion.core.files import private_dir
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -37,6 +40,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (its -wal and -shm files take the same mode)."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _unstorable(error: Exception) -> InvalidInput:
+    """A value the database cannot hold (a NUL in text, an integer beyond 64 bits) is the caller's input,
+    refused on both databases alike; never a server error."""
+    reason = str(error.orig) if isinstance(error, sa.exc.DBAPIError) else str(error)
+    return InvalidInput(
+        "a value in the request cannot be stored or compared by the database",
+        code="invalid_value",
+        hint="remove NUL characters from text and keep integers within 64 bits",
+        details={"reason": reason.splitlines()[0] if reason else type(error).__name__},
+    )
+
+
+_UNSTORABLE = (sa.exc.DataError, OverflowError)
 _READ_ONLY = "bastion_read_only"
 
 
@@ -56,7 +79,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(parsed.database))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
@@ -84,6 +107,9 @@ class Database:
         try:
             yield session
             session.commit()
+        except _UNSTORABLE as e:
+            session.rollback()
+            raise _unstorable(e) from e
         except BaseException:
             session.rollback()
             raise
@@ -96,6 +122,8 @@ class Database:
         session = self._read_sessions()
         try:
             yield session
+        except _UNSTORABLE as e:
+            raise _unstorable(e) from e
         finally:
             session.close()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.core.config import Settings
+from bastion.core.files import private_dir, write_atomic
 from bastion.evals.errors import DatasetIntegrityError, DatasetUnavailable
 
 ENV_DATA_DIR = "BASTION_EVAL_DATA_DIR"
@@ -127,10 +128,7 @@ class DataSource:
             raise DatasetUnavailable(f"dataset file {spec.path} is not cached and downloads are disabled")
         data = _verified(_download(spec), spec, spec.url)
         if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(cached.suffix + ".part")
-            tmp.write_bytes(data)
-            tmp.replace(cached)
+            write_atomic(private_dir(cached.parent) / cached.name, data)
         return data
 
     def json(self, spec: DataFile) -> Any:

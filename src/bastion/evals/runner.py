@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from bastion.core.files import private_dir, secure_tree
 from bastion.evals.errors import EvalExecutionFailed, InvalidEvalRequest
 from bastion.jobs.interface import Progress
 
@@ -123,7 +124,7 @@ class InspectRunner:
         try:
             success, logs = eval_set(
                 [task],
-                log_dir=str(task_dir),
+                log_dir=str(private_dir(task_dir)),
                 model=model,
                 model_roles={"grader": spec.grader_model} if spec.grader_model else None,
                 display="none",
@@ -146,4 +147,5 @@ class InspectRunner:
                 hint="run again to resume; finished samples are kept",
                 details={"task": name, "log_dir": str(task_dir)},
             )
+        secure_tree(task_dir)  # Inspect writes with the default umask; the logs are the server's alone
         return [_local_path(log.location) for log in logs]

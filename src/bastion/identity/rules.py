@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from bastion.core.principal import OrgKind, Role
 from bastion.identity.errors import InvalidIdentityInput
 
-# Deliberately simple: one @, a non-empty local part, a dotted domain, no spaces. Deliverability is
-# the administrator's business; this catches typos and pasted junk.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+# Deliberately simple: one @, a non-empty local part, a dotted domain, no spaces or control characters.
+# Deliverability is the administrator's business; this catches typos and pasted junk.
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
 MAX_NAME_LENGTH = 200
 
 ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {

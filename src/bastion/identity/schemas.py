@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
+from bastion.core.fields import Omittable, storable_json
 from bastion.core.principal import Classification, OrgKind, Role
 
 
@@ -31,6 +32,7 @@ class _Record(BaseModel):
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _storable = model_validator(mode="before")(storable_json)
 
 
 class OrganisationCreate(_Body):
@@ -59,10 +61,12 @@ class UserCreate(_Body):
 
 
 class UserUpdate(_Body):
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    roles: list[Role] | None = Field(default=None, min_length=1)
-    clearance: Clearance | None = None
-    active: bool | None = None
+    """Leave a field out to keep its value; ``null`` is not a value here."""
+
+    display_name: Omittable[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    roles: Omittable[Annotated[list[Role], Field(min_length=1)]] = None
+    clearance: Omittable[Clearance] = None
+    active: Omittable[bool] = None
 
 
 class UserPublic(_Record):
@@ -122,7 +126,11 @@ class IssuedToken(_Record):
     token: str = Field(repr=False)
 
 
-class LoginRequest(_Body):
+class LoginRequest(BaseModel):
+    """Not a ``_Body``: any text is a sign-in attempt, recorded and throttled like every other failed one
+    (a NUL in the address included), rather than a 400 that neither the audit log nor the throttle sees."""
+
+    model_config = ConfigDict(extra="forbid")
     email: str = Field(max_length=320)
     password: str = Field(max_length=1024, repr=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -31,7 +32,13 @@ from bastion.identity.credentials import (
     new_id,
     new_secret,
 )
-from bastion.identity.errors import InactiveUser, InvalidCredentials, InvalidIdentityInput, LoginThrottled
+from bastion.identity.errors import (
+    InactiveUser,
+    InvalidCredentials,
+    InvalidIdentityInput,
+    LoginThrottled,
+    NotAllowed,
+)
 from bastion.identity.models import ApiToken, LoginFailure, User, WebSession
 from bastion.identity.passwords import hash_password, needs_rehash, verify_password
 from bastion.identity.schemas import IssuedSession, IssuedToken, TokenPublic, TokenStatus
@@ -44,8 +51,16 @@ class SignInService(ServiceBase):
     # API tokens --------------------------------------------------------------------------------------
     def issue_token(self, actor: Principal, *, user_id: str, name: str, ttl: timedelta | None = None) -> IssuedToken:
         """A new token for ``user_id`` (yourself, or anyone for administrators). The secret is in the
-        result only; the database keeps its SHA-256 digest."""
+        result only; the database keeps its SHA-256 digest. Refused to a web session: a months-long token
+        minted by a browser session would outlive the session's hours and its sign-out."""
         with self._refusals_audited(actor, "token.create", "user", user_id), self._db.session() as session:
+            if actor.via_session:
+                raise NotAllowed(
+                    "a web session cannot create API tokens: a token would outlive the session and its sign-out",
+                    code="token_needs_token",
+                    hint="create tokens with an API token (a programme administrator can issue your first one: "
+                    "`bastion tokens create --user YOUR_USER_ID`)",
+                )
             load_visible_user(session, actor, user_id)
             refusal = "only programme administrators issue tokens for other users"
             require(actor, Action.CREATE, token_resource(user_id), what=f"user {user_id}", refusal=refusal)
@@ -112,7 +127,7 @@ class SignInService(ServiceBase):
                 raise InvalidCredentials("the account behind this token is deactivated")
             if isinstance(row, ApiToken):
                 row.last_used_at = now
-            return principal_of(*found)
+            return replace(principal_of(*found), via_session=isinstance(row, WebSession))
 
     def login(self, email: str, password: str) -> IssuedSession:
         """A web session for the right email and password. Every failure gives the same answer, so the
@@ -123,7 +138,8 @@ class SignInService(ServiceBase):
             address = rules.normalize_email(email)
         except InvalidIdentityInput:
             address = None
-        key = address or email.strip().lower()[:320]
+        # The throttle and audit key: the address, or what was typed, made storable (no NUL) on both databases
+        key = (address or email.strip().lower()).replace("\x00", "\\0")[:320]
         now = self._clock.now()
         with self._db.session() as session:
             wait = self._throttled(session, key, now)

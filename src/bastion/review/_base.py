@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.core import audit
+from bastion.core import audit, config
 from bastion.core.access import Action, Resource, ResourceKind, authorize, not_found
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox
@@ -24,7 +24,7 @@ from bastion.review.models import AssignmentRow, FindingRow, ReviewRow, Submissi
 from bastion.review.selection import Policy
 from bastion.review.window import WindowConfig
 
-MAX_EVIDENCE_BYTES = 25 * 1024 * 1024
+MAX_EVIDENCE_BYTES = config.MAX_EVIDENCE_BYTES  # the default of Settings.max_evidence_bytes
 
 
 class Organisation(Protocol):

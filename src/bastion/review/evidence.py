@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, ResourceKind, not_found, visible
-from bastion.core.errors import OperationalError
+from bastion.core.errors import OperationalError, PayloadTooLarge
+from bastion.core.files import private_dir, write_atomic
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
 from bastion.review.errors import invalid
@@ -45,6 +47,16 @@ ALLOWED_CONTENT_TYPES = frozenset(
         "text/plain",
     }
 )
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload already streamed to a locked ``.part`` file beside the evidence store (same file system),
+    with its size and SHA-256 taken as it was written. ``upload`` moves it into place."""
+
+    path: Path
+    size: int
+    sha256: str
 
 
 def evidence_public(row: EvidenceRow) -> EvidencePublic:
@@ -92,6 +104,11 @@ class EvidenceService:
     def max_bytes(self) -> int:
         return self._ctx.max_evidence_bytes
 
+    @property
+    def staging_dir(self) -> Path:
+        """Where uploads are streamed (as locked ``.part`` files) before ``upload`` moves them into place."""
+        return self._ctx.data_dir / "evidence" / ".incoming"
+
     def upload(
         self,
         actor: Principal,
@@ -99,7 +116,7 @@ class EvidenceService:
         *,
         filename: str,
         content_type: str,
-        data: bytes,
+        data: bytes | StagedFile,
         classification: Classification,
         finding_id: str | None = None,
     ) -> EvidencePublic:
@@ -109,12 +126,7 @@ class EvidenceService:
                 f"content type {content_type!r} is not accepted for evidence",
                 hint=f"use one of: {', '.join(sorted(ALLOWED_CONTENT_TYPES))}",
             )
-        if len(data) > self._ctx.max_evidence_bytes:
-            raise invalid(
-                f"evidence file is larger than {self._ctx.max_evidence_bytes} bytes",
-                hint="compress it or split it",
-                size=len(data),
-            )
+        self._check_size(data.size if isinstance(data, StagedFile) else len(data), "evidence file")
         name = _clean_filename(filename)
         with self._stored(actor, "evidence.create", review_id) as (session, scope, placed):
             self._check_finding(session, actor, scope, finding_id)
@@ -164,6 +176,7 @@ class EvidenceService:
             summary_bytes = json.dumps(dict(summary), sort_keys=True, indent=2).encode("utf-8")
         except (TypeError, ValueError) as e:
             raise invalid(f"the summary must be JSON data: {e}") from e
+        self._check_size(len(summary_bytes), "evaluation summary")
         logs: list[tuple[str, bytes]] = []
         for path in log_paths:
             try:
@@ -213,6 +226,15 @@ class EvidenceService:
                 tasks=sorted(scores),
             )
             return [evidence_public(r) for r in rows]
+
+    def _check_size(self, size: int, what: str) -> None:
+        limit = self._ctx.max_evidence_bytes
+        if size > limit:
+            raise PayloadTooLarge(
+                f"the {what} is larger than the evidence limit of {limit} bytes",
+                hint="compress it or split it (the limit is BASTION_MAX_EVIDENCE_BYTES)",
+                details={"limit_bytes": limit, "size": size},
+            )
 
     def list_for_review(self, actor: Principal, review_id: str) -> EvidenceListPublic:
         with self._ctx.unit(actor, "evidence.list", "review", review_id) as session:
@@ -299,7 +321,7 @@ class EvidenceService:
         kind: str,
         name: str,
         content_type: str,
-        data: bytes,
+        data: bytes | StagedFile,
         classification: Classification,
         finding_id: str | None = None,
         summary: dict[str, Any] | None = None,
@@ -309,11 +331,13 @@ class EvidenceService:
         require(actor, Action.CREATE, resource, what=f"review {scope.review.id}")
         evidence_id = new_id("evd")
         relative = Path("evidence") / scope.review.id / evidence_id
-        target = self._ctx.data_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".part")
-        temporary.write_bytes(data)
-        temporary.replace(target)
+        target = private_dir(self._ctx.data_dir / relative.parent) / evidence_id
+        if isinstance(data, StagedFile):
+            data.path.replace(target)
+            size, sha256 = data.size, data.sha256
+        else:
+            write_atomic(target, data)
+            size, sha256 = len(data), hashlib.sha256(data).hexdigest()
         placed.append(target)
         row = EvidenceRow(
             id=evidence_id,
@@ -322,8 +346,8 @@ class EvidenceService:
             kind=kind,
             filename=name,
             content_type=content_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            size=size,
+            sha256=sha256,
             storage_path=relative.as_posix(),
             classification=int(classification),
             summary=summary,

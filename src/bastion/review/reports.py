@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import nh3
 import sqlalchemy as sa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
@@ -38,7 +39,19 @@ _ENV = Environment(
     keep_trailing_newline=True,
     trim_blocks=True,
 )
-_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+# Raw HTML off, and images off: ``![x](https://...)`` in a finding renders as a link, never as something a
+# reader's browser (or the PDF renderer) would fetch. nh3 then keeps only the elements and attributes that
+# cannot load anything, whatever the Markdown produced: no img, iframe, link, style, srcset, style attributes.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable("image")
+_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "em", "strong", "code", "pre", "blockquote"}
+_TAGS |= {"hr", "br", "a"}
+_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+# What a report may load: nothing but its own inline style. Sent as a header with HTML responses, and written
+# into the document (<meta>) so a downloaded copy keeps it.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
 _BANNER_COLOUR = {
     Classification.UNCLASSIFIED: "#007a33",
     Classification.CUI: "#502b85",
@@ -84,9 +97,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _inert_line(text: str) -> str:
+    """One line, in which Markdown can start no image and no raw HTML (escaped, so they stay visible)."""
+    return _one_line(text).replace("![", "!\\[").replace("<", "\\<")
+
+
 # Every heading, paragraph and item is one line: text from users (a title with newlines) cannot start a
-# block of its own, so it cannot forge a heading or a portion marking in the report.
-_ENV.filters["one_line"] = _one_line
+# block of its own, so it cannot forge a heading or a portion marking in the report. Nor can it embed an
+# image or HTML that a Markdown viewer would fetch from elsewhere.
+_ENV.filters["one_line"] = _inert_line
+
+
+def _safe_html(markdown: str) -> Markup:
+    html = nh3.clean(_MARKDOWN.render(markdown), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https"})
+    return Markup(html)  # noqa: S704 - sanitised by nh3 with the allowlist above
 
 
 class ReportService:
@@ -142,7 +166,8 @@ class ReportService:
             title=title,
             banner=banner_level.banner,
             colour=_BANNER_COLOUR[banner_level],
-            content=Markup(_MARKDOWN.render(markdown)),  # noqa: S704 - markdown-it output with raw HTML disabled
+            content=_safe_html(markdown),
+            csp=REPORT_CSP,
             paged=fmt is ReportFormat.PDF,
         )
         if fmt is ReportFormat.PDF:

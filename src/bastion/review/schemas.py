@@ -19,8 +19,10 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    model_validator,
 )
 
+from bastion.core.fields import Omittable, storable_json
 from bastion.core.principal import Classification
 from bastion.review.lifecycle import FindingStatus, FocusArea, SelectionStatus, Severity, SubmissionStatus
 from bastion.review.window import CloseReason, WindowStatus
@@ -52,6 +54,7 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    _storable = model_validator(mode="before")(storable_json)
 
 
 class Record(BaseModel):
@@ -98,11 +101,16 @@ class SubmissionCreate(Body):
 
 
 class SubmissionUpdate(Body):
-    model_name: Text | None = None
-    model_version: str | None = Field(default=None, min_length=1, max_length=100)
-    developer: Text | None = None
-    training_compute_flop: Finite | None = Field(default=None, gt=0)
-    modalities: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(default=None, min_length=1)
+    """Leave a field out to keep its value. The fields every submission has take no ``null``; the optional
+    ones take ``null`` to clear them (``documentation`` and ``capability_tiers``: to empty them)."""
+
+    model_name: Omittable[Text] = None
+    model_version: Omittable[Annotated[str, Field(min_length=1, max_length=100)]] = None
+    developer: Omittable[Text] = None
+    training_compute_flop: Omittable[Annotated[Finite, Field(gt=0)]] = None
+    modalities: Omittable[
+        Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(min_length=1, max_length=20)]
+    ] = None
     intended_release_at: AwareDatetime | None = None
     access_endpoint: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
     access_credential: str | None = Field(default=None, min_length=1, max_length=4000, repr=False)
@@ -301,13 +309,15 @@ class FindingCreate(Body):
 
 
 class FindingUpdate(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    focus_area: FocusArea | None = None
-    severity: Severity | None = None
-    classification: Marking | None = None
-    description: str | None = Field(default=None, min_length=1, max_length=100_000)
-    for_clearinghouse: bool | None = None
-    status: FindingStatus | None = Field(default=None, description="Move along the finding lifecycle.")
+    """Leave a field out to keep its value; ``null`` is not a value here."""
+
+    title: Omittable[Annotated[str, Field(min_length=1, max_length=300)]] = None
+    focus_area: Omittable[FocusArea] = None
+    severity: Omittable[Severity] = None
+    classification: Omittable[Marking] = None
+    description: Omittable[Annotated[str, Field(min_length=1, max_length=100_000)]] = None
+    for_clearinghouse: Omittable[bool] = None
+    status: Omittable[FindingStatus] = Field(default=None, description="Move along the finding lifecycle.")
 
 
 class ResponseCreate(Body):

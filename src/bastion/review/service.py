@@ -68,5 +68,6 @@ class ReviewProgramme:
             directory=directory,
             policy=policy or active_policy(runtime.settings.data_dir),
             uow=uow,
+            max_evidence_bytes=runtime.settings.max_evidence_bytes,
         )
         return cls(ctx)

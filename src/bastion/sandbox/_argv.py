@@ -85,7 +85,7 @@ def host_argv(
     argv = [tools.sh, "-c", SETUP, "sandbox-setup", *cgroup_procs, "--"]
     argv += [
         str(limits.cpu_seconds),
-        str(-(-limits.memory_bytes // 1024)),
+        str(-(-limits.address_space // 1024)),
         str(limits.max_processes),
         str(-(-limits.max_file_bytes // 512)),
     ]

@@ -40,8 +40,11 @@ class Limits:
     so the tmpfs gets at most half of it (:attr:`tmpfs_bytes`): a full disk answers ENOSPC and leaves
     room to run.
 
-    Per process (setrlimit): ``cpu_seconds``, ``memory_bytes`` (address space) and ``max_file_bytes``
-    (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps the sandbox's uid.
+    Per process (setrlimit): ``cpu_seconds``, ``address_space_bytes`` (default: ``memory_bytes``) and
+    ``max_file_bytes`` (rounded up to KiB and 512-byte blocks); ``max_processes`` also caps the sandbox's uid.
+    A larger address space than memory is for programs that reserve far more than they touch (AddressSanitizer
+    reserves terabytes): what they touch is still capped by the cgroup's ``memory_bytes``. Without cgroups the
+    address space is the only memory limit, so leave it at ``memory_bytes`` there.
 
     Per command: ``max_output_bytes`` caps each of stdout and stderr; ``wall_seconds`` kills the whole
     process tree of a command that runs longer. ``file_seconds`` bounds each ``read_file`` and
@@ -58,6 +61,12 @@ class Limits:
     max_files: int = 100_000
     cpus: float = 1.0
     file_seconds: float = 60.0
+    address_space_bytes: int | None = None
+
+    @property
+    def address_space(self) -> int:
+        """The per-process address-space rlimit."""
+        return self.address_space_bytes or self.memory_bytes
 
     @property
     def tmpfs_bytes(self) -> int:
@@ -73,6 +82,17 @@ class Limits:
                     hint="omit the limit to use the default",
                     details={"limit": name},
                 )
+        if self.address_space_bytes is not None and (
+            isinstance(self.address_space_bytes, bool)
+            or not isinstance(self.address_space_bytes, int)
+            or self.address_space_bytes < self.memory_bytes
+        ):
+            raise SandboxSpecInvalid(
+                f"limit address_space_bytes must be an integer of at least memory_bytes ({self.memory_bytes}), "
+                f"got {self.address_space_bytes!r}",
+                hint="omit it to use memory_bytes",
+                details={"limit": "address_space_bytes"},
+            )
         if self.memory_bytes < 16 * MiB:
             raise SandboxSpecInvalid(
                 f"memory_bytes={self.memory_bytes} is too small to start even a shell",

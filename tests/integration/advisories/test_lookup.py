@@ -83,6 +83,7 @@ def test_problems_speak_no_shell_vocabulary(database: Database) -> None:
             name=WIDGET, ecosystem="PyPI", page_token=page_token(PackageQuery(Ecosystem("PyPI"), "other", None), 3)
         ),
         QueryRequest(name=WIDGET, ecosystem="Go", version="(devel)"),
+        QueryRequest(name=f"{WIDGET}\x00", ecosystem="PyPI"),
     ]
     answers = _queries(database).answer(bad).answers
     problems = [a.problem for a in answers]

@@ -3,8 +3,10 @@ and OSV uploads, known advisories. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -192,3 +194,25 @@ def test_an_osv_record_we_already_know_is_answered_already_known_fixed_in(
     notice = ack["reports"][0]
     assert notice["status"] == "duplicate"
     assert notice["message"] == "already known as PYSEC-2099-7: fixed in 2.4.1"
+
+
+def test_a_report_carrying_a_large_source_archive_passes_the_edge_and_a_larger_one_is_a_413(
+    client: TestClient, cast: Cast, tmp_path: Path
+) -> None:
+    """Reports carry their files in the JSON (base64), so their routes take the evidence limit, not the 1 MiB of
+    an ordinary request; beyond it the edge answers 413 before anything is parsed."""
+    report = recparse_report(tmp_path, reproducer=None, fixed_target=None)
+    padding = {"name": "vendor/blob.bin", "content": base64.b64encode(os.urandom(3 * 1024 * 1024)).decode()}
+    report["target"] = {**report["target"], "files": [padding]}
+    accepted = client.post(REPORTS, json={"client_key": "large", "report": report}, headers=cast.headers("reporter"))
+    assert accepted.status_code == 201, accepted.text
+    limit = client.app.state.container.settings.max_evidence_bytes  # type: ignore[attr-defined]
+    huge = b"{" + b" " * (limit + 1024 * 1024) + b"}"
+    refused = client.post(
+        REPORTS, content=huge, headers={**cast.headers("reporter"), "Content-Type": "application/json"}
+    )
+    assert refused.status_code == 413 and refused.json()["code"] == "payload_too_large"
+    ordinary = client.post(
+        "/api/clearinghouse/vendors", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers=cast.headers("analyst")
+    )
+    assert ordinary.status_code == 413  # a route without files keeps the ordinary limit

@@ -134,6 +134,7 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     run_dir = cli_env.settings.data_dir / "evals" / run_id
     [log_file] = [f for f in run_dir.rglob("*.eval") if "baselines" not in f.parts]
     assert (log["filename"], log["content_type"]) == (log_file.name, "application/zip")
+    assert log_file.stat().st_mode & 0o777 == 0o600 and log_file.parent.stat().st_mode & 0o777 == 0o700  # private
     assert log["sha256"] == hashlib.sha256(log_file.read_bytes()).hexdigest()
     assert log["classification"] == summary["classification"] == "CUI"
     download = client.get(f"/api/evidence/{log['id']}/content", headers=evaluator)

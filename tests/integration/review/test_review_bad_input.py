@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from bastion.container import Container
+from bastion.core.errors import PayloadTooLarge
 from bastion.core.principal import Classification
 from bastion.review.errors import ReviewInputError
 from bastion.review.service import ReviewProgramme
@@ -166,7 +167,7 @@ def test_evidence_over_the_size_limit_is_refused_and_leaves_no_file(
     programme = Container(runtime).review
     small = ReviewProgramme(type(programme.context)(**{**programme.context.__dict__, "max_evidence_bytes": 8}))
     actor = principal_for(runtime, cast.users["admin"])
-    with pytest.raises(ReviewInputError, match="larger than 8 bytes"):
+    with pytest.raises(PayloadTooLarge, match="evidence limit of 8 bytes"):
         small.evidence.upload(
             actor,
             rev["id"],

@@ -4,12 +4,9 @@ may see, the same access answers and audit as the other formats, and a clear err
 
 from __future__ import annotations
 
-import http.server
 import io
 import json
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -128,28 +125,6 @@ def test_lab_cannot_get_the_full_variant_as_pdf(client: TestClient, cast: Cast) 
     assert as_pdf.json() == as_html.json()
     other_lab = client.get(f"/api/reviews/{rev_id}/report?format=pdf", headers=cast.headers("other_lab"))
     assert other_lab.status_code == 404
-
-
-@pytest.fixture
-def request_log() -> Iterator[tuple[str, list[str]]]:
-    """A local HTTP server that records every path requested of it."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
 
 
 def test_pdf_rendering_fetches_nothing_a_finding_points_at(

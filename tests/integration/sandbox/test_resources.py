@@ -192,3 +192,18 @@ def _runs_as(status: Path, uid: int) -> bool:
     except OSError:
         return False
     return f"Uid:\t{uid}\t" in text and "State:\tZ" not in text
+
+
+async def test_a_large_address_space_does_not_lift_the_memory_limit() -> None:
+    """Reproducers built with sanitizers reserve terabytes (the clearinghouse gives them a 64 TiB address
+    space): reserving is allowed, but touching more than the sandbox's memory still gets the process killed."""
+    reserve = "import mmap; m = mmap.mmap(-1, 8 << 30); print('reserved 8 GiB')"
+    touch = "b = bytearray(160 << 20); print('touched 160 MiB')"
+    limits = Limits(memory_bytes=96 * MiB, address_space_bytes=64 << 40, wall_seconds=60)
+    async with await Sandbox.start(SandboxSpec(limits=limits)) as sb:
+        reserved = await sb.exec(["python3", "-c", reserve])
+        touched = await sb.exec(["python3", "-c", touch])
+        peak = sb.memory_peak_bytes()
+    assert reserved.stdout == b"reserved 8 GiB\n", reserved  # far above memory, within the address space
+    assert touched.returncode == 137 and b"touched" not in touched.stdout, touched  # the cgroup still holds
+    assert peak is not None and peak <= 96 * MiB

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.sandbox import Limits, SandboxToolMissing
+from bastion.sandbox import Limits, SandboxSpecInvalid, SandboxToolMissing
 from bastion.sandbox import _host as host
 from bastion.sandbox._argv import SETUP, TenantPaths, bwrap_args, host_argv, resolve_cwd
 from bastion.sandbox._etc import passwd_text
@@ -135,3 +135,11 @@ def test_missing_bubblewrap_is_an_operational_error_naming_the_package(monkeypat
         host.host_tools.__wrapped__()
     assert info.value.code == "sandbox_tool_missing"
     assert info.value.hint == "install it, e.g. `apt-get install -y bubblewrap`"
+
+
+def test_the_address_space_limit_may_exceed_memory_but_never_falls_below_it() -> None:
+    argv = _host(limits=Limits(memory_bytes=64 << 20, address_space_bytes=1 << 40))
+    dashes = argv.index("--")
+    assert argv[dashes + 2] == str(1 << 30)  # KiB: the address space, not the memory
+    with pytest.raises(SandboxSpecInvalid, match="address_space_bytes"):
+        Limits(memory_bytes=64 << 20, address_space_bytes=32 << 20)
