@@ -8,6 +8,7 @@ in CI (``BASTION_REQUIRE_POSTGRES=1``) an unreachable PostgreSQL is a failure in
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -52,6 +53,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared data not found at {SHARED_DATA}; the repository must sit beside ../shared")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _eval_datasets_from_shared_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test downloads an evaluation dataset: challenges built on SVEN read the shared copy. A test that
+    checks the download path sets BASTION_EVAL_DATA_DIR itself."""
+    if "BASTION_EVAL_DATA_DIR" not in os.environ and (SHARED_DATA / "evals").is_dir():
+        monkeypatch.setenv("BASTION_EVAL_DATA_DIR", str(SHARED_DATA / "evals"))
 
 
 @pytest.fixture(scope="session")

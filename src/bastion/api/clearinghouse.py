@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
@@ -42,6 +42,7 @@ from bastion.clearinghouse.schemas import AffectedRange, ReportSubmission
 from bastion.clearinghouse.service import Clearinghouse
 from bastion.clearinghouse.states import CaseStatus, ReportStatus
 from bastion.clearinghouse.vendors import ClaimIn, VendorCreate
+from bastion.core.fields import RequestBody
 
 router = APIRouter(prefix="/api/clearinghouse")
 _reports: list[str | Enum] = ["clearinghouse: reports"]
@@ -58,7 +59,7 @@ def _clearinghouse(container: ContainerDep) -> Clearinghouse:
 ClearinghouseDep = Annotated[Clearinghouse, Depends(_clearinghouse)]
 
 
-class SarifUpload(BaseModel):
+class SarifUpload(RequestBody):
     """A SARIF 2.1.0 log and the product it is about (SARIF does not say)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,13 +71,13 @@ class SarifUpload(BaseModel):
     min_level: str = Field(default="warning", description="none, note, warning or error.")
 
 
-class OsvUpload(BaseModel):
+class OsvUpload(RequestBody):
     model_config = ConfigDict(extra="forbid")
     client_key: str = Field(min_length=1, max_length=200)
     records: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
 
 
-class FindingFlag(BaseModel):
+class FindingFlag(RequestBody):
     model_config = ConfigDict(extra="forbid")
     release_reason: str | None = Field(
         default=None, max_length=5000, description="The release decision, for a finding marked above CUI."

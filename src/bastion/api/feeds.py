@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import PurePosixPath
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -28,6 +29,15 @@ _MEDIA_TYPES = {
 }
 
 
+def _served_as(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer documented with the media types the route really serves (not FastAPI's JSON default)."""
+    content = {
+        media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
+        for media in media_types
+    }
+    return {200: {"description": "The file", "content": content}}
+
+
 def _media_type(path: str) -> str:
     suffix = PurePosixPath(path).suffix
     if suffix == ".asc":
@@ -43,7 +53,18 @@ def _base_url(request: Request, container: ContainerDep) -> str:
     return (container.settings.public_url or str(request.base_url)).rstrip("/")
 
 
-@router.get(f"/{WELL_KNOWN}/{{path:path}}", tags=_tags, summary="The CSAF trusted provider (CSAF 2.0 section 7)")
+@router.get(
+    f"/{WELL_KNOWN}/{{path:path}}",
+    tags=_tags,
+    response_class=Response,
+    responses=_served_as(
+        *sorted(
+            set(_MEDIA_TYPES.values())
+            | {"application/pgp-keys", "application/pgp-signature", "application/octet-stream"}
+        ),
+    ),
+    summary="The CSAF trusted provider (CSAF 2.0 section 7)",
+)
 def csaf_file(path: str, request: Request, container: ContainerDep) -> Response:
     provider = _feeds(container).csaf_provider(_base_url(request, container))
     body = provider.files.get(path)
@@ -52,17 +73,35 @@ def csaf_file(path: str, request: Request, container: ContainerDep) -> Response:
     return Response(body, media_type=_media_type(path))
 
 
-@router.get("/feeds/osv/ecosystems.txt", tags=_tags, summary="Ecosystems with published OSV records")
+@router.get(
+    "/feeds/osv/ecosystems.txt",
+    tags=_tags,
+    response_class=Response,
+    responses=_served_as(_MEDIA_TYPES[".txt"]),
+    summary="Ecosystems with published OSV records",
+)
 def osv_ecosystems(container: ContainerDep) -> Response:
     return Response(_feeds(container).osv_export().ecosystems_txt(), media_type=_MEDIA_TYPES[".txt"])
 
 
-@router.get("/feeds/osv/all.zip", tags=_tags, summary="Every published OSV record, zipped (osv.dev's layout)")
+@router.get(
+    "/feeds/osv/all.zip",
+    tags=_tags,
+    response_class=Response,
+    responses=_served_as(_MEDIA_TYPES[".zip"]),
+    summary="Every published OSV record, zipped (osv.dev's layout)",
+)
 def osv_all(container: ContainerDep) -> Response:
     return Response(_feeds(container).osv_export().all_zip(), media_type=_MEDIA_TYPES[".zip"])
 
 
-@router.get("/feeds/osv/{ecosystem}/all.zip", tags=_tags, summary="One ecosystem's published OSV records, zipped")
+@router.get(
+    "/feeds/osv/{ecosystem}/all.zip",
+    tags=_tags,
+    response_class=Response,
+    responses=_served_as(_MEDIA_TYPES[".zip"]),
+    summary="One ecosystem's published OSV records, zipped",
+)
 def osv_ecosystem_zip(ecosystem: str, container: ContainerDep) -> Response:
     export = _feeds(container).osv_export()
     if ecosystem not in export.ecosystems():
@@ -70,7 +109,13 @@ def osv_ecosystem_zip(ecosystem: str, container: ContainerDep) -> Response:
     return Response(export.all_zip(ecosystem), media_type=_MEDIA_TYPES[".zip"])
 
 
-@router.get("/feeds/osv/{ecosystem}/modified_id.csv", tags=_tags, summary="Modification times, newest first")
+@router.get(
+    "/feeds/osv/{ecosystem}/modified_id.csv",
+    tags=_tags,
+    response_class=Response,
+    responses=_served_as(_MEDIA_TYPES[".csv"]),
+    summary="Modification times, newest first",
+)
 def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
     export = _feeds(container).osv_export()
     if ecosystem not in export.ecosystems():
@@ -78,7 +123,13 @@ def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
     return Response(export.modified_id_csv(ecosystem), media_type=_MEDIA_TYPES[".csv"])
 
 
-@router.get("/feeds/osv/{ecosystem}/{record_id}.json", tags=_tags, summary="One published OSV record")
+@router.get(
+    "/feeds/osv/{ecosystem}/{record_id}.json",
+    tags=_tags,
+    response_class=Response,
+    responses=_served_as(_MEDIA_TYPES[".json"]),
+    summary="One published OSV record",
+)
 def osv_record_file(ecosystem: str, record_id: str, container: ContainerDep) -> Response:
     record = _feeds(container).osv_export().record(ecosystem, record_id)
     if record is None:

@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 
 from bastion.api.errors import ErrorBody, OsvErrorBody
 from bastion.api.osv_errors import OSV_PREFIX
+from bastion.core.fields import INT64_MAX, INT64_MIN
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 OSV_ERROR_REF = {"$ref": "#/components/schemas/OsvError"}
@@ -117,6 +118,26 @@ def _hoist_defs(node: Any, components: dict[str, Any]) -> Any:
     return {key: _hoist_defs(value, components) for key, value in node.items()}
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _integer_bounds(node: Any) -> None:
+    """FastAPI's document model holds bounds as floats, so ``le=2**63 - 1`` came out as 2**63: an integer
+    schema states its bounds as integers, clamped to the 64 bits the databases hold."""
+    if isinstance(node, list):
+        for item in node:
+            _integer_bounds(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "integer":
+        for key in _BOUNDS:
+            if isinstance(node.get(key), float):
+                node[key] = max(INT64_MIN, min(INT64_MAX, int(node[key])))
+    for value in node.values():
+        _integer_bounds(value)
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
@@ -134,6 +155,7 @@ def document(app: FastAPI) -> dict[str, Any]:
         wanted = statuses(op.method, op.spec) | {int(s) for s in responses if s.isdigit() and int(s) >= 400}
         for status in sorted(wanted):
             responses[str(status)] = _error_response(status, responses.get(str(status)), op.path)
+    _integer_bounds(schema)
     return schema
 
 

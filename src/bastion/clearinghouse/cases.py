@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from bastion.clearinghouse._base import (
     ClearinghouseContext,
@@ -39,11 +39,12 @@ from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, ReportStatus
 from bastion.clearinghouse.vendors import registry
 from bastion.core.access import Action, not_found
 from bastion.core.audit import Actor
+from bastion.core.fields import RequestBody
 from bastion.core.principal import Principal, Role
 from bastion.core.work import Work
 
 
-class VendorStatusUpdate(BaseModel):
+class VendorStatusUpdate(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     status: VendorStatus
     justification: NotAffectedJustification | None = Field(default=None, description="Required for not_affected.")
@@ -58,17 +59,17 @@ class VendorStatusUpdate(BaseModel):
         return self
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     body: str = Field(min_length=1, max_length=20_000)
 
 
-class VendorAdd(BaseModel):
+class VendorAdd(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     vendor_id: str
 
 
-class ExploitedMark(BaseModel):
+class ExploitedMark(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     reason: str = Field(min_length=3, max_length=2000)
 

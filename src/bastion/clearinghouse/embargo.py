@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from bastion.clearinghouse._base import ClearinghouseContext, new_id
 from bastion.clearinghouse.cases import CaseService, require_open
@@ -16,17 +16,18 @@ from bastion.clearinghouse.models import CaseRow, EmbargoRevisionRow, ReportRow
 from bastion.clearinghouse.public import CasePublic
 from bastion.clearinghouse.states import EmbargoStatus, check_embargo
 from bastion.core.access import Action, not_found
+from bastion.core.fields import RequestBody
 from bastion.core.principal import Principal
 from bastion.core.work import Work
 
 
-class RevisionCreate(BaseModel):
+class RevisionCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     disclosure_at: AwareDatetime
     reason: str = Field(min_length=3, max_length=5000)
 
 
-class RevisionDecision(BaseModel):
+class RevisionDecision(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     accept: bool
     note: str | None = Field(default=None, max_length=5000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from bastion.clearinghouse._base import ClearinghouseContext, new_id
 from bastion.clearinghouse.cases import CaseService, require_open, vendor_of
@@ -23,6 +23,7 @@ from bastion.clearinghouse.stored import load_target, store_target
 from bastion.clearinghouse.validation import ValidationService, queue_validation
 from bastion.core.access import Action
 from bastion.core.audit import Actor
+from bastion.core.fields import RequestBody
 from bastion.core.principal import Principal, Role
 from bastion.core.work import Work
 from bastion.jobs.interface import Job, Progress
@@ -30,7 +31,7 @@ from bastion.jobs.interface import Job, Progress
 AI_PATCH_JOB = "clearinghouse.ai_patch"
 
 
-class FixDeclaration(BaseModel):
+class FixDeclaration(RequestBody):
     """A vendor's fix: the fixed version and/or commit, with what to run it on (the fixed target, or a patch for
     the vulnerable target)."""
 
@@ -50,13 +51,13 @@ class FixDeclaration(BaseModel):
         return self
 
 
-class PatchCandidate(BaseModel):
+class PatchCandidate(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     patch: FileIn
     note: str | None = Field(default=None, max_length=5000)
 
 
-class AiPatchRequest(BaseModel):
+class AiPatchRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     model: str = Field(min_length=3, max_length=200, description="An Inspect model name, e.g. openai/gpt-4o.")
     attempts: int = Field(default=3, ge=1, le=10)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bastion.clearinghouse._base import ClearinghouseContext
 from bastion.clearinghouse.advisory import (
@@ -33,6 +33,7 @@ from bastion.clearinghouse.public import PublicationPublic, PublicationsPublic
 from bastion.clearinghouse.scoring import parse_vector
 from bastion.clearinghouse.states import CaseStatus, FixStatus, check_case
 from bastion.core.access import Action, Resource, ResourceKind, not_found
+from bastion.core.fields import RequestBody
 from bastion.core.principal import Principal
 from bastion.core.work import Work
 
@@ -40,7 +41,7 @@ PUBLICATION = Resource(ResourceKind.CH_PUBLICATION)
 _CVE = r"^CVE-\d{4}-\d{4,}$"
 
 
-class PublishRequest(BaseModel):
+class PublishRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     reason: str | None = Field(
         default=None, max_length=5000, description="Required before the disclosure date: why publish early."

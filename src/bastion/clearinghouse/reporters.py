@@ -5,17 +5,18 @@ reports, shown to analysts beside every report it files."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bastion.clearinghouse._base import ClearinghouseContext
 from bastion.clearinghouse.models import ReporterRow
 from bastion.clearinghouse.public import ReporterRecord
 from bastion.clearinghouse.render import reporter_record
 from bastion.core.access import Action, Resource, ResourceKind, not_found
+from bastion.core.fields import RequestBody
 from bastion.core.principal import Principal, Role, UserID
 
 
-class ReporterRegistration(BaseModel):
+class ReporterRegistration(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     user_id: str = Field(description="The reporter's user (an AI tool has a user of its own, with its own token).")
     kind: str = Field(default="ai_tool", pattern="^(person|ai_tool)$")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from bastion.clearinghouse._base import ClearinghouseContext, load_report, participants, report_resource
 from bastion.clearinghouse.cases import open_case
@@ -20,6 +20,7 @@ from bastion.clearinghouse.states import ReportStatus, check_report
 from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_target
 from bastion.clearinghouse.validation import queue_validation
 from bastion.core.access import Action, Resource, ResourceKind
+from bastion.core.fields import RequestBody
 from bastion.core.principal import OrgID, Principal, Role
 from bastion.core.work import Work
 
@@ -31,13 +32,13 @@ class Decision(StrEnum):
     REVALIDATE = "revalidate"  # run the reproducer again
 
 
-class ReportDecision(BaseModel):
+class ReportDecision(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     decision: Decision
     reason: str = Field(min_length=3, max_length=5000)
 
 
-class MoreInformation(BaseModel):
+class MoreInformation(RequestBody):
     """What a reporter adds to a report that needs information (or was not reproduced): it is validated again."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

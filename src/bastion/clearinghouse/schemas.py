@@ -10,7 +10,9 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+
+from bastion.core.fields import RequestBody
 
 _CWE = re.compile(r"^CWE-\d{1,5}$")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
@@ -35,7 +37,7 @@ Base64Bytes = Annotated[
 ]
 
 
-class _Body(BaseModel):
+class _Body(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -4,7 +4,7 @@ they own. A case finds its vendors here automatically; analysts keep the registr
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from bastion.clearinghouse._base import ClearinghouseContext, new_id
@@ -13,10 +13,11 @@ from bastion.clearinghouse.models import VendorProductRow, VendorRow
 from bastion.clearinghouse.products import ANY, RegistryEntry, parse_cpe, parse_purl
 from bastion.clearinghouse.public import RegistryClaimPublic, VendorPublic, VendorsPublic
 from bastion.core.access import Action, Resource, ResourceKind, not_found
+from bastion.core.fields import RequestBody
 from bastion.core.principal import OrgID, OrgKind, Principal
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(RequestBody):
     """A purl namespace (``pkg:pypi/jinja2``, or ``pkg:npm/@acme/*`` for everything under a namespace) or a
     CPE vendor and product (``cpe:2.3:a:acme:*:...`` is not accepted: name products, or use ``cpe_product: *``)."""
 
@@ -34,7 +35,7 @@ class ClaimIn(BaseModel):
         return self
 
 
-class VendorCreate(BaseModel):
+class VendorCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     org_id: str = Field(description="An organisation of kind vendor.")
     products: list[ClaimIn] = Field(default_factory=list, max_length=500)

@@ -4,6 +4,7 @@ databases and the OpenAPI document says what the server does.
 - ``storable_json``: every string, key and number in a body is one the databases hold: no NUL character
   (PostgreSQL refuses it in text and JSON), integers within 64 bits, no NaN or infinity. Body base classes
   run it before field validation, so free-form JSON (an evaluation summary) obeys it too.
+- ``RequestBody``: the base of every request record; a slice's own base adds its configuration to it.
 - ``Omittable``: a field of a partial update (PATCH) that may be left out but is never null. The JSON schema
   has no ``null`` for it, and a ``null`` sent anyway is refused as the schema says.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -60,6 +61,32 @@ def storable_json(value: Any) -> Any:
     if found:
         raise ValueError(found)
     return value
+
+
+def _bounded_integers(schema: dict[str, Any]) -> None:
+    """Every integer of a body's JSON schema states the 64-bit bounds ``storable_json`` enforces, unless the
+    field has narrower ones of its own."""
+    if schema.get("type") == "integer":
+        if "minimum" not in schema and "exclusiveMinimum" not in schema:
+            schema["minimum"] = INT64_MIN
+        if "maximum" not in schema and "exclusiveMaximum" not in schema:
+            schema["maximum"] = INT64_MAX
+    for value in schema.values():
+        if isinstance(value, dict):
+            _bounded_integers(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _bounded_integers(item)
+
+
+class RequestBody(BaseModel):
+    """The base of every JSON body a client sends to ``/api``: unknown fields are refused, every value must be
+    storable (``storable_json``) before any field is validated, whatever the model's fields are, and the JSON
+    schema says so for integers."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_bounded_integers)
+    _storable = model_validator(mode="before")(storable_json)
 
 
 def _not_null(value: T | None) -> T:

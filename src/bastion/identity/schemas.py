@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from bastion.core.fields import Omittable, storable_json
+from bastion.core.fields import Omittable, RequestBody
 from bastion.core.principal import Classification, OrgKind, Role
 
 
@@ -30,9 +30,8 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    _storable = model_validator(mode="before")(storable_json)
+class _Body(RequestBody):
+    pass
 
 
 class OrganisationCreate(_Body):

@@ -19,10 +19,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
-    model_validator,
 )
 
-from bastion.core.fields import Omittable, storable_json
+from bastion.core.fields import Omittable, RequestBody
 from bastion.core.principal import Classification
 from bastion.review.lifecycle import FindingStatus, FocusArea, SelectionStatus, Severity, SubmissionStatus
 from bastion.review.window import CloseReason, WindowStatus
@@ -52,9 +51,8 @@ Finite = Annotated[float, AfterValidator(_finite)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    _storable = model_validator(mode="before")(storable_json)
+class Body(RequestBody):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class Record(BaseModel):
