@@ -312,7 +312,7 @@ def test_refusals_answered_400_and_409_are_recorded(runtime: Runtime, client: Te
     assert (shell.outcome, shell.actor_user_id, shell.resource_id) == (
         "invalid",
         user,
-        "PATCH /api/findings/{finding_id}",
+        f"PATCH /api/findings/{fnd['id']}",
     )
 
 
