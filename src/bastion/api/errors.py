@@ -104,17 +104,14 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
 async def record_refusal(request: Request, error: BastionError) -> None:
     """Every refusal of a signed-in caller leaves an audit entry. The services' units of work record their own;
     this records what the shell refused itself (a malformed body, an upload refused before the service) as
-    ``api.request`` on the method and path. Refusals before authentication are not recorded: nobody to name, and an
-    anonymous flood must not write to the log."""
+    ``api.request`` on the method and path. Refusals before authentication are not recorded: nobody to name,
+    and an anonymous flood must not write to the log."""
     principal = getattr(request.state, "principal", None)
     if principal is None or is_recorded(error):
         return
-    route = request.scope.get("route")
-    template = getattr(route, "path", None) or request.url.path
     uow = request.app.state.container.uow
-    await run_in_threadpool(
-        uow.record_refusal, principal, "api.request", "route", f"{request.method} {template}"[:300], error
-    )
+    what = f"{request.method} {request.url.path}"[:300]
+    await run_in_threadpool(uow.record_refusal, principal, "api.request", "route", what, error)
 
 
 def install_error_handlers(app: FastAPI) -> None:
