@@ -26,7 +26,7 @@ from bastion.container import Container
 from bastion.core.audit_models import AuditEvent
 from bastion.core.clock import ManualClock
 from bastion.core.principal import Classification, Role
-from bastion.review.models import ReviewRow
+from bastion.review.models import ReviewRow, SelectionDecisionRow
 from bastion.runtime import Runtime
 from tests.factories import CISA, make_admin, make_user
 from tests.integration.review.support import Cast, finding_body, submission_body
@@ -255,6 +255,11 @@ def test_concurrent_selection_decisions_are_numbered_one_by_one(live: str, runti
     with httpx.Client(base_url=live) as c:
         history = _call(c, "GET", url, cast.headers("admin"))["history"]
     assert len(history) == 11  # the engine's first decision and ten overrides
+    with runtime.database.read_session() as session:
+        seqs = session.scalars(
+            sa.select(SelectionDecisionRow.seq).where(SelectionDecisionRow.submission_id == sub["id"])
+        ).all()
+    assert sorted(seqs) == list(range(1, 12))  # each decision saw the one before it: no number twice
 
 
 def test_two_administrators_demoting_each_other_at_once_leave_one(live: str, runtime: Runtime, cast: Cast) -> None:
