@@ -128,7 +128,7 @@ def _seed(container: Container) -> DemoProgramme:
     seeder.user("partner-evaluator", partner.id, [Role.EVALUATOR], Classification.CUI)
     # Lowers markings (with a written reason); assigned to the review so that it may read what it judges.
     authority = seeder.user(
-        "nsa-classification-authority",
+        "nsa-authority",
         AGENCIES["nsa"],
         [Role.EVALUATOR, Role.CLASSIFICATION_AUTHORITY],
         Classification.TOP_SECRET,
