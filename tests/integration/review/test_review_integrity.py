@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from bastion.cli.main import main
 from bastion.container import Container
 from bastion.core.audit_models import AuditEvent
 from bastion.core.clock import ManualClock
@@ -330,3 +332,31 @@ def test_eval_run_creation_and_reads_are_recorded(runtime: Runtime, client: Test
     missing = client.get(f"/api/eval-runs/{run.id}", headers=cast.headers("unassigned"))
     assert missing.status_code == 404
     assert [e.outcome for e in _events(runtime, "eval_run.read", run.id)] == ["ok", "not_found"]
+
+
+def test_the_cli_grants_the_role_and_lowers_a_marking_with_a_reason(
+    cli_env: Runtime,
+    client: TestClient,
+    cast: Cast,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, rev_id = _review(client, cast)
+    fnd = _secret_finding(client, cast, rev_id)
+    user, token = make_user(cli_env, NSA, [Role.EVALUATOR], Classification.TOP_SECRET)
+    _assign(client, cast, rev_id, user.id)
+
+    def run(bearer: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setenv("BASTION_TOKEN", bearer)
+        code = main(list(args))
+        return code, capsys.readouterr().err
+
+    lower = ["review", "update-finding", fnd["id"], "--classification", "CUI"]
+    code, err = run(token, *lower, "--reason", "public in the vendor's advisory since Monday")
+    assert code != 0 and "classification authority" in err
+    grant = ["users", "update", user.id, "--role", "evaluator", "--role", "classification_authority"]
+    assert run(cast.tokens["admin"], *grant)[0] == 0
+    code, err = run(token, *lower)
+    assert code == 2 and "reason" in err
+    assert run(token, *lower, "--reason", "public in the vendor's advisory since Monday")[0] == 0
+    assert ok(client.get(f"/api/findings/{fnd['id']}", headers=cast.headers("admin")))["classification"] == "CUI"
