@@ -26,7 +26,9 @@ from bastion.container import Container
 from bastion.core.audit_models import AuditEvent
 from bastion.core.clock import ManualClock
 from bastion.core.principal import Classification, Role
-from bastion.review.models import ReviewRow, SelectionDecisionRow
+from bastion.identity.errors import AlreadyBootstrapped
+from bastion.identity.models import User
+from bastion.review.models import ReviewRow, SelectionDecisionRow, SubmissionRow
 from bastion.runtime import Runtime
 from tests.factories import CISA, make_admin, make_user
 from tests.integration.review.support import Cast, finding_body, submission_body
@@ -301,3 +303,41 @@ def test_ticks_racing_a_release_close_the_review_once(
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
     closes = [e for e in _events(runtime, "review.close", rev_id) if e.outcome == "ok"]
     assert len(closes) == 1
+
+
+def test_concurrent_bootstraps_make_one_first_administrator(runtime: Runtime) -> None:
+    container = Container(runtime)
+    barrier = threading.Barrier(12)
+
+    def bootstrap(i: int) -> str:
+        barrier.wait()
+        try:
+            container.identity.bootstrap_admin(email=f"first-{i}@office.example.gov", display_name=f"First {i}")
+        except AlreadyBootstrapped:
+            return "refused"
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = Counter(pool.map(bootstrap, range(12)))
+    assert outcomes == {"created": 1, "refused": 11}
+    with runtime.database.read_session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_concurrent_eval_results_merge_their_scores(runtime: Runtime, live: str, cast: Cast) -> None:
+    _, rev_id = _review(live, cast)
+    evaluator = cast.headers("assigned")
+    url = f"{live}/api/reviews/{rev_id}/eval-results"
+
+    def attach(client: httpx.Client, i: int) -> httpx.Response:
+        return client.post(url, json={"summary": {"scores": {f"task_{i}": 0.5}}}, headers=evaluator)
+
+    responses = race(8, attach)
+    assert statuses(responses) == {201: 8}, [r.text for r in responses]
+    with runtime.database.read_session() as session:
+        merged = session.scalar(
+            sa.select(SubmissionRow.evaluation_scores)
+            .join(ReviewRow, ReviewRow.submission_id == SubmissionRow.id)
+            .where(ReviewRow.id == rev_id)
+        )
+    assert merged is not None and {f"task_{i}" for i in range(8)} <= set(merged)
