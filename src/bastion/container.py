@@ -118,6 +118,7 @@ class Container:
             reviews=ReviewEvalResults(self.review),
             identity=self.identity,
             queue=self.jobs,
+            uow=self.uow,
         )
 
     @cached_property

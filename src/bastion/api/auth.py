@@ -50,8 +50,10 @@ def presented_credential(
 CredentialDep = Annotated[str, Depends(presented_credential)]
 
 
-def current_principal(container: ContainerDep, credential: CredentialDep) -> Principal:
-    return container.identity.authenticate_token(credential)
+def current_principal(request: Request, container: ContainerDep, credential: CredentialDep) -> Principal:
+    principal = container.identity.authenticate_token(credential)
+    request.state.principal = principal  # who is refused, if the request is (``errors.record_refusal``)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

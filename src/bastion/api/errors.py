@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion.api.osv_errors import OSV_PREFIX, is_osv, osv_error
@@ -28,6 +29,7 @@ from bastion.core.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from bastion.core.work import is_recorded
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +101,23 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str
     return "; ".join(parts) or "invalid request", problems
 
 
+async def record_refusal(request: Request, error: BastionError) -> None:
+    """Every refusal of a signed-in caller leaves an audit entry. The services' units of work record their own;
+    this records what the shell refused itself (a malformed body, an upload refused before the service) as
+    ``api.request`` on the method and path. Refusals before authentication are not recorded: nobody to name,
+    and an anonymous flood must not write to the log."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or is_recorded(error):
+        return
+    uow = request.app.state.container.uow
+    what = f"{request.method} {request.url.path}"[:300]
+    await run_in_threadpool(uow.record_refusal, principal, "api.request", "route", what, error)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BastionError)
     async def _bastion_error(request: Request, exc: BastionError) -> JSONResponse:
+        await record_refusal(request, exc)
         return error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
@@ -113,6 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
             hint="see the API documentation at /docs for the expected shape",
             details={"problems": problems},
         )
+        await record_refusal(request, error)
         return error_response(error, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)

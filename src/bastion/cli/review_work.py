@@ -105,6 +105,10 @@ def update_finding(
             "--for-clearinghouse/--no-for-clearinghouse", help="Flag (or unflag) it as a flaw for the clearinghouse."
         ),
     ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why the marking may be lower (required to lower it; classification authorities only)."),
+    ] = None,
 ) -> None:
     """Edit a finding or move its status (a refused move lists the allowed next states)."""
     programme, actor = programme_and_actor()
@@ -114,6 +118,7 @@ def update_finding(
         "severity": severity,
         "classification": classification,
         "for_clearinghouse": for_clearinghouse,
+        "reason": reason,
     }
     emit(
         programme.findings.update(

@@ -72,6 +72,7 @@ class SystemActor:
 
 
 SCHEDULER = SystemActor("scheduler")
+WORKER = SystemActor("worker")  # a background job's own bookkeeping (an evaluation run's status)
 Actor = Principal | SystemActor
 
 

@@ -67,6 +67,8 @@ class Role(StrEnum):
     REPORTER = "reporter"  # files vulnerability reports with the clearinghouse (a person or an AI tool)
     VENDOR_CONTACT = "vendor_contact"  # answers for a vendor in clearinghouse cases
     CLEARINGHOUSE_ANALYST = "clearinghouse_analyst"  # Treasury, CISA and partners: triage, cases, publication
+    # Lowers the marking of review content it may read (with a written reason, audited); nobody else can.
+    CLASSIFICATION_AUTHORITY = "classification_authority"
 
 
 @dataclass(frozen=True, slots=True)

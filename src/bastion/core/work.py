@@ -26,6 +26,7 @@ A unit is one transaction: it commits when the block ends and rolls back on any 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -61,7 +62,13 @@ _REFUSALS: tuple[tuple[type[BastionError], AuditOutcome], ...] = (
     (Conflict, AuditOutcome.CONFLICT),
     (InvalidInput, AuditOutcome.INVALID),
 )
+_RECORDED = "_bastion_refusal_recorded"  # set on an error once its refusal is in the audit log
 _WROTE = "bastion_wrote"  # session.info flag: this transaction changed something besides the audit log
+
+
+def is_recorded(error: BaseException) -> bool:
+    """Whether a unit of work already recorded this refusal (so a shell does not record it twice)."""
+    return bool(getattr(error, _RECORDED, False))
 
 
 def refusal_outcome(error: BaseException) -> AuditOutcome | None:
@@ -240,9 +247,23 @@ class UnitOfWork:
         code = error.code if isinstance(error, BastionError) else type(error).__name__
         return _Refusal(self.clock.now(), actor, action, resource_type, resource_id, outcome, code, error)
 
+    def record_refusal(
+        self, actor: Actor | None, action: str, resource_type: str, resource_id: str | None, error: BaseException
+    ) -> None:
+        """Record a refusal made outside any unit (a shell refusing a signed-in caller's malformed request), in a
+        transaction of its own; nothing if ``error`` is no refusal or a unit already recorded it."""
+        if is_recorded(error):
+            return
+        refusal = self._refusal(error, [], actor, action, resource_type, resource_id)
+        if refusal is not None:
+            with self.database.session() as session:
+                self._write_refusals(session, [refusal])
+
     @staticmethod
     def _write_refusals(session: Session, refusals: list[_Refusal]) -> None:
         for refusal in refusals:
+            with contextlib.suppress(AttributeError, TypeError):  # an error that takes no attributes
+                setattr(refusal.error, _RECORDED, True)
             audit.record(
                 session,
                 at=refusal.at,

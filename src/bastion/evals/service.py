@@ -4,15 +4,20 @@ build capability profiles."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from bastion.core.access import Action, Resource, ResourceKind, authorize, visible
+from bastion.core import audit
+from bastion.core.access import Action, Resource, ResourceKind, authorize, not_found, visible
+from bastion.core.audit import WORKER, Actor
 from bastion.core.clock import Clock
 from bastion.core.principal import Principal, UserID
+from bastion.core.work import UnitOfWork
 from bastion.db import Database
 from bastion.evals.errors import EvalRunConflict, InvalidEvalRequest, ReviewIntegrationUnavailable
 from bastion.evals.models import EvalRunRow
@@ -51,7 +56,9 @@ class EvalService:
         reviews: ReviewResults | None = None,
         identity: Any = None,  # for the job handler: anything with get_principal(user_id) -> Principal
         queue: DatabaseJobQueue | None = None,  # default: the jobs table, polled by in-process workers
+        uow: UnitOfWork | None = None,  # the audited unit of work (the container's)
     ) -> None:
+        self._uow = uow
         self._db = database
         self._clock = clock
         self._dir = evals_dir
@@ -77,41 +84,42 @@ class EvalService:
         max_tokens: int | None = None,
     ) -> EvalRunPublic:
         """Record the run and queue its job, in one transaction. Nothing runs until a worker claims it."""
-        known = {t.name: t for t in suite(suite_name)}
-        chosen = list(tasks) if tasks else list(known)  # the whole suite, the sandboxed exploitation too
-        unknown = [t for t in chosen if t not in known]
-        if unknown:
-            raise InvalidEvalRequest(
-                f"task(s) {', '.join(unknown)} not in suite {suite_name}",
-                hint=f"choose from {', '.join(known)}",
-            )
-        if review_id is not None:
-            if self._reviews is None:
-                raise ReviewIntegrationUnavailable(
-                    "runs for a review need the review slice's eval-result attachment, not available yet",
-                    hint="run without --review; attach the logs to the review once it is available",
+        with self._unit(actor, "eval_run.create", None) as session:  # its refusals are recorded too
+            known = {t.name: t for t in suite(suite_name)}
+            chosen = list(tasks) if tasks else list(known)  # the whole suite, the sandboxed exploitation too
+            unknown = [t for t in chosen if t not in known]
+            if unknown:
+                raise InvalidEvalRequest(
+                    f"task(s) {', '.join(unknown)} not in suite {suite_name}",
+                    hint=f"choose from {', '.join(known)}",
                 )
-            self._reviews.authorize_eval_run(actor, review_id)
-        else:
-            authorize(
-                actor,
-                Action.CREATE,
-                Resource(ResourceKind.EVAL_RUN, assigned=frozenset({actor.user_id})),
-                what="evaluation run",
-            )
-        run_id = f"evr_{secrets.token_hex(8)}"
-        params = {
-            "limit": limit,
-            "epochs": epochs,
-            "baselines": baselines,
-            "pool_period": period_of(self._clock.now()),  # the held-out pool this run draws from
-            "grader_model": grader_model,
-            "data_dir": data_dir,
-            "max_samples": max_samples,
-            "max_tokens": max_tokens,
-        }
-        RunSpec(model=model, tasks=tuple(chosen), log_dir=self._dir / run_id, limit=limit, epochs=epochs)  # validates
-        with self._db.session() as session:
+            if review_id is not None:
+                if self._reviews is None:
+                    raise ReviewIntegrationUnavailable(
+                        "runs for a review need the review slice's eval-result attachment, not available yet",
+                        hint="run without --review; attach the logs to the review once it is available",
+                    )
+                self._reviews.authorize_eval_run(actor, review_id)
+            else:
+                authorize(
+                    actor,
+                    Action.CREATE,
+                    Resource(ResourceKind.EVAL_RUN, assigned=frozenset({actor.user_id})),
+                    what="evaluation run",
+                )
+            run_id = f"evr_{secrets.token_hex(8)}"
+            params = {
+                "limit": limit,
+                "epochs": epochs,
+                "baselines": baselines,
+                "pool_period": period_of(self._clock.now()),  # the held-out pool this run draws from
+                "grader_model": grader_model,
+                "data_dir": data_dir,
+                "max_samples": max_samples,
+                "max_tokens": max_tokens,
+            }
+            # validates
+            RunSpec(model=model, tasks=tuple(chosen), log_dir=self._dir / run_id, limit=limit, epochs=epochs)
             job = self.queue.enqueue_in(session, JOB_KIND, {"run_id": run_id}, key=f"{JOB_KIND}:{run_id}")
             row = EvalRunRow(
                 id=run_id,
@@ -128,6 +136,7 @@ class EvalService:
             )
             session.add(row)
             session.flush()
+            self._record(session, actor, "eval_run.create", run_id, review_id=review_id, model=model, tasks=chosen)
             return self._public(row, job)
 
     def handle(self, job: Job, progress: Progress) -> dict[str, Any]:
@@ -174,8 +183,31 @@ class EvalService:
         return profile_from_logs(model, source, [read_eval_log(str(path)) for path in log_files])
 
     def _set(self, run_id: str, **values: Any) -> None:
-        with self._db.session() as session:
+        with self._unit(WORKER, "eval_run.status", run_id) as session:
             session.execute(sa.update(EvalRunRow).where(EvalRunRow.id == run_id).values(**values))
+            self._record(session, WORKER, "eval_run.status", run_id, status=values.get("status"))
+
+    @contextmanager
+    def _unit(self, actor: Actor, action: str, run_id: str | None) -> Iterator[Session]:
+        """An audited unit of work (``bastion.core.work``: refusals are recorded too); without one (a bare
+        service in a test) a plain transaction whose events the next sealing write chains."""
+        if self._uow is None:
+            with self._db.session() as session:
+                yield session
+            return
+        with self._uow(actor, action, "eval_run", run_id) as work:
+            yield work.session
+
+    def _record(self, session: Session, actor: Actor, action: str, run_id: str | None, **detail: Any) -> None:
+        audit.record(
+            session,
+            at=self._clock.now(),
+            actor=actor,
+            action=action,
+            resource_type="eval_run",
+            resource_id=run_id,
+            detail=detail or None,
+        )
 
     def _resources(self, rows: Sequence[EvalRunRow]) -> dict[str, Resource]:
         """Run id -> what the access policy judges it by (one look-up in the review slice for all of them).
@@ -206,23 +238,23 @@ class EvalService:
         )
 
     def get_run(self, actor: Principal, run_id: str) -> EvalRunPublic:
-        with self._db.read_session() as session:
+        with self._unit(actor, "eval_run.read", run_id) as session:
             row = session.get(EvalRunRow, run_id)
             if row is None:
-                from bastion.core.access import not_found
-
                 raise not_found(f"evaluation run {run_id}")
             authorize(actor, Action.READ, self._resources([row])[row.id], what=f"evaluation run {run_id}")
-            return self._public(row, self.queue.get(JobID(row.job_id)))
+            self._record(session, actor, "eval_run.read", run_id, review_id=row.review_id)
+        return self._public(row, self.queue.get(JobID(row.job_id)))
 
     def list_runs(self, actor: Principal, *, model: str | None = None) -> list[EvalRunPublic]:
-        with self._db.read_session() as session:
+        with self._unit(actor, "eval_run.list", None) as session:
             query = sa.select(EvalRunRow).order_by(EvalRunRow.created_at.desc(), EvalRunRow.id)
             if model is not None:
                 query = query.where(EvalRunRow.model == model)
             candidates = session.scalars(query).all()
             resources = self._resources(candidates)
             rows = [r for r in candidates if visible(actor, resources[r.id])]
+            self._record(session, actor, "eval_run.list", None, model=model, count=len(rows))
         return [self._public(r, self.queue.get(JobID(r.job_id))) for r in rows]
 
     def profiles(

@@ -17,10 +17,24 @@ MAX_NAME_LENGTH = 200
 
 ROLES_BY_ORG_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.FRONTIER_LAB: frozenset({Role.LAB_SUBMITTER, Role.LAB_VIEWER, Role.REPORTER}),
-    OrgKind.AGENCY: frozenset({Role.AGENCY_REVIEWER, Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST, Role.REPORTER}),
+    OrgKind.AGENCY: frozenset(
+        {
+            Role.AGENCY_REVIEWER,
+            Role.EVALUATOR,
+            Role.CLEARINGHOUSE_ANALYST,
+            Role.REPORTER,
+            Role.CLASSIFICATION_AUTHORITY,
+        }
+    ),
     OrgKind.TRUSTED_PARTNER: frozenset({Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST, Role.REPORTER}),
     OrgKind.PROGRAMME_OFFICE: frozenset(
-        {Role.PROGRAMME_ADMIN, Role.AGENCY_REVIEWER, Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST}
+        {
+            Role.PROGRAMME_ADMIN,
+            Role.AGENCY_REVIEWER,
+            Role.EVALUATOR,
+            Role.CLEARINGHOUSE_ANALYST,
+            Role.CLASSIFICATION_AUTHORITY,
+        }
     ),
     OrgKind.VENDOR: frozenset({Role.VENDOR_CONTACT, Role.REPORTER}),
     OrgKind.RESEARCHER: frozenset({Role.REPORTER}),

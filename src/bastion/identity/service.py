@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from bastion.core.principal import Classification, Principal, Role
+from bastion.db.locks import lock_name
 from bastion.identity._base import load_user, principal_of, user_public
 from bastion.identity.errors import AlreadyBootstrapped, UserExists
 from bastion.identity.models import User
@@ -20,6 +21,7 @@ from bastion.identity.signin import SignInService, insert_token
 from bastion.identity.users import NewUser, UserService, insert_user
 
 PROGRAMME_OFFICE_ID = "org_programme_office"  # seeded by migration 0002_identity
+BOOTSTRAP_LOCK = "identity:bootstrap"
 
 __all__ = ["PROGRAMME_OFFICE_ID", "IdentityService"]
 
@@ -67,8 +69,9 @@ class IdentityService(OrganisationService, UserService, SignInService):
         now = self._clock.now()
         try:
             with self._db.session() as session:
+                # Concurrent bootstraps queue here, so the second counts the first's user and is refused.
+                lock_name(session, BOOTSTRAP_LOCK)
                 user, org = insert_user(session, at=now, actor=None, org_id=org_id, new=new)
-                # Counted after insert_user took the audit chain lock, so two bootstraps cannot both pass.
                 if session.query(User).count() > 1:
                     raise AlreadyBootstrapped(
                         "Bastion already has users; bootstrap is only for the very first administrator",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bastion.core import audit
 from bastion.core.access import Action, not_found, visible
 from bastion.core.principal import Principal
+from bastion.db.locks import lock_name
 from bastion.identity import rules
 from bastion.identity._base import (
     ServiceBase,
@@ -142,6 +143,9 @@ class SignInService(ServiceBase):
         key = (address or email.strip().lower()).replace("\x00", "\\0")[:320]
         now = self._clock.now()
         with self._db.session() as session:
+            # Concurrent attempts for one address queue here until each has counted, checked and recorded
+            # its failure: the throttle's limit holds however many arrive at once.
+            lock_name(session, f"login:{key}")
             wait = self._throttled(session, key, now)
             user = session.scalars(sa.select(User).where(User.email == address)).one_or_none() if address else None
             ok = (

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, visible
 from bastion.core.principal import Classification, OrgKind, Principal, Role
+from bastion.db.locks import lock_name
 from bastion.identity import rules
 from bastion.identity._base import ServiceBase, load_visible_user, require, user_public, user_resource
 from bastion.identity.credentials import new_id
@@ -23,6 +24,7 @@ from bastion.identity.passwords import hash_password
 from bastion.identity.schemas import UserPublic
 
 NEW_USER = Resource(kind=ResourceKind.USER)
+ADMINISTRATORS_LOCK = "identity:administrators"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +160,17 @@ class UserService(ServiceBase):
         """Users may rename themselves; roles, clearance and deactivation are for programme administrators."""
         what = f"user {user_id}"
         with self._refusals_audited(actor, "user.update", "user", user_id), self._db.session() as session:
+            if roles is not None or active is not None:
+                # "Is another administrator left?" is read, then written: concurrent demotions queue here.
+                lock_name(session, ADMINISTRATORS_LOCK)
             user, org = load_visible_user(session, actor, user_id)
             was_admin = _is_active_admin(user)
+            before = {
+                "display_name": user.display_name,
+                "roles": list(user.roles),
+                "clearance": Classification(user.clearance).name,
+                "active": user.active,
+            }
             changes: dict[str, Any] = {}
             if display_name is not None:
                 refusal = "you may change only your own display name"
@@ -186,7 +197,7 @@ class UserService(ServiceBase):
                 action="user.update",
                 resource_type="user",
                 resource_id=user_id,
-                detail={"changes": changes},
+                detail={"changes": changes, "old": {name: before[name] for name in changes}},
             )
             return user_public(user, org)
 

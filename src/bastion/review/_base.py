@@ -3,8 +3,9 @@ piece of review content (its submission, review and assigned evaluators) from wh
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bastion.core import audit, config
 from bastion.core.access import Action, Resource, ResourceKind, authorize, not_found
+from bastion.core.audit import Actor
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox
 from bastion.core.principal import Classification, OrgID, OrgKind, Principal, UserID
@@ -60,9 +62,7 @@ class ReviewContext:
     max_evidence_bytes: int = MAX_EVIDENCE_BYTES
 
     @contextmanager
-    def unit(
-        self, actor: Principal | None, action: str, resource_type: str, resource_id: str | None
-    ) -> Iterator[Session]:
+    def unit(self, actor: Actor | None, action: str, resource_type: str, resource_id: str | None) -> Iterator[Session]:
         """One audited unit of work (``bastion.core.work``): one transaction; a refusal rolls it back and is
         itself audited."""
         with self.uow(actor, action, resource_type, resource_id) as work:
@@ -71,7 +71,7 @@ class ReviewContext:
     def record(
         self,
         session: Session,
-        actor: Principal | None,
+        actor: Actor | None,
         action: str,
         resource_type: str,
         resource_id: str | None,
@@ -131,16 +131,33 @@ def assigned_by_review(session: Session, review_ids: Iterable[str | None]) -> di
     return {review_id: frozenset(users) for review_id, users in found.items()}
 
 
-def scope_of_submission(session: Session, submission_id: str) -> Scope:
-    submission = session.get(SubmissionRow, submission_id)
+# Read-modify-write of shared review state is atomic: on SQLite every unit of work holds the database's write
+# lock from its first statement (``BEGIN IMMEDIATE``); on PostgreSQL a writing use case locks the rows it
+# reads to decide (``lock=True``: ``SELECT ... FOR UPDATE``, fresh from the database), always in one order
+# (submission, then review, then finding or extension), so concurrent writers queue instead of losing updates.
+
+
+def _get(session: Session, row: type[Any], key: str, *, lock: bool) -> Any:
+    if lock:
+        return session.get(row, key, with_for_update=True, populate_existing=True)
+    return session.get(row, key)
+
+
+def scope_of_submission(session: Session, submission_id: str, *, lock: bool = False) -> Scope:
+    """The submission and its review; with ``lock`` both rows are locked for this transaction."""
+    submission = _get(session, SubmissionRow, submission_id, lock=lock)
     if submission is None:
         raise not_found(f"submission {submission_id}")
-    review = session.scalar(sa.select(ReviewRow).where(ReviewRow.submission_id == submission_id))
+    query = sa.select(ReviewRow).where(ReviewRow.submission_id == submission_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    review = session.scalar(query)
     return Scope(submission, review, assigned_to(session, review.id if review else None))
 
 
-def scope_of_review(session: Session, review_id: str) -> Scope:
-    review = session.get(ReviewRow, review_id)
+def scope_of_review(session: Session, review_id: str, *, lock: bool = False) -> Scope:
+    """The review and its submission; with ``lock`` the review row is locked for this transaction."""
+    review = _get(session, ReviewRow, review_id, lock=lock)
     if review is None:
         raise not_found(f"review {review_id}")
     submission = session.get(SubmissionRow, review.submission_id)
@@ -148,11 +165,34 @@ def scope_of_review(session: Session, review_id: str) -> Scope:
     return Scope(submission, review, assigned_to(session, review.id))
 
 
-def finding_in_scope(session: Session, finding_id: str) -> tuple[FindingRow, Scope]:
-    finding = session.get(FindingRow, finding_id)
+def finding_in_scope(session: Session, finding_id: str, *, lock: bool = False) -> tuple[FindingRow, Scope]:
+    """The finding and its review; with ``lock`` the finding row is locked for this transaction."""
+    finding = _get(session, FindingRow, finding_id, lock=lock)
     if finding is None:
         raise not_found(f"finding {finding_id}")
     return finding, scope_of_review(session, finding.review_id)
+
+
+def edit_detail(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, level: Classification, text: Collection[str] = ()
+) -> dict[str, Any]:
+    """What the audit keeps of an edit: the changed fields with their old and new values. Free text (``text``)
+    of content marked above UNCLASSIFIED is not copied into the log, which is read at other levels: it goes in
+    as its SHA-256, which proves which text it was without holding it."""
+
+    def shown(name: str, value: Any) -> Any:
+        if isinstance(value, Classification):
+            return value.name
+        if name in text and level > Classification.UNCLASSIFIED and isinstance(value, str):
+            return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+        return value
+
+    fields = sorted(new)
+    return {
+        "fields": fields,
+        "old": {name: shown(name, old.get(name)) for name in fields},
+        "new": {name: shown(name, new[name]) for name in fields},
+    }
 
 
 def require(actor: Principal, action: Action, resource: Resource, *, what: str) -> None:

@@ -39,7 +39,7 @@ class AssignmentService:
 
     def assign(self, actor: Principal, review_id: str, body: AssignmentCreate) -> AssignmentPublic:
         with self._ctx.unit(actor, "assignment.create", "review", review_id) as session:
-            scope = scope_of_review(session, review_id)
+            scope = scope_of_review(session, review_id, lock=True)
             require(actor, Action.DECIDE, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
             review = scope.review
             assert review is not None
@@ -100,7 +100,7 @@ class AssignmentService:
 
     def unassign(self, actor: Principal, review_id: str, user_id: str) -> None:
         with self._ctx.unit(actor, "assignment.delete", "review", review_id) as session:
-            scope = scope_of_review(session, review_id)
+            scope = scope_of_review(session, review_id, lock=True)
             require(actor, Action.DECIDE, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
             assert scope.review is not None
             # A closed review is a record: who evaluated it stays as it was.

@@ -6,6 +6,7 @@ agency nominations and override reasons are for programme and agency staff (``Ac
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of
 from bastion.review.errors import ReviewStateError
 from bastion.review.lifecycle import SelectionStatus, SubmissionStatus
 from bastion.review.models import NominationRow, SelectionDecisionRow, SubmissionRow
+from bastion.review.reviews import window_state
 from bastion.review.schemas import (
     NominationPublic,
     RuleResultPublic,
@@ -45,6 +47,20 @@ def facts_of(session: Session, submission: SubmissionRow) -> SelectionFacts:
         reference_scores={task: dict(refs) for task, refs in submission.reference_scores.items()},
         nominating_agencies=frozenset(nominations),
     )
+
+
+def require_not_closed(scope: Scope, now: datetime) -> None:
+    """Selection is over once the submission's review has closed: the decisions stay as they were."""
+    if scope.review is None:
+        return
+    state = window_state(scope.review, scope.submission, now)
+    if not state.is_open:
+        raise ReviewStateError(
+            f"the review of submission {scope.submission.id} is closed ({state.close_reason.value}); "
+            "its selection is a record",
+            code="review_closed",
+            details={"close_reason": state.close_reason.value, "closed_at": state.closes_at.isoformat()},
+        )
 
 
 def current_decision(session: Session, submission_id: str) -> SelectionDecisionRow | None:
@@ -194,12 +210,13 @@ class SelectionService:
             return self._public(session, scope, rationale=True)
 
     def _decidable(self, session: Session, actor: Principal, submission_id: str) -> Scope:
-        scope = scope_of_submission(session, submission_id)
+        scope = scope_of_submission(session, submission_id, lock=True)  # decisions are numbered per submission
         require(actor, Action.DECIDE, scope.resource(ResourceKind.SELECTION), what=f"submission {submission_id}")
         if scope.submission.status == SubmissionStatus.WITHDRAWN:
             raise ReviewStateError(
                 f"submission {submission_id} was withdrawn; selection is closed", code="submission_withdrawn"
             )
+        require_not_closed(scope, self._ctx.clock.now())
         return scope
 
     def _public(self, session: Session, scope: Scope, *, rationale: bool) -> SelectionPublic:

@@ -126,6 +126,13 @@ def _seed(container: Container) -> DemoProgramme:
     nsa_eval = seeder.user("nsa-evaluator", AGENCIES["nsa"], [Role.EVALUATOR], Classification.TOP_SECRET)
     cisa_eval = seeder.user("cisa-evaluator", AGENCIES["cisa"], [Role.EVALUATOR], Classification.SECRET)
     seeder.user("partner-evaluator", partner.id, [Role.EVALUATOR], Classification.CUI)
+    # Lowers markings (with a written reason); assigned to the review so that it may read what it judges.
+    authority = seeder.user(
+        "nsa-authority",
+        AGENCIES["nsa"],
+        [Role.EVALUATOR, Role.CLASSIFICATION_AUTHORITY],
+        Classification.TOP_SECRET,
+    )
     alpha_sub = seeder.user("alpha-submitter", alpha.id, [Role.LAB_SUBMITTER], Classification.CUI)
     seeder.user("alpha-viewer", alpha.id, [Role.LAB_VIEWER], Classification.CUI)
     beta_sub = seeder.user("beta-submitter", beta.id, [Role.LAB_SUBMITTER], Classification.CUI)
@@ -169,6 +176,7 @@ def _seed(container: Container) -> DemoProgramme:
     for evaluator, areas in (
         (nsa_eval, [FocusArea.STRUCTURAL_VULNERABILITIES, FocusArea.INSIDER_RISKS]),
         (cisa_eval, [FocusArea.DIGITAL_INFRASTRUCTURE]),
+        (authority, [FocusArea.INSIDER_RISKS]),
     ):
         programme.assignments.assign(admin, review.id, AssignmentCreate(user_id=evaluator.user_id, focus_areas=areas))
     shared = programme.findings.create(

@@ -214,6 +214,7 @@ class EvidenceService:
                 for name, data in logs
             ]
             submission: SubmissionRow = scope.submission
+            session.refresh(submission, with_for_update=True)  # merged, not overwritten, by concurrent runs
             submission.evaluation_scores = {**submission.evaluation_scores, **scores}
             submission.reference_scores = {**submission.reference_scores, **references}
             self._ctx.record(

@@ -42,7 +42,7 @@ class ExtensionService:
 
     def propose(self, actor: Principal, review_id: str, body: ExtensionCreate) -> ExtensionPublic:
         with self._ctx.unit(actor, "extension.propose", "review", review_id) as session:
-            scope = scope_of_review(session, review_id)
+            scope = scope_of_review(session, review_id, lock=True)
             resource = scope.resource(ResourceKind.REVIEW)
             by_lab = actor.org_kind is OrgKind.FRONTIER_LAB
             require(actor, Action.UPDATE if by_lab else Action.DECIDE, resource, what=f"review {review_id}")
@@ -69,6 +69,7 @@ class ExtensionService:
                 answered_at=now if by_lab else None,
             )
             session.add(row)
+            before = review.extension_days
             if by_lab:
                 review.extension_days += body.days
             self._ctx.record(
@@ -80,6 +81,8 @@ class ExtensionService:
                 extension_id=row.id,
                 days=body.days,
                 consented=by_lab,
+                old={"extension_days": before},
+                new={"extension_days": review.extension_days},
             )
             return _public(row)
 
@@ -97,6 +100,7 @@ class ExtensionService:
             assert review is not None
             now = self._ctx.clock.now()
             require_open(review, scope.submission, now)
+            before = (row.status, review.extension_days)
             row.status = "consented" if body.consent else "declined"
             row.answered_by = actor.user_id
             row.answered_at = now
@@ -110,6 +114,8 @@ class ExtensionService:
                 review.id,
                 extension_id=row.id,
                 consent=body.consent,
+                old={"status": before[0], "extension_days": before[1]},
+                new={"status": row.status, "extension_days": review.extension_days},
             )
             return _public(row)
 
@@ -125,7 +131,12 @@ class ExtensionService:
 
     @staticmethod
     def _load(session: Session, extension_id: str) -> tuple[ExtensionRow, Scope]:
+        """The extension and its review, both locked (review first, then the extension read afresh): two
+        answers to one extension, or to two, queue and each sees the other's outcome."""
         row = session.get(ExtensionRow, extension_id)
         if row is None:
             raise not_found(f"extension {extension_id}")
-        return row, scope_of_review(session, row.review_id)
+        scope = scope_of_review(session, row.review_id, lock=True)
+        locked = session.get(ExtensionRow, extension_id, with_for_update=True, populate_existing=True)
+        assert locked is not None  # extensions are never deleted
+        return locked, scope

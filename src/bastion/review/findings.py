@@ -5,16 +5,19 @@ them). A finding about a concrete software flaw can be flagged for the clearingh
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.core.access import Action, Resource, ResourceKind, visible
+from bastion.core.access import Action, Resource, ResourceKind, decide, visible
 from bastion.core.errors import Forbidden
 from bastion.core.principal import Classification, OrgKind, Principal
 from bastion.review._base import (
     ReviewContext,
     Scope,
     assigned_by_review,
+    edit_detail,
     finding_in_scope,
     new_id,
     require,
@@ -43,6 +46,12 @@ from bastion.review.schemas import (
 )
 
 _CONTENT_FIELDS = ("title", "focus_area", "severity", "classification", "description")
+_TEXT_FIELDS = ("title", "description")  # kept in the audit log as digests when the finding is marked
+
+
+def _value(finding: FindingRow, name: str) -> Any:
+    value = getattr(finding, name)
+    return Classification(value) if name == "classification" else value
 
 
 def finding_resource(scope: Scope, finding: FindingRow) -> Resource:
@@ -203,16 +212,25 @@ class FindingService:
             return FindingsPublic(data=data, count=len(data))
 
     def update(self, actor: Principal, finding_id: str, body: FindingUpdate) -> FindingPublic:
-        """Edit content (while draft or confirmed), flag for the clearinghouse, or move the status."""
+        """Edit content (while draft or confirmed), flag for the clearinghouse, or move the status. Lowering the
+        marking is a classification authority's decision, with a written reason. Audited with old and new
+        values."""
         with self._ctx.unit(actor, "finding.update", "finding", finding_id) as session:
-            finding, scope = finding_in_scope(session, finding_id)
+            finding, scope = finding_in_scope(session, finding_id, lock=True)
             resource = finding_resource(scope, finding)
             require(actor, Action.READ, resource, what=f"finding {finding_id}")
             # The validated values themselves (``model_dump`` would turn a classification into its name).
             changes = {name: getattr(body, name) for name in body.model_fields_set}
+            reason = changes.pop("reason", None)
             status = changes.pop("status", None)
-            if changes or status is None:
+            old_level = Classification(finding.classification)
+            lowering = changes.get("classification") is not None and changes["classification"] < old_level
+            if set(changes) - ({"classification"} if lowering else set()) or (status is None and not lowering):
                 require(actor, Action.UPDATE, resource, what=f"finding {finding_id}")
+            if lowering:
+                self._check_lowering(actor, finding, resource, Classification(changes["classification"]), reason)
+            assert scope.review is not None
+            require_open(scope.review, scope.submission, self._ctx.clock.now())  # a closed review is a record
             if status is not None:
                 self._transition(session, actor, finding, scope, FindingStatus(status))
             content = {k: v for k, v in changes.items() if k in _CONTENT_FIELDS}
@@ -232,41 +250,69 @@ class FindingService:
                         code="classification_above_clearance",
                         hint="ask a programme administrator cleared for that level to reclassify it",
                     )
-                require(
-                    actor,
-                    Action.UPDATE,
-                    scope.resource(ResourceKind.FINDING, classification=new_level),
-                    what=f"finding {finding_id}",
-                )
+                if not lowering:
+                    require(
+                        actor,
+                        Action.UPDATE,
+                        scope.resource(ResourceKind.FINDING, classification=new_level),
+                        what=f"finding {finding_id}",
+                    )
             for name, value in changes.items():
                 if value is None:
                     raise invalid(f"{name} cannot be null", field=name)
+            old = {name: _value(finding, name) for name in changes}
+            for name, value in changes.items():
                 setattr(finding, name, int(value) if name == "classification" else value)
             finding.updated_at = self._ctx.clock.now()
+            level = max(old_level, Classification(finding.classification))
             self._ctx.record(
                 session,
                 actor,
                 "finding.update",
                 "finding",
                 finding_id,
-                fields=sorted(changes),
+                **edit_detail(old, changes, level=level, text=_TEXT_FIELDS),
                 status=finding.status,
+                **({"reason": reason} if reason is not None else {}),
             )
             self._clearinghouse_event(session, finding)
             return finding_public(session, finding, for_lab=_is_lab(actor))
 
+    @staticmethod
+    def _check_lowering(
+        actor: Principal, finding: FindingRow, resource: Resource, new_level: Classification, reason: str | None
+    ) -> None:
+        old_level = Classification(finding.classification)
+        if not decide(actor, Action.DOWNGRADE, resource).allowed:
+            raise Forbidden(
+                f"you cannot lower the marking of finding {finding.id} from {old_level.banner} to "
+                f"{new_level.banner}: that needs a classification authority",
+                code="classification_authority_required",
+                hint="ask a classification authority cleared for the finding to review the marking",
+            )
+        if reason is None or not reason.strip():
+            raise invalid(
+                f"lowering the marking of finding {finding.id} from {old_level.banner} to {new_level.banner} "
+                "needs a written reason",
+                hint='add "reason": the grounds for the lower marking (kept in the audit log)',
+                field="reason",
+            )
+
     def share(self, actor: Principal, finding_id: str) -> FindingPublic:
         """Release a confirmed finding to the lab (a programme decision)."""
         with self._ctx.unit(actor, "finding.share", "finding", finding_id) as session:
-            finding, scope = finding_in_scope(session, finding_id)
+            finding, scope = finding_in_scope(session, finding_id, lock=True)
             require(actor, Action.READ, finding_resource(scope, finding), what=f"finding {finding_id}")
+            assert scope.review is not None
+            require_open(scope.review, scope.submission, self._ctx.clock.now())
             self._transition(session, actor, finding, scope, FindingStatus.SHARED_WITH_LAB)
             return finding_public(session, finding, for_lab=_is_lab(actor))
 
     def respond(self, actor: Principal, finding_id: str, body: ResponseCreate) -> ResponsePublic:
-        """The lab's answer to a finding shared with it."""
+        """The lab's answer to a finding shared with it: also once the review has closed (the one write a closed
+        review takes)."""
         with self._ctx.unit(actor, "finding.respond", "finding", finding_id) as session:
-            finding, scope = finding_in_scope(session, finding_id)
+            finding, scope = finding_in_scope(session, finding_id, lock=True)
             resource = finding_resource(scope, finding)
             require(actor, Action.READ, resource, what=f"finding {finding_id}")
             require(actor, Action.RESPOND, resource, what=f"finding {finding_id}")
@@ -287,7 +333,16 @@ class FindingService:
             session.add(response)
             finding.status = FindingStatus.LAB_RESPONDED
             finding.updated_at = now
-            self._ctx.record(session, actor, "finding.respond", "finding", finding_id, response_id=response.id)
+            self._ctx.record(
+                session,
+                actor,
+                "finding.respond",
+                "finding",
+                finding_id,
+                response_id=response.id,
+                from_status=current,
+                to_status=finding.status,
+            )
             return ResponsePublic(
                 id=response.id, finding_id=finding_id, author_id=actor.user_id, body=body.body, created_at=now
             )

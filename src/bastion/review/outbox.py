@@ -73,10 +73,11 @@ class OutboxService:
     def mark_delivered(self, actor: Principal, message_id: str) -> OutboxMessagePublic:
         with self._ctx.unit(actor, "outbox.deliver", "outbox", message_id) as session:
             authorize(actor, Action.UPDATE, OUTBOX, what=f"outbox message {message_id}")
-            row = session.get(OutboxRow, message_id)
+            row = session.get(OutboxRow, message_id, with_for_update=True, populate_existing=True)
             if row is None:
                 raise not_found(f"outbox message {message_id}")
-            if row.delivered_at is None:
+            first = row.delivered_at is None
+            if first:
                 row.delivered_at = self._ctx.clock.now()
-            self._ctx.record(session, actor, "outbox.deliver", "outbox", message_id, topic=row.topic)
+            self._ctx.record(session, actor, "outbox.deliver", "outbox", message_id, topic=row.topic, first=first)
             return _public(row)

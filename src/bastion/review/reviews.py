@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, authorize, decide, visible
+from bastion.core.audit import SCHEDULER, Actor
 from bastion.core.errors import Forbidden
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import (
@@ -98,15 +99,28 @@ def close_review(
     ctx: ReviewContext,
     review: ReviewRow,
     submission: SubmissionRow,
-    actor: Principal | None,
+    actor: Actor,
 ) -> bool:
-    """Record the closure if the window is closed now and not yet recorded. Returns whether it closed."""
+    """Record the closure if the window is closed now and not yet recorded (the caller holds the review's row
+    lock). Returns whether it closed. Access to the model ends with the review: the stored model-access
+    credential is erased."""
     state = evaluate(*_facts(review, submission), ctx.clock.now())
     if review.closed_at is not None or state.is_open:
         return False
     review.closed_at = state.closes_at
     review.close_reason = state.close_reason
-    ctx.record(session, actor, "review.close", "review", review.id, reason=state.close_reason)
+    had_credential = submission.access_credential_encrypted is not None
+    submission.access_credential_encrypted = None
+    ctx.record(
+        session,
+        actor,
+        "review.close",
+        "review",
+        review.id,
+        reason=state.close_reason,
+        closed_at=state.closes_at,
+        access_credential_erased=had_credential,
+    )
     enqueue(
         session,
         topic=Topic.CLOSED,
@@ -138,7 +152,7 @@ class ReviewService:
     def open(self, actor: Principal, body: ReviewCreate) -> ReviewPublic:
         """Open the window for a selected submission (when evaluators get access)."""
         with self._ctx.unit(actor, "review.open", "review", None) as session:
-            scope = scope_of_submission(session, body.submission_id)
+            scope = scope_of_submission(session, body.submission_id, lock=True)
             what = f"submission {body.submission_id}"
             require(actor, Action.READ, scope.resource(ResourceKind.SUBMISSION), what=what)
             # Whoever may see the submission is told plainly that opening its review is not theirs to do
@@ -210,7 +224,7 @@ class ReviewService:
     def release(self, actor: Principal, review_id: str, body: ReleaseRecord) -> ReviewPublic:
         """The lab records its public release, never refused for timing; the review keeps its findings."""
         with self._ctx.unit(actor, "review.release", "review", review_id) as session:
-            scope = self._scope(session, actor, Action.UPDATE, review_id)
+            scope = self._scope(session, actor, Action.UPDATE, review_id, lock=True)
             review, submission = scope.review, scope.submission
             assert review is not None
             now = self._ctx.clock.now()
@@ -235,20 +249,25 @@ class ReviewService:
         if actor is not None:
             with self._ctx.unit(actor, "review.tick", "outbox", None):
                 authorize(actor, Action.UPDATE, Resource(kind=ResourceKind.OUTBOX), what="outbox")
-        now = self._ctx.clock.now()
         closed: list[str] = []
         reminders = 0
-        with self._ctx.database.session() as session:
-            rows = session.execute(
-                sa.select(ReviewRow, SubmissionRow)
-                .join(SubmissionRow, SubmissionRow.id == ReviewRow.submission_id)
-                .where(ReviewRow.closed_at.is_(None))
-                .order_by(ReviewRow.id)
+        with self._ctx.database.read_session() as session:
+            candidates = session.scalars(
+                sa.select(ReviewRow.id).where(ReviewRow.closed_at.is_(None)).order_by(ReviewRow.id)
             ).all()
-            for review, submission in rows:
-                if close_review(session, self._ctx, review, submission, None):
+        for review_id in candidates:
+            # One unit per review, by the scheduler (the system actor of the audit log), under the review's row
+            # lock: a tick racing a release, a withdrawal or another tick closes the review once.
+            with self._ctx.unit(SCHEDULER, "review.tick", "review", review_id) as session:
+                scope = scope_of_review(session, review_id, lock=True)
+                review, submission = scope.review, scope.submission
+                assert review is not None
+                if close_review(session, self._ctx, review, submission, SCHEDULER):
                     closed.append(review.id)
                     continue
+                if review.closed_at is not None:
+                    continue
+                now = self._ctx.clock.now()
                 due = due_reminder(*_facts(review, submission), now)
                 if due is None:
                     continue
@@ -260,10 +279,12 @@ class ReviewService:
                 key = f"review:{review.id}:reminder:{due.label}:{due.deadline.isoformat()}"
                 if enqueue(session, topic=Topic.REMINDER, dedupe_key=key, payload=payload, at=now):
                     reminders += 1
-                    self._ctx.record(session, None, "review.remind", "review", review.id, reminder=due.label)
+                    self._ctx.record(session, SCHEDULER, "review.remind", "review", review.id, reminder=due.label)
         return TickResult(closed=closed, reminders=reminders)
 
-    def _scope(self, session: Session, actor: Principal, action: Action, review_id: str) -> Scope:
-        scope = scope_of_review(session, review_id)
+    def _scope(
+        self, session: Session, actor: Principal, action: Action, review_id: str, *, lock: bool = False
+    ) -> Scope:
+        scope = scope_of_review(session, review_id, lock=lock)
         require(actor, action, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
         return scope

@@ -316,6 +316,11 @@ class FindingUpdate(Body):
     description: Omittable[Annotated[str, Field(min_length=1, max_length=100_000)]] = None
     for_clearinghouse: Omittable[bool] = None
     status: Omittable[FindingStatus] = Field(default=None, description="Move along the finding lifecycle.")
+    reason: Omittable[Annotated[str, Field(min_length=10, max_length=4000)]] = Field(
+        default=None,
+        description="Required to lower the classification (by a classification authority): the written reason, "
+        "kept in the audit log.",
+    )
 
 
 class ResponseCreate(Body):

@@ -4,18 +4,29 @@ allowed ``Action.READ_SECRET`` (assigned evaluators and programme administrators
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, decide, visible
 from bastion.core.errors import Forbidden
 from bastion.core.principal import Classification, OrgKind, Principal
-from bastion.review._base import ReviewContext, Scope, assigned_by_review, new_id, require, scope_of_submission
-from bastion.review.decisions import run_engine
+from bastion.review._base import (
+    ReviewContext,
+    Scope,
+    assigned_by_review,
+    edit_detail,
+    new_id,
+    require,
+    scope_of_submission,
+)
+from bastion.review.decisions import require_not_closed, run_engine
 from bastion.review.errors import ReviewStateError, invalid
 from bastion.review.lifecycle import SelectionStatus, SubmissionStatus
 from bastion.review.models import NominationRow, ReviewRow, SubmissionRow
-from bastion.review.reviews import close_review
+from bastion.review.reviews import close_review, require_open, window_state
 from bastion.review.schemas import (
     NominationCreate,
     NominationPublic,
@@ -27,6 +38,17 @@ from bastion.review.schemas import (
 )
 
 _JSON_FIELDS = ("documentation", "capability_tiers")
+_TEXT_FIELDS = ("model_name", "model_version", "developer", "access_endpoint", "documentation")
+
+
+def _audited(row: SubmissionRow, name: str) -> Any:
+    """A field's value as the audit keeps it: never the model-access credential, only whether there is one."""
+    if name == "access_credential":
+        return "set" if row.access_credential_encrypted is not None else None
+    value = getattr(row, name)
+    return json.dumps(value, sort_keys=True) if name in _JSON_FIELDS else value
+
+
 _REQUIRED_FIELDS = ("model_name", "model_version", "developer", "training_compute_flop")
 
 
@@ -144,8 +166,11 @@ class SubmissionService:
 
     def update(self, actor: Principal, submission_id: str, body: SubmissionUpdate) -> SubmissionPublic:
         with self._ctx.unit(actor, "submission.update", "submission", submission_id) as session:
-            scope = self._scope(session, actor, Action.UPDATE, submission_id)
+            scope = self._scope(session, actor, Action.UPDATE, submission_id, lock=True)
             row = self._active(scope)
+            if scope.review is not None:
+                # What was reviewed stays as it was reviewed once the review has closed.
+                require_open(scope.review, row, self._ctx.clock.now())
             changes = body.model_dump(exclude_unset=True)
             cleared = sorted(name for name in _REQUIRED_FIELDS if name in changes and changes[name] is None)
             if cleared:
@@ -154,6 +179,7 @@ class SubmissionService:
                     hint="leave a field out to keep its value",
                     fields=cleared,
                 )
+            old = {name: _audited(row, name) for name in changes}
             for name, value in changes.items():
                 if name == "access_credential":
                     row.access_credential_encrypted = self._encrypt(value)
@@ -166,21 +192,41 @@ class SubmissionService:
                 else:
                     setattr(row, name, value)
             row.updated_at = self._ctx.clock.now()
-            self._ctx.record(session, actor, "submission.update", "submission", submission_id, fields=sorted(changes))
+            new = {name: _audited(row, name) for name in changes}
+            level = Classification(row.classification)
+            self._ctx.record(
+                session,
+                actor,
+                "submission.update",
+                "submission",
+                submission_id,
+                **edit_detail(old, new, level=level, text=_TEXT_FIELDS),
+            )
             run_engine(session, self._ctx, row, actor, force=False)
             return submission_public(row, _known_review(actor, scope))
 
     def withdraw(self, actor: Principal, submission_id: str) -> SubmissionPublic:
         """Withdraw (the lab may, at any time). An open review closes with reason ``withdrawn``."""
         with self._ctx.unit(actor, "submission.withdraw", "submission", submission_id) as session:
-            scope = self._scope(session, actor, Action.DELETE, submission_id)
+            scope = self._scope(session, actor, Action.DELETE, submission_id, lock=True)
             row = self._active(scope)
             now = self._ctx.clock.now()
             row.status = SubmissionStatus.WITHDRAWN
             row.withdrawn_at = now
             row.updated_at = now
-            self._ctx.record(session, actor, "submission.withdraw", "submission", submission_id)
-            if scope.review is not None:
+            had_credential = row.access_credential_encrypted is not None
+            row.access_credential_encrypted = None  # access to the model ends with the withdrawal
+            self._ctx.record(
+                session,
+                actor,
+                "submission.withdraw",
+                "submission",
+                submission_id,
+                old={"status": SubmissionStatus.ACTIVE},
+                new={"status": SubmissionStatus.WITHDRAWN},
+                access_credential_erased=had_credential,
+            )
+            if scope.review is not None and scope.review.closed_at is None:
                 scope.review.withdrawn_at = now
                 close_review(session, self._ctx, scope.review, row, actor)
             return submission_public(row, _known_review(actor, scope))
@@ -196,6 +242,7 @@ class SubmissionService:
                 what=f"submission {submission_id}",
             )
             row = scope.submission
+            self._access_open(scope)
             credential = (
                 self._ctx.secrets.decrypt(row.access_credential_encrypted) if row.access_credential_encrypted else None
             )
@@ -207,7 +254,7 @@ class SubmissionService:
     def nominate(self, actor: Principal, submission_id: str, body: NominationCreate) -> NominationPublic:
         """An agency nominates a submission for review; the engine re-evaluates (an override stands)."""
         with self._ctx.unit(actor, "selection.nominate", "selection", submission_id) as session:
-            scope = scope_of_submission(session, submission_id)
+            scope = scope_of_submission(session, submission_id, lock=True)
             require(
                 actor,
                 Action.DECIDE,
@@ -217,6 +264,7 @@ class SubmissionService:
             if actor.org_kind is not OrgKind.AGENCY:
                 raise Forbidden("nominations are made by agencies", hint="sign in as an agency reviewer")
             row = self._active(scope)
+            require_not_closed(scope, self._ctx.clock.now())
             exists = session.scalar(
                 sa.select(NominationRow.id).where(
                     NominationRow.submission_id == submission_id, NominationRow.agency_org_id == actor.org_id
@@ -249,8 +297,27 @@ class SubmissionService:
                 created_at=nomination.created_at,
             )
 
-    def _scope(self, session: Session, actor: Principal, action: Action, submission_id: str) -> Scope:
-        scope = scope_of_submission(session, submission_id)
+    def _access_open(self, scope: Scope) -> None:
+        """Access to the model ends with the review, and with the lab's withdrawal."""
+        submission = scope.submission
+        ended = None
+        if submission.status == SubmissionStatus.WITHDRAWN:
+            ended = "the lab withdrew the submission"
+        elif scope.review is not None:
+            state = window_state(scope.review, submission, self._ctx.clock.now())
+            if not state.is_open:
+                ended = f"its review closed ({state.close_reason.value})"
+        if ended is not None:
+            raise ReviewStateError(
+                f"access to the model of submission {submission.id} has ended: {ended}",
+                code="model_access_ended",
+                hint="model access lasts as long as the review's window",
+            )
+
+    def _scope(
+        self, session: Session, actor: Principal, action: Action, submission_id: str, *, lock: bool = False
+    ) -> Scope:
+        scope = scope_of_submission(session, submission_id, lock=lock)
         require(actor, action, scope.resource(ResourceKind.SUBMISSION), what=f"submission {submission_id}")
         return scope
 

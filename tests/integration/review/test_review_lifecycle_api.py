@@ -140,10 +140,11 @@ def test_lab_releases_early_mid_review(client: TestClient, cast: Cast, clock: Ma
     assert released["closed_at"] == released["released_at"] == "2026-11-11T09:00:00Z"
     assert released["blocks_release"] is False
 
-    # findings are kept and can still be confirmed and shared after the close; no new ones
+    # findings are kept as they were at the close: a closed review is a record (no edits, no sharing, no new ones)
     assert ok(client.get(f"/api/findings/{fid}", headers=evaluator))["status"] == "draft"
-    ok(client.patch(f"/api/findings/{fid}", json={"status": "confirmed"}, headers=evaluator))
-    ok(client.post(f"/api/findings/{fid}/share", headers=admin))
+    edit = client.patch(f"/api/findings/{fid}", json={"status": "confirmed"}, headers=evaluator)
+    assert (edit.status_code, edit.json()["code"]) == (409, "review_closed")
+    assert client.post(f"/api/findings/{fid}/share", headers=admin).status_code == 409
     assert client.post(f"/api/reviews/{rev_id}/findings", json=finding_body(), headers=evaluator).status_code == 409
     again = client.post(f"/api/reviews/{rev_id}/release", headers=lab)
     assert (again.status_code, again.json()["code"]) == (409, "already_released")

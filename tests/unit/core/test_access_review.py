@@ -57,7 +57,8 @@ def test_an_unassigned_agency_reviewer_cannot_tell_review_content_exists(kind: R
     decision = decide(REVIEWER, action, resource)
     assert not decision.allowed and decision.conceal, decision.reason
     assert not visible(REVIEWER, resource)
-    assert decide(ADMIN, action, resource).allowed  # it exists, and the programme office may do anything
+    # it exists, and the programme office may do anything but lower a marking (a classification authority's)
+    assert decide(ADMIN, action, resource).allowed is (action is not Action.DOWNGRADE)
 
 
 @pytest.mark.parametrize("kind", REVIEW_HELD)
@@ -125,3 +126,29 @@ def test_evaluators_and_labs_are_unchanged() -> None:
     assert not visible(SUBMITTER, content(ResourceKind.FINDING, EVALUATOR))
     assert visible(SUBMITTER, content(ResourceKind.FINDING, EVALUATOR, shared=True))
     assert visible(SUBMITTER, content(ResourceKind.REVIEW, EVALUATOR))
+
+
+AUTHORITY = person("oca", "org_nsa", OrgKind.AGENCY, Role.EVALUATOR, Role.CLASSIFICATION_AUTHORITY)
+ADMIN_AUTHORITY = person(
+    "oca-admin", "org_office", OrgKind.PROGRAMME_OFFICE, Role.PROGRAMME_ADMIN, Role.CLASSIFICATION_AUTHORITY
+)
+
+
+@pytest.mark.parametrize("kind", REVIEW_HELD)
+def test_only_a_classification_authority_lowers_a_marking(kind: ResourceKind) -> None:
+    resource = content(kind, EVALUATOR, AUTHORITY)
+    for someone in (ADMIN, EVALUATOR, BOTH, SUBMITTER):
+        decision = decide(someone, Action.DOWNGRADE, resource)
+        assert not decision.allowed, someone.user_id
+    assert decide(AUTHORITY, Action.DOWNGRADE, resource).allowed
+    assert decide(ADMIN_AUTHORITY, Action.DOWNGRADE, resource).allowed
+
+
+@pytest.mark.parametrize("kind", REVIEW_HELD)
+def test_a_classification_authority_lowers_only_what_it_may_read(kind: ResourceKind) -> None:
+    unassigned = content(kind, EVALUATOR)
+    decision = decide(AUTHORITY, Action.DOWNGRADE, unassigned)
+    assert not decision.allowed and decision.conceal  # no need to know: it does not exist for them
+    above = content(kind, EVALUATOR, AUTHORITY, level=Classification.TOP_SECRET)  # AUTHORITY is cleared SECRET
+    decision = decide(AUTHORITY, Action.DOWNGRADE, above)
+    assert not decision.allowed and decision.conceal

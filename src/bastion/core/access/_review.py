@@ -17,6 +17,8 @@ def _is_owner_lab(principal: Principal, resource: Resource) -> bool:
 
 
 def review_content(principal: Principal, action: Action, resource: Resource) -> Decision:
+    if action is Action.DOWNGRADE:
+        return _downgrade(principal, resource)
     if principal.has_role(Role.PROGRAMME_ADMIN):
         return allow("programme administrator")
     decisions = []
@@ -27,6 +29,18 @@ def review_content(principal: Principal, action: Action, resource: Resource) -> 
     if principal.has_role(*LAB_ROLES) and principal.org_kind is OrgKind.FRONTIER_LAB:
         decisions.append(_lab(principal, action, resource))
     return _most_permissive(decisions)
+
+
+def _downgrade(principal: Principal, resource: Resource) -> Decision:
+    """Lowering a marking is a classification decision, not an edit: only a classification authority may, and
+    only on content it may read (cleared for its current level, with need to know). No role implies it, not
+    even programme administration; it is never a lab's."""
+    readable = review_content(principal, Action.READ, resource)
+    if not readable.allowed:
+        return readable
+    if principal.org_kind is OrgKind.FRONTIER_LAB or not principal.has_role(Role.CLASSIFICATION_AUTHORITY):
+        return deny("lowering a marking needs a classification authority", conceal=False)
+    return allow("classification authority")
 
 
 def _most_permissive(decisions: list[Decision]) -> Decision:

@@ -15,6 +15,7 @@ class Action(StrEnum):
     DELETE = "delete"  # withdraw, revoke
     RESPOND = "respond"  # a lab answering a finding shared with it
     DECIDE = "decide"  # selection decisions, overrides, window changes, assignment
+    DOWNGRADE = "downgrade"  # lower a marking (classification authorities only, with a written reason)
     READ_SECRET = "read_secret"  # noqa: S105 - an action, not a password; decrypted model-access credentials; selection rationale
 
 
