@@ -44,6 +44,14 @@ __all__ = [
 
 def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
     if not principal.cleared_for(resource.classification):
+        if action is Action.CLASSIFY:
+            # The thing exists for them (they read it at its present marking): refuse plainly.
+            return deny(
+                f"marking it {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
+                conceal=False,
+                code="classification_above_clearance",
+                hint="ask a programme administrator cleared for that level to reclassify it",
+            )
         return deny(f"requires clearance {resource.classification.banner}")
     if resource.kind in REVIEW_CONTENT:
         return review_content(principal, action, resource)
@@ -60,7 +68,7 @@ def authorize(principal: Principal, action: Action, resource: Resource, *, what:
         return
     if decision.conceal:
         raise not_found(what)
-    raise Forbidden(f"not allowed to {action.value} {what}: {decision.reason}", code="forbidden")
+    raise Forbidden(f"not allowed to {action.value} {what}: {decision.reason}", code=decision.code, hint=decision.hint)
 
 
 def not_found(what: str) -> NotFound:
