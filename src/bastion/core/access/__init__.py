@@ -20,6 +20,8 @@ exactly as for a missing thing (404 with the same body), so a denial leaks nothi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Principal
 
@@ -45,7 +47,11 @@ __all__ = [
 def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
     if not principal.cleared_for(resource.classification):
         if action is Action.CLASSIFY:
-            # The thing exists for them (they read it at its present marking): refuse plainly.
+            # Marking a thing above one's clearance: a plain refusal for whoever may know the thing (they read
+            # it at its present marking); concealed for anyone else.
+            within = decide(principal, action, replace(resource, classification=principal.clearance))
+            if within.conceal:
+                return within
             return deny(
                 f"marking it {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
                 conceal=False,

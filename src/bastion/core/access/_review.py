@@ -105,8 +105,7 @@ def _lab(  # noqa: PLR0911, PLR0912 - one return per rule reads clearest
     principal: Principal, action: Action, resource: Resource
 ) -> Decision:
     kind = resource.kind
-    creating_submission = kind is ResourceKind.SUBMISSION and action is Action.CREATE
-    if not creating_submission and not _is_owner_lab(principal, resource):
+    if not _is_owner_lab(principal, resource):  # a new submission is owned by the submitting lab
         return deny("not your organisation's submission")
     if action is Action.CREATE and kind in _RECORDED_BY_EVALUATORS:
         return deny("labs do not record findings or evidence", conceal=False)
