@@ -14,6 +14,10 @@ including rows that go into lists and counts. Three tests, all of which must pas
 3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
    if any role allows; otherwise concealed only if every role would conceal.
 
+Disclosure inside a record is decided here too: who wrote something (``READ_AUTHOR``), the credential and the
+selection rationale (``READ_SECRET``), which organisations exist (programme staff: all; others: their own).
+Derived content (evaluation scores) is asked about as the evidence it came from.
+
 When a denied principal may not even know the thing exists, the decision says ``conceal``: shells then answer
 exactly as for a missing thing (404 with the same body), so a denial leaks nothing.
 """
