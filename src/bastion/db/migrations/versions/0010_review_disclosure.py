@@ -24,11 +24,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("review_submissions") as batch:
-        batch.drop_column("evaluation_scores")
-        batch.drop_column("reference_scores")
-    with op.batch_alter_table("review_extensions") as batch:
-        batch.add_column(sa.Column("proposed_by_org", sa.String(40), nullable=True))
+    # Native DROP COLUMN (SQLite >= 3.35, PostgreSQL): a batch copy of review_submissions would have to drop a
+    # table other tables' rows refer to, which SQLite refuses with foreign keys on.
+    for column in ("evaluation_scores", "reference_scores"):
+        op.execute(f"ALTER TABLE review_submissions DROP COLUMN {column}")
+    op.add_column("review_extensions", sa.Column("proposed_by_org", sa.String(40), nullable=True))
     op.execute(
         "UPDATE review_extensions SET proposed_by_org = "
         "(SELECT users.org_id FROM users WHERE users.id = review_extensions.proposed_by)"
@@ -36,8 +36,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("review_extensions") as batch:
-        batch.drop_column("proposed_by_org")
-    with op.batch_alter_table("review_submissions") as batch:
-        batch.add_column(sa.Column("evaluation_scores", sa.JSON(), nullable=False, server_default="{}"))
-        batch.add_column(sa.Column("reference_scores", sa.JSON(), nullable=False, server_default="{}"))
+    op.execute("ALTER TABLE review_extensions DROP COLUMN proposed_by_org")
+    for column in ("evaluation_scores", "reference_scores"):
+        op.add_column("review_submissions", sa.Column(column, sa.JSON(), nullable=False, server_default="{}"))
