@@ -10,12 +10,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from bastion.cli.main import main
 from bastion.container import Container
 from bastion.review.demo import seed_demo
+from bastion.review.models import SelectionDecisionRow
+from bastion.runtime import Runtime
 from tests.factories import auth_headers
 from tests.integration.review.support import Cast, finding_body, ok, submission_body
 
@@ -263,3 +269,31 @@ def test_labs_see_no_programme_staff_ids(client: TestClient, cast: Cast) -> None
     staff_view = ok(client.get(f"/api/reviews/{rev_id}/extensions", headers=evaluator))["data"]
     assert staff_view[0]["proposed_by"] == cast.users["admin"]
     assert ok(client.get(f"/api/findings/{fnd['id']}", headers=admin))["created_by"] == cast.users["assigned"]
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_cli_shows_the_lab_no_scores(
+    client: TestClient, cast: Cast, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub_id, _ = _scored_review(client, cast)
+    for role, expected in (("owner_lab", {}), ("agency", {}), ("admin", {**SECRET_SCORES, "patching": 0.3})):
+        monkeypatch.setenv("BASTION_TOKEN", cast.tokens[role])
+        assert main(["review", "submission", sub_id]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert shown["evaluation_scores"] == expected, role
+
+
+def test_a_rationale_recorded_before_markings_were_kept_is_withheld(
+    runtime: Runtime, client: TestClient, cast: Cast
+) -> None:
+    sub_id, _ = _scored_review(client, cast)
+    ok(client.post(f"/api/submissions/{sub_id}/selection/evaluate", headers=cast.headers("admin")))
+    with runtime.database.session() as session:  # as a decision stored by an earlier version
+        for row in session.scalars(sa.select(SelectionDecisionRow)):
+            row.rule_results = [{k: v for k, v in r.items() if k != "evidence_marking"} for r in row.rule_results]
+    agency = ok(client.get(f"/api/submissions/{sub_id}/selection", headers=cast.headers("agency")))
+    [margin] = [r for r in agency["current"]["rule_results"] if r["rule_id"] == "cyber-eval-margin"]
+    assert margin["explanation"].startswith("withheld")
+    admin = ok(client.get(f"/api/submissions/{sub_id}/selection", headers=cast.headers("admin")))
+    [margin] = [r for r in admin["current"]["rule_results"] if r["rule_id"] == "cyber-eval-margin"]
+    assert "0.64" in margin["explanation"]
