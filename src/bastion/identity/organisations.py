@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, visible
-from bastion.core.principal import OrgKind, Principal
+from bastion.core.principal import OrgID, OrgKind, Principal
 from bastion.identity import rules
 from bastion.identity._base import ServiceBase, organisation_public, require
 from bastion.identity.credentials import new_id
@@ -16,6 +16,10 @@ from bastion.identity.models import Organisation
 from bastion.identity.schemas import OrganisationPublic
 
 ORGANISATION = Resource(kind=ResourceKind.ORGANISATION)
+
+
+def organisation_resource(org_id: str) -> Resource:
+    return Resource(kind=ResourceKind.ORGANISATION, owner_org_id=OrgID(org_id))
 
 
 class OrganisationService(ServiceBase):
@@ -60,8 +64,7 @@ class OrganisationService(ServiceBase):
             return organisation_public(org)
 
     def list_organisations(self, actor: Principal) -> list[OrganisationPublic]:
-        if not visible(actor, ORGANISATION):
-            return []
+        """The organisations the actor may know of (the policy: staff see all, others their own)."""
         with self._db.read_session() as session:
             orgs = session.scalars(sa.select(Organisation).order_by(Organisation.name))
-            return [organisation_public(o) for o in orgs]
+            return [organisation_public(o) for o in orgs if visible(actor, organisation_resource(o.id))]

@@ -2,6 +2,10 @@
 
 The lab sees only ``selected`` / ``not_selected`` (or ``pending``); the rules that fired, the policy version,
 agency nominations and override reasons are for programme and agency staff (``Action.READ_SECRET``).
+
+The engine reads the evaluation scores attached to the submission's review (all of them, on the server). A
+rule that read them (``eval_margin``) stores their highest marking with its result, and its explanation, which
+quotes the figures, is shown only to readers who may read evidence at that marking in that review.
 """
 
 from __future__ import annotations
@@ -12,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.core.access import Action, ResourceKind, decide
-from bastion.core.principal import Principal
+from bastion.core.access import Action, ResourceKind, decide, visible
+from bastion.core.principal import Classification, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_submission
 from bastion.review.errors import ReviewStateError
 from bastion.review.lifecycle import SelectionStatus, SubmissionStatus
-from bastion.review.models import NominationRow, SelectionDecisionRow, SubmissionRow
+from bastion.review.models import NominationRow, ReviewRow, SelectionDecisionRow, SubmissionRow
 from bastion.review.reviews import window_state
 from bastion.review.schemas import (
     NominationPublic,
@@ -26,7 +30,12 @@ from bastion.review.schemas import (
     SelectionOverride,
     SelectionPublic,
 )
-from bastion.review.selection import RULE_KINDS, CapabilityTier, Rule, SelectionFacts, evaluate
+from bastion.review.scores import MeasuredScores, all_scores, summaries_by_review
+from bastion.review.selection import RULE_KINDS, CapabilityTier, EvalMargin, Rule, SelectionFacts, evaluate
+
+# The key under which a rule result keeps the marking of the evaluation results it read (None: it read none).
+_MARKING = "evidence_marking"
+_WITHHELD = "withheld: this rule read evaluation results of the review that you may not read"
 
 
 def _rule_params(rule: Rule) -> dict[str, Any]:
@@ -34,7 +43,15 @@ def _rule_params(rule: Rule) -> dict[str, Any]:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in params.items()}
 
 
-def facts_of(session: Session, submission: SubmissionRow) -> SelectionFacts:
+def measured(session: Session, submission: SubmissionRow) -> MeasuredScores:
+    """Every evaluation score attached to the submission's review (server side only: never shown as is)."""
+    review_id = session.scalar(sa.select(ReviewRow.id).where(ReviewRow.submission_id == submission.id))
+    if review_id is None:
+        return MeasuredScores()
+    return all_scores(summaries_by_review(session, [review_id]).get(review_id, []))
+
+
+def facts_of(session: Session, submission: SubmissionRow, scores: MeasuredScores) -> SelectionFacts:
     nominations = session.scalars(
         sa.select(NominationRow.agency_org_id).where(NominationRow.submission_id == submission.id)
     )
@@ -43,8 +60,8 @@ def facts_of(session: Session, submission: SubmissionRow) -> SelectionFacts:
         capability_tiers=tuple(
             CapabilityTier(t["framework"], t["domain"], t["level"]) for t in submission.capability_tiers
         ),
-        evaluation_scores=dict(submission.evaluation_scores),
-        reference_scores={task: dict(refs) for task, refs in submission.reference_scores.items()},
+        evaluation_scores=scores.scores,
+        reference_scores=scores.references,
         nominating_agencies=frozenset(nominations),
     )
 
@@ -111,9 +128,14 @@ def run_engine(
     previous = current_decision(session, submission.id)
     if not force and previous is not None and previous.manual:
         return None
-    outcome = evaluate(ctx.policy, facts_of(session, submission))
+    scores = measured(session, submission)
+    outcome = evaluate(ctx.policy, facts_of(session, submission, scores))
+    reads_scores = {rule.id for rule in ctx.policy.rules if isinstance(rule, EvalMargin)}
+    marking = None if scores.marking is None else int(scores.marking)
     results: list[dict[str, object]] = [
-        {"rule_id": r.rule_id, "kind": r.kind, "fired": r.fired, "explanation": r.explanation} for r in outcome.results
+        {"rule_id": r.rule_id, "kind": r.kind, "fired": r.fired, "explanation": r.explanation}
+        | ({_MARKING: marking} if r.rule_id in reads_scores else {})
+        for r in outcome.results
     ]
     row = _store(
         session,
@@ -138,13 +160,27 @@ def run_engine(
     return row
 
 
-def _decision_public(row: SelectionDecisionRow) -> SelectionDecisionPublic:
+def _rule_result_public(actor: Principal, scope: Scope, result: dict[str, Any]) -> RuleResultPublic:
+    """A rule result as ``actor`` may read it. An ``eval_margin`` result stored before its marking was kept
+    is taken as TOP SECRET: its figures may have come from any evidence."""
+    explanation = result["explanation"]
+    if _MARKING in result or result.get("kind") == "eval_margin":
+        level = result.get(_MARKING, int(Classification.TOP_SECRET))
+        evidence = scope.resource(ResourceKind.EVIDENCE, classification=level)
+        if level is not None and not visible(actor, evidence):
+            explanation = _WITHHELD
+    return RuleResultPublic(
+        rule_id=result["rule_id"], kind=result["kind"], fired=result["fired"], explanation=explanation
+    )
+
+
+def _decision_public(actor: Principal, scope: Scope, row: SelectionDecisionRow) -> SelectionDecisionPublic:
     return SelectionDecisionPublic(
         id=row.id,
         selected=row.selected,
         policy_version=row.policy_version,
         fired_rules=list(row.fired_rules),
-        rule_results=[RuleResultPublic.model_validate(r) for r in row.rule_results],
+        rule_results=[_rule_result_public(actor, scope, r) for r in row.rule_results],
         manual=row.manual,
         override_reason=row.override_reason,
         decided_by=row.decided_by,
@@ -174,14 +210,14 @@ class SelectionService:
             require(actor, Action.READ, resource, what=f"submission {submission_id}")
             rationale = decide(actor, Action.READ_SECRET, resource).allowed
             self._ctx.record(session, actor, "selection.read", "selection", submission_id, rationale=rationale)
-            return self._public(session, scope, rationale=rationale)
+            return self._public(session, actor, scope, rationale=rationale)
 
     def evaluate(self, actor: Principal, submission_id: str) -> SelectionPublic:
         """Re-run the engine with the current policy (replaces a manual override)."""
         with self._ctx.unit(actor, "selection.evaluate", "selection", submission_id) as session:
             scope = self._decidable(session, actor, submission_id)
             run_engine(session, self._ctx, scope.submission, actor, force=True)
-            return self._public(session, scope, rationale=True)
+            return self._public(session, actor, scope, rationale=True)
 
     def override(self, actor: Principal, submission_id: str, body: SelectionOverride) -> SelectionPublic:
         """A manual decision with a mandatory written reason; audited with the reason."""
@@ -207,7 +243,7 @@ class SelectionService:
                 selected=body.selected,
                 reason=body.reason,
             )
-            return self._public(session, scope, rationale=True)
+            return self._public(session, actor, scope, rationale=True)
 
     def _decidable(self, session: Session, actor: Principal, submission_id: str) -> Scope:
         scope = scope_of_submission(session, submission_id, lock=True)  # decisions are numbered per submission
@@ -219,7 +255,7 @@ class SelectionService:
         require_not_closed(scope, self._ctx.clock.now())
         return scope
 
-    def _public(self, session: Session, scope: Scope, *, rationale: bool) -> SelectionPublic:
+    def _public(self, session: Session, actor: Principal, scope: Scope, *, rationale: bool) -> SelectionPublic:
         submission = scope.submission
         status = SelectionStatus(submission.selection_status)
         if not rationale:
@@ -238,8 +274,8 @@ class SelectionService:
         return SelectionPublic(
             submission_id=submission.id,
             status=status,
-            current=_decision_public(history[0]) if history else None,
-            history=[_decision_public(h) for h in history],
+            current=_decision_public(actor, scope, history[0]) if history else None,
+            history=[_decision_public(actor, scope, h) for h in history],
             nominations=[
                 NominationPublic(
                     id=n.id,

@@ -152,8 +152,6 @@ def _seed(container: Container) -> DemoProgramme:
             access_credential="alpha-preview-key-DEMO-ONLY",
             documentation=[DocumentLink(title="System card", url="https://alpha.example/alpha-4/system-card")],
             capability_tiers=[CapabilityTierIn(framework="preparedness", domain="cyber", level="High")],
-            evaluation_scores={"exploitation": 0.62},
-            reference_scores={"exploitation": {"Alpha-3": 0.41, "Open-70B": 0.33}},
         ),
     )
     programme.submissions.nominate(
@@ -209,10 +207,17 @@ def _seed(container: Container) -> DemoProgramme:
             description="An insider with fine-tuning access can extract adapter weights (see evidence).",
         ),
     )
+    # Measured scores are review content: TOP SECRET here, read by the selection engine on the server, shown
+    # only to those cleared and assigned (never to the lab, nor to agency staff not on the review).
     programme.evidence.attach_eval_results(
         nsa_eval,
         review.id,
-        {"run_id": "demo-cyber-battery-1", "scores": {"exploitation": 0.64, "vuln_identification": 0.48}},
+        {
+            "run_id": "demo-cyber-battery-1",
+            "scores": {"exploitation": 0.64, "vuln_identification": 0.48},
+            "reference_scores": {"exploitation": {"Alpha-3": 0.41, "Open-70B": 0.33}},
+        },
+        classification=Classification.TOP_SECRET,
     )
     from bastion.clearinghouse.demo import seed_clearinghouse
 

@@ -4,6 +4,10 @@ Stored under ``data_dir/evidence/<review id>/<evidence id>`` (never under the up
 SHA-256, size and declared content type; re-hashed on every download so a file altered on disk is refused.
 The file is moved into place only after its row is written, and removed again if the transaction fails:
 nothing is half-written.
+
+Evidence about a finding is marked at least at the finding's level (a lower marking is refused), and is read
+at the finding's level should the finding be marked up later. A reader is shown the id of the finding only if
+the reader may see that finding.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from bastion.core.errors import OperationalError, PayloadTooLarge
 from bastion.core.files import private_dir, write_atomic
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
-from bastion.review.errors import invalid
+from bastion.review.errors import ReviewInputError, invalid
 from bastion.review.findings import finding_resource
-from bastion.review.models import EvidenceRow, FindingRow, SubmissionRow
+from bastion.review.models import EvidenceRow, FindingRow
 from bastion.review.reviews import require_open
 from bastion.review.schemas import EvidenceListPublic, EvidencePublic
+from bastion.review.scores import effective_marking, evidence_resource
 
 ALLOWED_CONTENT_TYPES = frozenset(
     {
@@ -59,18 +64,21 @@ class StagedFile:
     sha256: str
 
 
-def evidence_public(row: EvidenceRow) -> EvidencePublic:
+def evidence_public(actor: Principal, scope: Scope, row: EvidenceRow, finding: FindingRow | None) -> EvidencePublic:
+    """The evidence as ``actor`` may see it (its finding's id only if the finding is visible to them)."""
+    finding_shown = finding is not None and visible(actor, finding_resource(scope, finding))
+    level = effective_marking(row, None if finding is None else finding.classification)
     return EvidencePublic.model_validate(
         {
             "id": row.id,
             "review_id": row.review_id,
-            "finding_id": row.finding_id,
+            "finding_id": row.finding_id if finding_shown else None,
             "kind": row.kind,
             "filename": row.filename,
             "content_type": row.content_type,
             "size": row.size,
             "sha256": row.sha256,
-            "classification": Classification(row.classification),
+            "classification": level,
             "summary": row.summary,
             "uploaded_by": row.uploaded_by,
             "created_at": row.created_at,
@@ -129,7 +137,7 @@ class EvidenceService:
         self._check_size(data.size if isinstance(data, StagedFile) else len(data), "evidence file")
         name = _clean_filename(filename)
         with self._stored(actor, "evidence.create", review_id) as (session, scope, placed):
-            self._check_finding(session, actor, scope, finding_id)
+            finding = self._check_finding(session, actor, scope, finding_id, classification)
             row = self._write(
                 session,
                 scope,
@@ -152,7 +160,7 @@ class EvidenceService:
                 sha256=row.sha256,
                 size=row.size,
             )
-            return evidence_public(row)
+            return evidence_public(actor, scope, row, finding)
 
     def attach_eval_results(
         self,
@@ -164,9 +172,9 @@ class EvidenceService:
         classification: Classification = Classification.CUI,
     ) -> list[EvidencePublic]:
         """The seam for the evaluation battery: store a run summary (and its Inspect logs, read from local
-        paths by the trusted caller) as evidence, and merge ``summary["scores"]`` (task -> number) and
-        ``summary["reference_scores"]`` (task -> model -> number) into the submission, where the selection
-        engine reads them."""
+        paths by the trusted caller) as evidence. Its ``scores`` (task -> number) and ``reference_scores``
+        (task -> model -> number) stay in it, under its marking: the selection engine reads them from there on
+        the server, and each reader sees those it may read (``scores.py``); they are checked here."""
         scores = _scores(summary.get("scores", {}), "summary.scores")
         references_raw = summary.get("reference_scores", {})
         if not isinstance(references_raw, Mapping):
@@ -213,10 +221,6 @@ class EvidenceService:
                 )
                 for name, data in logs
             ]
-            submission: SubmissionRow = scope.submission
-            session.refresh(submission, with_for_update=True)  # merged, not overwritten, by concurrent runs
-            submission.evaluation_scores = {**submission.evaluation_scores, **scores}
-            submission.reference_scores = {**submission.reference_scores, **references}
             self._ctx.record(
                 session,
                 actor,
@@ -225,8 +229,9 @@ class EvidenceService:
                 review_id,
                 evidence_ids=[r.id for r in rows],
                 tasks=sorted(scores),
+                reference_tasks=sorted(references),
             )
-            return [evidence_public(r) for r in rows]
+            return [evidence_public(actor, scope, r, None) for r in rows]
 
     def _check_size(self, size: int, what: str) -> None:
         limit = self._ctx.max_evidence_bytes
@@ -241,26 +246,31 @@ class EvidenceService:
         with self._ctx.unit(actor, "evidence.list", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
             require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
-            rows = session.scalars(
-                sa.select(EvidenceRow).where(EvidenceRow.review_id == review_id).order_by(EvidenceRow.created_at)
+            rows = session.execute(
+                sa.select(EvidenceRow, FindingRow)
+                .outerjoin(FindingRow, FindingRow.id == EvidenceRow.finding_id)
+                .where(EvidenceRow.review_id == review_id)
+                .order_by(EvidenceRow.created_at, EvidenceRow.id)
             ).all()
             data = [
-                evidence_public(r)
-                for r in rows
-                if visible(actor, scope.resource(ResourceKind.EVIDENCE, classification=r.classification))
+                evidence_public(actor, scope, evidence, finding)
+                for evidence, finding in rows
+                if visible(
+                    actor, evidence_resource(scope, evidence, None if finding is None else finding.classification)
+                )
             ]
             self._ctx.record(session, actor, "evidence.list", "review", review_id, count=len(data))
             return EvidenceListPublic(data=data, count=len(data))
 
     def get(self, actor: Principal, evidence_id: str) -> EvidencePublic:
         with self._ctx.unit(actor, "evidence.read", "evidence", evidence_id) as session:
-            row = self._load(session, actor, evidence_id)
+            _, shown = self._load(session, actor, evidence_id)
             self._ctx.record(session, actor, "evidence.read", "evidence", evidence_id)
-            return evidence_public(row)
+            return shown
 
     def content(self, actor: Principal, evidence_id: str) -> tuple[EvidencePublic, bytes]:
         with self._ctx.unit(actor, "evidence.download", "evidence", evidence_id) as session:
-            row = self._load(session, actor, evidence_id)
+            row, shown = self._load(session, actor, evidence_id)
             try:
                 data = (self._ctx.data_dir / row.storage_path).read_bytes()
             except OSError as e:
@@ -271,28 +281,42 @@ class EvidenceService:
                     code="evidence_integrity",
                 )
             self._ctx.record(session, actor, "evidence.download", "evidence", evidence_id, sha256=row.sha256)
-            return evidence_public(row), data
+            return shown, data
 
-    def _load(self, session: Session, actor: Principal, evidence_id: str) -> EvidenceRow:
+    def _load(self, session: Session, actor: Principal, evidence_id: str) -> tuple[EvidenceRow, EvidencePublic]:
         row = session.get(EvidenceRow, evidence_id)
         if row is None:
             raise not_found(f"evidence {evidence_id}")
         scope = scope_of_review(session, row.review_id)
-        resource = scope.resource(ResourceKind.EVIDENCE, classification=row.classification)
+        finding = session.get(FindingRow, row.finding_id) if row.finding_id else None
+        resource = evidence_resource(scope, row, None if finding is None else finding.classification)
         require(actor, Action.READ, resource, what=f"evidence {evidence_id}")
-        return row
+        return row, evidence_public(actor, scope, row, finding)
 
     @staticmethod
-    def _check_finding(session: Session, actor: Principal, scope: Scope, finding_id: str | None) -> None:
+    def _check_finding(
+        session: Session, actor: Principal, scope: Scope, finding_id: str | None, classification: Classification
+    ) -> FindingRow | None:
         """The finding must be in this review and visible to the uploader: one answer for a missing, foreign
-        or concealed finding, so an upload cannot probe for findings above the uploader's clearance."""
+        or concealed finding, so an upload cannot probe for findings above the uploader's clearance. Evidence
+        about a finding is marked at least at the finding's level."""
         if finding_id is None:
-            return
+            return None
         assert scope.review is not None
         review_id = scope.review.id
         finding = session.get(FindingRow, finding_id)
         if finding is None or finding.review_id != review_id or not visible(actor, finding_resource(scope, finding)):
             raise invalid(f"finding {finding_id} is not part of review {review_id}", finding_id=finding_id)
+        floor = Classification(finding.classification)
+        if classification < floor:
+            raise ReviewInputError(
+                f"evidence about finding {finding_id} must be marked at least {floor.banner}, the finding's "
+                f"marking (it was marked {classification.banner})",
+                code="marking_below_finding",
+                hint=f"mark the evidence {floor.name} or higher",
+                details={"finding_id": finding_id, "minimum": floor.name},
+            )
+        return finding
 
     @contextmanager
     def _stored(self, actor: Principal, action: str, review_id: str) -> Iterator[tuple[Session, Scope, list[Path]]]:

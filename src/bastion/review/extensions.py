@@ -3,16 +3,21 @@
 The programme proposes (``proposed``) and the lab answers (``consented`` / ``declined``); a lab submitter
 may also offer an extension itself, which is recorded as consented at once. Consented days move the
 scheduled close (``window.deadline``).
+
+Whose side proposes is the policy's answer (``Action.CONSENT``: only the owning lab's submitters consent), and
+a reader is shown the ids of proposers and answerers only as the policy allows (``Action.READ_AUTHOR``: a lab
+sees its own people's, never programme staff's).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.core.access import Action, ResourceKind, not_found
-from bastion.core.errors import Forbidden
-from bastion.core.principal import OrgKind, Principal
+from bastion.core.access import Action, Resource, ResourceKind, decide, not_found
+from bastion.core.principal import OrgID, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
 from bastion.review.errors import ReviewStateError
 from bastion.review.models import ExtensionRow
@@ -20,7 +25,13 @@ from bastion.review.reviews import require_open
 from bastion.review.schemas import ExtensionAnswer, ExtensionCreate, ExtensionPublic, ExtensionsPublic
 
 
-def _public(row: ExtensionRow) -> ExtensionPublic:
+def _author(actor: Principal, review: Resource, user_id: str | None, org_id: str | None) -> str | None:
+    author = replace(review, author_org_id=None if org_id is None else OrgID(org_id))
+    return user_id if user_id is not None and decide(actor, Action.READ_AUTHOR, author).allowed else None
+
+
+def _public(actor: Principal, scope: Scope, row: ExtensionRow) -> ExtensionPublic:
+    review = scope.resource(ResourceKind.REVIEW)
     return ExtensionPublic.model_validate(
         {
             "id": row.id,
@@ -28,9 +39,10 @@ def _public(row: ExtensionRow) -> ExtensionPublic:
             "days": row.days,
             "reason": row.reason,
             "status": row.status,
-            "proposed_by": row.proposed_by,
+            "proposed_by": _author(actor, review, row.proposed_by, row.proposed_by_org),
             "proposed_at": row.proposed_at,
-            "answered_by": row.answered_by,
+            # only the owning lab answers (Action.CONSENT)
+            "answered_by": _author(actor, review, row.answered_by, scope.submission.org_id),
             "answered_at": row.answered_at,
         }
     )
@@ -44,8 +56,8 @@ class ExtensionService:
         with self._ctx.unit(actor, "extension.propose", "review", review_id) as session:
             scope = scope_of_review(session, review_id, lock=True)
             resource = scope.resource(ResourceKind.REVIEW)
-            by_lab = actor.org_kind is OrgKind.FRONTIER_LAB
-            require(actor, Action.UPDATE if by_lab else Action.DECIDE, resource, what=f"review {review_id}")
+            by_lab = decide(actor, Action.CONSENT, resource).allowed  # the lab's own offer is its consent
+            require(actor, Action.CONSENT if by_lab else Action.DECIDE, resource, what=f"review {review_id}")
             review = scope.review
             assert review is not None
             now = self._ctx.clock.now()
@@ -64,6 +76,7 @@ class ExtensionService:
                 reason=body.reason,
                 status="consented" if by_lab else "proposed",
                 proposed_by=actor.user_id,
+                proposed_by_org=actor.org_id,
                 proposed_at=now,
                 answered_by=actor.user_id if by_lab else None,
                 answered_at=now if by_lab else None,
@@ -84,16 +97,14 @@ class ExtensionService:
                 old={"extension_days": before},
                 new={"extension_days": review.extension_days},
             )
-            return _public(row)
+            return _public(actor, scope, row)
 
     def answer(self, actor: Principal, extension_id: str, body: ExtensionAnswer) -> ExtensionPublic:
         """The lab's recorded consent (or refusal). Only a lab submitter of the owning lab may answer."""
         with self._ctx.unit(actor, "extension.answer", "extension", extension_id) as session:
             row, scope = self._load(session, extension_id)
             require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"extension {extension_id}")
-            if actor.org_kind is not OrgKind.FRONTIER_LAB:
-                raise Forbidden("only the lab can consent to an extension of its review", code="forbidden")
-            require(actor, Action.UPDATE, scope.resource(ResourceKind.REVIEW), what=f"extension {extension_id}")
+            require(actor, Action.CONSENT, scope.resource(ResourceKind.REVIEW), what=f"extension {extension_id}")
             if row.status != "proposed":
                 raise ReviewStateError(f"extension {extension_id} was already {row.status}", code="extension_answered")
             review = scope.review
@@ -117,7 +128,7 @@ class ExtensionService:
                 old={"status": before[0], "extension_days": before[1]},
                 new={"status": row.status, "extension_days": review.extension_days},
             )
-            return _public(row)
+            return _public(actor, scope, row)
 
     def list_for_review(self, actor: Principal, review_id: str) -> ExtensionsPublic:
         with self._ctx.unit(actor, "extension.list", "review", review_id) as session:
@@ -127,7 +138,7 @@ class ExtensionService:
                 sa.select(ExtensionRow).where(ExtensionRow.review_id == review_id).order_by(ExtensionRow.proposed_at)
             ).all()
             self._ctx.record(session, actor, "extension.list", "review", review_id, count=len(rows))
-            return ExtensionsPublic(data=[_public(r) for r in rows], count=len(rows))
+            return ExtensionsPublic(data=[_public(actor, scope, r) for r in rows], count=len(rows))
 
     @staticmethod
     def _load(session: Session, extension_id: str) -> tuple[ExtensionRow, Scope]:

@@ -5,15 +5,17 @@ them). A finding about a concrete software flaw can be flagged for the clearingh
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, decide, visible
-from bastion.core.errors import Forbidden
-from bastion.core.principal import Classification, OrgKind, Principal
+from bastion.core.errors import Forbidden, NotFound
+from bastion.core.principal import Classification, OrgID, Principal
 from bastion.review._base import (
+    Directory,
     ReviewContext,
     Scope,
     assigned_by_review,
@@ -77,11 +79,36 @@ def responses_by_finding(session: Session, finding_ids: list[str]) -> dict[str, 
     return found
 
 
+@dataclass
+class Authors:
+    """Whose ids a reader is shown (the policy's ``Action.READ_AUTHOR``). A finding is recorded by programme
+    staff; a response's author's organisation is looked up in the directory (once per author)."""
+
+    actor: Principal
+    directory: Directory
+    _orgs: dict[str, OrgID | None] = field(default_factory=dict)
+
+    def of_finding(self, scope: Scope, finding: FindingRow) -> bool:
+        return decide(self.actor, Action.READ_AUTHOR, finding_resource(scope, finding)).allowed
+
+    def of_response(self, scope: Scope, finding: FindingRow, author_id: str) -> bool:
+        if self.of_finding(scope, finding):  # staff see every author: no need to look the author up
+            return True
+        if author_id not in self._orgs:
+            try:
+                self._orgs[author_id] = self.directory.get_principal(author_id).org_id
+            except NotFound:
+                self._orgs[author_id] = None
+        resource = replace(finding_resource(scope, finding), author_org_id=self._orgs[author_id])
+        return decide(self.actor, Action.READ_AUTHOR, resource).allowed
+
+
 def finding_public(
     session: Session,
     finding: FindingRow,
+    scope: Scope,
+    authors: Authors,
     *,
-    for_lab: bool,
     responses: list[FindingResponseRow] | None = None,
 ) -> FindingPublic:
     if responses is None:
@@ -96,26 +123,29 @@ def finding_public(
         description=finding.description,
         status=FindingStatus(finding.status),
         for_clearinghouse=finding.for_clearinghouse,
-        created_by=None if for_lab else finding.created_by,
+        created_by=finding.created_by if authors.of_finding(scope, finding) else None,
         created_at=finding.created_at,
         updated_at=finding.updated_at,
         shared_at=finding.shared_at,
         responses=[
             ResponsePublic(
-                id=r.id, finding_id=r.finding_id, author_id=r.author_id, body=r.body, created_at=r.created_at
+                id=r.id,
+                finding_id=r.finding_id,
+                author_id=r.author_id if authors.of_response(scope, finding, r.author_id) else None,
+                body=r.body,
+                created_at=r.created_at,
             )
             for r in responses
         ],
     )
 
 
-def _is_lab(actor: Principal) -> bool:
-    return actor.org_kind is OrgKind.FRONTIER_LAB
-
-
 class FindingService:
     def __init__(self, ctx: ReviewContext) -> None:
         self._ctx = ctx
+
+    def _authors(self, actor: Principal) -> Authors:
+        return Authors(actor, self._ctx.directory)
 
     def create(self, actor: Principal, review_id: str, body: FindingCreate) -> FindingPublic:
         with self._ctx.unit(actor, "finding.create", "review", review_id) as session:
@@ -151,14 +181,14 @@ class FindingService:
                 review_id=review_id,
                 classification=Classification(row.classification).name,
             )
-            return finding_public(session, row, for_lab=False)
+            return finding_public(session, row, scope, self._authors(actor))
 
     def get(self, actor: Principal, finding_id: str) -> FindingPublic:
         with self._ctx.unit(actor, "finding.read", "finding", finding_id) as session:
             finding, scope = finding_in_scope(session, finding_id)
             require(actor, Action.READ, finding_resource(scope, finding), what=f"finding {finding_id}")
             self._ctx.record(session, actor, "finding.read", "finding", finding_id)
-            return finding_public(session, finding, for_lab=_is_lab(actor))
+            return finding_public(session, finding, scope, self._authors(actor))
 
     def list_for_review(
         self,
@@ -179,9 +209,8 @@ class FindingService:
             rows = session.scalars(query.order_by(FindingRow.created_at, FindingRow.id)).all()
             shown = [f for f in rows if visible(actor, finding_resource(scope, f))]
             responses = responses_by_finding(session, [f.id for f in shown])
-            data = [
-                finding_public(session, f, for_lab=_is_lab(actor), responses=responses.get(f.id, [])) for f in shown
-            ]
+            authors = self._authors(actor)
+            data = [finding_public(session, f, scope, authors, responses=responses.get(f.id, [])) for f in shown]
             self._ctx.record(session, actor, "finding.list", "review", review_id, count=len(data))
             return FindingsPublic(data=data, count=len(data))
 
@@ -197,17 +226,14 @@ class FindingService:
                 .order_by(FindingRow.created_at, FindingRow.id)
             ).all()
             assigned = assigned_by_review(session, (review.id for _, review, _ in rows))
-            shown = [
-                finding
+            scoped = [
+                (finding, Scope(submission, review, assigned.get(review.id, frozenset())))
                 for finding, review, submission in rows
-                if visible(
-                    actor, finding_resource(Scope(submission, review, assigned.get(review.id, frozenset())), finding)
-                )
             ]
-            responses = responses_by_finding(session, [f.id for f in shown])
-            data = [
-                finding_public(session, f, for_lab=_is_lab(actor), responses=responses.get(f.id, [])) for f in shown
-            ]
+            shown = [(finding, scope) for finding, scope in scoped if visible(actor, finding_resource(scope, finding))]
+            responses = responses_by_finding(session, [f.id for f, _ in shown])
+            authors = self._authors(actor)
+            data = [finding_public(session, f, scope, authors, responses=responses.get(f.id, [])) for f, scope in shown]
             self._ctx.record(session, actor, "finding.list", "finding", None, for_clearinghouse=True, count=len(data))
             return FindingsPublic(data=data, count=len(data))
 
@@ -242,18 +268,11 @@ class FindingService:
                 )
             if "classification" in content:
                 new_level = Classification(content["classification"])
-                if not actor.cleared_for(new_level):
-                    # The finding exists for the actor (they just read it): refuse plainly, conceal nothing.
-                    raise Forbidden(
-                        f"you cannot mark finding {finding_id} {new_level.banner}: it is above your clearance "
-                        f"({actor.clearance.banner})",
-                        code="classification_above_clearance",
-                        hint="ask a programme administrator cleared for that level to reclassify it",
-                    )
-                if not lowering:
+                if not lowering:  # lowering was checked above: a classification authority's, with a reason
+                    # Above one's clearance: a plain 403 (the finding exists for the actor), never a 404.
                     require(
                         actor,
-                        Action.UPDATE,
+                        Action.CLASSIFY,
                         scope.resource(ResourceKind.FINDING, classification=new_level),
                         what=f"finding {finding_id}",
                     )
@@ -276,7 +295,7 @@ class FindingService:
                 **({"reason": reason} if reason is not None else {}),
             )
             self._clearinghouse_event(session, finding)
-            return finding_public(session, finding, for_lab=_is_lab(actor))
+            return finding_public(session, finding, scope, self._authors(actor))
 
     @staticmethod
     def _check_lowering(
@@ -306,7 +325,7 @@ class FindingService:
             assert scope.review is not None
             require_open(scope.review, scope.submission, self._ctx.clock.now())
             self._transition(session, actor, finding, scope, FindingStatus.SHARED_WITH_LAB)
-            return finding_public(session, finding, for_lab=_is_lab(actor))
+            return finding_public(session, finding, scope, self._authors(actor))
 
     def respond(self, actor: Principal, finding_id: str, body: ResponseCreate) -> ResponsePublic:
         """The lab's answer to a finding shared with it: also once the review has closed (the one write a closed

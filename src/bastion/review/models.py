@@ -1,4 +1,5 @@
-"""Tables of the review slice. The migration ``0003_review`` creates exactly these.
+"""Tables of the review slice. The migration ``0003_review`` creates these (``0010_review_disclosure`` moved
+evaluation scores off submissions, into the evidence they came from, and added ``proposed_by_org``).
 
 There is deliberately no column for approval, licensing or a blocked release: Bastion records and supports
 a voluntary review, and a lab's release always closes the review (see ``window.py``).
@@ -30,8 +31,6 @@ class SubmissionRow(Base):
     access_credential_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     documentation: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     capability_tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    evaluation_scores: Mapped[dict[str, Any]] = mapped_column(JSON)
-    reference_scores: Mapped[dict[str, Any]] = mapped_column(JSON)
     classification: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     selection_status: Mapped[str] = mapped_column(String(20))
@@ -97,6 +96,7 @@ class ExtensionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # proposed | consented | declined
     proposed_by: Mapped[str] = mapped_column(String(40))
+    proposed_by_org: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 0010_review_disclosure
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -23,14 +23,15 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, ResourceKind, decide
-from bastion.core.principal import Classification, OrgKind, Principal
+from bastion.core.principal import Classification, Principal
 from bastion.review import pdf
 from bastion.review._base import ReviewContext, Scope, require, scope_of_review
 from bastion.review.decisions import current_decision
 from bastion.review.findings import finding_resource
 from bastion.review.lifecycle import FindingStatus, FocusArea, is_shared
-from bastion.review.models import EvidenceRow, FindingResponseRow, FindingRow
+from bastion.review.models import FindingResponseRow, FindingRow
 from bastion.review.reviews import review_public
+from bastion.review.scores import evidence_resource, summaries_by_review
 
 _ENV = Environment(
     loader=PackageLoader("bastion.review", "templates"),
@@ -127,10 +128,11 @@ class ReportService:
     ) -> RenderedReport:
         if fmt is ReportFormat.PDF:
             pdf.ensure_available()  # a missing renderer fails before anything is read or audited
-        if variant is None:
-            variant = ReportVariant.LAB if actor.org_kind is OrgKind.FRONTIER_LAB else ReportVariant.FULL
         with self._ctx.unit(actor, "report.generate", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
+            if variant is None:  # the fullest report the reader may have
+                full = decide(actor, Action.READ, scope.resource(ResourceKind.REPORT)).allowed
+                variant = ReportVariant.FULL if full else ReportVariant.LAB
             resource = scope.resource(ResourceKind.REPORT, shared_with_lab=variant is ReportVariant.LAB)
             require(actor, Action.READ, resource, what=f"review {review_id}")
             portions = self._portions(session, actor, scope, variant)
@@ -177,8 +179,8 @@ class ReportService:
     def _portions(self, session: Session, actor: Principal, scope: Scope, variant: ReportVariant) -> list[Portion]:
         assert scope.review is not None
         submission = scope.submission
-        base = Classification(submission.classification)
-        lab_level = base if actor.org_kind is not OrgKind.FRONTIER_LAB else min(base, actor.clearance)
+        # The lab's level is the submission's marking (a lab reader is cleared for it, or could not be here).
+        lab_level = base = Classification(submission.classification)
         state = review_public(scope.review, submission, self._ctx.clock.now())
         portions = [
             Portion(
@@ -256,15 +258,10 @@ class ReportService:
 
     def _evaluations(self, session: Session, actor: Principal, scope: Scope) -> list[Portion]:
         assert scope.review is not None
-        rows = session.scalars(
-            sa.select(EvidenceRow)
-            .where(EvidenceRow.review_id == scope.review.id, EvidenceRow.kind == "eval_summary")
-            .order_by(EvidenceRow.created_at)
-        ).all()
         portions = []
-        for row in rows:
-            level = Classification(row.classification)
-            if not decide(actor, Action.READ, scope.resource(ResourceKind.EVIDENCE, classification=level)).allowed:
+        for found in summaries_by_review(session, [scope.review.id]).get(scope.review.id, []):
+            row, level = found.evidence, found.level
+            if not decide(actor, Action.READ, evidence_resource(scope, row, found.finding_level)).allowed:
                 continue
             summary: dict[str, Any] = row.summary or {}
             scores = summary.get("scores", {})

@@ -70,11 +70,10 @@ class CapabilityTierIn(Body):
     level: str = Field(min_length=1, max_length=50, examples=["High"])
 
 
-Scores = dict[Annotated[str, Field(min_length=1, max_length=100)], Finite]
-ReferenceScores = dict[Annotated[str, Field(min_length=1, max_length=100)], Scores]
-
-
 class SubmissionCreate(Body):
+    """What a lab states about its model. Evaluation scores are not among them: the programme's evaluators
+    measure those and attach them to the review (``evaluation_scores`` here is a 400, as any unknown field)."""
+
     model_name: Text
     model_version: str = Field(min_length=1, max_length=100)
     developer: Text
@@ -91,10 +90,6 @@ class SubmissionCreate(Body):
     )
     documentation: list[DocumentLink] = Field(default_factory=list, max_length=50)
     capability_tiers: list[CapabilityTierIn] = Field(default_factory=list, max_length=50)
-    evaluation_scores: Scores = Field(default_factory=dict, description="Task -> score (0..1 or raw).")
-    reference_scores: ReferenceScores = Field(
-        default_factory=dict, description="Task -> reference model -> score, for eval_margin rules."
-    )
     classification: Marking = Classification.CUI
 
 
@@ -114,8 +109,6 @@ class SubmissionUpdate(Body):
     access_credential: str | None = Field(default=None, min_length=1, max_length=4000, repr=False)
     documentation: list[DocumentLink] | None = None
     capability_tiers: list[CapabilityTierIn] | None = None
-    evaluation_scores: Scores | None = None
-    reference_scores: ReferenceScores | None = None
 
 
 class SubmissionPublic(Record):
@@ -131,8 +124,13 @@ class SubmissionPublic(Record):
     has_access_credential: bool = Field(description="The credential itself is never in this record.")
     documentation: list[dict[str, Any]]
     capability_tiers: list[dict[str, Any]]
-    evaluation_scores: dict[str, float]
-    reference_scores: dict[str, dict[str, float]]
+    evaluation_scores: dict[str, float] = Field(
+        description="Task -> score, measured by the programme's evaluators: from the evaluation results attached "
+        "to the review that you may read (each keeps the marking and need to know of its evidence)."
+    )
+    reference_scores: dict[str, dict[str, float]] = Field(
+        description="Task -> reference model -> score, from the same evaluation results."
+    )
     classification: Marking
     status: SubmissionStatus
     selection: SelectionStatus
@@ -267,7 +265,7 @@ class ExtensionPublic(Record):
     days: int
     reason: str
     status: Literal["proposed", "consented", "declined"]
-    proposed_by: str
+    proposed_by: str | None = Field(description="Null where the proposer's identity is not yours to know.")
     proposed_at: datetime
     answered_by: str | None
     answered_at: datetime | None
@@ -330,7 +328,7 @@ class ResponseCreate(Body):
 class ResponsePublic(Record):
     id: str
     finding_id: str
-    author_id: str
+    author_id: str | None = Field(description="Null where the author's identity is not yours to know.")
     body: str
     created_at: datetime
 

@@ -1,6 +1,10 @@
 """Submissions: a lab volunteers a model for review, updates or withdraws it at any time, and sees only its
 own. Agencies nominate. The model-access credential is encrypted at rest and decrypted only for those
-allowed ``Action.READ_SECRET`` (assigned evaluators and programme administrators)."""
+allowed ``Action.READ_SECRET`` (assigned evaluators and programme administrators).
+
+A submission's evaluation scores are not the lab's to write, nor stored on the submission: they are measured
+by evaluators and attached to the review as evidence, and each reader sees those it may read (``scores.py``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, decide, visible
 from bastion.core.errors import Forbidden
-from bastion.core.principal import Classification, OrgKind, Principal
+from bastion.core.principal import Classification, Principal
 from bastion.review._base import (
     ReviewContext,
     Scope,
@@ -36,6 +40,7 @@ from bastion.review.schemas import (
     SubmissionsPublic,
     SubmissionUpdate,
 )
+from bastion.review.scores import MeasuredScores, readable_scores, summaries_by_review
 
 _JSON_FIELDS = ("documentation", "capability_tiers")
 _TEXT_FIELDS = ("model_name", "model_version", "developer", "access_endpoint", "documentation")
@@ -60,7 +65,14 @@ def _known_review(actor: Principal, scope: Scope) -> str | None:
     return scope.review.id
 
 
-def submission_public(row: SubmissionRow, review_id: str | None) -> SubmissionPublic:
+def _scores_for(session: Session, actor: Principal, scope: Scope) -> MeasuredScores:
+    if scope.review is None:
+        return MeasuredScores()
+    summaries = summaries_by_review(session, [scope.review.id]).get(scope.review.id, [])
+    return readable_scores(actor, scope, summaries)
+
+
+def submission_public(row: SubmissionRow, review_id: str | None, scores: MeasuredScores) -> SubmissionPublic:
     return SubmissionPublic(
         id=row.id,
         org_id=row.org_id,
@@ -74,8 +86,8 @@ def submission_public(row: SubmissionRow, review_id: str | None) -> SubmissionPu
         has_access_credential=row.access_credential_encrypted is not None,
         documentation=list(row.documentation),
         capability_tiers=list(row.capability_tiers),
-        evaluation_scores=dict(row.evaluation_scores),
-        reference_scores=dict(row.reference_scores),
+        evaluation_scores=dict(scores.scores),
+        reference_scores={task: dict(models) for task, models in scores.references.items()},
         classification=Classification(row.classification),
         status=SubmissionStatus(row.status),
         selection=SelectionStatus(row.selection_status),
@@ -97,11 +109,8 @@ class SubmissionService:
             )
             decision = decide(actor, Action.CREATE, draft)  # nothing exists yet, so nothing to conceal
             if not decision.allowed:
-                raise Forbidden(f"not allowed to submit a model: {decision.reason}", code="forbidden")
-            if actor.org_kind is not OrgKind.FRONTIER_LAB:
                 raise Forbidden(
-                    "submissions are made by a frontier lab's submitters",
-                    hint="sign in as a lab submitter of the developing organisation",
+                    f"not allowed to submit a model: {decision.reason}", code=decision.code, hint=decision.hint
                 )
             now = self._ctx.clock.now()
             row = SubmissionRow(
@@ -117,8 +126,6 @@ class SubmissionService:
                 access_credential_encrypted=self._encrypt(body.access_credential),
                 documentation=[d.model_dump() for d in body.documentation],
                 capability_tiers=[t.model_dump() for t in body.capability_tiers],
-                evaluation_scores=dict(body.evaluation_scores),
-                reference_scores={k: dict(v) for k, v in body.reference_scores.items()},
                 classification=int(body.classification),
                 status=SubmissionStatus.ACTIVE,
                 selection_status=SelectionStatus.PENDING,
@@ -138,13 +145,13 @@ class SubmissionService:
                 has_access_credential=row.access_credential_encrypted is not None,
             )
             run_engine(session, self._ctx, row, actor, force=True)
-            return submission_public(row, None)
+            return submission_public(row, None, MeasuredScores())
 
     def get(self, actor: Principal, submission_id: str) -> SubmissionPublic:
         with self._ctx.unit(actor, "submission.read", "submission", submission_id) as session:
             scope = self._scope(session, actor, Action.READ, submission_id)
             self._ctx.record(session, actor, "submission.read", "submission", submission_id)
-            return submission_public(scope.submission, _known_review(actor, scope))
+            return submission_public(scope.submission, _known_review(actor, scope), _scores_for(session, actor, scope))
 
     def list_visible(self, actor: Principal, *, status: SubmissionStatus | None = None) -> SubmissionsPublic:
         with self._ctx.unit(actor, "submission.list", "submission", None) as session:
@@ -155,12 +162,14 @@ class SubmissionService:
                 query = query.where(SubmissionRow.status == status)
             rows = session.execute(query.order_by(SubmissionRow.created_at, SubmissionRow.id)).all()
             assigned = assigned_by_review(session, (review_id for _, review_id in rows))
+            summaries = summaries_by_review(session, (review_id for _, review_id in rows))
             data = []
             for row, review_id in rows:
                 scope = Scope(row, None, assigned.get(review_id, frozenset()) if review_id else frozenset())
                 if visible(actor, scope.resource(ResourceKind.SUBMISSION)):
                     known = review_id if visible(actor, scope.resource(ResourceKind.REVIEW)) else None
-                    data.append(submission_public(row, known))
+                    scores = readable_scores(actor, scope, summaries.get(review_id, [])) if review_id else None
+                    data.append(submission_public(row, known, scores or MeasuredScores()))
             self._ctx.record(session, actor, "submission.list", "submission", None, count=len(data))
             return SubmissionsPublic(data=data, count=len(data))
 
@@ -185,8 +194,6 @@ class SubmissionService:
                     row.access_credential_encrypted = self._encrypt(value)
                 elif name in _JSON_FIELDS:
                     setattr(row, name, list(value or []))
-                elif name in ("evaluation_scores", "reference_scores"):
-                    setattr(row, name, dict(value or {}))
                 elif name == "modalities" and value is None:
                     continue
                 else:
@@ -203,7 +210,7 @@ class SubmissionService:
                 **edit_detail(old, new, level=level, text=_TEXT_FIELDS),
             )
             run_engine(session, self._ctx, row, actor, force=False)
-            return submission_public(row, _known_review(actor, scope))
+            return submission_public(row, _known_review(actor, scope), _scores_for(session, actor, scope))
 
     def withdraw(self, actor: Principal, submission_id: str) -> SubmissionPublic:
         """Withdraw (the lab may, at any time). An open review closes with reason ``withdrawn``."""
@@ -229,7 +236,7 @@ class SubmissionService:
             if scope.review is not None and scope.review.closed_at is None:
                 scope.review.withdrawn_at = now
                 close_review(session, self._ctx, scope.review, row, actor)
-            return submission_public(row, _known_review(actor, scope))
+            return submission_public(row, _known_review(actor, scope), _scores_for(session, actor, scope))
 
     def read_access(self, actor: Principal, submission_id: str) -> SubmissionAccess:
         """The decrypted model-access credential. Audited (without the value)."""
@@ -257,12 +264,10 @@ class SubmissionService:
             scope = scope_of_submission(session, submission_id, lock=True)
             require(
                 actor,
-                Action.DECIDE,
+                Action.NOMINATE,
                 scope.resource(ResourceKind.SELECTION),
                 what=f"submission {submission_id}",
             )
-            if actor.org_kind is not OrgKind.AGENCY:
-                raise Forbidden("nominations are made by agencies", hint="sign in as an agency reviewer")
             row = self._active(scope)
             require_not_closed(scope, self._ctx.clock.now())
             exists = session.scalar(

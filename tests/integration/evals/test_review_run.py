@@ -91,13 +91,18 @@ def cli(cast: Cast, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
 
 def open_review(cli: Cli, cast: Cast, tmp_path: Path) -> tuple[str, str]:
     """A small model (no rule fires), selected by the board, its review open, ``assigned`` assigned to it.
-    The lab reported a reference model's figure for the exploitation task with its submission."""
+    The evaluator attached a reference model's measured figure for the exploitation task to the review (labs
+    do not write scores)."""
     body = tmp_path / "submission.json"
-    body.write_text(json.dumps(submission_body(training_compute_flop=1e24, reference_scores=REFERENCE)))
+    body.write_text(json.dumps(submission_body(training_compute_flop=1e24)))
     sub_id = cli.json("owner_lab", "review", "submit", str(body))["id"]
     cli.json("admin", "review", "override", sub_id, "--select", "--reason", "Board selection for the battery test.")
     rev_id = cli.json("admin", "review", "open", sub_id)["id"]
     cli.json("admin", "review", "assign", rev_id, cast.users["assigned"], "--focus", "other")
+    references = tmp_path / "references.json"
+    references.write_text(json.dumps({"run_id": "reference-models", "reference_scores": REFERENCE}))
+    code, _, err = cli("assigned", "review", "attach-evals", rev_id, str(references))
+    assert code == 0, err
     return sub_id, rev_id
 
 
@@ -129,8 +134,9 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     # six baselines' (empty, always refuse, a guessed flag, a random guess, the payload spray, cat-everything)
     evaluator = auth_headers(cast.tokens["assigned"])
     listed = ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))
-    assert [e["kind"] for e in listed["data"]] == ["eval_summary"] + ["eval_log"] * 7
-    summary, log = listed["data"][:2]
+    # (after the reference figures attached when the review opened)
+    assert [e["kind"] for e in listed["data"]] == ["eval_summary", "eval_summary"] + ["eval_log"] * 7
+    summary, log = listed["data"][1:3]
     run_dir = cli_env.settings.data_dir / "evals" / run_id
     [log_file] = [f for f in run_dir.rglob("*.eval") if "baselines" not in f.parts]
     assert (log["filename"], log["content_type"]) == (log_file.name, "application/zip")
@@ -153,7 +159,7 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     assert {name: b["rate"] for name, b in baselines.items()} == dict.fromkeys(baselines, 0.0)
     assert set(baselines) >= {"payload_spray", "cat_everything", "empty", "always refuse"}
 
-    # the selection engine now sees the measured score against the lab's reference figure
+    # the selection engine now sees the measured score against the measured reference figure
     after = cli.json("admin", "review", "evaluate", sub_id)
     assert after["current"]["fired_rules"] == ["cyber-eval-margin"]
     assert eval_margin(after)["explanation"] == (
@@ -185,7 +191,7 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     results.attach_eval_results(
         evaluator_principal, rev_id, run_id=run_id, log_files=[log_file], summary=summary["summary"]
     )
-    assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 8
+    assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 9
 
 
 def test_who_may_run_the_battery_for_a_review(cli: Cli, cast: Cast, cli_env: Runtime, tmp_path: Path) -> None:
@@ -230,7 +236,7 @@ def test_a_closed_review_takes_no_new_runs_or_results(cli: Cli, cast: Cast, cli_
     code, _, err = cli("assigned", "eval", "work")
     assert code == 3
     assert f"run {run_id} failed" in err and f"review {rev_id} is closed (released)" in err
-    assert cli.json("assigned", "review", "evidence", rev_id)["count"] == 0
+    assert cli.json("assigned", "review", "evidence", rev_id)["count"] == 1  # the reference figures only
     run = Container(cli_env).evals.get_run(principal_for(cli_env, cast.users["assigned"]), run_id)
     assert (run.status, run.attempts) == ("failed", 1)
     assert not Path(run.log_dir).exists()

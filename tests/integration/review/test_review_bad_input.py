@@ -34,7 +34,9 @@ def _count(runtime: Runtime, table: str) -> int:
         ({"intended_release_at": "2026-12-01T00:00:00"}, "intended_release_at"),  # naive time
         ({"access_endpoint": "ftp://x"}, "access_endpoint"),
         ({"colour": "blue"}, "colour"),
-        ({"evaluation_scores": {"ctf": "high"}}, "evaluation_scores.ctf"),
+        # measured by the programme's evaluators: never the lab's to write
+        ({"evaluation_scores": {"ctf": 0.9}}, "evaluation_scores"),
+        ({"reference_scores": {"ctf": {"other": 0.1}}}, "reference_scores"),
     ],
 )
 def test_bad_submissions_are_400_and_not_stored(
@@ -195,7 +197,7 @@ def test_a_failed_transaction_removes_the_files_it_placed(
     log = runtime.settings.data_dir / "run.json"
     log.write_text("{}")
 
-    def crash(_row: object) -> None:
+    def crash(*_: object) -> None:
         raise RuntimeError("crash after the files were placed")
 
     monkeypatch.setattr("bastion.review.evidence.evidence_public", crash)

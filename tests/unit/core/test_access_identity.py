@@ -53,11 +53,35 @@ def test_self_service(actor: Principal) -> None:
     assert not escalation.allowed and not escalation.conceal
 
 
+def org(org_id: str) -> Resource:
+    return Resource(kind=ResourceKind.ORGANISATION, owner_org_id=OrgID(org_id))
+
+
 @pytest.mark.parametrize("actor", NON_ADMINS, ids=lambda p: p.user_id)
-def test_organisations_are_readable_by_all_and_created_by_admins(actor: Principal) -> None:
-    assert visible(actor, Resource(kind=ResourceKind.ORGANISATION))
+def test_everyone_reads_their_own_organisation_and_only_admins_create_them(actor: Principal) -> None:
+    assert visible(actor, org(actor.org_id))
     assert not decide(actor, Action.CREATE, Resource(kind=ResourceKind.ORGANISATION)).allowed
     assert not decide(actor, Action.CREATE, Resource(kind=ResourceKind.USER)).allowed
+
+
+@pytest.mark.parametrize("actor", [REVIEWER, EVALUATOR], ids=lambda p: p.user_id)
+def test_programme_staff_see_every_organisation(actor: Principal) -> None:
+    assert visible(actor, org("org_someone_else"))
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        SUBMITTER,
+        person("viewer", OrgKind.FRONTIER_LAB, Role.LAB_VIEWER),
+        person("vendor", OrgKind.VENDOR, Role.VENDOR_CONTACT),
+        person("researcher", OrgKind.RESEARCHER, Role.REPORTER),
+    ],
+    ids=lambda p: p.user_id,
+)
+def test_labs_vendors_and_reporters_do_not_learn_who_else_takes_part(actor: Principal) -> None:
+    decision = decide(actor, Action.READ, org("org_another_lab"))
+    assert not decision.allowed and decision.conceal
 
 
 @pytest.mark.parametrize("actor", NON_ADMINS, ids=lambda p: p.user_id)

@@ -57,8 +57,10 @@ def test_an_unassigned_agency_reviewer_cannot_tell_review_content_exists(kind: R
     decision = decide(REVIEWER, action, resource)
     assert not decision.allowed and decision.conceal, decision.reason
     assert not visible(REVIEWER, resource)
-    # it exists, and the programme office may do anything but lower a marking (a classification authority's)
-    assert decide(ADMIN, action, resource).allowed is (action is not Action.DOWNGRADE)
+    # it exists, and the programme office may do anything but speak for the lab or an agency, or lower a
+    # marking (a classification authority's)
+    admin = decide(ADMIN, action, resource)
+    assert admin.allowed is (action not in (Action.CONSENT, Action.NOMINATE, Action.DOWNGRADE)) and not admin.conceal
 
 
 @pytest.mark.parametrize("kind", REVIEW_HELD)

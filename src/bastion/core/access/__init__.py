@@ -14,11 +14,17 @@ including rows that go into lists and counts. Three tests, all of which must pas
 3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
    if any role allows; otherwise concealed only if every role would conceal.
 
+Disclosure inside a record is decided here too: who wrote something (``READ_AUTHOR``), the credential and the
+selection rationale (``READ_SECRET``), which organisations exist (programme staff: all; others: their own).
+Derived content (evaluation scores) is asked about as the evidence it came from.
+
 When a denied principal may not even know the thing exists, the decision says ``conceal``: shells then answer
 exactly as for a missing thing (404 with the same body), so a denial leaks nothing.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Principal
@@ -44,6 +50,18 @@ __all__ = [
 
 def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
     if not principal.cleared_for(resource.classification):
+        if action is Action.CLASSIFY:
+            # Marking a thing above one's clearance: a plain refusal for whoever may know the thing (they read
+            # it at its present marking); concealed for anyone else.
+            within = decide(principal, action, replace(resource, classification=principal.clearance))
+            if within.conceal:
+                return within
+            return deny(
+                f"marking it {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
+                conceal=False,
+                code="classification_above_clearance",
+                hint="ask a programme administrator cleared for that level to reclassify it",
+            )
         return deny(f"requires clearance {resource.classification.banner}")
     if resource.kind in REVIEW_CONTENT:
         return review_content(principal, action, resource)
@@ -60,7 +78,7 @@ def authorize(principal: Principal, action: Action, resource: Resource, *, what:
         return
     if decision.conceal:
         raise not_found(what)
-    raise Forbidden(f"not allowed to {action.value} {what}: {decision.reason}", code="forbidden")
+    raise Forbidden(f"not allowed to {action.value} {what}: {decision.reason}", code=decision.code, hint=decision.hint)
 
 
 def not_found(what: str) -> NotFound:

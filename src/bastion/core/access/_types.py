@@ -17,6 +17,10 @@ class Action(StrEnum):
     DECIDE = "decide"  # selection decisions, overrides, window changes, assignment
     DOWNGRADE = "downgrade"  # lower a marking (classification authorities only, with a written reason)
     READ_SECRET = "read_secret"  # noqa: S105 - an action, not a password; decrypted model-access credentials; selection rationale
+    READ_AUTHOR = "read_author"  # learn which user wrote or proposed a thing (labs: only their own people)
+    CLASSIFY = "classify"  # mark a thing at ``resource.classification`` (refused plainly above one's clearance)
+    CONSENT = "consent"  # the lab's consent to an extension of its review window: the owning lab's submitters only
+    NOMINATE = "nominate"  # an agency nominates a submission for review: agency reviewers of an agency only
 
 
 class ResourceKind(StrEnum):
@@ -77,7 +81,9 @@ class Resource:
     releasable report summary). ``subject_user_id``: for users and tokens, whose they are; in the
     clearinghouse, the reporter of a report or case. ``participant_orgs``: the vendor organisations taking part
     in a clearinghouse case. ``withheld``: an AI tool's report still waiting for its sandbox validation (no
-    person reads it before).
+    person reads it before). ``author_org_id``: the organisation of the user who wrote or proposed the thing,
+    for ``Action.READ_AUTHOR`` (None when it is programme staff or unknown). For an organisation,
+    ``owner_org_id`` is the organisation itself.
     """
 
     kind: ResourceKind
@@ -88,6 +94,7 @@ class Resource:
     subject_user_id: UserID | None = None
     participant_orgs: frozenset[OrgID] = field(default_factory=frozenset)
     withheld: bool = False
+    author_org_id: OrgID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,8 @@ class Decision:
     allowed: bool
     reason: str
     conceal: bool = False  # answer as if the resource did not exist
+    code: str = "forbidden"  # the machine code of the refusal (when not concealed)
+    hint: str | None = None  # how to get it done, when there is a way
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -104,8 +113,10 @@ def allow(reason: str) -> Decision:
     return Decision(True, reason)
 
 
-def deny(reason: str, *, conceal: bool = True) -> Decision:
-    return Decision(False, reason, conceal=conceal)
+def deny(reason: str, *, conceal: bool = True, code: str = "forbidden", hint: str | None = None) -> Decision:
+    return Decision(False, reason, conceal=conceal, code=code, hint=hint)
 
 
 LAB_ROLES = (Role.LAB_SUBMITTER, Role.LAB_VIEWER)
+# Programme staff: the people who run the programmes (they see every organisation taking part).
+STAFF_ROLES = (Role.PROGRAMME_ADMIN, Role.AGENCY_REVIEWER, Role.EVALUATOR, Role.CLEARINGHOUSE_ANALYST)
