@@ -13,7 +13,7 @@ import typer
 from bastion.cli import context
 from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, table
 from bastion.core.principal import Classification
-from bastion.review.demo import seed_demo
+from bastion.review.demo import DEMO_DOMAIN, seed_demo
 from bastion.review.errors import invalid
 from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.reports import ReportFormat, ReportVariant
@@ -265,9 +265,9 @@ def demo() -> None:
     """Seed a realistic demo programme and print a token for each demo user."""
     result = seed_demo(context.container())
     table(
-        "demo users (export BASTION_TOKEN=<token> to act as one)",
-        ["user", "token"],
-        [[label, token] for label, token in result.tokens.items()],
+        "demo users (export BASTION_TOKEN=<token> to act as one; sign in on the web with email and password)",
+        ["user", "email", "password", "token"],
+        [[label, f"{label}@{DEMO_DOMAIN}", result.passwords[label], token] for label, token in result.tokens.items()],
     )
     table("demo records", ["what", "id"], [[k, v] for k, v in result.ids.items()])
 
