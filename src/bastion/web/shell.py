@@ -8,6 +8,7 @@ a concealed denial is the very same 404 page as a missing id, because the servic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -19,15 +20,18 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion.api.errors import headers_for, status_for
-from bastion.core.errors import BastionError, InvalidInput
+from bastion.core.errors import BastionError, InvalidInput, OperationalError
 from bastion.web.render import render
 from bastion.web.visitor import SignInRequired, Visitor, visitor
 
+log = logging.getLogger(__name__)
 API_PREFIXES = ("/api", "/v1", "/feeds", "/docs", "/redoc", "/openapi.json", "/healthz")
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def error_page(request: Request, error: BastionError, who: Visitor | None = None) -> Response:
+def error_page(
+    request: Request, error: BastionError, who: Visitor | None = None, *, status: int | None = None
+) -> Response:
     if isinstance(error, SignInRequired):
         return redirect(f"/signin?next={quote(_here(request), safe='/')}")
     if who is None:
@@ -35,10 +39,14 @@ def error_page(request: Request, error: BastionError, who: Visitor | None = None
             who = visitor(request)
         except BastionError:
             who = Visitor(None)
-    status = status_for(error)
+    status = status or status_for(error)
     response = render(request, "error.html", who, status=status, error=error, status_code=status)
     response.headers.update(headers_for(error) if status != 401 else {})
     return response
+
+
+class Unavailable(OperationalError):
+    default_code = "internal_error"
 
 
 class WebRoute(APIRoute):
@@ -52,6 +60,9 @@ class WebRoute(APIRoute):
                 return await handler(request)
             except BastionError as error:
                 return error_page(request, error)
+            except Exception:  # a bug: logged, and a page (never a stack trace) for the visitor
+                log.exception("unhandled error in %s", request.url.path)
+                return error_page(request, Unavailable("internal error; it has been logged"), status=500)
 
         return handle
 
