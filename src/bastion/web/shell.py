@@ -45,7 +45,7 @@ def error_page(
     return response
 
 
-class Unavailable(OperationalError):
+class InternalError(OperationalError):
     default_code = "internal_error"
 
 
@@ -62,7 +62,7 @@ class WebRoute(APIRoute):
                 return error_page(request, error)
             except Exception:  # a bug: logged, and a page (never a stack trace) for the visitor
                 log.exception("unhandled error in %s", request.url.path)
-                return error_page(request, Unavailable("internal error; it has been logged"), status=500)
+                return error_page(request, InternalError("internal error; it has been logged"), status=500)
 
         return handle
 
