@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
@@ -59,6 +59,7 @@ def serve(shared_data: Path, work: Path) -> Iterator[Served]:
     container = Container(Runtime(settings=settings, database=database, clock=clock))
     AdvisoryImporter(database, clock).import_sources(_advisories(shared_data, work / "osv"))
     demo = seed_demo(container)
+    clock.advance(timedelta(days=3))  # three days into the review window and the cases' SLA clocks
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
