@@ -19,6 +19,7 @@ from bastion.advisories.lookup import QueryRequest
 from bastion.advisories.service import KEV_KEY
 from bastion.api import csrf
 from bastion.api.auth import clear_session_cookie, set_session_cookie
+from bastion.core.errors import NotFound
 from bastion.core.principal import Role
 from bastion.identity.credentials import SESSION_TTL
 from bastion.identity.errors import InvalidCredentials, LoginThrottled
@@ -34,7 +35,7 @@ from bastion.web.visitor import (
 )
 
 router = web_router()
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[A-Za-z0-9._:-]+$")
 MAX_SHOWN = 200
 
 
@@ -147,6 +148,15 @@ def _hit(document: dict[str, Any]) -> Hit:
     )
 
 
+def _published_osv_id(request: Request, advisory_id: str) -> str | None:
+    """The OSV id of a clearinghouse publication (``BASTION-2026-0001`` is served as ``x_BASTION-2026-0001``)."""
+    try:
+        publication = container_of(request).clearinghouse.publications.get(advisory_id)
+    except NotFound:
+        return None
+    return str(publication.osv["id"]) if publication.osv else None
+
+
 @router.get("/advisories")
 def search(request: Request, who: VisitorDep, q: str = "", ecosystem: str = "", version: str = "") -> Response:
     q, ecosystem, version = q.strip(), ecosystem.strip(), version.strip()
@@ -156,11 +166,12 @@ def search(request: Request, who: VisitorDep, q: str = "", ecosystem: str = "", 
     searched = bool(q)
     if q and not ecosystem and not q.startswith("pkg:") and _ID.match(q):
         try:
-            found = container.advisories.get(q)
-        except AdvisoryNotFound:
-            found = None
-        if found is not None:
+            container.advisories.get(q)
             return redirect(f"/advisories/{quote(q)}")
+        except AdvisoryNotFound:
+            published = _published_osv_id(request, q)
+            if published is not None:
+                return redirect(f"/advisories/{quote(published)}")
     if q:
         if q.startswith("pkg:"):
             query = QueryRequest(purl=q, version=version or None)
@@ -204,6 +215,9 @@ def advisory(request: Request, who: VisitorDep, vuln_id: str) -> Response:
     try:
         found = container.advisories.get(vuln_id)
     except AdvisoryNotFound as error:
+        published = _published_osv_id(request, vuln_id)
+        if published is not None and published != vuln_id:
+            return redirect(f"/advisories/{quote(published)}")
         return error_page(request, error, who)
     document = found.document
     kev = (document.get("database_specific") or {}).get(KEV_KEY) or []

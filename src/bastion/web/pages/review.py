@@ -212,7 +212,7 @@ def _profile(programme: ReviewProgramme, actor: Any, evidence: list[Any], sub: A
             for model, value in by_model.items():
                 references.setdefault(model, {})[task] = float(value)
     if not series and sub is not None and sub.evaluation_scores:
-        series = [Series(f"{sub.model_name} (lab's own figures)", dict(sub.evaluation_scores))]
+        series = [Series(f"{sub.model_name} (figures on the submission)", dict(sub.evaluation_scores))]
     return series + [Series(model, scores) for model, scores in sorted(references.items())] if series else []
 
 
