@@ -265,9 +265,14 @@ def demo() -> None:
     """Seed a realistic demo programme and print a token for each demo user."""
     result = seed_demo(context.container())
     table(
-        "demo users (export BASTION_TOKEN=<token> to act as one; sign in on the web with email and password)",
-        ["user", "email", "password", "token"],
-        [[label, f"{label}@{DEMO_DOMAIN}", result.passwords[label], token] for label, token in result.tokens.items()],
+        "demo users (export BASTION_TOKEN=<token> to act as one)",
+        ["user", "token"],
+        [[label, token] for label, token in result.tokens.items()],
+    )
+    table(
+        f"web sign-in at the server's address (e.g. http://127.0.0.1:8000/) as <user>@{DEMO_DOMAIN}",
+        ["user", "password"],
+        [[label, password] for label, password in result.passwords.items()],
     )
     table("demo records", ["what", "id"], [[k, v] for k, v in result.ids.items()])
 

@@ -94,7 +94,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(browser
 
 def test_a_form_without_its_csrf_token_is_refused(served: Served) -> None:
     label = "programme-admin"
-    with httpx.Client(base_url=served.url, follow_redirects=False) as client:
+    with httpx.Client(base_url=served.url, follow_redirects=False, timeout=60) as client:
         page = client.get("/signin")
         token = page.text.split('name="login_token" value="')[1].split('"')[0]
         assert client.post("/signin", data={"email": "x@y.z", "password": "p"}).status_code == 403  # no token

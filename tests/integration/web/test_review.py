@@ -175,7 +175,7 @@ def test_the_report_downloads_as_html_and_pdf(sign_in: SignIn, served: Served) -
     assert "SECRET" in admin.text("body")
     admin.screenshot("review-report-html")
     cookies = {c["name"]: c["value"] for c in admin.driver.get_cookies()}
-    with httpx.Client(base_url=served.url, cookies=cookies) as client:
+    with httpx.Client(base_url=served.url, cookies=cookies, timeout=120) as client:
         pdf = client.get(f"/review/reviews/{review}/report.pdf")
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
