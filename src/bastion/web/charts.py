@@ -109,7 +109,7 @@ def sla_burndown(clocks: Sequence[Clock], now: datetime, *, chart_id: str = "sla
         return Markup("")
     label_w, plot_w, bar_h, gap = 220, 400, 18, 12
     height = 24 + len(clocks) * (bar_h + gap) + 34
-    width = label_w + plot_w + 150
+    width = label_w + plot_w + 190
     summary = []
     parts = _open(width, height, chart_id, "SLA burn-down: time used of each case's fix deadline")
     body = []
@@ -121,10 +121,14 @@ def sla_burndown(clocks: Sequence[Clock], now: datetime, *, chart_id: str = "sla
         left_days = (clock.due_at - now).total_seconds() / 86400
         overdue = clock.stopped_at is None and used > 1
         colour = "#a3160b" if overdue else ("#16632b" if clock.stopped_at else "#0b4fa3")
+        total_days = window / 86400
+        used_days = (until - clock.opened_at).total_seconds() / 86400
         if clock.stopped_at:
-            state = "fixed"
+            state = f"fixed on day {used_days:.0f} of {total_days:.0f}"
+        elif overdue:
+            state = f"{-left_days:.0f} days overdue"
         else:
-            state = f"{-left_days:.0f} days overdue" if overdue else f"{left_days:.0f} days left"
+            state = f"day {used_days:.0f} of {total_days:.0f}, {left_days:.0f} left"
         summary.append(f"{clock.label}: {min(used, 9.99):.0%} of the window used, {state}")
         body.append(_text(label_w - 8, y + 13, clock.label[:30], size=13, anchor="end"))
         body.append(f'<rect x="{label_w}" y="{y}" width="{plot_w}" height="{bar_h}" fill="#ffffff" stroke="{GRID}"/>')

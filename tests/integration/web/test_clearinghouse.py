@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import tarfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from tests.integration.web.browser import Browser
@@ -70,7 +71,7 @@ def test_a_reporter_files_a_report_with_a_reproducer_and_follows_its_status(
     reporter.check_page("clearinghouse-reporter")
 
 
-def test_an_analyst_accepts_the_report_into_a_case_and_writes_in_its_thread(sign_in: SignIn) -> None:
+def test_an_analyst_accepts_the_report_into_a_case_and_writes_in_its_thread(sign_in: SignIn, served: Served) -> None:
     analyst = sign_in("treasury-analyst")
     analyst.open("/clearinghouse")
     assert analyst.find("#sla svg").get_attribute("role") == "img"  # the SLA burn-down
@@ -89,6 +90,14 @@ def test_an_analyst_accepts_the_report_into_a_case_and_writes_in_its_thread(sign
     analyst.submit("#thread button")
     assert "Looking for the maintainer of tinyini" in analyst.text("#thread")
     analyst.check_page("clearinghouse-case-analyst")
+
+    served.container.runtime.clock.advance(timedelta(days=10))  # time passes; nobody fixes tinyini
+    analyst = sign_in("treasury-analyst")  # the session of ten days ago has expired
+    analyst.open("/clearinghouse")
+    burndown = str(analyst.find("#sla svg desc").get_attribute("textContent"))
+    assert f"{TITLE[:30]}" in burndown or "tinyini" in burndown
+    assert "day 10 of 30, 20 left" in burndown  # a high-severity flaw: 30 days to a fix
+    analyst.check_page("clearinghouse-sla-burndown")
 
 
 def test_a_vendor_works_its_cases_in_the_portal(sign_in: SignIn, served: Served) -> None:
