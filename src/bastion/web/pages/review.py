@@ -233,12 +233,9 @@ def review(request: Request, who: VisitorDep, review_id: str) -> Response:
         if who.has(Role.EVALUATOR, Role.PROGRAMME_ADMIN)
         else []
     )
-    evaluators = (
-        [u for u in container.identity.list_users(actor) if Role.EVALUATOR in u.roles and u.active]
-        if who.has(Role.PROGRAMME_ADMIN)
-        else []
-    )
-    names = {u.id: u.display_name for u in evaluators}
+    people = _if_allowed(lambda: container.identity.list_users(actor)) or []  # whom the policy lets them see
+    evaluators = [u for u in people if Role.EVALUATOR in u.roles and u.active] if who.has(Role.PROGRAMME_ADMIN) else []
+    names = {u.id: u.display_name for u in people}
     series = _profile(programme, actor, evidence, sub)
     open_ = found.status == "open"
     days_left = (found.deadline - container.runtime.clock.now()).total_seconds() / 86400
