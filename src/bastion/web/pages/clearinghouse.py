@@ -219,6 +219,7 @@ def case(request: Request, who: VisitorDep, case_id: str) -> Response:
     thread = ch.cases.messages(actor, case_id).data
     now = container_of(request).runtime.clock.now()
     mine = [v for v in found.vendors if v.org_id == actor.org_id] if who.has(Role.VENDOR_CONTACT) else []
+    authors = {v.org_id: v.name for v in found.vendors}
     disclosure = found.embargo.disclosure_at
     proposed = [r for r in found.embargo.revisions if r.status == "proposed"]
     return render(
@@ -228,6 +229,7 @@ def case(request: Request, who: VisitorDep, case_id: str) -> Response:
         markings=[found.classification, found.report.classification],
         case=found,
         thread=thread,
+        authors=authors,
         mine=mine,
         proposed=proposed,
         embargo_days=_days(disclosure, now) if disclosure and found.published_at is None else None,
