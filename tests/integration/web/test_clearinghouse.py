@@ -35,7 +35,7 @@ def _archive(path: Path) -> Path:
     return path
 
 
-def test_a_reporter_files_a_report_with_a_reproducer_and_follows_its_status(
+def test_a_reporter_files_a_report_that_an_analyst_accepts_into_a_case(
     sign_in: SignIn, served: Served, tmp_path: Path
 ) -> None:
     reporter = sign_in("researcher")
@@ -70,8 +70,7 @@ def test_a_reporter_files_a_report_with_a_reproducer_and_follows_its_status(
     assert "BugHound" not in mine and "tinyconf.load evaluates" not in mine  # ... not the AI tool's
     reporter.check_page("clearinghouse-reporter")
 
-
-def test_an_analyst_accepts_the_report_into_a_case_and_writes_in_its_thread(sign_in: SignIn, served: Served) -> None:
+    # The analyst: the queue, accepting the report into a case, the thread, and time passing.
     analyst = sign_in("treasury-analyst")
     analyst.open("/clearinghouse")
     assert analyst.find("#sla svg").get_attribute("role") == "img"  # the SLA burn-down
@@ -100,7 +99,7 @@ def test_an_analyst_accepts_the_report_into_a_case_and_writes_in_its_thread(sign
     analyst.check_page("clearinghouse-sla-burndown")
 
 
-def test_a_vendor_works_its_cases_in_the_portal(sign_in: SignIn, served: Served) -> None:
+def test_a_vendor_works_its_case_and_the_analyst_publishes_it(sign_in: SignIn, served: Served) -> None:
     vendor = sign_in("tinyconf-maintainer")
     vendor.open("/clearinghouse/vendor")
     assert "pkg:pypi/tinyconf" in vendor.text()  # its registry entry
@@ -119,10 +118,7 @@ def test_a_vendor_works_its_cases_in_the_portal(sign_in: SignIn, served: Served)
     assert "2.0.1 is on PyPI now." in vendor.text("#thread")
     vendor.check_page("clearinghouse-case-vendor")
 
-
-def test_the_analyst_publishes_once_every_vendor_answered_and_the_advisory_is_public(
-    sign_in: SignIn, served: Served
-) -> None:
+    # The analyst publishes once every vendor answered; the advisory is then public.
     case = f"/clearinghouse/cases/{served.demo.ids['current_case']}"
     analyst = sign_in("treasury-analyst")
     analyst.open(case)

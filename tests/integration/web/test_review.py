@@ -17,6 +17,7 @@ from tests.integration.web.server import Served
 
 SignIn = Callable[[str], Browser]
 GAMMA = "Gamma-1"
+DELTA = "Delta-1"
 
 
 def _row(browser: Browser, table: str, text: str) -> str:
@@ -61,9 +62,10 @@ def test_a_lab_submits_a_model_and_sees_only_whether_it_was_selected(sign_in: Si
 
 def test_an_agency_reviewer_nominates_and_sees_the_rationale(sign_in: SignIn, served: Served) -> None:
     reviewer = sign_in("treasury-reviewer")
-    reviewer.open(f"/review/submissions/{served.demo.ids['not_selected_submission']}")
+    reviewer.open(f"/review/submissions/{served.demo.ids['submission']}")
     assert "frontier-compute" in reviewer.text("#rationale")  # the rules, fired or not, with explanations
-    reviewer.fill("nominate-reason", "Beta-Lite is embedded in a widely used tax filing product.")
+    assert "Cybersecurity and Infrastructure Security Agency" in reviewer.text("#nominations")  # CISA's
+    reviewer.fill("nominate-reason", "Alpha-4 is to be embedded in a widely used tax filing product.")
     reviewer.submit("form[action$='/nominations'] button")
     nominations = reviewer.text("#nominations")
     assert "Department of the Treasury" in nominations
@@ -71,10 +73,27 @@ def test_an_agency_reviewer_nominates_and_sees_the_rationale(sign_in: SignIn, se
     reviewer.check_page("review-submission-agency")
 
 
-def test_the_programme_opens_a_review_assigns_an_evaluator_and_proposes_an_extension(sign_in: SignIn) -> None:
+def _submit(lab: Browser, name: str) -> str:
+    lab.open("/review/submissions/new")
+    for field, value in {
+        "model_name": name,
+        "model_version": "1",
+        "developer": "Frontier Lab Alpha",
+        "training_compute_flop": "2e26",
+        "modalities": "text",
+    }.items():
+        lab.fill(field, value)
+    lab.submit("main form button[type=submit]")
+    assert lab.path.startswith("/review/submissions/sub_")
+    return lab.path
+
+
+def test_a_submission_from_its_review_to_its_release(sign_in: SignIn) -> None:
+    """The programme opens a review, assigns an evaluator and proposes an extension; the lab consents, then
+    releases (each test is whole: under xdist the tests of a module may run in different processes)."""
+    submission = _submit(sign_in("alpha-submitter"), DELTA)
     admin = sign_in("programme-admin")
-    admin.open("/review")
-    _open_link(admin, GAMMA)
+    admin.open(submission)
     admin.fill("window_days", "30")
     admin.submit("form[action='/review/reviews'] button")
     assert admin.path.startswith("/review/reviews/rev_")
@@ -95,21 +114,23 @@ def test_the_programme_opens_a_review_assigns_an_evaluator_and_proposes_an_exten
     assert "proposed" in admin.text("#extensions")
     admin.check_page("review-page-admin")
     admin.open("/review")
-    assert "days left" in _row(admin, "#reviews", GAMMA)  # deadlines at a glance
+    assert "days left" in _row(admin, "#reviews", DELTA)  # deadlines at a glance
     admin.check_page("review-dashboard-admin")
 
-
-def test_the_lab_consents_to_the_extension_answers_a_finding_and_releases(sign_in: SignIn, served: Served) -> None:
     lab = sign_in("alpha-submitter")
-    lab.open("/review")
-    _open_link(lab, GAMMA)
+    lab.open(submission)
     _open_link(lab, "open the review")
     assert not lab.all("#assignments")  # evaluators' identities are not the lab's to see
     lab.submit("#extensions button[value=yes]")
     assert "consented" in lab.text("#extensions")
     assert "+ 14 extension" in lab.text()
     assert "44 days left" in lab.text("#deadline")  # 30 + 14, counted from today
+    lab.submit("form[action$='/release'] button")
+    assert lab.text("#window-status").startswith("closed (released")
 
+
+def test_a_lab_answers_a_shared_finding_and_never_sees_a_secret_one(sign_in: SignIn, served: Served) -> None:
+    lab = sign_in("alpha-submitter")
     lab.open(f"/review/reviews/{served.demo.ids['review']}")
     assert "Weight exfiltration" not in lab.text()  # the SECRET finding, never shared
     assert lab.banners()[0] == "CUI"  # the highest marking this lab is shown
@@ -118,12 +139,6 @@ def test_the_lab_consents_to_the_extension_answers_a_finding_and_releases(sign_i
     lab.submit(f"form[action$='{finding}/responses'] button")
     assert "Mitigated in the 2026-12 build" in lab.text("#findings")
     lab.check_page("review-page-lab")
-
-    lab.open("/review")
-    _open_link(lab, GAMMA)
-    _open_link(lab, "open the review")
-    lab.submit("form[action$='/release'] button")
-    assert lab.text("#window-status").startswith("closed (released")
 
 
 def test_a_lab_withdraws_a_submission(sign_in: SignIn, served: Served) -> None:
