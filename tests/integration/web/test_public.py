@@ -28,6 +28,22 @@ def test_advisory_search_finds_a_package_and_marks_known_exploited_ones(browser:
     browser.check_page("advisories-results")
 
 
+def test_the_home_page_offers_each_person_their_own_work(browser: Browser, served: Served) -> None:
+    browser.driver.delete_all_cookies()
+    browser.open("/")
+    assert "Sign in" in browser.text("main")
+    browser.check_page("home")
+    for label, offered, not_offered in (
+        ("alpha-submitter", "Submit a model", "Report a vulnerability"),
+        ("researcher", "Report a vulnerability", "Submit a model"),
+    ):
+        browser.sign_in(f"{label}@{DEMO_DOMAIN}", served.demo.passwords[label])
+        browser.open("/")
+        work = browser.text(".cards")
+        assert offered in work and not_offered not in work
+    browser.check_page("home-signed-in")
+
+
 def test_the_search_works_without_scripts_too(browser: Browser) -> None:
     browser.open("/advisories?q=jinja2&ecosystem=PyPI&version=2.4.1")
     ids = [row.text.split()[0] for row in browser.all("#results tbody tr")]

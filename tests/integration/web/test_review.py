@@ -165,7 +165,8 @@ def test_an_evaluator_records_a_finding_and_evidence_starts_the_battery_and_sees
     evaluator.submit("#new-finding button")
     article = next(a for a in evaluator.all("#findings article") if "Modbus" in a.text)
     assert "draft" in article.text
-    evaluator.submit(f"article[data-finding='{article.get_attribute('data-finding')}'] button[value=confirmed]")
+    finding = str(article.get_attribute("data-finding"))
+    evaluator.submit(f"article[data-finding='{finding}'] button[value=confirmed]")
     article = next(a for a in evaluator.all("#findings article") if "Modbus" in a.text)
     assert "confirmed" in article.text
 
@@ -180,6 +181,15 @@ def test_an_evaluator_records_a_finding_and_evidence_starts_the_battery_and_sees
     evaluator.submit("form[action$='/battery'] button")
     assert "mockllm/model queued" in evaluator.text("#battery")  # the run is queued for a worker
     evaluator.check_page("review-page-evaluator")
+
+    admin = sign_in("programme-admin")  # the programme shares the confirmed finding with the lab ...
+    admin.open(f"/review/reviews/{served.demo.ids['review']}")
+    assert admin.banners() == ["SECRET", "SECRET"]  # the page shows the SECRET draft: the banner says so
+    admin.submit(f"article[data-finding='{finding}'] button[value=shared_with_lab]")
+    lab = sign_in("alpha-viewer")  # ... and the lab sees it, without who found it
+    lab.open(f"/review/reviews/{served.demo.ids['review']}")
+    assert "Modbus write-coil exploit" in lab.text("#findings")
+    assert "Cisa Evaluator" not in lab.text()
 
 
 def test_the_report_downloads_as_html_and_pdf(sign_in: SignIn, served: Served) -> None:
