@@ -50,6 +50,24 @@ def _run(command: str, cwd: Path, env: dict[str, str], deadline: float) -> subpr
     )
 
 
+def _sign_in_as_each_demo_user(clone: Path, env: dict[str, str], deadline: float, base: str) -> None:
+    """What the Quickstart says next: seed the demo, and sign in on the web as each demo user."""
+    demo = _run(".venv/bin/bastion demo", clone, {**env, "COLUMNS": "200"}, deadline)
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    passwords = dict(re.findall(r"│ ([a-z-]+) +│ ([A-Za-z0-9_-]{16}) +│", demo.stdout))
+    assert len(passwords) == 16, demo.stdout[-3000:]
+    for label, password in passwords.items():
+        with httpx.Client(base_url=base, timeout=60) as browser:
+            form = browser.get("/signin").text
+            token = form.split('name="login_token" value="')[1].split('"')[0]
+            signed = browser.post(
+                "/signin",
+                data={"email": f"{label}@demo.bastion.example", "password": password, "login_token": token},
+            )
+            assert signed.status_code == 303, (label, signed.text[-500:])
+            assert f'data-user="{label}@demo.bastion.example"' in browser.get("/").text, label
+
+
 @pytest.mark.quickstart
 def test_the_quickstart_works_in_order_on_a_fresh_clone(tmp_path: Path, shared_data: Path) -> None:
     quickstart, example = _blocks((ROOT / "README.md").read_text("utf-8"))
@@ -89,6 +107,7 @@ def test_the_quickstart_works_in_order_on_a_fresh_clone(tmp_path: Path, shared_d
         assert audit.returncode == 1, audit.stdout + audit.stderr  # pip-audit: vulnerabilities found
         assert re.search(r"^jinja2\s+2\.4\.1\s+PYSEC-", audit.stdout, flags=re.MULTILINE), audit.stdout
         assert re.search(r"^django\s+3\.2\.0\s+PYSEC-", audit.stdout, flags=re.MULTILINE), audit.stdout
+        _sign_in_as_each_demo_user(clone, env, deadline, base)
     finally:
         os.killpg(up.pid, signal.SIGTERM)  # scripts/up and the server it started, nothing else
         up.wait(timeout=60)

@@ -13,7 +13,7 @@ import typer
 from bastion.cli import context
 from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, table
 from bastion.core.principal import Classification
-from bastion.review.demo import seed_demo
+from bastion.review.demo import DEMO_DOMAIN, seed_demo
 from bastion.review.errors import invalid
 from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.reports import ReportFormat, ReportVariant
@@ -273,6 +273,11 @@ def demo() -> None:
         "demo users (export BASTION_TOKEN=<token> to act as one)",
         ["user", "token"],
         [[label, token] for label, token in result.tokens.items()],
+    )
+    table(
+        f"web sign-in at the server's address (e.g. http://127.0.0.1:8000/) as <user>@{DEMO_DOMAIN}",
+        ["user", "password"],
+        [[label, password] for label, password in result.passwords.items()],
     )
     table("demo records", ["what", "id"], [[k, v] for k, v in result.ids.items()])
 

@@ -8,6 +8,7 @@ same services (validated, audited) as real use.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ AGENCIES = {"treasury": "org_treasury", "war": "org_war", "nsa": "org_nsa", "cis
 @dataclass
 class DemoProgramme:
     tokens: dict[str, str] = field(default_factory=dict)  # label -> API token (secret)
+    passwords: dict[str, str] = field(default_factory=dict)  # label -> web sign-in password (secret)
     users: dict[str, str] = field(default_factory=dict)  # label -> user id
     ids: dict[str, str] = field(default_factory=dict)  # what was created: submission, review, findings
 
@@ -77,13 +79,16 @@ class _Seeder:
         self.result = DemoProgramme()
 
     def user(self, label: str, org_id: str, roles: list[Role], clearance: Classification) -> Principal:
+        password = secrets.token_urlsafe(12)  # 16 characters, random per seeding: printed once, like the tokens
         user = self.identity.create_user_unchecked(
             org_id=org_id,
             email=f"{label}@{DEMO_DOMAIN}",
             display_name=label.replace("-", " ").title(),
             roles=roles,
             clearance=clearance,
+            password=password,
         )
+        self.result.passwords[label] = password
         token = self.identity.issue_token_unchecked(user_id=user.id, name="demo", ttl=timedelta(days=30))
         self.result.tokens[label] = token.token
         self.result.users[label] = user.id

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bastion.cli.main import main
+from bastion.container import Container
 from bastion.runtime import Runtime
 from tests.integration.review.support import Cast, submission_body
 
@@ -98,6 +99,9 @@ def test_demo_seeds_a_programme_to_try(
     assert code == 0
     tokens = dict(re.findall(r"│ ([a-z-]+) +│ (bst_\S+) │", out))
     assert {"programme-admin", "nsa-evaluator", "alpha-submitter", "beta-submitter", "cisa-reviewer"} <= set(tokens)
+    passwords = dict(re.findall(r"│ ([a-z-]+) +│ ([A-Za-z0-9_-]{16}) +│", out))
+    assert set(passwords) == set(tokens)  # each demo user signs in on the web with the password printed
+    assert Container(cli_env).identity.login("researcher@demo.bastion.example", passwords["researcher"]).token
     review_id = re.search(r"(rev_[0-9a-f]+)", out)
     assert review_id is not None
     code, out, _ = _run(
