@@ -36,6 +36,7 @@ from enum import StrEnum
 _ID = re.compile(r"\b(?:CVE-\d{4}-\d{4,}|GHSA(?:-[a-z0-9]{4}){3}|[A-Z][A-Z0-9]*-\d{4}-[\w.-]+|BIT-[\w.-]+)\b", re.I)
 _URL = re.compile(r"https?://\S+")
 _COMMIT = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{7,40}(?![0-9A-Za-z])")
+_MENTIONED_VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?:[a-z]\w*)?(?!\w)|\b\d+u\d+\b")
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
 _WORD = re.compile(r"\d+(?:\.\d+)+[a-z0-9]*|[a-z][a-z0-9_]*[a-z0-9]|[a-z]")
 _STOP = frozenset(
@@ -195,6 +196,11 @@ class Subject:
         return frozenset(h.lower() for h in _COMMIT.findall(self.text) if not h.isdigit() and not h.isalpha())
 
     @property
+    def mentioned_versions(self) -> frozenset[str]:
+        """Version numbers the text names (``2.4.1``, ``1.0.0rc1``, Java's ``8u401``)."""
+        return frozenset(_MENTIONED_VERSION.findall(_URL.sub(" ", _ID.sub(" ", self.text)).lower()))
+
+    @property
     def versions(self) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None, bool]:
         """The declared affected range as numeric keys: (first affected, end, end is inclusive); a part that is
         not a plain dotted number is None (unknown, so no conflict is drawn from it)."""
@@ -286,6 +292,8 @@ def conflict(a: Subject, b: Subject) -> str | None:
         return "affected version ranges do not overlap"
     if a.commits and b.commits and not _same_commit(a.commits, b.commits):
         return "fixed by different commits"
+    if a.mentioned_versions and b.mentioned_versions and a.mentioned_versions != b.mentioned_versions:
+        return "the texts name different versions"
     return _names_other_product(a, b)
 
 

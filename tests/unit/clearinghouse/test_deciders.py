@@ -289,3 +289,18 @@ def test_a_products_name_comes_from_its_purl_or_cpe() -> None:
     assert subject("r1", "x", purl="pkg:maven/org.apache.logging.log4j/log4j-core").name == "log4j-core"
     assert Subject(key="r2", text="x", product="cpe:apache:http_server").name == "http-server"
     assert Subject(key="r3", text="x").name is None
+
+
+def test_a_template_filled_in_with_other_versions_is_another_flaw() -> None:
+    template = (
+        "Vulnerability in the Oracle Java SE product (component: Hotspot). Supported versions that are affected "
+        "are Oracle Java SE: {versions}. Difficult to exploit vulnerability allows an unauthenticated attacker "
+        "with network access to compromise Oracle Java SE."
+    )
+    old = subject("r1", template.format(versions="8u401, 11.0.22, 17.0.10"), purl="pkg:generic/oracle/java")
+    new = subject("r2", template.format(versions="8u411, 11.0.22, 17.0.10"), purl="pkg:generic/oracle/java")
+    assert old.mentioned_versions == frozenset({"8u401", "11.0.22", "17.0.10"})
+    assert conflict(new, old) == "the texts name different versions"
+    assert find_duplicate(new, [old]) is None
+    reworded = subject("r3", template.format(versions="17.0.10, 11.0.22 and 8u401"), purl="pkg:generic/oracle/java")
+    assert find_duplicate(reworded, [old]) is not None  # the same versions, in another order and wording
