@@ -27,12 +27,12 @@ from bastion.clearinghouse.models import ReporterRow, ReportRow, SubmissionRow
 from bastion.clearinghouse.osv_intake import draft_from_osv
 from bastion.clearinghouse.public import DuplicateNotice, ReportAck, SubmissionAck
 from bastion.clearinghouse.sarif import Level, SarifProduct, drafts_from_sarif
-from bastion.clearinghouse.schemas import ReportDraft, ReportSubmission, TargetKind
+from bastion.clearinghouse.schemas import ReportDraft, ReportSubmission
 from bastion.clearinghouse.scoring import parse_vector, severity_of
 from bastion.clearinghouse.states import ReportStatus
 from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_target
 from bastion.clearinghouse.subjects import product_key, product_of, subject_of
-from bastion.clearinghouse.targets import target_purl
+from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
 from bastion.core.access import Action, Resource, ResourceKind, decide
 from bastion.core.principal import Classification, Principal
@@ -251,7 +251,7 @@ class IntakeService:
         purl, cpe = product_of(draft)
         score = parse_vector(draft.cvss_vector) if draft.cvss_vector else None
         check_sizes(draft.reproducer, [draft.target, draft.fixed_target], ctx.limits)
-        check_purl_targets(draft, ctx.package_index)
+        check_purl_targets(ctx.package_index, target=draft.target, fixed_target=draft.fixed_target)
         now = work.now
         row = ReportRow(
             id=new_id("chr"),
@@ -395,18 +395,3 @@ def _notice(actor: Principal | None, row: ReportRow, session: Session) -> Duplic
 
 def _words(window: timedelta) -> str:
     return "minute" if window <= timedelta(minutes=1) else "day"
-
-
-def check_purl_targets(draft: ReportDraft, package_index: str | None) -> None:
-    """Targets named by purl are well formed, and this clearinghouse can fetch them (a 400 otherwise)."""
-    for field_name, target in (("target", draft.target), ("fixed_target", draft.fixed_target)):
-        if target is None or target.kind is not TargetKind.PURL or target.purl is None:
-            continue
-        target_purl(target.purl, field=f"{field_name}.purl")
-        if package_index is None:
-            raise invalid(
-                f"this clearinghouse fetches no packages, so {field_name} {target.purl} cannot be used",
-                hint="upload the target as an archive or files (or ask the operators to set "
-                "BASTION_CLEARINGHOUSE_PACKAGE_INDEX)",
-                field=f"{field_name}.purl",
-            )

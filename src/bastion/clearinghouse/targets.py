@@ -34,6 +34,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from bastion.clearinghouse.errors import InvalidReport, TargetUnavailable, invalid
+from bastion.clearinghouse.schemas import TargetIn, TargetKind
 
 FETCH_SECONDS = 300
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -79,6 +80,22 @@ def target_purl(purl: str, field: str = "target.purl") -> TargetPurl:
     return TargetPurl(
         purl, str(parsed.name), str(parsed.version), _checksums(purl, str(qualifiers.get("checksum", "")), field)
     )
+
+
+def check_purl_targets(package_index: str | None, **targets: TargetIn | None) -> None:
+    """Targets named by purl are well formed, and this clearinghouse can fetch them (a 400 otherwise); ``targets``
+    by the field that carries them (``target=``, ``fixed_target=``)."""
+    for field_name, target in targets.items():
+        if target is None or target.kind is not TargetKind.PURL or target.purl is None:
+            continue
+        target_purl(target.purl, field=f"{field_name}.purl")
+        if package_index is None:
+            raise invalid(
+                f"this clearinghouse fetches no packages, so {field_name} {target.purl} cannot be used",
+                hint="upload the target as an archive or files (or ask the operators to set "
+                "BASTION_CLEARINGHOUSE_PACKAGE_INDEX)",
+                field=f"{field_name}.purl",
+            )
 
 
 def _checksums(purl: str, value: str, field: str) -> tuple[tuple[str, str], ...]:
