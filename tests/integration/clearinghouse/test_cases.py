@@ -192,3 +192,30 @@ def test_exploitation_in_the_wild_shortens_the_embargo(
     )
     assert marked["exploited"] is True
     assert marked["embargo"]["disclosure_at"].startswith((clock.now() + timedelta(days=7)).isoformat()[:19])
+
+
+def test_vendors_are_found_by_cpe_and_by_a_claimed_purl_namespace(
+    client: TestClient, cast: Cast, tmp_path: Path
+) -> None:
+    def register(org: str, claim: dict[str, str]) -> str:
+        body = {"org_id": cast.orgs[org], "products": [claim]}
+        return str(ok(client.post(f"{CH}/vendors", json=body, headers=cast.headers("analyst")), 201)["id"])
+
+    by_cpe = register("other", {"cpe_vendor": "acmecorp", "cpe_product": "*"})
+    by_namespace = register("acme", {"purl": "pkg:npm/@acme/*"})
+    cpe = "cpe:2.3:a:acmecorp:record_server:2.1:*:*:*:*:*:*:*"
+    _, case_id = _open_case(client, cast, tmp_path, purl=None, cpe=cpe)
+    case = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("analyst")))
+    assert [(v["vendor_id"], v["added_how"]) for v in case["vendors"]] == [(by_cpe, "registry")]
+    # a package under the claimed npm scope finds its vendor; the CPE vendor has no claim on it
+    draft = recparse_report(tmp_path, reproducer=None, fixed_target=None, target=None, purl="pkg:npm/@acme/records")
+    draft |= {"title": "Prototype pollution in @acme/records", "description": "merge() copies __proto__ keys."}
+    draft |= {"cwe": "CWE-1321", "location": None}
+    ack = ok(client.post(f"{CH}/reports", json={"client_key": "npm", "report": draft}, headers=cast.headers("reporter")), 201)  # fmt: skip  # noqa: E501
+    decision = {"decision": "accept", "reason": "credible"}
+    report = ok(client.post(f"{CH}/reports/{ack['reports'][0]['id']}/decision", json=decision, headers=cast.headers("analyst")))  # fmt: skip  # noqa: E501
+    npm_case = ok(client.get(f"{CH}/cases/{report['case_id']}", headers=cast.headers("acme")))
+    assert [(v["vendor_id"], v["added_how"]) for v in npm_case["vendors"]] == [(by_namespace, "registry")]
+    # and each vendor sees only its own case
+    assert client.get(f"{CH}/cases/{case_id}", headers=cast.headers("acme")).status_code == 404
+    assert client.get(f"{CH}/cases/{report['case_id']}", headers=cast.headers("other_vendor")).status_code == 404
