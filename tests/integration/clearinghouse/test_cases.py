@@ -3,12 +3,14 @@ the clock (SLA reminders and escalation, the embargo's end publishes), and what 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from bastion.advisories.importer import AdvisoryImporter
 from bastion.container import Container
 from bastion.core.clock import ManualClock
 from tests.factories import principal_for
@@ -219,3 +221,32 @@ def test_vendors_are_found_by_cpe_and_by_a_claimed_purl_namespace(
     # and each vendor sees only its own case
     assert client.get(f"{CH}/cases/{case_id}", headers=cast.headers("acme")).status_code == 404
     assert client.get(f"{CH}/cases/{report['case_id']}", headers=cast.headers("other_vendor")).status_code == 404
+
+
+def test_a_flaw_the_kev_catalogue_lists_gets_the_short_embargo_when_its_case_opens(
+    client: TestClient, container: Container, cast: Cast, clock: ManualClock, tmp_path: Path
+) -> None:
+    kev = (
+        Path(__file__).resolve().parents[3].parent / "shared" / "data" / "kev" / "known_exploited_vulnerabilities.json"
+    )
+    AdvisoryImporter(container.runtime.database, clock).import_sources([str(kev)])  # the real catalogue
+    listed = json.loads(kev.read_text())["vulnerabilities"][0]["cveID"]
+    _, case_id = _open_case(client, cast, tmp_path, aliases=[listed])
+    case = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("analyst")))
+    assert case["exploited"] is True
+    assert case["embargo"]["revisions"][0]["reason"] == "embargo policy 2026-11: 7 days, exploited in the wild (KEV)"
+    assert case["embargo"]["disclosure_at"].startswith((clock.now() + timedelta(days=7)).isoformat()[:19])
+    # a CVE the catalogue does not list keeps the default
+    clock.advance(timedelta(minutes=1))
+    draft = recparse_report(tmp_path, reproducer=None, fixed_target=None, target=None, aliases=["CVE-2099-0001"])
+    draft |= {
+        "title": "Unrelated flaw in recparse.dump",
+        "description": "dump() writes keys unescaped.",
+        "cwe": "CWE-116",
+    }
+    draft |= {"location": {"file": "recparse/__init__.py", "function": "dump"}}
+    ack = ok(client.post(f"{CH}/reports", json={"client_key": "c2", "report": draft}, headers=cast.headers("reporter")), 201)  # fmt: skip  # noqa: E501
+    decision = {"decision": "accept", "reason": "credible"}
+    other = ok(client.post(f"{CH}/reports/{ack['reports'][0]['id']}/decision", json=decision, headers=cast.headers("analyst")))  # fmt: skip  # noqa: E501
+    plain = ok(client.get(f"{CH}/cases/{other['case_id']}", headers=cast.headers("analyst")))
+    assert plain["exploited"] is False and "90 days, the default" in plain["embargo"]["revisions"][0]["reason"]
