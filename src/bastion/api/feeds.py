@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import PurePosixPath
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -28,6 +29,21 @@ _MEDIA_TYPES = {
 }
 
 
+def _file(*media_types: str) -> dict[str, Any]:
+    """Route options documenting a file answer (not JSON unless said): its media types."""
+    return {
+        "response_class": Response,
+        "responses": {200: {"description": "The file", "content": {m: {} for m in media_types}}},
+    }
+
+
+_CSAF_TYPES = (
+    *sorted(set(_MEDIA_TYPES.values()) - {"application/zip"}),
+    "application/pgp-keys",
+    "application/pgp-signature",
+)
+
+
 def _media_type(path: str) -> str:
     suffix = PurePosixPath(path).suffix
     if suffix == ".asc":
@@ -43,7 +59,12 @@ def _base_url(request: Request, container: ContainerDep) -> str:
     return (container.settings.public_url or str(request.base_url)).rstrip("/")
 
 
-@router.get(f"/{WELL_KNOWN}/{{path:path}}", tags=_tags, summary="The CSAF trusted provider (CSAF 2.0 section 7)")
+@router.get(
+    f"/{WELL_KNOWN}/{{path:path}}",
+    tags=_tags,
+    summary="The CSAF trusted provider (CSAF 2.0 section 7)",
+    **_file(*_CSAF_TYPES),
+)
 def csaf_file(path: str, request: Request, container: ContainerDep) -> Response:
     provider = _feeds(container).csaf_provider(_base_url(request, container))
     body = provider.files.get(path)
@@ -52,17 +73,32 @@ def csaf_file(path: str, request: Request, container: ContainerDep) -> Response:
     return Response(body, media_type=_media_type(path))
 
 
-@router.get("/feeds/osv/ecosystems.txt", tags=_tags, summary="Ecosystems with published OSV records")
+@router.get(
+    "/feeds/osv/ecosystems.txt",
+    tags=_tags,
+    summary="Ecosystems with published OSV records",
+    **_file(_MEDIA_TYPES[".txt"]),
+)
 def osv_ecosystems(container: ContainerDep) -> Response:
     return Response(_feeds(container).osv_export().ecosystems_txt(), media_type=_MEDIA_TYPES[".txt"])
 
 
-@router.get("/feeds/osv/all.zip", tags=_tags, summary="Every published OSV record, zipped (osv.dev's layout)")
+@router.get(
+    "/feeds/osv/all.zip",
+    tags=_tags,
+    summary="Every published OSV record, zipped (osv.dev's layout)",
+    **_file(_MEDIA_TYPES[".zip"]),
+)
 def osv_all(container: ContainerDep) -> Response:
     return Response(_feeds(container).osv_export().all_zip(), media_type=_MEDIA_TYPES[".zip"])
 
 
-@router.get("/feeds/osv/{ecosystem}/all.zip", tags=_tags, summary="One ecosystem's published OSV records, zipped")
+@router.get(
+    "/feeds/osv/{ecosystem}/all.zip",
+    tags=_tags,
+    summary="One ecosystem's published OSV records, zipped",
+    **_file(_MEDIA_TYPES[".zip"]),
+)
 def osv_ecosystem_zip(ecosystem: str, container: ContainerDep) -> Response:
     export = _feeds(container).osv_export()
     if ecosystem not in export.ecosystems():
@@ -70,7 +106,12 @@ def osv_ecosystem_zip(ecosystem: str, container: ContainerDep) -> Response:
     return Response(export.all_zip(ecosystem), media_type=_MEDIA_TYPES[".zip"])
 
 
-@router.get("/feeds/osv/{ecosystem}/modified_id.csv", tags=_tags, summary="Modification times, newest first")
+@router.get(
+    "/feeds/osv/{ecosystem}/modified_id.csv",
+    tags=_tags,
+    summary="Modification times, newest first",
+    **_file(_MEDIA_TYPES[".csv"]),
+)
 def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
     export = _feeds(container).osv_export()
     if ecosystem not in export.ecosystems():
@@ -78,7 +119,12 @@ def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
     return Response(export.modified_id_csv(ecosystem), media_type=_MEDIA_TYPES[".csv"])
 
 
-@router.get("/feeds/osv/{ecosystem}/{record_id}.json", tags=_tags, summary="One published OSV record")
+@router.get(
+    "/feeds/osv/{ecosystem}/{record_id}.json",
+    tags=_tags,
+    summary="One published OSV record",
+    **_file(_MEDIA_TYPES[".json"]),
+)
 def osv_record_file(ecosystem: str, record_id: str, container: ContainerDep) -> Response:
     record = _feeds(container).osv_export().record(ecosystem, record_id)
     if record is None:

@@ -239,10 +239,15 @@ def fixes(case_id: CaseArg) -> None:
     emit([f.model_dump(mode="json") for f in ch.fixes.for_case(actor, case_id)])
 
 
-def publication(advisory_id: Annotated[str, typer.Argument(help="The advisory's id, e.g. BASTION-2026-0001.")]) -> None:
-    """One published advisory, with the OSV record it put into the database."""
+def publication(
+    advisory_id: Annotated[str, typer.Argument(help="The advisory's id, e.g. BASTION-2026-0001.")],
+    cve: Annotated[
+        bool, typer.Option("--cve", help="Print its CVE JSON 5 record instead (once a CVE is assigned).")
+    ] = False,
+) -> None:
+    """One published advisory, with the OSV record it put into the database (or its CVE record)."""
     ch, _ = ch_and_actor()
-    emit(ch.publications.get(advisory_id))
+    emit(ch.publications.cve(advisory_id) if cve else ch.publications.get(advisory_id))
 
 
 def publications() -> None:

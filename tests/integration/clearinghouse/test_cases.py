@@ -181,6 +181,9 @@ def test_the_clock_reminds_escalates_and_publishes_when_the_embargo_ends(
     query = {"package": {"name": "recparse", "ecosystem": "PyPI"}, "version": "1.0.0"}
     assert [v["id"] for v in ok(client.post("/v1/query", json=query))["vulns"]] == [f"x_{published[0]}"]
     assert ok(client.get(f"{CH}/publications/{published[0]}"))["case_id"] == case_id
+    no_cve = ok(client.get(f"{CH}/publications/{published[0]}/cve"), 409)
+    assert no_cve["code"] == "cve_not_assigned" and no_cve["hint"]
+    assert ok(client.get(f"{CH}/publications/BASTION-2026-9999/cve"), 404)["code"] == "not_found"
 
 
 def test_exploitation_in_the_wild_shortens_the_embargo(

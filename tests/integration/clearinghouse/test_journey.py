@@ -33,7 +33,7 @@ from bastion.clearinghouse.feeds import WELL_KNOWN
 from bastion.cli.main import main
 from bastion.runtime import Runtime
 from tests.integration.clearinghouse.support import POC, Cast, build_cast, write_recparse
-from tests.unit.clearinghouse.test_formats import _csaf_mandatory, _csaf_schema_validator, _errors
+from tests.unit.clearinghouse.test_formats import _csaf_mandatory, _csaf_schema_validator, _cve_validator, _errors
 
 
 def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, token: str | None, *args: str) -> Any:
@@ -246,6 +246,11 @@ def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
     osv_id = published["osv"]["id"]
     shown = _cli(capsys, monkeypatch, reporter, "clearinghouse", "publication", published["advisory_id"])
     assert shown["osv"]["id"] == osv_id and shown["case_id"] == case_id
+    # the CVE JSON 5 record, through the CLI and the API alike, valid against the CVE Program's schema
+    cve = _cli(capsys, monkeypatch, reporter, "clearinghouse", "publication", published["advisory_id"], "--cve")
+    assert cve == _ok(client.get(f"/api/clearinghouse/publications/{published['advisory_id']}/cve"))
+    assert cve["cveMetadata"]["cveId"] == "CVE-2026-99001" and cve["cveMetadata"]["state"] == "PUBLISHED"
+    assert _errors(_cve_validator(), cve) == []
     assert osv_id.startswith("x_BASTION-")
     assert _query(client) == [osv_id]
     record = _ok(client.get(f"/v1/vulns/{osv_id}"))
