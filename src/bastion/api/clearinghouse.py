@@ -309,6 +309,16 @@ def get_publication(advisory_id: str, ch: ClearinghouseDep) -> PublicationPublic
     return ch.publications.get(advisory_id)
 
 
+@router.get(
+    "/publications/{advisory_id}/cve",
+    tags=_published,
+    summary="One published advisory as a CVE JSON 5 record (public; 409 until a CVE is assigned)",
+    responses={409: {"description": "No CVE id is assigned to the advisory yet"}},
+)
+def get_publication_cve(advisory_id: str, ch: ClearinghouseDep) -> dict[str, Any]:
+    return ch.publications.cve(advisory_id)
+
+
 @router.get("/outbox", tags=_published, summary="Reminders, escalations and notices (analysts)")
 def list_outbox(actor: PrincipalDep, ch: ClearinghouseDep, pending: bool = False) -> OutboxPublic:
     return ch.outbox.list(actor, pending_only=pending)

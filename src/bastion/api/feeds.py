@@ -29,13 +29,19 @@ _MEDIA_TYPES = {
 }
 
 
-def _served_as(*media_types: str) -> dict[int | str, dict[str, Any]]:
-    """The 200 answer documented with the media types the route really serves (not FastAPI's JSON default)."""
-    content = {
-        media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
-        for media in media_types
+def _file(*media_types: str) -> dict[str, Any]:
+    """Route options documenting a file answer (not JSON unless said): its media types."""
+    return {
+        "response_class": Response,
+        "responses": {200: {"description": "The file", "content": {m: {} for m in media_types}}},
     }
-    return {200: {"description": "The file", "content": content}}
+
+
+_CSAF_TYPES = (
+    *sorted(set(_MEDIA_TYPES.values()) - {"application/zip"}),
+    "application/pgp-keys",
+    "application/pgp-signature",
+)
 
 
 def _media_type(path: str) -> str:
@@ -56,14 +62,8 @@ def _base_url(request: Request, container: ContainerDep) -> str:
 @router.get(
     f"/{WELL_KNOWN}/{{path:path}}",
     tags=_tags,
-    response_class=Response,
-    responses=_served_as(
-        *sorted(
-            set(_MEDIA_TYPES.values())
-            | {"application/pgp-keys", "application/pgp-signature", "application/octet-stream"}
-        ),
-    ),
     summary="The CSAF trusted provider (CSAF 2.0 section 7)",
+    **_file(*_CSAF_TYPES),
 )
 def csaf_file(path: str, request: Request, container: ContainerDep) -> Response:
     provider = _feeds(container).csaf_provider(_base_url(request, container))
@@ -76,9 +76,8 @@ def csaf_file(path: str, request: Request, container: ContainerDep) -> Response:
 @router.get(
     "/feeds/osv/ecosystems.txt",
     tags=_tags,
-    response_class=Response,
-    responses=_served_as(_MEDIA_TYPES[".txt"]),
     summary="Ecosystems with published OSV records",
+    **_file(_MEDIA_TYPES[".txt"]),
 )
 def osv_ecosystems(container: ContainerDep) -> Response:
     return Response(_feeds(container).osv_export().ecosystems_txt(), media_type=_MEDIA_TYPES[".txt"])
@@ -87,9 +86,8 @@ def osv_ecosystems(container: ContainerDep) -> Response:
 @router.get(
     "/feeds/osv/all.zip",
     tags=_tags,
-    response_class=Response,
-    responses=_served_as(_MEDIA_TYPES[".zip"]),
     summary="Every published OSV record, zipped (osv.dev's layout)",
+    **_file(_MEDIA_TYPES[".zip"]),
 )
 def osv_all(container: ContainerDep) -> Response:
     return Response(_feeds(container).osv_export().all_zip(), media_type=_MEDIA_TYPES[".zip"])
@@ -98,9 +96,8 @@ def osv_all(container: ContainerDep) -> Response:
 @router.get(
     "/feeds/osv/{ecosystem}/all.zip",
     tags=_tags,
-    response_class=Response,
-    responses=_served_as(_MEDIA_TYPES[".zip"]),
     summary="One ecosystem's published OSV records, zipped",
+    **_file(_MEDIA_TYPES[".zip"]),
 )
 def osv_ecosystem_zip(ecosystem: str, container: ContainerDep) -> Response:
     export = _feeds(container).osv_export()
@@ -112,9 +109,8 @@ def osv_ecosystem_zip(ecosystem: str, container: ContainerDep) -> Response:
 @router.get(
     "/feeds/osv/{ecosystem}/modified_id.csv",
     tags=_tags,
-    response_class=Response,
-    responses=_served_as(_MEDIA_TYPES[".csv"]),
     summary="Modification times, newest first",
+    **_file(_MEDIA_TYPES[".csv"]),
 )
 def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
     export = _feeds(container).osv_export()
@@ -126,9 +122,8 @@ def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
 @router.get(
     "/feeds/osv/{ecosystem}/{record_id}.json",
     tags=_tags,
-    response_class=Response,
-    responses=_served_as(_MEDIA_TYPES[".json"]),
     summary="One published OSV record",
+    **_file(_MEDIA_TYPES[".json"]),
 )
 def osv_record_file(ecosystem: str, record_id: str, container: ContainerDep) -> Response:
     record = _feeds(container).osv_export().record(ecosystem, record_id)

@@ -36,6 +36,7 @@ def subject_of_row(row: ReportRow) -> Subject:
     purl = parse_purl(row.purl) if row.purl else None
     cpe = parse_cpe(row.cpe) if row.cpe else None
     declared = row.location or {}
+    affected = row.affected or {}
     frames = tuple(row.crash_state) or tuple(declared.get("frames") or ())[:3]
     location = Location(
         file=None if frames else declared.get("file"),
@@ -50,8 +51,10 @@ def subject_of_row(row: ReportRow) -> Subject:
         cwe=row.cwe,
         location=location,
         aliases=frozenset(row.aliases),
-        fixed=(row.affected or {}).get("fixed"),
+        fixed=affected.get("fixed"),
         cvss=row.cvss_vector,
+        introduced=affected.get("introduced"),
+        last_affected=affected.get("last_affected"),
     )
 
 

@@ -20,6 +20,7 @@ from bastion.clearinghouse.render import fix_public
 from bastion.clearinghouse.schemas import FileIn, TargetIn
 from bastion.clearinghouse.states import FixStatus
 from bastion.clearinghouse.stored import load_target, store_target
+from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import ValidationService, queue_validation
 from bastion.core.access import Action
 from bastion.core.audit import Actor
@@ -92,6 +93,7 @@ class FixService:
                         "only a vendor taking part in the case declares its fix", code="not_a_vendor_in_case"
                     )
                 )
+            check_purl_targets(self._ctx.package_index, target=body.target)
             patch = self._ctx.blobs.put(self._patch_bytes(body.patch)) if body.patch else None
             fix = FixRow(
                 id=new_id("fix"),

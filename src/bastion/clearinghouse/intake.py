@@ -32,6 +32,7 @@ from bastion.clearinghouse.scoring import parse_vector, severity_of
 from bastion.clearinghouse.states import ReportStatus
 from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_target
 from bastion.clearinghouse.subjects import product_key, product_of, subject_of
+from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
 from bastion.core.access import Action, Resource, ResourceKind, decide
 from bastion.core.principal import Classification, Principal
@@ -250,6 +251,7 @@ class IntakeService:
         purl, cpe = product_of(draft)
         score = parse_vector(draft.cvss_vector) if draft.cvss_vector else None
         check_sizes(draft.reproducer, [draft.target, draft.fixed_target], ctx.limits)
+        check_purl_targets(ctx.package_index, target=draft.target, fixed_target=draft.fixed_target)
         now = work.now
         row = ReportRow(
             id=new_id("chr"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, Field
@@ -26,6 +27,7 @@ from bastion.clearinghouse.advisory import (
 from bastion.clearinghouse.cases import CaseService, require_open
 from bastion.clearinghouse.embargo import exit_embargo
 from bastion.clearinghouse.errors import StateConflict, invalid
+from bastion.clearinghouse.formats.cve5 import cve_record
 from bastion.clearinghouse.models import CaseRow, CaseVendorRow, FixRow, PublicationRow, ReportRow, VendorRow
 from bastion.clearinghouse.outbox import Topic, enqueue
 from bastion.clearinghouse.products import parse_cpe, parse_purl
@@ -86,6 +88,14 @@ class PublicationService:
             if row is None:
                 raise not_found(f"advisory {advisory_id}")
             return self._public(row)
+
+    def cve(self, advisory_id: str) -> dict[str, Any]:
+        """The published advisory as a CVE JSON 5 record (public); a 409 until a CVE id is assigned."""
+        with self._ctx.database.read_session() as session:
+            row = session.get(PublicationRow, advisory_id)
+            if row is None:
+                raise not_found(f"advisory {advisory_id}")
+            return cve_record(PublishedAdvisory.model_validate(row.document))
 
     def all(self) -> PublicationsPublic:
         with self._ctx.database.read_session() as session:

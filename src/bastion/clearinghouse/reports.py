@@ -18,6 +18,7 @@ from bastion.clearinghouse.render import report_public, reporter_record
 from bastion.clearinghouse.schemas import ReproducerIn, TargetIn
 from bastion.clearinghouse.states import ReportStatus, check_report
 from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_target
+from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
 from bastion.core.access import Action, Resource, ResourceKind
 from bastion.core.fields import RequestBody
@@ -133,6 +134,7 @@ class ReportService:
                     code="report_not_open_for_information",
                 )
             check_sizes(body.reproducer, [body.target, body.fixed_target], self._ctx.limits)
+            check_purl_targets(self._ctx.package_index, target=body.target, fixed_target=body.fixed_target)
             blobs = self._ctx.blobs
             if body.reproducer is not None:
                 row.reproducer = store_reproducer(blobs, body.reproducer)

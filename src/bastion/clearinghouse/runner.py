@@ -115,7 +115,7 @@ async def _exec(sandbox: Sandbox, steps: list[Step], name: str, argv: tuple[str,
 async def _place_target(sandbox: Sandbox, target: Target, steps: list[Step]) -> str | None:
     """Put the target in /workspace/target; the reason when it cannot."""
     if not target.files:
-        return "the target was not available (a purl target needs network to fetch it)"
+        return target.unavailable or "the target was not available (a purl target needs network to fetch it)"
     await _exec(sandbox, steps, "prepare", ("mkdir", "-p", TARGET_DIR))
     for name, content in target.files:
         unpack = _archive_command(name) if target.kind.value != "files" else None

@@ -73,6 +73,7 @@ class Target:
     build: tuple[str, ...] | None
     test: tuple[str, ...] | None
     purl: str | None = None
+    unavailable: str | None = None  # why a purl target has no files (the fetch's error)
 
 
 def _load(blobs: BlobStore, manifest: list[dict[str, Any]]) -> tuple[tuple[str, bytes], ...]:
@@ -88,7 +89,9 @@ def load_reproducer(blobs: BlobStore, stored: dict[str, Any]) -> Reproducer:
     )
 
 
-def load_target(blobs: BlobStore, stored: dict[str, Any], fetched: tuple[str, bytes] | None = None) -> Target:
+def load_target(
+    blobs: BlobStore, stored: dict[str, Any], fetched: tuple[str, bytes] | None = None, unavailable: str | None = None
+) -> Target:
     kind = TargetKind(stored["kind"])
     if kind is TargetKind.ARCHIVE:
         files = _load(blobs, [stored["archive"]])
@@ -97,4 +100,6 @@ def load_target(blobs: BlobStore, stored: dict[str, Any], fetched: tuple[str, by
     else:
         files = _load(blobs, stored.get("files") or [])
     build, test = stored.get("build"), stored.get("test")
-    return Target(kind, files, tuple(build) if build else None, tuple(test) if test else None, stored.get("purl"))
+    return Target(
+        kind, files, tuple(build) if build else None, tuple(test) if test else None, stored.get("purl"), unavailable
+    )

@@ -43,6 +43,8 @@ def subject_of(key: str, draft: ReportDraft, frames: tuple[str, ...] = ()) -> Su
         aliases=frozenset(draft.aliases),
         fixed=draft.affected.fixed,
         cvss=_vector(draft.cvss_vector),
+        introduced=draft.affected.introduced,
+        last_affected=draft.affected.last_affected,
     )
 
 

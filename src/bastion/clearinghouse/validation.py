@@ -119,13 +119,13 @@ class ValidationService:
     def _target(self, stored: dict[str, Any] | None) -> Target | None:
         if stored is None:
             return None
-        fetched = None
+        fetched, unavailable = None, None
         if stored.get("kind") == TargetKind.PURL.value and self._ctx.package_index:
             try:
                 fetched = fetch_purl(str(stored["purl"]), self._ctx.package_index)  # outside the sandbox
-            except TargetUnavailable:
-                fetched = None  # the run says the target was not available: the report needs information
-        return load_target(self._ctx.blobs, stored, fetched)
+            except TargetUnavailable as e:  # the run says why: the report needs information
+                unavailable = e.message + (f" ({e.hint})" if e.hint else "")
+        return load_target(self._ctx.blobs, stored, fetched, unavailable)
 
     def _record(self, plan: _Plan, first: Outcome, second: Outcome | None) -> dict[str, Any]:
         ctx = self._ctx

@@ -59,6 +59,12 @@ def reporter(user_id: Annotated[str, typer.Argument(help="The reporter's user id
     emit(ch.reporters.record(actor, user_id))
 
 
+def reporters() -> None:
+    """Every registered reporter with its record of validated and rejected reports (analysts)."""
+    ch, actor = ch_and_actor()
+    emit([r.model_dump(mode="json") for r in ch.reporters.all(actor)])
+
+
 def add_vendor(
     org_id: Annotated[str, typer.Argument(help="An organisation of kind vendor.")],
     purl: PurlClaims = None,
@@ -227,6 +233,23 @@ def publish(
     emit(ch.publications.publish(actor, case_id, parse_body(PublishRequest, {"reason": reason, "cve_id": cve})))
 
 
+def fixes(case_id: CaseArg) -> None:
+    """The case's fixes and patch candidates, each verified or not with its checks."""
+    ch, actor = ch_and_actor()
+    emit([f.model_dump(mode="json") for f in ch.fixes.for_case(actor, case_id)])
+
+
+def publication(
+    advisory_id: Annotated[str, typer.Argument(help="The advisory's id, e.g. BASTION-2026-0001.")],
+    cve: Annotated[
+        bool, typer.Option("--cve", help="Print its CVE JSON 5 record instead (once a CVE is assigned).")
+    ] = False,
+) -> None:
+    """One published advisory, with the OSV record it put into the database (or its CVE record)."""
+    ch, _ = ch_and_actor()
+    emit(ch.publications.cve(advisory_id) if cve else ch.publications.get(advisory_id))
+
+
 def publications() -> None:
     """Published advisories."""
     ch, _ = ch_and_actor()
@@ -239,6 +262,12 @@ def outbox(
     """Reminders, escalations and notices waiting for delivery (analysts)."""
     ch, actor = ch_and_actor()
     emit(ch.outbox.list(actor, pending_only=pending))
+
+
+def delivered(message_id: Annotated[str, typer.Argument(help="The outbox message's id.")]) -> None:
+    """Mark an outbox message delivered (analysts; what a mail or webhook relay calls once it has sent it)."""
+    ch, actor = ch_and_actor()
+    emit(ch.outbox.mark_delivered(actor, message_id))
 
 
 def register(app: typer.Typer) -> None:
@@ -264,6 +293,10 @@ def register(app: typer.Typer) -> None:
         "publish": publish,
         "publications": publications,
         "outbox": outbox,
+        "delivered": delivered,
+        "reporters": reporters,
+        "fixes": fixes,
+        "publication": publication,
     }
     for name, command in commands.items():
         app.command(name)(command)

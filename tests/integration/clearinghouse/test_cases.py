@@ -3,12 +3,14 @@ the clock (SLA reminders and escalation, the embargo's end publishes), and what 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from bastion.advisories.importer import AdvisoryImporter
 from bastion.container import Container
 from bastion.core.clock import ManualClock
 from tests.factories import principal_for
@@ -179,6 +181,9 @@ def test_the_clock_reminds_escalates_and_publishes_when_the_embargo_ends(
     query = {"package": {"name": "recparse", "ecosystem": "PyPI"}, "version": "1.0.0"}
     assert [v["id"] for v in ok(client.post("/v1/query", json=query))["vulns"]] == [f"x_{published[0]}"]
     assert ok(client.get(f"{CH}/publications/{published[0]}"))["case_id"] == case_id
+    no_cve = ok(client.get(f"{CH}/publications/{published[0]}/cve"), 409)
+    assert no_cve["code"] == "cve_not_assigned" and no_cve["hint"]
+    assert ok(client.get(f"{CH}/publications/BASTION-2026-9999/cve"), 404)["code"] == "not_found"
 
 
 def test_exploitation_in_the_wild_shortens_the_embargo(
@@ -192,3 +197,59 @@ def test_exploitation_in_the_wild_shortens_the_embargo(
     )
     assert marked["exploited"] is True
     assert marked["embargo"]["disclosure_at"].startswith((clock.now() + timedelta(days=7)).isoformat()[:19])
+
+
+def test_vendors_are_found_by_cpe_and_by_a_claimed_purl_namespace(
+    client: TestClient, cast: Cast, tmp_path: Path
+) -> None:
+    def register(org: str, claim: dict[str, str]) -> str:
+        body = {"org_id": cast.orgs[org], "products": [claim]}
+        return str(ok(client.post(f"{CH}/vendors", json=body, headers=cast.headers("analyst")), 201)["id"])
+
+    by_cpe = register("other", {"cpe_vendor": "acmecorp", "cpe_product": "*"})
+    by_namespace = register("acme", {"purl": "pkg:npm/@acme/*"})
+    cpe = "cpe:2.3:a:acmecorp:record_server:2.1:*:*:*:*:*:*:*"
+    _, case_id = _open_case(client, cast, tmp_path, purl=None, cpe=cpe)
+    case = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("analyst")))
+    assert [(v["vendor_id"], v["added_how"]) for v in case["vendors"]] == [(by_cpe, "registry")]
+    # a package under the claimed npm scope finds its vendor; the CPE vendor has no claim on it
+    draft = recparse_report(tmp_path, reproducer=None, fixed_target=None, target=None, purl="pkg:npm/@acme/records")
+    draft |= {"title": "Prototype pollution in @acme/records", "description": "merge() copies __proto__ keys."}
+    draft |= {"cwe": "CWE-1321", "location": None}
+    ack = ok(client.post(f"{CH}/reports", json={"client_key": "npm", "report": draft}, headers=cast.headers("reporter")), 201)  # fmt: skip  # noqa: E501
+    decision = {"decision": "accept", "reason": "credible"}
+    report = ok(client.post(f"{CH}/reports/{ack['reports'][0]['id']}/decision", json=decision, headers=cast.headers("analyst")))  # fmt: skip  # noqa: E501
+    npm_case = ok(client.get(f"{CH}/cases/{report['case_id']}", headers=cast.headers("acme")))
+    assert [(v["vendor_id"], v["added_how"]) for v in npm_case["vendors"]] == [(by_namespace, "registry")]
+    # and each vendor sees only its own case
+    assert client.get(f"{CH}/cases/{case_id}", headers=cast.headers("acme")).status_code == 404
+    assert client.get(f"{CH}/cases/{report['case_id']}", headers=cast.headers("other_vendor")).status_code == 404
+
+
+def test_a_flaw_the_kev_catalogue_lists_gets_the_short_embargo_when_its_case_opens(
+    client: TestClient, container: Container, cast: Cast, clock: ManualClock, tmp_path: Path
+) -> None:
+    kev = (
+        Path(__file__).resolve().parents[3].parent / "shared" / "data" / "kev" / "known_exploited_vulnerabilities.json"
+    )
+    AdvisoryImporter(container.runtime.database, clock).import_sources([str(kev)])  # the real catalogue
+    listed = json.loads(kev.read_text())["vulnerabilities"][0]["cveID"]
+    _, case_id = _open_case(client, cast, tmp_path, aliases=[listed])
+    case = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("analyst")))
+    assert case["exploited"] is True
+    assert case["embargo"]["revisions"][0]["reason"] == "embargo policy 2026-11: 7 days, exploited in the wild (KEV)"
+    assert case["embargo"]["disclosure_at"].startswith((clock.now() + timedelta(days=7)).isoformat()[:19])
+    # a CVE the catalogue does not list keeps the default
+    clock.advance(timedelta(minutes=1))
+    draft = recparse_report(tmp_path, reproducer=None, fixed_target=None, target=None, aliases=["CVE-2099-0001"])
+    draft |= {
+        "title": "Unrelated flaw in recparse.dump",
+        "description": "dump() writes keys unescaped.",
+        "cwe": "CWE-116",
+    }
+    draft |= {"location": {"file": "recparse/__init__.py", "function": "dump"}}
+    ack = ok(client.post(f"{CH}/reports", json={"client_key": "c2", "report": draft}, headers=cast.headers("reporter")), 201)  # fmt: skip  # noqa: E501
+    decision = {"decision": "accept", "reason": "credible"}
+    other = ok(client.post(f"{CH}/reports/{ack['reports'][0]['id']}/decision", json=decision, headers=cast.headers("analyst")))  # fmt: skip  # noqa: E501
+    plain = ok(client.get(f"{CH}/cases/{other['case_id']}", headers=cast.headers("analyst")))
+    assert plain["exploited"] is False and "90 days, the default" in plain["embargo"]["revisions"][0]["reason"]

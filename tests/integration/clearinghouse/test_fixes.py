@@ -219,3 +219,33 @@ def test_a_flagged_review_finding_becomes_a_report_and_keeps_its_marking(
     with container.runtime.database.read_session() as session:
         decisions = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "report.release_decision")).all()
     assert [e.detail["reason"] for e in decisions] == ["releasable summary approved by NSA"]
+
+
+def test_a_vendor_fix_by_commit_and_patch_is_verified_and_one_that_still_triggers_is_not(
+    client: TestClient, cast: Cast, container: Container, acme_vendor: str, tmp_path: Path
+) -> None:
+    case_id = _validated_case(client, cast, container, tmp_path)
+    fixes = f"{CH}/cases/{case_id}/fixes"
+    wrong = {"fixed_version": "1.0.1", "target": recparse_report(tmp_path)["target"]}  # the vulnerable code again
+    not_fixed = ok(client.post(fixes, json=wrong, headers=cast.headers("acme")), 201)
+    by_commit = {"commit": "9F3A2C1D", "patch": {"name": "fix.patch", "content": b64(PATCH)}}
+    patched = ok(client.post(fixes, json=by_commit, headers=cast.headers("acme")), 201)
+    by_purl = {"fixed_version": "1.0.1", "target": {"kind": "purl", "purl": "pkg:pypi/recparse@1.0.1"}}
+    offline = client.post(fixes, json=by_purl, headers=cast.headers("acme"))
+    assert offline.status_code == 400 and "fetches no packages" in offline.json()["message"]
+    assert run_jobs(container) == ["succeeded"] * 2
+    seen = {f["id"]: f for f in ok(client.get(fixes, headers=cast.headers("analyst")))}
+    assert seen[not_fixed["id"]]["status"] == "not_verified"
+    assert seen[not_fixed["id"]]["detail"]["checks"]["reproducer_stops"] is False
+    assert (seen[patched["id"]]["status"], seen[patched["id"]]["commit"]) == ("verified", "9f3a2c1d")
+    assert seen[patched["id"]]["detail"]["checks"] == {
+        "applies": True,
+        "builds": True,
+        "reproducer_stops": True,
+        "tests_pass": True,
+    }
+    case = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("acme")))
+    assert case["vendors"][0]["status"] == "fixed" and case["fixed_at"]
+    # only a vendor in the case declares its fix
+    refused = client.post(fixes, json=by_commit, headers=cast.headers("reporter"))
+    assert refused.status_code == 409 and refused.json()["code"] == "not_a_vendor_in_case"

@@ -6,7 +6,9 @@
 3. see a second, differently worded submission recognised as its duplicate;
 4. see it opened as a case with its vendor (found in the registry by purl), who answers;
 5. see the vendor's fix verified in the sandbox;
-6. find the published OSV record through ``/v1/query`` and pip-audit (and nowhere before publication).
+6. find the published OSV record through ``/v1/query`` and pip-audit (and nowhere before publication), and the
+   CSAF advisory and VEX documents, pulled from the provider's feed, validating against the official schema and
+   the TC's mandatory tests.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from bastion.clearinghouse.feeds import WELL_KNOWN
 from bastion.cli.main import main
 from bastion.runtime import Runtime
 from tests.integration.clearinghouse.support import POC, Cast, build_cast, write_recparse
+from tests.unit.clearinghouse.test_formats import _csaf_mandatory, _csaf_schema_validator, _cve_validator, _errors
 
 
 def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, token: str | None, *args: str) -> Any:
@@ -206,6 +210,13 @@ def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
     )
     thread = _cli(capsys, monkeypatch, reporter, "clearinghouse", "messages", case_id)
     assert [m["body"] for m in thread["data"]] == ["We reproduced it and are releasing 1.0.1."]
+    # the vendor's notice waits in the outbox until a relay marks it delivered
+    pending = _cli(capsys, monkeypatch, analyst, "clearinghouse", "outbox", "--pending")
+    [notice] = [m for m in pending["data"] if m["topic"] == "clearinghouse.vendor_notified"]
+    assert notice["payload"] == {"case_id": case_id, "vendor_id": vendor_entry["id"], "org_id": cast.orgs["acme"]}
+    assert _cli(capsys, monkeypatch, analyst, "clearinghouse", "delivered", notice["id"])["delivered_at"]
+    pending = _cli(capsys, monkeypatch, analyst, "clearinghouse", "outbox", "--pending")
+    assert notice["id"] not in [m["id"] for m in pending["data"]]
 
     # 5. The vendor's fix, verified in the sandbox against the same reproducer.
     declared = _cli(
@@ -218,15 +229,28 @@ def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
     assert case["fixes"][0]["status"] == "verified" and case["fixed_at"]
     assert case["fixes"][0]["detail"]["checks"] == {"applies": True, "builds": True, "reproducer_stops": True}
     assert case["vendors"][0]["status"] == "fixed"
+    [fix] = _cli(capsys, monkeypatch, vendor, "clearinghouse", "fixes", case_id)
+    assert fix["status"] == "verified" and fix["fixed_version"] == "1.0.1"
+    records = _cli(capsys, monkeypatch, analyst, "clearinghouse", "reporters")
+    [mine] = [r for r in records if r["reporter"]["user_id"] == cast.users["reporter"]]
+    assert (mine["submitted"], mine["validated"], mine["accepted"]) == (1, 1, 1)
 
-    # 6. Nothing before publication; then /v1/query and pip-audit find it.
+    # 6. Nothing before publication; then /v1/query and pip-audit find it, and its CSAF documents validate.
     assert _query(client) == []
     assert _ok(client.get("/api/clearinghouse/publications"))["count"] == 0
+    assert client.get(f"/{WELL_KNOWN}/white/index.txt").text.split() == []
     published = _cli(
         capsys, monkeypatch, analyst, "clearinghouse", "publish", case_id,
         "--reason", "fix verified and released; the vendor agreed", "--cve", "CVE-2026-99001",
     )  # fmt: skip
     osv_id = published["osv"]["id"]
+    shown = _cli(capsys, monkeypatch, reporter, "clearinghouse", "publication", published["advisory_id"])
+    assert shown["osv"]["id"] == osv_id and shown["case_id"] == case_id
+    # the CVE JSON 5 record, through the CLI and the API alike, valid against the CVE Program's schema
+    cve = _cli(capsys, monkeypatch, reporter, "clearinghouse", "publication", published["advisory_id"], "--cve")
+    assert cve == _ok(client.get(f"/api/clearinghouse/publications/{published['advisory_id']}/cve"))
+    assert cve["cveMetadata"]["cveId"] == "CVE-2026-99001" and cve["cveMetadata"]["state"] == "PUBLISHED"
+    assert _errors(_cve_validator(), cve) == []
     assert osv_id.startswith("x_BASTION-")
     assert _query(client) == [osv_id]
     record = _ok(client.get(f"/v1/vulns/{osv_id}"))
@@ -235,3 +259,11 @@ def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
     with _served(cli_env) as base:
         # pip-audit names a vulnerability by its CVE when it has one, and lists our id among the aliases
         assert _pip_audit(base, tmp_path) == {"recparse": {osv_id, "CVE-2026-99001"}}
+    # the CSAF advisory and its VEX variant, as a CSAF aggregator finds them through the provider's index
+    index = client.get(f"/{WELL_KNOWN}/white/index.txt").text.split()
+    assert len(index) == 2 and any(name.endswith("-vex.json") for name in index)
+    for name in index:
+        document = _ok(client.get(f"/{WELL_KNOWN}/white/{name}"))
+        assert document["vulnerabilities"][0]["cve"] == "CVE-2026-99001"
+        assert _errors(_csaf_schema_validator(), document) == []  # the official CSAF 2.0 schema
+        assert _csaf_mandatory(document, tmp_path) == []  # the TC's mandatory tests (the csaf validator)

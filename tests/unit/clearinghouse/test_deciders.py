@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bastion.clearinghouse.dedupe import Location, MatchKind, Subject, find_duplicate, words
+from bastion.clearinghouse.dedupe import Location, MatchKind, Subject, conflict, disjoint_ranges, find_duplicate, words
 from bastion.clearinghouse.errors import InvalidReport, TransitionRefused
 from bastion.clearinghouse.products import RegistryEntry, parse_cpe, parse_purl, product_tokens, vendors_for
 from bastion.clearinghouse.schemas import ExpectedSignal, SignalKind
@@ -177,3 +177,130 @@ def test_cvss_vectors_are_validated_and_scored() -> None:
         parse_vector("CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
     with pytest.raises(InvalidReport, match="neither"):
         parse_vector("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+
+
+# --- dedupe: declared facts that tell two look-alike reports apart -------------------------------------------
+
+ORACLE = (
+    "Vulnerability in the Oracle Java SE product (component: Libraries). Supported versions that are affected are "
+    "8u401 and 11.0.22. Easily exploitable vulnerability allows unauthenticated attacker to compromise Java SE."
+)
+
+
+def test_disjoint_affected_ranges_of_one_package_are_different_flaws() -> None:
+    old = subject("r1", ORACLE, purl="pkg:pypi/javase", introduced="8.0", fixed="8.0.401")
+    later_line = subject("r2", ORACLE, purl="pkg:pypi/javase", introduced="11.0", last_affected="11.0.22")
+    match = find_duplicate(later_line, [old])
+    assert match is None
+    assert conflict(later_line, old) == "affected version ranges do not overlap"
+    overlapping = subject("r3", ORACLE, purl="pkg:pypi/javase", introduced="8.0.300", fixed="8.0.401")
+    assert find_duplicate(overlapping, [old]) is not None
+    # the range ends where the other starts: a fix is the first version not affected
+    adjacent = subject("r4", ORACLE, purl="pkg:pypi/javase", introduced="8.0.401", last_affected="8.0.500")
+    assert disjoint_ranges(adjacent, old)
+    inclusive = subject("r5", ORACLE, purl="pkg:pypi/javase", introduced="8.0.401", last_affected="8.0.401")
+    assert not disjoint_ranges(inclusive, subject("r6", ORACLE, purl="pkg:pypi/javase", introduced="8.0", last_affected="8.0.401"))  # fmt: skip  # noqa: E501
+
+
+def test_version_ranges_tell_nothing_when_unparsable_malformed_or_of_another_package() -> None:
+    old = subject("r1", ORACLE, purl="pkg:pypi/javase", introduced="8.0", fixed="8.0.401")
+    assert not disjoint_ranges(subject("r2", ORACLE, purl="pkg:pypi/javase", introduced="11.0-rc1"), old)
+    # an end before its start (a source's odd events) is no evidence
+    assert not disjoint_ranges(subject("r3", ORACLE, purl="pkg:pypi/javase", introduced="11.0", fixed="1.7"), old)
+    # another package numbers its versions its own way: a bundled component's flaw in two products
+    other = subject("r4", ORACLE, purl="pkg:pypi/javase-embedded", introduced="11.0")
+    assert disjoint_ranges(other, old) and conflict(other, old) is None
+    assert find_duplicate(other, [old]) is not None
+
+
+def test_a_fingerprint_match_with_disjoint_ranges_is_a_regression_not_a_duplicate() -> None:
+    where = Location(file="recparse/__init__.py", function="parse")
+    old = subject("r1", "eval in parse", cwe="CWE-95", location=where, introduced="1.0", fixed="1.0.1")
+    again = subject("r2", "eval in parse is back", cwe="CWE-95", location=where, introduced="2.0")
+    assert find_duplicate(again, [old]) is None
+    same_line = subject("r3", "eval in parse", cwe="CWE-95", location=where, introduced="1.0")
+    match = find_duplicate(same_line, [old])
+    assert match is not None and match.kind is MatchKind.FINGERPRINT
+
+
+TF = (
+    "TensorFlow is an open source platform for machine learning. The GatherNd function takes arguments that "
+    "determine the sizes of inputs and outputs; larger inputs trigger an out-of-bounds read. This issue has been "
+    "patched in GitHub commit {commit}. The fix will be included in TensorFlow 2.10.0."
+)
+
+
+def test_reports_naming_different_fix_commits_are_different_flaws() -> None:
+    old = subject("r1", TF.format(commit="595a65a3e224a0362d7e68c2213acfc2b499a196"), purl="pkg:pypi/tensorflow")
+    other = subject("r2", TF.format(commit="4142e47e9e31db481781b955ed3ff807a781b494"), purl="pkg:pypi/tensorflow")
+    assert conflict(other, old) == "fixed by different commits"
+    assert find_duplicate(other, [old]) is None
+    # the same commit, abbreviated, on another package of the same project
+    same = subject("r3", TF.format(commit="595a65a3e2"), purl="pkg:pypi/tensorflow-gpu")
+    match = find_duplicate(same, [old])
+    assert match is not None and match.key == "r1"
+    assert old.commits == frozenset({"595a65a3e224a0362d7e68c2213acfc2b499a196"})
+    # version numbers, plain numbers and hex-looking words are not commits
+    assert subject("r4", "fixed in 1.2.3; see issue 12345678 and the deadbeef value").commits == frozenset()
+
+
+MALWARE = (
+    "`{name}` was removed from crates.io for malicious code\nThis crate was part of a typosquatting malware "
+    "cluster published by the user `amaperf` and contained a malware payload in build.rs to exfiltrate host "
+    "information to the attacker. The related malicious crates have been yanked."
+)
+
+
+def test_look_alike_notices_that_each_name_their_own_package_are_not_duplicates() -> None:
+    old = subject("r1", MALWARE.format(name="envlogger"), purl="pkg:cargo/envlogger")
+    new = subject("r2", MALWARE.format(name="lazystatic"), purl="pkg:cargo/lazystatic")
+    assert conflict(new, old) == "only one report names lazystatic"
+    assert find_duplicate(new, [old]) is None
+
+
+def test_a_flaw_in_a_bundled_component_matches_across_the_products_that_ship_it() -> None:
+    text = (
+        "XStream is a Java library to serialize objects to XML. In XStream before version 1.4.16 a remote attacker "
+        "may load and execute arbitrary code by manipulating the processed input stream."
+    )
+    old = subject("r1", text, purl="pkg:maven/com.thoughtworks.xstream/xstream")
+    new = subject("r2", text, purl="pkg:generic/activemq")
+    assert old.name == "xstream" and new.name == "activemq"
+    assert conflict(new, old) is None
+    match = find_duplicate(new, [old])
+    assert match is not None and match.key == "r1"
+
+
+def test_each_declared_fact_on_which_reports_disagree_is_named() -> None:
+    base = subject("r1", "Heap overflow in parse_header when the length field is negative", cwe="CWE-787",
+                   fixed="1.2.0", cvss="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")  # fmt: skip
+    text = base.text
+    assert conflict(subject("r2", text, cwe="CWE-125"), base) == "different CWE (CWE-125, CWE-787)"
+    assert conflict(subject("r3", text, fixed="1.3.0"), base) == "different fixed versions (1.3.0, 1.2.0)"
+    assert conflict(subject("r4", text, cvss="CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), base) == (
+        "different CVSS vectors"
+    )
+    located = subject("r5", text, location=Location(file="a.c", function="f"))
+    assert conflict(located, subject("r6", text, location=Location(file="b.c", function="f"))) == "different location"
+    assert conflict(subject("r7", text, cwe="CWE-787", fixed="1.2.0"), base) is None  # facts one side omits agree
+
+
+def test_a_products_name_comes_from_its_purl_or_cpe() -> None:
+    assert subject("r1", "x", purl="pkg:maven/org.apache.logging.log4j/log4j-core").name == "log4j-core"
+    assert Subject(key="r2", text="x", product="cpe:apache:http_server").name == "http-server"
+    assert Subject(key="r3", text="x").name is None
+
+
+def test_a_template_filled_in_with_other_versions_is_another_flaw() -> None:
+    template = (
+        "Vulnerability in the Oracle Java SE product (component: Hotspot). Supported versions that are affected "
+        "are Oracle Java SE: {versions}. Difficult to exploit vulnerability allows an unauthenticated attacker "
+        "with network access to compromise Oracle Java SE."
+    )
+    old = subject("r1", template.format(versions="8u401, 11.0.22, 17.0.10"), purl="pkg:generic/oracle/java")
+    new = subject("r2", template.format(versions="8u411, 11.0.22, 17.0.10"), purl="pkg:generic/oracle/java")
+    assert old.mentioned_versions == frozenset({"8u401", "11.0.22", "17.0.10"})
+    assert conflict(new, old) == "the texts name different versions"
+    assert find_duplicate(new, [old]) is None
+    reworded = subject("r3", template.format(versions="17.0.10, 11.0.22 and 8u401"), purl="pkg:generic/oracle/java")
+    assert find_duplicate(reworded, [old]) is not None  # the same versions, in another order and wording
