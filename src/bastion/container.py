@@ -18,12 +18,14 @@ from bastion.core.work import UnitOfWork
 from bastion.runtime import Runtime
 
 if TYPE_CHECKING:
+    from bastion.advisories.importer import AdvisoryImporter
     from bastion.advisories.lookup import OsvQueries
     from bastion.advisories.service import AdvisoryService
     from bastion.clearinghouse.feeds import PublishedSource
     from bastion.clearinghouse.feeds.service import FeedService
     from bastion.clearinghouse.patcher import AiPatcher
     from bastion.clearinghouse.service import Clearinghouse
+    from bastion.defense.service import Defense
     from bastion.evals.runner import InspectRunner
     from bastion.evals.service import EvalService
     from bastion.identity.audit_log import AuditLogService
@@ -86,6 +88,26 @@ class Container:
         return OsvQueries(matcher, self.advisories, page_size=self.settings.osv_page_size)
 
     @cached_property
+    def advisory_importer(self) -> AdvisoryImporter:
+        """Imports advisories and tells ``defense`` which packages changed, in the importing transaction."""
+        from bastion.advisories.importer import AdvisoryImporter
+
+        return AdvisoryImporter(self.runtime.database, self.runtime.clock, changes=self.defense)
+
+    @cached_property
+    def defense(self) -> Defense:
+        """Agencies' inventories, exposure, priorities and VEX; the advisory-change port of the importer."""
+        from bastion.defense.service import Defense
+
+        return Defense(
+            database=self.runtime.database,
+            clock=self.runtime.clock,
+            uow=self.uow,
+            advisories=self.advisories,
+            queries=self.osv_queries,
+        )
+
+    @cached_property
     def identity(self) -> IdentityService:
         from bastion.identity.service import IdentityService
 
@@ -135,7 +157,7 @@ class Container:
             data_dir=self.settings.data_dir,
             jobs=self.jobs,
             directory=self.identity,
-            advisories=AdvisoryDatabase(runtime.database, runtime.clock),
+            advisories=AdvisoryDatabase(runtime.database, runtime.clock, changes=self.defense),
             findings=ReviewFindings(self.review),
             osv_record=osv_record,
             package_index=self.settings.clearinghouse_package_index,

@@ -78,8 +78,6 @@ def _review_tick(container: Container) -> JobHandler:
 
 def _advisory_refresh(container: Container, sources: list[str]) -> JobHandler:
     def handle(job: Job, progress: Progress) -> dict[str, Any]:
-        from bastion.advisories.importer import AdvisoryImporter
-
         seen = 0
 
         def advance(records: int) -> None:
@@ -87,7 +85,7 @@ def _advisory_refresh(container: Container, sources: list[str]) -> JobHandler:
             seen += records
             progress(0.0, f"{seen} records read")
 
-        importer = AdvisoryImporter(container.runtime.database, container.runtime.clock)
+        importer = container.advisory_importer
         report = importer.import_sources(sources, progress=advance)
         summary = report.as_dict()
         for listed in ("failures", "warnings"):  # the counts are kept; the job record stays small

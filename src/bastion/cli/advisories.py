@@ -18,7 +18,6 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bastion.advisories.importer import AdvisoryImporter
 from bastion.advisories.lookup import QueryRequest, fixed_versions
 from bastion.advisories.problems import Problem
 from bastion.advisories.query import PackageQuery
@@ -51,8 +50,7 @@ def import_command(
 
 
 def run_import(sources: list[str]) -> ImportReport:
-    rt = context.runtime()
-    importer = AdvisoryImporter(rt.database, rt.clock)
+    importer = context.container().advisory_importer  # tells defense which packages changed
     if not context.err_console.is_terminal:
         return importer.import_sources(sources)
     columns = (
