@@ -135,7 +135,7 @@ class Container:
         from bastion.defense.outbox import AlertOutbox, exposure_describer
 
         runtime = self.runtime
-        describer = exposure_describer(self.advisories, self.osv_queries)
+        describer = exposure_describer(runtime.database, self.advisories, self.osv_queries)
         return AlertOutbox(
             runtime.database, runtime.clock, self.uow, self.secrets, DeliverySettings(), describer=describer
         )

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from bastion.advisories.lookup import OsvQueries
 from bastion.advisories.service import AdvisoryService
@@ -36,7 +35,7 @@ from bastion.defense.delivery import Attempt, DeliverySettings, Mail, SmtpSender
 from bastion.defense.models import ExposureRow
 
 LEASE = timedelta(minutes=5)
-Describer = Callable[[Session, ExposureRow], dict[str, Any]]
+Describer = Callable[[int], dict[str, Any] | None]
 """What an alert adds about its exposure, read after the exposure's transaction committed."""
 BATCH = 100
 
@@ -123,8 +122,8 @@ class AlertOutbox:
                 return None
             if alert.payload.get("described") or self._describer is None:
                 return dict(alert.payload)
-            exposure = session.get(ExposureRow, alert.exposure_id)
-            extra = self._describer(session, exposure) if exposure is not None else {}
+            exposure_id = alert.exposure_id
+        extra = self._describer(exposure_id) or {}
         with self._uow(SCHEDULER, "defense_alert.describe", "defense_alert", alert_id) as work:
             row = work.session.get(AlertRow, alert_id, with_for_update=True)
             assert row is not None  # alerts are never deleted
@@ -246,13 +245,18 @@ class AlertOutbox:
             return outcome
 
 
-def exposure_describer(advisories: AdvisoryService, queries: OsvQueries) -> Describer:
+def exposure_describer(database: Database, advisories: AdvisoryService, queries: OsvQueries) -> Describer:
     """Describes an alert's exposure with the defense slice's own exposure view (the worklist's facts)."""
 
-    def describe(session: Session, exposure: ExposureRow) -> dict[str, Any]:
-        from bastion.defense.exposure import build
+    def describe(exposure_id: int) -> dict[str, Any] | None:
+        from bastion.defense.exposure import finish, gather
 
-        (view,) = build(session, [exposure], advisories, queries)
+        with database.read_session() as session:
+            row = session.get(ExposureRow, exposure_id)
+            if row is None:  # withdrawn meanwhile: the alert says what it said when raised
+                return None
+            gathered = gather(session, [row])
+        (view,) = finish(gathered, advisories, queries, database)
         severity = view.severity
         return {
             "advisory": {
