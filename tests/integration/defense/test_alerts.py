@@ -21,9 +21,12 @@ from bastion.defense.alerts import AlertSettingsUpdate
 from bastion.defense.outbox import DeliveryRun
 from bastion.defense.records import MissionImpact, ProjectCreate, SystemCreate, SystemExposure
 from tests.factories import verify_audit
-from tests.integration.defense.fixtures import Agencies, agencies  # noqa: F401 - fixtures
+from tests.integration.defense import fixtures, test_delivery
+from tests.integration.defense.fixtures import Agencies
 from tests.integration.defense.support import REQUIREMENTS, cyclonedx_py
-from tests.integration.defense.test_delivery import SECRET, MailSink, WebhookReceiver, smtp, webhook  # noqa: F401
+from tests.integration.defense.test_delivery import SECRET, MailSink, WebhookReceiver
+
+agencies, webhook, smtp = fixtures.agencies, test_delivery.webhook, test_delivery.smtp  # the shared fixtures
 
 ADVISORY_ID = "BASTION-TEST-2026-0001"
 
