@@ -121,7 +121,7 @@ class AdvisoryImporter:
                         sa.select(AffectedPackage.ecosystem, AffectedPackage.name).where(
                             AffectedPackage.advisory_id.in_(ids)
                         )
-                    ).tuples()
+                    )
                 )
             session.execute(sa.delete(AdvisoryAlias).where(AdvisoryAlias.advisory_id.in_(ids)))
             session.execute(sa.delete(AffectedPackage).where(AffectedPackage.advisory_id.in_(ids)))

@@ -101,6 +101,6 @@ def _packages_of(session: Session, cves: list[str]) -> set[PackageKey]:
                 sa.select(AffectedPackage.ecosystem, AffectedPackage.name).where(
                     AffectedPackage.advisory_id.in_(sa.select(ids.c[0]))
                 )
-            ).tuples()
+            )
         )
     return found

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.lookup import OsvQueries, fixed_versions
 from bastion.advisories.query import PackageQuery
 from bastion.advisories.service import KEV_KEY, AdvisoryService
+from bastion.db import Database
 from bastion.defense import ssvc
 from bastion.defense.models import ComponentRow, EpssRow, ExposureRow, ProjectRow, SystemRow, VexRow
 from bastion.defense.records import (
@@ -27,7 +30,7 @@ from bastion.defense.records import (
 )
 from bastion.defense.scoring import severity
 from bastion.defense.upgrade import smallest_upgrades
-from bastion.defense.vex import applicable, vex_state
+from bastion.defense.vex import Statement, applicable, statement_of, vex_state
 
 CHUNK = 500
 
@@ -52,11 +55,36 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
-def build(
-    session: Session, rows: Sequence[ExposureRow], advisories: AdvisoryService, queries: OsvQueries
-) -> list[ExposurePublic]:
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """One exposure's own facts, read from the defense tables inside the caller's unit of work."""
+
+    id: int
+    project_id: str
+    version_id: str
+    advisory_id: str
+    first_seen_at: datetime
+    component_id: int
+    purl: str
+    ecosystem: str
+    name: str
+    version: str
+    system_id: str
+    exposure: str
+    mission_impact: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    facts: list[Facts]
+    statements: list[Statement]
+
+
+def gather(session: Session, rows: Sequence[ExposureRow]) -> Gathered:
+    """What the defense tables say about ``rows`` (inside the unit of work); ``finish`` adds the advisories'
+    side outside it (the advisory database is read on its own connections)."""
     if not rows:
-        return []
+        return Gathered([], [])
     components: dict[int, ComponentRow] = {}
     for chunk in _chunks(sorted({r.component_id for r in rows})):
         components.update({c.id: c for c in session.scalars(sa.select(ComponentRow).where(ComponentRow.id.in_(chunk)))})
@@ -70,89 +98,108 @@ def build(
             sa.select(SystemRow).where(SystemRow.id.in_(sorted({p.system_id for p in projects.values()})))
         )
     }
-    documents = advisories.documents(sorted({r.advisory_id for r in rows}))
-    cves = sorted({cve for d in documents.values() for cve in cves_of(d)})
-    epss: dict[str, EpssRow] = {}
-    for chunk in _chunks(cves):
-        epss.update({e.cve_id: e for e in session.scalars(sa.select(EpssRow).where(EpssRow.cve_id.in_(chunk)))})
-    orgs = sorted({r.org_id for r in rows})
-    statements = list(session.scalars(sa.select(VexRow).where(VexRow.org_id.in_(orgs))))
-    on_component: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
-        on_component[row.component_id].append(row.advisory_id)
-    upgrades = smallest_upgrades(
-        queries,
-        {
-            cid: (components[cid], [documents[a] for a in ids if a in documents])
-            for cid, ids in on_component.items()
-            if cid in components
-        },
-    )
-    views = []
+    facts = []
     for row in rows:
         component = components[row.component_id]
-        project = projects[row.project_id]
-        system = systems[project.system_id]
-        document = documents.get(row.advisory_id, {"id": row.advisory_id})
-        views.append(_view(row, component, system, document, epss, statements, upgrades.get(component.id)))
-    return views
+        system = systems[projects[row.project_id].system_id]
+        facts.append(
+            Facts(
+                id=row.id,
+                project_id=row.project_id,
+                version_id=row.version_id,
+                advisory_id=row.advisory_id,
+                first_seen_at=row.first_seen_at,
+                component_id=component.id,
+                purl=component.purl or "",
+                ecosystem=component.ecosystem or "",
+                name=component.name or "",
+                version=component.version or "",
+                system_id=system.id,
+                exposure=system.exposure,
+                mission_impact=system.mission_impact,
+            )
+        )
+    orgs = sorted({r.org_id for r in rows})
+    statements = [statement_of(v) for v in session.scalars(sa.select(VexRow).where(VexRow.org_id.in_(orgs)))]
+    return Gathered(facts, statements)
 
 
-def _view(  # noqa: PLR0917 - one exposure's facts, gathered by the caller
-    row: ExposureRow,
-    component: ComponentRow,
-    system: SystemRow,
-    document: dict[str, Any],
-    epss: dict[str, EpssRow],
-    statements: list[VexRow],
-    upgrade: str | None,
+def finish(
+    gathered: Gathered, advisories: AdvisoryService, queries: OsvQueries, database: Database
+) -> list[ExposurePublic]:
+    """The exposures' views: advisories, KEV, EPSS, fixes and upgrades, SSVC, VEX (outside any unit of work)."""
+    facts = gathered.facts
+    if not facts:
+        return []
+    documents = advisories.documents(sorted({f.advisory_id for f in facts}))
+    cves = sorted({cve for d in documents.values() for cve in cves_of(d)})
+    epss: dict[str, Epss] = {}
+    with database.read_session() as session:
+        for chunk in _chunks(cves):
+            for e in session.scalars(sa.select(EpssRow).where(EpssRow.cve_id.in_(chunk))):
+                epss[e.cve_id] = Epss(cve=e.cve_id, epss=e.epss, percentile=e.percentile, score_date=e.score_date)
+    on_component: dict[int, list[str]] = defaultdict(list)
+    installed: dict[int, Facts] = {}
+    for fact in facts:
+        on_component[fact.component_id].append(fact.advisory_id)
+        installed[fact.component_id] = fact
+    upgrades = smallest_upgrades(
+        queries,
+        {cid: (installed[cid], [documents[a] for a in ids if a in documents]) for cid, ids in on_component.items()},
+    )
+    return [
+        _view(
+            f,
+            documents.get(f.advisory_id, {"id": f.advisory_id}),
+            epss,
+            gathered.statements,
+            upgrades.get(f.component_id),
+        )
+        for f in facts
+    ]
+
+
+def _view(
+    fact: Facts, document: dict[str, Any], epss: dict[str, Epss], statements: list[Statement], upgrade: str | None
 ) -> ExposurePublic:
-    assert component.ecosystem is not None and component.name is not None and component.version is not None
-    query = PackageQuery(Ecosystem(component.ecosystem), component.name, component.version)
+    query = PackageQuery(Ecosystem(fact.ecosystem), fact.name, fact.version)
     kev = kev_of(document)
     score = severity(document)
     scores = [epss[c] for c in cves_of(document) if c in epss]
     best = max(scores, key=lambda e: e.epss) if scores else None
-    purl = component.purl or ""
-    package = purl.split("@", 1)[0]
+    package = fact.purl.split("@", 1)[0]
     aliases = sorted(str(a) for a in document.get("aliases") or ())
     statement = applicable(
-        statements,
-        project_id=row.project_id,
-        ids={row.advisory_id, *aliases},
-        package=package,
-        version=component.version,
+        statements, project_id=fact.project_id, ids={fact.advisory_id, *aliases}, package=package, version=fact.version
     )
     state = vex_state(statement) if statement else None
     return ExposurePublic(
-        id=row.id,
-        system_id=system.id,
-        project_id=row.project_id,
-        version_id=row.version_id,
-        purl=purl,
+        id=fact.id,
+        system_id=fact.system_id,
+        project_id=fact.project_id,
+        version_id=fact.version_id,
+        purl=fact.purl,
         package=package,
-        ecosystem=component.ecosystem,
-        name=component.name,
-        version=component.version,
-        advisory_id=row.advisory_id,
+        ecosystem=fact.ecosystem,
+        name=fact.name,
+        version=fact.version,
+        advisory_id=fact.advisory_id,
         aliases=aliases,
         summary=document.get("summary"),
         severity=score,
         kev=kev,
-        epss=Epss(cve=best.cve_id, epss=best.epss, percentile=best.percentile, score_date=best.score_date)
-        if best
-        else None,
+        epss=best,
         fixed_versions=fixed_versions(document, query),
         upgrade_to=upgrade,
         ssvc=ssvc.assess(
             exploited=ssvc.exploitation(in_kev=kev is not None, references=document.get("references") or ()),
             vector=score.vector if score else None,
-            exposure=SystemExposure(system.exposure),
-            mission_impact=MissionImpact(system.mission_impact),
+            exposure=SystemExposure(fact.exposure),
+            mission_impact=MissionImpact(fact.mission_impact),
         ),
         vex=state,
         suppressed=state is not None and state.status.value in ("not_affected", "fixed"),
-        first_seen_at=row.first_seen_at,
+        first_seen_at=fact.first_seen_at,
     )
 
 

@@ -71,7 +71,7 @@ def rematch(session: Session, packages: Set[PackageKey], *, now: datetime) -> li
             sa.select(ExposureRow.component_id, ExposureRow.advisory_id).where(
                 ExposureRow.component_id.in_(ids[start : start + CHUNK])
             )
-        ).tuples():
+        ):
             existing[component_id].add(advisory_id)
     fresh: list[tuple[_Target, str]] = []
     gone: list[tuple[int, str]] = []
@@ -115,7 +115,7 @@ def insert_exposures(
             sa.select(ExposureRow.id, ExposureRow.component_id, ExposureRow.advisory_id).where(
                 ExposureRow.component_id.in_(components[start : start + CHUNK])
             )
-        ).tuples():
+        ):
             target = by_key.get((component_id, advisory_id))
             if target is not None:
                 created.append(

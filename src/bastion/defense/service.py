@@ -262,7 +262,7 @@ class Defense:
                     sa.select(ComponentRow.version_id, sa.func.count())
                     .where(ComponentRow.version_id.in_([r.id for r in rows]), ComponentRow.ecosystem.is_not(None))
                     .group_by(ComponentRow.version_id)
-                ).tuples()
+                ).all()
             )
             return [_version_public(r, counts.get(r.id, 0)) for r in rows]
 
@@ -300,16 +300,20 @@ class Defense:
                     ExposureRow.project_id.in_(sa.select(ProjectRow.id).where(ProjectRow.system_id == system_id))
                 )
             rows = [r for r in work.session.scalars(query) if work.allowed(Action.READ, inventory_resource(r.org_id))]
-            views = exposure_views.build(work.session, rows, self._advisories, self.queries)
-            shown = [v for v in views if include_suppressed or not v.suppressed]
-            return exposure_views.worklist(shown)
+            gathered = exposure_views.gather(work.session, rows)
+        views = self._finish(gathered)
+        return exposure_views.worklist(v for v in views if include_suppressed or not v.suppressed)
+
+    def _finish(self, gathered: exposure_views.Gathered) -> list[ExposurePublic]:
+        return exposure_views.finish(gathered, self._advisories, self.queries, self._database)
 
     def exposure(self, actor: Principal, exposure_id: int) -> ExposurePublic:
         with self._uow(actor, "defense.exposure.read", "defense_exposure", str(exposure_id)) as work:
             row = work.session.get(ExposureRow, exposure_id)
             work.require(Action.READ, inventory_resource(row.org_id if row else None), what=f"exposure {exposure_id}")
             assert row is not None  # a missing row has no owner: required above
-            return exposure_views.build(work.session, [row], self._advisories, self.queries)[0]
+            gathered = exposure_views.gather(work.session, [row])
+        return self._finish(gathered)[0]
 
     # --- VEX --------------------------------------------------------------------------------------------------
 
@@ -341,10 +345,9 @@ class Defense:
         with self._uow(actor, "defense.vex.export", "defense_project", project_id) as work:
             project = self._project(work, project_id)
             rows = list(work.session.scalars(sa.select(ExposureRow).where(ExposureRow.project_id == project.id)))
-            views = exposure_views.build(work.session, rows, self._advisories, self.queries)
-            return vex.export(
-                fmt, project.name, project.id, views, vex.statements_for(work.session, project), now=work.now
-            )
+            gathered = exposure_views.gather(work.session, rows)
+            name, now = project.name, work.now
+        return vex.export(fmt, name, project_id, self._finish(gathered), now=now)
 
     def import_vex(self, actor: Principal, data: bytes, *, project_id: str | None = None) -> list[VexPublic]:
         """Import a vendor's VEX (OpenVEX, CycloneDX VEX, or CSAF VEX such as the clearinghouse's) for the
@@ -390,24 +393,29 @@ class Defense:
             )
             session = work.session
             count = sa.func.count
-            rows = list(session.scalars(sa.select(ExposureRow)))
-            views = exposure_views.build(session, rows, self._advisories, self.queries) if rows else []
-            active = [v for v in views if not v.suppressed]
-            by_decision: dict[str, int] = {}
-            for view in active:
-                by_decision[view.ssvc.decision.value] = by_decision.get(view.ssvc.decision.value, 0) + 1
-            return Statistics(
-                agencies=session.scalar(sa.select(count(sa.distinct(SystemRow.org_id)))) or 0,
-                systems=session.scalar(sa.select(count()).select_from(SystemRow)) or 0,
-                projects=session.scalar(sa.select(count()).select_from(ProjectRow)) or 0,
-                components=session.scalar(
+            gathered = exposure_views.gather(session, list(session.scalars(sa.select(ExposureRow))))
+            counts = {
+                "agencies": session.scalar(sa.select(count(sa.distinct(SystemRow.org_id)))) or 0,
+                "systems": session.scalar(sa.select(count()).select_from(SystemRow)) or 0,
+                "projects": session.scalar(sa.select(count()).select_from(ProjectRow)) or 0,
+                "components": session.scalar(
                     sa.select(count()).select_from(ComponentRow).join(VersionRow).where(VersionRow.current.is_(True))
                 )
                 or 0,
-                exposures=len(active),
-                kev_exposures=sum(1 for v in active if v.kev is not None),
-                by_decision=by_decision,
-            )
+            }
+        active = [v for v in self._finish(gathered) if not v.suppressed]
+        by_decision: dict[str, int] = {}
+        for view in active:
+            by_decision[view.ssvc.decision.value] = by_decision.get(view.ssvc.decision.value, 0) + 1
+        return Statistics(
+            agencies=counts["agencies"],
+            systems=counts["systems"],
+            projects=counts["projects"],
+            components=counts["components"],
+            exposures=len(active),
+            kev_exposures=sum(1 for v in active if v.kev is not None),
+            by_decision=by_decision,
+        )
 
     # --- lookups under the policy ------------------------------------------------------------------------------
 
@@ -442,7 +450,7 @@ def _exposed_packages(session: Session, version_id: str) -> set[tuple[str, str]]
         sa.select(ComponentRow.purl, ExposureRow.advisory_id)
         .join(ComponentRow, ComponentRow.id == ExposureRow.component_id)
         .where(ExposureRow.version_id == version_id)
-    ).tuples()
+    )
     return {(_package(purl or ""), advisory_id) for purl, advisory_id in rows}
 
 
@@ -454,7 +462,7 @@ def _current_versions(session: Session, project_ids: list[str]) -> dict[str, str
                 sa.select(VersionRow.project_id, VersionRow.id).where(
                     VersionRow.project_id.in_(project_ids[start : start + CHUNK]), VersionRow.current.is_(True)
                 )
-            ).tuples()
+            ).all()
         )
     return found
 

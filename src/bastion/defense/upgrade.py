@@ -9,14 +9,21 @@ all, e.g. one advisory has no fix yet).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.lookup import OsvQueries, QueryRequest, fixed_versions
 from bastion.advisories.query import PackageQuery
 from bastion.advisories.versions import sort_key
 from bastion.core.errors import BastionError
-from bastion.defense.models import ComponentRow
+
+
+class Installed(Protocol):
+    """A component as far as upgrades go (a ``ComponentRow``, or a scanned component)."""
+
+    ecosystem: str | None
+    name: str | None
+    version: str | None
 
 
 def _key(ecosystem: Ecosystem, version: str) -> Any:
@@ -26,7 +33,7 @@ def _key(ecosystem: Ecosystem, version: str) -> Any:
         return None
 
 
-def candidates(component: ComponentRow, documents: Sequence[Mapping[str, Any]]) -> list[str]:
+def candidates(component: Installed, documents: Sequence[Mapping[str, Any]]) -> list[str]:
     assert component.ecosystem is not None and component.name is not None and component.version is not None
     ecosystem = Ecosystem(component.ecosystem)
     query = PackageQuery(ecosystem, component.name, component.version)
@@ -41,7 +48,7 @@ def candidates(component: ComponentRow, documents: Sequence[Mapping[str, Any]]) 
 
 
 def smallest_upgrades(
-    queries: OsvQueries, components: Mapping[int, tuple[ComponentRow, Sequence[Mapping[str, Any]]]]
+    queries: OsvQueries, components: Mapping[int, tuple[Installed, Sequence[Mapping[str, Any]]]]
 ) -> dict[int, str | None]:
     asked: list[tuple[int, str]] = []
     requests: list[QueryRequest] = []

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from packageurl import PackageURL
@@ -136,6 +137,37 @@ def record_decision(session: Session, project: ProjectRow, body: VexDecision, *,
     return row
 
 
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A VEX row's content, usable outside its session."""
+
+    project_id: str | None
+    advisory_id: str
+    package: str
+    version: str | None
+    status: str
+    justification: str | None
+    detail: str
+    source: str
+    source_name: str
+    updated_at: datetime
+
+
+def statement_of(row: VexRow) -> Statement:
+    return Statement(
+        row.project_id,
+        row.advisory_id,
+        row.package,
+        row.version,
+        row.status,
+        row.justification,
+        row.detail,
+        row.source,
+        row.source_name,
+        row.updated_at,
+    )
+
+
 def statements_for(session: Session, project: ProjectRow) -> list[VexRow]:
     return list(
         session.scalars(
@@ -167,8 +199,8 @@ def public(row: VexRow) -> VexPublic:
 
 
 def applicable(
-    statements: Iterable[VexRow], *, project_id: str, ids: set[str], package: str, version: str
-) -> VexRow | None:
+    statements: Iterable[Statement], *, project_id: str, ids: set[str], package: str, version: str
+) -> Statement | None:
     """The statement that decides this exposure: an analyst's decision for the project first, then the
     newest vendor statement; each must name the advisory (or an alias), the package, and any version or this."""
     wanted = {i.upper() for i in ids}
@@ -185,7 +217,7 @@ def applicable(
     return min(matching, key=lambda s: (s.source != "analyst", s.project_id is None, -s.updated_at.timestamp()))
 
 
-def vex_state(row: VexRow) -> VexState:
+def vex_state(row: Statement) -> VexState:
     return VexState.model_validate(
         {
             "status": row.status,
@@ -201,13 +233,7 @@ def vex_state(row: VexRow) -> VexState:
 
 
 def export(
-    fmt: str,
-    project_name: str,
-    project_id: str,
-    views: Sequence[ExposurePublic],
-    statements: Sequence[VexRow],
-    *,
-    now: datetime,
+    fmt: str, project_name: str, project_id: str, views: Sequence[ExposurePublic], *, now: datetime
 ) -> dict[str, Any]:
     if fmt == "openvex":
         return openvex(project_id, views, now=now)
@@ -216,13 +242,34 @@ def export(
     raise InvalidVex(f"unknown VEX format {fmt!r}", hint="use openvex or cyclonedx", details={"field": "format"})
 
 
-def _status(view: ExposurePublic) -> tuple[VexStatus, Justification | None, str]:
+class VexSubject(Protocol):
+    """What an export says about one advisory on one component (an exposure, or a scan's finding)."""
+
+    @property
+    def purl(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def advisory_id(self) -> str: ...
+    @property
+    def aliases(self) -> list[str]: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def upgrade_to(self) -> str | None: ...
+    @property
+    def vex(self) -> VexState | None: ...
+
+
+def _status(view: VexSubject) -> tuple[VexStatus, Justification | None, str]:
     if view.vex is None:
         return VexStatus.UNDER_INVESTIGATION, None, ""
     return view.vex.status, view.vex.justification, view.vex.detail
 
 
-def openvex(project_id: str, views: Sequence[ExposurePublic], *, now: datetime) -> dict[str, Any]:
+def openvex(project_id: str, views: Sequence[VexSubject], *, now: datetime) -> dict[str, Any]:
     stamp = now.isoformat().replace("+00:00", "Z")
     statements = []
     for view in sorted(views, key=lambda v: (v.advisory_id, v.purl)):
@@ -254,7 +301,7 @@ def openvex(project_id: str, views: Sequence[ExposurePublic], *, now: datetime) 
     }
 
 
-def cyclonedx_vex(project_name: str, views: Sequence[ExposurePublic]) -> dict[str, Any]:
+def cyclonedx_vex(project_name: str, views: Sequence[VexSubject]) -> dict[str, Any]:
     """A CycloneDX 1.6 VEX document (through cyclonedx-python-lib): the components and each advisory's analysis."""
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
@@ -359,7 +406,7 @@ def import_document(
     return rows
 
 
-Statement = tuple[str, str, VexStatus, Justification | None, str]
+Said = tuple[str, str, VexStatus, Justification | None, str]
 
 
 def _justification(value: Any) -> Justification | None:
@@ -371,7 +418,7 @@ def _justification(value: Any) -> Justification | None:
         raise InvalidVex(f"unknown justification {value!r}", hint="use an OpenVEX or CycloneDX justification") from e
 
 
-def _from_openvex(document: dict[str, Any]) -> Iterator[Statement]:
+def _from_openvex(document: dict[str, Any]) -> Iterator[Said]:
     for index, statement in enumerate(document.get("statements") or []):
         vulnerability = statement.get("vulnerability") or {}
         name = vulnerability.get("name") if isinstance(vulnerability, dict) else vulnerability
@@ -386,7 +433,7 @@ def _from_openvex(document: dict[str, Any]) -> Iterator[Statement]:
                 yield str(name), str(purl), status, _justification(statement.get("justification")), detail
 
 
-def _from_cyclonedx(document: dict[str, Any]) -> Iterator[Statement]:
+def _from_cyclonedx(document: dict[str, Any]) -> Iterator[Said]:
     purls = {c.get("bom-ref"): c.get("purl") for c in document.get("components") or [] if c.get("purl")}
     for vulnerability in document.get("vulnerabilities") or []:
         analysis = vulnerability.get("analysis") or {}
@@ -420,7 +467,7 @@ def _csaf_products(node: dict[str, Any], found: dict[str, tuple[str, bool]]) -> 
         _csaf_products(child, found)
 
 
-def _from_csaf(document: dict[str, Any]) -> Iterator[Statement]:
+def _from_csaf(document: dict[str, Any]) -> Iterator[Said]:
     products: dict[str, tuple[str, bool]] = {}
     tree = document.get("product_tree") or {}
     for branch in tree.get("branches") or []:
