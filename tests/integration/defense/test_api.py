@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from bastion.container import Container
-from tests.integration.defense.fixtures import Agencies, agencies, loaded  # noqa: F401 - fixtures
+from tests.integration.defense.fixtures import Agencies
 from tests.integration.defense.support import REQUIREMENTS, cyclonedx_py
 
 
