@@ -9,7 +9,7 @@ the components of current versions whose package changed, found through the (eco
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,7 +90,7 @@ def rematch(session: Session, packages: Set[PackageKey], *, now: datetime) -> li
 
 
 def insert_exposures(
-    session: Session, fresh: Iterable[tuple[_Target, str]], *, now: datetime, cause: str
+    session: Session, fresh: Sequence[tuple[_Target, str]], *, now: datetime, cause: str
 ) -> list[NewExposure]:
     rows = [
         {
@@ -109,7 +109,7 @@ def insert_exposures(
     session.execute(sa.insert(ExposureRow), rows)
     by_key = {(t.component.component_id, advisory_id): t for t, advisory_id in fresh}
     created: list[NewExposure] = []
-    components = sorted({row["component_id"] for row in rows})
+    components = sorted({t.component.component_id for t, _ in fresh})
     for start in range(0, len(components), CHUNK):
         for exposure_id, component_id, advisory_id in session.execute(
             sa.select(ExposureRow.id, ExposureRow.component_id, ExposureRow.advisory_id).where(

@@ -93,9 +93,9 @@ def spdx_json(document: dict[str, Any]) -> Inventory:
     from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
 
     try:
-        parsed = JsonLikeDictParser().parse(document)
+        parsed = JsonLikeDictParser().parse(document)  # type: ignore[no-untyped-call]
     except SPDXParsingError as e:
-        raise _spdx_invalid("JSON", e.get_messages()) from e
+        raise _spdx_invalid("JSON", e.get_messages()) from e  # type: ignore[no-untyped-call]
     return _from_spdx(parsed, "spdx-json")
 
 
@@ -104,9 +104,9 @@ def spdx_tag_value(text: str) -> Inventory:
     from spdx_tools.spdx.parser.tagvalue.parser import Parser
 
     try:
-        parsed = Parser().parse(text)
+        parsed = Parser().parse(text)  # type: ignore[no-untyped-call]
     except SPDXParsingError as e:
-        raise _spdx_invalid("tag-value", e.get_messages()) from e
+        raise _spdx_invalid("tag-value", e.get_messages()) from e  # type: ignore[no-untyped-call]
     return _from_spdx(parsed, "spdx-tag-value")
 
 

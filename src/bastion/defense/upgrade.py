@@ -21,9 +21,12 @@ from bastion.core.errors import BastionError
 class Installed(Protocol):
     """A component as far as upgrades go (a ``ComponentRow``, or a scanned component)."""
 
-    ecosystem: str | None
-    name: str | None
-    version: str | None
+    @property
+    def ecosystem(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def version(self) -> str | None: ...
 
 
 def _key(ecosystem: Ecosystem, version: str) -> Any:
