@@ -137,7 +137,12 @@ class Container:
         runtime = self.runtime
         describer = exposure_describer(runtime.database, self.advisories, self.osv_queries)
         return AlertOutbox(
-            runtime.database, runtime.clock, self.uow, self.secrets, DeliverySettings(), describer=describer
+            runtime.database,
+            runtime.clock,
+            self.uow,
+            self.secrets,
+            DeliverySettings.from_settings(self.settings),
+            describer=describer,
         )
 
     @cached_property

@@ -35,7 +35,7 @@ from bastion.core.principal import OrgID, Principal
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
 from bastion.defense.alert_models import AlertRow, AlertSettingsRow, DeliveryRow
-from bastion.defense.delivery import DeliverySettings, webhook_url_problem
+from bastion.defense.delivery import webhook_url_problem
 from bastion.defense.errors import InvalidDefenseInput
 from bastion.defense.models import ProjectRow, SystemRow, VersionRow
 from bastion.defense.records import NewExposure
@@ -326,13 +326,11 @@ class AlertService:
         clock: Clock,
         uow: UnitOfWork,
         secrets_box: SecretBox,
-        delivery: DeliverySettings | None = None,
     ) -> None:
         self._database = database
         self._clock = clock
         self._uow = uow
         self._box = secrets_box
-        self.delivery = delivery or DeliverySettings()
 
     def settings(self, actor: Principal) -> AlertSettingsPublic:
         with self._uow(actor, "defense_alert_settings.read", "defense_alert_settings", actor.org_id) as work:

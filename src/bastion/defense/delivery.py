@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict
+
+from bastion.core.config import Settings
 
 SIGNATURE_HEADER = "X-Bastion-Signature"
 TIMESTAMP_HEADER = "X-Bastion-Timestamp"
@@ -35,29 +37,25 @@ DEFAULT_TOLERANCE = timedelta(minutes=5)
 MAX_DETAIL = 300  # characters of a receiver's answer kept with a failed attempt
 
 
-class DeliverySettings(BaseSettings):
-    """How alerts leave Bastion (environment ``BASTION_SMTP_*``, ``BASTION_ALERT_*``)."""
+class DeliverySettings(BaseModel):
+    """How alerts leave Bastion: the deployment's ``BASTION_SMTP_*`` and ``BASTION_ALERT_*`` settings."""
 
-    model_config = SettingsConfigDict(env_prefix="BASTION_", extra="ignore")
+    model_config = ConfigDict(frozen=True)
 
-    smtp_host: str | None = Field(
-        default=None, description="The SMTP server alerts are mailed through (unset: no e-mail)."
-    )
-    smtp_port: int = Field(default=25, ge=1, le=65535, description="Its port (587 with STARTTLS, 465 with TLS).")
-    smtp_security: str = Field(
-        default="none", pattern="^(none|starttls|tls)$", description="none, starttls or tls (SMTP over TLS)."
-    )
-    smtp_username: str | None = Field(default=None, description="Log in as this user when set.")
-    smtp_password: str | None = Field(default=None, description="The SMTP password (with smtp_username).")
-    smtp_sender: str = Field(default="bastion-alerts@localhost", description="The From address of alert e-mails.")
-    alert_timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="One attempt's network timeout.")
-    alert_max_attempts: int = Field(
-        default=6, ge=1, le=50, description="Attempts per channel before an alert's delivery is given up."
-    )
-    alert_retry_base_seconds: int = Field(
-        default=60, ge=1, description="The wait after a first failed attempt; it doubles after each failure."
-    )
-    alert_retry_cap_seconds: int = Field(default=6 * 3600, ge=1, description="The longest wait between attempts.")
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "bastion-alerts@localhost"
+    alert_timeout_seconds: float = 10.0
+    alert_max_attempts: int = 6
+    alert_retry_base_seconds: int = 60
+    alert_retry_cap_seconds: int = 6 * 3600
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliverySettings:
+        return cls.model_validate(settings.model_dump(include=set(cls.model_fields)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from bastion.defense.alert_models import AlertSettingsRow
 from bastion.defense.alerts import AlertSettingsUpdate
 from bastion.defense.outbox import DeliveryRun
 from bastion.defense.records import MissionImpact, ProjectCreate, SystemCreate, SystemExposure
+from bastion.runtime import Runtime
 from tests.factories import verify_audit
 from tests.integration.defense import fixtures, test_delivery
 from tests.integration.defense.fixtures import Agencies
@@ -80,12 +81,15 @@ def inventory(container: Container, who: Principal, tmp: Path, requirements: str
     return project.id
 
 
+def configure(runtime: Runtime, **settings: Any) -> None:
+    """The deployment's settings (read when the container first builds the outbox)."""
+    runtime.settings = runtime.settings.model_copy(update=settings)
+
+
 @pytest.fixture
-def mail(smtp: MailSink, monkeypatch: pytest.MonkeyPatch) -> MailSink:
+def mail(smtp: MailSink, runtime: Runtime) -> MailSink:
     """The deployment's SMTP settings point at the real local server."""
-    monkeypatch.setenv("BASTION_SMTP_HOST", smtp.host)
-    monkeypatch.setenv("BASTION_SMTP_PORT", str(smtp.port))
-    monkeypatch.setenv("BASTION_SMTP_SENDER", "alerts@bastion.test")
+    configure(runtime, smtp_host=smtp.host, smtp_port=smtp.port, smtp_sender="alerts@bastion.test")
     return smtp
 
 
@@ -147,10 +151,9 @@ def test_a_failing_webhook_is_retried_with_backoff_then_given_up_and_can_be_retr
     webhook: WebhookReceiver,
     clock: ManualClock,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    runtime: Runtime,
 ) -> None:
-    monkeypatch.setenv("BASTION_ALERT_MAX_ATTEMPTS", "3")
-    monkeypatch.setenv("BASTION_ALERT_RETRY_BASE_SECONDS", "60")
+    configure(runtime, alert_max_attempts=3, alert_retry_base_seconds=60)
     treasury = agencies.principals["treasury"]
     inventory(container, treasury, tmp_path, REQUIREMENTS)
     container.defense_alerts.configure(treasury, AlertSettingsUpdate(webhook_url=webhook.url, webhook_secret=SECRET))
