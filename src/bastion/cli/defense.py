@@ -199,4 +199,7 @@ def stats() -> None:
 
 
 def register(root: typer.Typer) -> None:
+    from bastion.cli import defense_alerts
+
+    defense_alerts.register(app)  # defend alerts ..., defend triage ...
     root.add_typer(app, name="defend")
