@@ -453,18 +453,23 @@ def _from_cyclonedx(document: dict[str, Any]) -> Iterator[Said]:
                 )
 
 
-def _csaf_products(node: dict[str, Any], found: dict[str, tuple[str, bool]]) -> None:
-    """product_id -> (purl, whole_package): a leaf naming every version (``vers:<type>/*``) or a versioned
-    purl; leaves with narrower ranges are left out (their range cannot be stated by package)."""
+def _csaf_products(node: dict[str, Any], found: dict[str, tuple[str, bool]], product_name: str = "") -> None:
+    """product_id -> (purl, whole_package): a leaf naming every version (``vers:<type>/*``, its package from the
+    helper's purl or else the product_name branch) or a versioned purl; leaves with narrower ranges are left
+    out (their range cannot be stated by package)."""
+    if node.get("category") == "product_name":
+        product_name = str(node.get("name", ""))
     product = node.get("product")
     if isinstance(product, dict):
         purl = (product.get("product_identification_helper") or {}).get("purl")
         name = str(node.get("name", ""))
-        every = node.get("category") == "product_version_range" and name.endswith("/*")
+        every = node.get("category") == "product_version_range" and name.startswith("vers:") and name.endswith("/*")
+        if not purl and every and product_name:
+            purl = f"pkg:{name.removeprefix('vers:').split('/', 1)[0]}/{product_name}"
         if purl and (every or "@" in str(purl)):
             found[str(product.get("product_id"))] = (str(purl), every)
     for child in node.get("branches") or []:
-        _csaf_products(child, found)
+        _csaf_products(child, found, product_name)
 
 
 def _from_csaf(document: dict[str, Any]) -> Iterator[Said]:
