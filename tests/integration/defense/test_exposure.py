@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
+from bastion.advisories.importer import AdvisoryImporter
+from bastion.clearinghouse.adapters import AdvisoryDatabase
 from bastion.cli.main import main
 from bastion.container import Container
 from bastion.core.errors import NotFound
@@ -31,7 +34,12 @@ ADVISORY = {
         }
     ],
 }
-EPSS_CSV = "#model_version:v2025.03.14,score_date:2026-11-01T00:00:00+0000\ncve,epss,percentile\nCVE-2026-0001,0.91234,0.99810\nCVE-2020-11651,0.97500,0.99990\n"
+EPSS_CSV = (
+    "#model_version:v2025.03.14,score_date:2026-11-01T00:00:00+0000\n"
+    "cve,epss,percentile\n"
+    "CVE-2026-0001,0.91234,0.99810\n"
+    "CVE-2020-11651,0.97500,0.99990\n"
+)
 
 
 def _project(container: Container, agencies: Agencies, who: str, lock: str) -> str:
@@ -109,3 +117,66 @@ def test_an_agency_sees_only_its_own_inventories(loaded: Container, agencies: Ag
     stats = defense.statistics(agencies.principals["admin"])
     assert stats.agencies == 1 and stats.projects == 1 and stats.kev_exposures >= 1
     assert "treasury" not in stats.model_dump_json().lower() and project not in stats.model_dump_json()
+
+
+class _Recorder:
+    """The advisory-change port, recording what it is told (and passing it on to defense)."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.calls: list[set[tuple[str, str]]] = []
+
+    def advisories_changed(self, session: Session, packages: AbstractSet[tuple[str, str]]) -> None:
+        self.calls.append(set(packages))
+        self.container.defense.advisories_changed(session, packages)
+
+
+def test_a_kev_update_tells_defense_the_packages_of_the_cves_it_lists(
+    loaded: Container, agencies: Agencies, tmp_path: Path
+) -> None:
+    project = _project(loaded, agencies, "treasury", "jinja2==2.10\n")
+    before = loaded.defense.exposures(agencies.principals["treasury"], project_id=project)
+    target = next(e for e in before if "CVE-2019-10906" in e.aliases)
+    assert target.kev is None and target.ssvc.exploitation != "active"
+    catalogue = {
+        "title": "CISA Catalog of Known Exploited Vulnerabilities",
+        "catalogVersion": "2026.11.02",
+        "dateReleased": "2026-11-02T00:00:00.000Z",
+        "count": 1,
+        "vulnerabilities": [
+            {
+                "cveID": "CVE-2019-10906",
+                "vendorProject": "Pallets",
+                "product": "Jinja2",
+                "vulnerabilityName": "Jinja2 sandbox escape",
+                "dateAdded": "2026-11-02",
+                "shortDescription": "test entry",
+                "requiredAction": "Apply updates per vendor instructions.",
+                "dueDate": "2026-11-23",
+                "knownRansomwareCampaignUse": "Unknown",
+                "notes": "",
+            }
+        ],
+    }
+    path = tmp_path / "kev.json"
+    path.write_text(json.dumps(catalogue))
+    recorder = _Recorder(loaded)
+    AdvisoryImporter(loaded.runtime.database, loaded.runtime.clock, changes=recorder).import_sources([str(path)])
+    assert recorder.calls == [{("PyPI", "jinja2")}]
+    after = loaded.defense.exposure(agencies.principals["treasury"], target.id)
+    assert after.kev is not None and str(after.kev.due_date) == "2026-11-23" and after.ssvc.exploitation == "active"
+
+
+def test_a_clearinghouse_publication_rematches_in_the_publishing_transaction(
+    loaded: Container, agencies: Agencies
+) -> None:
+    told: list[NewExposure] = []
+    loaded.defense.subscribe(lambda session, created: told.extend(created))
+    project = _project(loaded, agencies, "treasury", "recparse==1.0.0\n")
+    publication = AdvisoryDatabase(loaded.runtime.database, loaded.runtime.clock, changes=loaded.defense)
+    with loaded.runtime.database.session() as session:
+        publication.store(session, dict(ADVISORY), origin="clearinghouse")
+        assert [e.advisory_id for e in told] == ["BASTION-TEST-2026-1"]  # inside the publishing transaction
+    assert [e.advisory_id for e in loaded.defense.exposures(agencies.principals["treasury"], project_id=project)] == [
+        "BASTION-TEST-2026-1"
+    ]
