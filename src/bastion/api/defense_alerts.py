@@ -8,10 +8,11 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
+from bastion.core.fields import INT64_MAX
 from bastion.defense.alerts import (
     AlertPublic,
     AlertService,
@@ -82,8 +83,16 @@ def retry_delivery(delivery_id: str, actor: PrincipalDep, alerts: AlertsDep) -> 
     tags=_triage,
     status_code=_CREATED,
     summary="Ask the AI triage assistant about one exposure (a proposal: nothing is applied)",
+    responses={
+        503: {
+            "description": "The model did not answer (triage_model_failed), or its answer was no usable proposal "
+            "(triage_answer_invalid: recorded, details.proposal_id)"
+        }
+    },
 )
-def propose(exposure_id: int, body: TriageRequest, actor: PrincipalDep, triage: TriageDep) -> TriageProposalPublic:
+def propose(
+    exposure_id: Annotated[int, Path(ge=1, le=INT64_MAX)], body: TriageRequest, actor: PrincipalDep, triage: TriageDep
+) -> TriageProposalPublic:
     return triage.propose(actor, exposure_id, body)
 
 
@@ -91,7 +100,7 @@ def propose(exposure_id: int, body: TriageRequest, actor: PrincipalDep, triage: 
 def list_proposals(
     actor: PrincipalDep,
     triage: TriageDep,
-    exposure_id: Annotated[int | None, Query(ge=1)] = None,
+    exposure_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
     status: Annotated[str | None, Query(pattern="^(proposed|invalid|confirmed|rejected)$")] = None,
 ) -> TriageProposalsPublic:
     return triage.list(actor, exposure_id=exposure_id, status=status)

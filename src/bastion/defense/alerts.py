@@ -24,13 +24,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, not_found
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox
+from bastion.core.fields import storable_json
 from bastion.core.principal import OrgID, Principal
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -75,6 +76,7 @@ class AlertSettingsUpdate(BaseModel):
     characters) is needed with a new webhook and kept when omitted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _storable = model_validator(mode="before")(storable_json)
 
     enabled: bool = True
     webhook_url: str | None = Field(default=None, max_length=2000)

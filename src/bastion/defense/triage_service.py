@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bastion.advisories.service import AdvisoryService
 from bastion.core.access import Action, not_found
 from bastion.core.errors import Conflict
+from bastion.core.fields import storable_json
 from bastion.core.principal import Principal
 from bastion.core.work import UnitOfWork, Work
 from bastion.defense.alert_models import TriageProposalRow
@@ -51,6 +52,7 @@ class ProposalStatus:
 
 class TriageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _storable = model_validator(mode="before")(storable_json)
 
     model: str = Field(min_length=3, max_length=200, description="An Inspect model name: provider/model.")
     evidence: list[Evidence] = Field(default_factory=list, max_length=20)
@@ -60,6 +62,7 @@ class TriageConfirm(BaseModel):
     """Confirm a proposal; ``vex`` replaces its draft when the analyst corrected it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _storable = model_validator(mode="before")(storable_json)
 
     note: str = Field(default="", max_length=2000)
     vex: VexDraft | None = None
@@ -67,6 +70,7 @@ class TriageConfirm(BaseModel):
 
 class TriageReject(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _storable = model_validator(mode="before")(storable_json)
 
     note: str = Field(default="", max_length=2000)
 
