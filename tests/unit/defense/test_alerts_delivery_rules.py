@@ -1,4 +1,5 @@
-"""The pure rules of alert delivery: the backoff schedule, the signature, what a webhook URL may be."""
+"""The pure rules of alerts: the key that raises each once, the backoff schedule, the signature, what a webhook
+URL and a recipient may be, what an alert e-mail says."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bastion.defense.alerts import AlertSettingsUpdate, dedupe_key
 from bastion.defense.delivery import backoff, sign, verify_signature, webhook_url_problem
+from bastion.defense.outbox import mail_of
+from bastion.defense.records import NewExposure
 
 MINUTE = timedelta(minutes=1)
 
@@ -45,3 +49,57 @@ def test_the_signature_covers_the_timestamp_and_the_body() -> None:
 def test_what_a_webhook_url_may_be(url: str, problem: str | None) -> None:
     found = webhook_url_problem(url)
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def _exposure(**change: object) -> NewExposure:
+    fields: dict[str, object] = {
+        "id": 7,
+        "org_id": "org_treasury",
+        "system_id": "sys_1",
+        "project_id": "prj_1",
+        "version_id": "ver_1",
+        "purl": "pkg:pypi/jinja2@2.10",
+        "advisory_id": "GHSA-1",
+        "cause": "advisories",
+    }
+    return NewExposure.model_validate({**fields, **change})
+
+
+def test_an_alert_is_keyed_by_agency_project_component_and_advisory_never_by_exposure_row() -> None:
+    key = dedupe_key(_exposure())
+    assert key == dedupe_key(_exposure(id=8, version_id="ver_2", system_id="sys_2"))  # found again: same alert
+    for other in (
+        {"org_id": "org_cisa"},
+        {"project_id": "prj_2"},
+        {"purl": "pkg:pypi/jinja2@2.11"},
+        {"advisory_id": "GHSA-2"},
+    ):
+        assert dedupe_key(_exposure(**other)) != key
+
+
+def test_recipients_are_checked_and_each_kept_once() -> None:
+    update = AlertSettingsUpdate(emails=[" soc@treasury.gov ", "SOC@treasury.gov", "oncall@treasury.gov"])
+    assert update.emails == ["soc@treasury.gov", "oncall@treasury.gov"]
+    for bad in ("soc", "soc@", "@treasury.gov", "a b@treasury.gov", "soc@treasury", "x@y.gov, z@y.gov"):
+        with pytest.raises(ValueError, match="not an e-mail address"):
+            AlertSettingsUpdate(emails=[bad])
+    with pytest.raises(ValueError, match="NUL"):
+        AlertSettingsUpdate(webhook_url="https://soc.example/\x00")
+
+
+def test_an_alert_mail_says_what_where_and_how_to_look_it_up() -> None:
+    payload = {
+        "id": "alr_1",
+        "raised_at": "2026-11-02T09:00:00+00:00",
+        "advisory": {"id": "GHSA-1", "summary": "Sandbox escape", "severity": "Critical 9.8", "kev": True},
+        "component": {"purl": "pkg:pypi/jinja2@2.10"},
+        "project": {"id": "prj_1", "name": "api"},
+        "system": {"id": "sys_1", "name": "Payments"},
+        "ssvc": "Act",
+        "fixed_versions": ["2.10.1"],
+    }
+    mail = mail_of(payload, ["soc@treasury.gov"])
+    assert mail.subject == "[Bastion] GHSA-1 affects api (pkg:pypi/jinja2@2.10)" and mail.message_key == "alr_1"
+    for line in ("Severity:  Critical 9.8", "In KEV:    yes", "System:    Payments (sys_1)", "SSVC:      Act",
+                 "Fixed in:  2.10.1", "Alert alr_1"):  # fmt: skip
+        assert line in mail.text
