@@ -254,8 +254,13 @@ class TriageAgent:
         self._models = models or _inspect_model
 
     def ask(self, model_name: str, inputs: TriageInputs) -> AgentAnswer:
-        from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
-
+        try:
+            from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
+        except ImportError as e:
+            raise TriageModelFailed(
+                "the triage assistant needs Inspect AI, which is not installed",
+                hint="pip install 'bastion[evals]'",
+            ) from e
         user = prompt(inputs)
         try:
             model = self._models(model_name)
