@@ -89,7 +89,7 @@ def read_inventory(data: bytes, filename: str, fmt: str | None = None) -> Invent
     if chosen == "cyclonedx-json" or (chosen is None and document and document.get("bomFormat") == "CycloneDX"):
         if document is None:
             raise InvalidInventory(f"{filename} is not a JSON object", hint="upload a CycloneDX JSON document")
-        return sbom.cyclonedx_json(text, document)
+        return sbom.cyclonedx_json(document)
     if chosen == "spdx-json" or (chosen is None and document and "spdxVersion" in document):
         if document is None:
             raise InvalidInventory(f"{filename} is not a JSON object", hint="upload an SPDX JSON document")
@@ -114,10 +114,10 @@ def _detect(text: str, base: str) -> str | None:
         return "cyclonedx-xml"
     if re.search(r"^SPDXVersion:", head, re.MULTILINE):
         return "spdx-tag-value"
-    if head.startswith("{") and ('"bomFormat"' in text[:200_000] or '"spdxVersion"' in text[:200_000]):
-        return None  # JSON SBOM: told apart by reading it
     if base in LOCKFILES:
         return base
+    if head.startswith("{"):
+        return None  # a JSON SBOM says what it is (bomFormat, spdxVersion) wherever its keys are
     if _REQUIREMENTS_NAME.search(base):
         return "requirements.txt"
     return "unknown"

@@ -1,0 +1,142 @@
+"""A full scan of a 5,000-component SBOM (not a test). Goal (issue 11): 1 s or less.
+
+Run: .venv/bin/python bench/bench_defense_scan.py [--postgres-url URL] [--sqlite-only]
+
+Imports all of ``../shared/data/osv`` and KEV into a fresh database, then writes a CycloneDX 1.6 JSON SBOM
+of 5,000 components (keys sorted, as cyclonedx-py writes them): package@version pairs drawn (fixed seed)
+from the data's listed and fixed versions across every ecosystem, so most components are known packages
+and many are vulnerable. It times ``bastion defend scan``'s use case (``defense.scan.scan``: schema validation, parsing, the /v1 matcher,
+records with KEV, fixed versions and the smallest upgrades) on a fresh process-level cache (cold: indexes
+built from the database) and then five times warm, and reports the phases of one cold scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from packageurl import PackageURL
+
+from bastion.advisories.importer import AdvisoryImporter
+from bastion.advisories.lookup import OsvQueries
+from bastion.advisories.models import AffectedPackage
+from bastion.advisories.query import QueryService
+from bastion.advisories.service import AdvisoryService
+from bastion.core.clock import SystemClock
+from bastion.db import Database
+from bastion.defense.inventory import read_inventory
+from bastion.defense.scan import scan
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+COMPONENTS = 5000
+PURL_TYPES = {"PyPI": "pypi", "npm": "npm", "crates.io": "cargo", "Go": "golang", "Maven": "maven",
+              "RubyGems": "gem", "Packagist": "composer", "NuGet": "nuget", "Hackage": "hackage",
+              "Bitnami": "bitnami"}  # fmt: skip
+
+
+def purl_of(ecosystem: str, name: str, version: str) -> str | None:
+    kind = PURL_TYPES.get(ecosystem)
+    if kind is None:
+        return None
+    namespace = None
+    if ecosystem == "Maven" and ":" in name:
+        namespace, name = name.split(":", 1)
+    elif "/" in name and ecosystem in ("npm", "Go", "Packagist"):
+        namespace, name = name.rsplit("/", 1)
+    return PackageURL(type=kind, namespace=namespace, name=name, version=version).to_string()
+
+
+def sbom(database: Database, count: int, seed: int = 11) -> bytes:
+    pairs: dict[str, tuple[str, str]] = {}
+    with database.read_session() as session:
+        for ecosystem, name, entry in session.execute(
+            sa.select(AffectedPackage.ecosystem, AffectedPackage.name, AffectedPackage.entry).order_by(
+                AffectedPackage.id
+            )
+        ):
+            versions = list(entry.get("versions") or [])[:3]
+            versions += [
+                e["fixed"] for r in entry.get("ranges") or [] if r["type"] != "GIT" for e in r["events"] if "fixed" in e
+            ]
+            for version in versions:
+                purl = purl_of(ecosystem, name, str(version))
+                if purl and " " not in purl:
+                    pairs[purl] = (name, str(version))
+    chosen = random.Random(seed).sample(sorted(pairs), count)
+    components = [
+        {"type": "library", "bom-ref": purl, "name": pairs[purl][0], "version": pairs[purl][1], "purl": purl}
+        for purl in chosen
+    ]
+    document = {"components": components, "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}
+    return json.dumps(document, indent=2).encode()
+
+
+def measure(url: str, label: str) -> None:
+    database = Database(url)
+    database.migrate()
+    AdvisoryImporter(database, SystemClock()).import_sources(
+        [str(SHARED / "osv"), str(SHARED / "kev" / "known_exploited_vulnerabilities.json")]
+    )
+    data = sbom(database, COMPONENTS)
+    t0 = time.perf_counter()
+    read_inventory(data, "bom.json")
+    parse = time.perf_counter() - t0
+
+    def fresh() -> OsvQueries:
+        return OsvQueries(QueryService(database), AdvisoryService(database), page_size=1000)
+
+    queries = fresh()
+    t0 = time.perf_counter()
+    report = scan(queries, data, "bom.json")
+    cold = time.perf_counter() - t0
+    warm = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        scan(queries, data, "bom.json")
+        warm.append(time.perf_counter() - t0)
+    print(
+        f"{label}: {report.components} components ({report.matched} matched), {len(report.findings)} findings, "
+        f"{len({f.purl for f in report.findings})} vulnerable components; SBOM {len(data) / 1e6:.1f} MB\n"
+        f"  read + validate the SBOM: {parse:.3f} s\n"
+        f"  full scan, cold caches: {cold:.3f} s\n"
+        f"  full scan, warm (median of 5): {statistics.median(warm):.3f} s"
+    )
+    database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}; load average {os.getloadavg()[0]:.1f}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        measure(f"sqlite:///{tmp}/bench.db", "SQLite")
+    if args.sqlite_only:
+        return
+    admin = sa.create_engine(Database(args.postgres_url).url, isolation_level="AUTOCOMMIT")
+    name = f"bastion_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = sa.engine.make_url(Database(args.postgres_url).url).set(database=name)
+        measure(url.render_as_string(hide_password=False), "PostgreSQL")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
