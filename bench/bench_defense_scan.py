@@ -2,12 +2,12 @@
 
 Run: .venv/bin/python bench/bench_defense_scan.py [--postgres-url URL] [--sqlite-only]
 
-Imports all of ``../shared/data/osv`` and KEV into a fresh database, then writes a CycloneDX 1.6 JSON SBOM
-of 5,000 components (keys sorted, as cyclonedx-py writes them): package@version pairs drawn (fixed seed)
-from the data's listed and fixed versions across every ecosystem, so most components are known packages
-and many are vulnerable. It times ``bastion defend scan``'s use case (``defense.scan.scan``: schema validation, parsing, the /v1 matcher,
-records with KEV, fixed versions and the smallest upgrades) on a fresh process-level cache (cold: indexes
-built from the database) and then five times warm, and reports the phases of one cold scan.
+Imports all of ``../shared/data/osv`` and KEV into a fresh database, then writes a CycloneDX 1.6 JSON SBOM of
+5,000 components (keys sorted, as cyclonedx-py writes them): package@version pairs drawn (fixed seed) from the
+data's listed and fixed versions across every ecosystem, so most components are known packages and many are
+vulnerable. It times ``bastion defend scan``'s use case (``defense.scan.scan``: schema validation, parsing,
+the /v1 matcher, records with KEV, fixed versions and the smallest upgrades) on a fresh process-level cache
+(cold: indexes built from the database) and then five times warm, and reports the phases of one cold scan.
 """
 
 from __future__ import annotations
