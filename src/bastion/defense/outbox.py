@@ -15,6 +15,7 @@ decrypted only for the moment of signing.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from bastion.defense.alerts import EVENT, Channel, DeliveryStatus
 from bastion.defense.delivery import Attempt, DeliverySettings, Mail, SmtpSender, WebhookSender, backoff
 from bastion.defense.models import ExposureRow
 
+logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 Describer = Callable[[int], dict[str, Any] | None]
 """What an alert adds about its exposure, read after the exposure's transaction committed."""
@@ -122,8 +124,12 @@ class AlertOutbox:
                 return None
             if alert.payload.get("described") or self._describer is None:
                 return dict(alert.payload)
-            exposure_id = alert.exposure_id
-        extra = self._describer(exposure_id) or {}
+            exposure_id, raised = alert.exposure_id, dict(alert.payload)
+        try:
+            extra = self._describer(exposure_id) or {}
+        except Exception:  # one undescribable alert must not stop every delivery
+            logger.exception("alert %s could not be described; it goes out as raised", alert_id)
+            return raised
         with self._uow(SCHEDULER, "defense_alert.describe", "defense_alert", alert_id) as work:
             row = work.session.get(AlertRow, alert_id, with_for_update=True)
             assert row is not None  # alerts are never deleted
