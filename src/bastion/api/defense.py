@@ -7,12 +7,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
 from bastion.api.limits import EVIDENCE_BODY  # SBOMs and VEX documents are large
+from bastion.core.fields import INT64_MAX, storable_json
 from bastion.defense.records import (
     ComponentPublic,
     ExposurePublic,
@@ -44,6 +45,7 @@ class InventoryUpload(BaseModel):
     """An SBOM or lockfile as text, with the file name it has (lockfiles are recognised by it)."""
 
     model_config = ConfigDict(extra="forbid")
+    _storable = model_validator(mode="before")(storable_json)
 
     filename: str = Field(min_length=1, max_length=300, examples=["bom.json", "poetry.lock"])
     content: str = Field(min_length=1, description="the file's text (UTF-8)")
@@ -53,6 +55,7 @@ class InventoryUpload(BaseModel):
 
 class VexDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _storable = model_validator(mode="before")(storable_json)
 
     document: dict[str, Any] = Field(description="an OpenVEX, CycloneDX VEX or CSAF VEX document")
     project_id: str | None = Field(default=None, max_length=40, description="apply to this project only")
@@ -123,7 +126,9 @@ def exposures(
 
 
 @router.get("/exposures/{exposure_id}", tags=_tags, summary="One exposure")
-def exposure(exposure_id: int, actor: PrincipalDep, defense: DefenseDep) -> ExposurePublic:
+def exposure(
+    exposure_id: Annotated[int, Path(ge=1, le=INT64_MAX)], actor: PrincipalDep, defense: DefenseDep
+) -> ExposurePublic:
     return defense.exposure(actor, exposure_id)
 
 

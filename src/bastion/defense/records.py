@@ -6,7 +6,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NewType
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bastion.core.fields import storable_json
 
 SystemID = NewType("SystemID", str)
 ProjectID = NewType("ProjectID", str)
@@ -75,7 +77,15 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class SystemCreate(_Record):
+class _Request(BaseModel):
+    """A body a client sends: unknown fields refused, every value storable (no NUL) before anything else
+    (main's ``core.fields.RequestBody`` does the same; switch to it at merge)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    _storable = model_validator(mode="before")(storable_json)
+
+
+class SystemCreate(_Request):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     exposure: SystemExposure
@@ -91,7 +101,7 @@ class SystemPublic(_Record):
     created_at: datetime
 
 
-class ProjectCreate(_Record):
+class ProjectCreate(_Request):
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -199,7 +209,7 @@ class NewExposure(_Record):
     cause: str  # upload | advisories
 
 
-class VexDecision(_Record):
+class VexDecision(_Request):
     advisory_id: str = Field(min_length=1, max_length=255)
     package: str = Field(min_length=5, max_length=500, description="the purl of the package (any version)")
     status: VexStatus

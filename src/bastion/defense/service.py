@@ -225,8 +225,8 @@ class Defense:
                         "purl": component.purl,
                         "display_name": component.name[:500],
                         "ecosystem": package.ecosystem if package else None,
-                        "name": package.name if package else None,
-                        "version": package.version if package else component.version,
+                        "name": package.name[:500] if package else None,
+                        "version": (package.version if package else component.version or "")[:200] or None,
                     }
                 )
             for start in range(0, len(rows), 5000):

@@ -366,25 +366,23 @@ def import_document(
         raise InvalidVex("the VEX document is not JSON", hint="upload OpenVEX, CycloneDX VEX or CSAF VEX JSON") from e
     if not isinstance(document, dict):
         raise InvalidVex("the VEX document is not a JSON object", hint="upload OpenVEX, CycloneDX VEX or CSAF VEX JSON")
-    context = str(document.get("@context", ""))
-    if "openvex" in context:
-        found, source = list(_from_openvex(document)), str(document.get("author") or "OpenVEX")
-    elif document.get("bomFormat") == "CycloneDX":
-        found, source = list(_from_cyclonedx(document)), "CycloneDX VEX"
-    elif isinstance(document.get("document"), dict) and "vulnerabilities" in document:
-        meta = document["document"]
-        found = list(_from_csaf(document))
-        source = f"{(meta.get('publisher') or {}).get('name', 'CSAF')} {(meta.get('tracking') or {}).get('id', '')}"
-    else:
+    try:
+        found, source = _statements(document)
+    except (AttributeError, TypeError, KeyError, ValueError) as e:  # a field of the wrong shape, anywhere
         raise InvalidVex(
-            "the document is not OpenVEX, CycloneDX VEX or CSAF VEX",
-            hint="OpenVEX has an openvex @context; CycloneDX has bomFormat; CSAF has document and vulnerabilities",
-        )
+            f"the VEX document is malformed: {type(e).__name__}: {e}",
+            hint="check it against its schema (OpenVEX, CycloneDX 1.4-1.6, CSAF 2.0)",
+        ) from e
     if not found:
         raise InvalidVex("the VEX document states nothing about any package", hint="check it names products by purl")
     rows = []
     for advisory_id, purl, status, justification, detail in found:
         package, version = package_and_version(purl)
+        if len(advisory_id) > 255 or len(package) > 500 or len(version or "") > 200:
+            raise InvalidVex(
+                f"a statement names {advisory_id[:60]!r} / {purl[:80]!r}, longer than any advisory id or package",
+                hint="advisory ids hold at most 255 characters, package URLs 500, versions 200",
+            )
         row = VexRow(
             id=f"vex_{secrets.token_hex(8)}",
             org_id=org_id,
@@ -407,6 +405,22 @@ def import_document(
 
 
 Said = tuple[str, str, VexStatus, Justification | None, str]
+
+
+def _statements(document: dict[str, Any]) -> tuple[list[Said], str]:
+    context = str(document.get("@context", ""))
+    if "openvex" in context:
+        return list(_from_openvex(document)), str(document.get("author") or "OpenVEX")
+    if document.get("bomFormat") == "CycloneDX":
+        return list(_from_cyclonedx(document)), "CycloneDX VEX"
+    if isinstance(document.get("document"), dict) and "vulnerabilities" in document:
+        meta = document["document"]
+        tracking = (meta.get("tracking") or {}).get("id", "")
+        return list(_from_csaf(document)), f"{(meta.get('publisher') or {}).get('name', 'CSAF')} {tracking}"
+    raise InvalidVex(
+        "the document is not OpenVEX, CycloneDX VEX or CSAF VEX",
+        hint="OpenVEX has an openvex @context; CycloneDX has bomFormat; CSAF has document and vulnerabilities",
+    )
 
 
 def _justification(value: Any) -> Justification | None:
