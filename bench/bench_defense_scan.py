@@ -80,12 +80,13 @@ def sbom(database: Database, count: int, seed: int = 11) -> bytes:
     return json.dumps(document, indent=2).encode()
 
 
-def measure(url: str, label: str) -> None:
+def measure(url: str, label: str, *, reuse: bool = False) -> None:
     database = Database(url)
     database.migrate()
-    AdvisoryImporter(database, SystemClock()).import_sources(
-        [str(SHARED / "osv"), str(SHARED / "kev" / "known_exploited_vulnerabilities.json")]
-    )
+    if not reuse:
+        AdvisoryImporter(database, SystemClock()).import_sources(
+            [str(SHARED / "osv"), str(SHARED / "kev" / "known_exploited_vulnerabilities.json")]
+        )
     data = sbom(database, COMPONENTS)
     t0 = time.perf_counter()
     read_inventory(data, "bom.json")
@@ -117,13 +118,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--keep", type=Path, help="a SQLite file to keep the imported data in (reused when present)")
     args = parser.parse_args()
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.platform()}; load average {os.getloadavg()[0]:.1f}"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        measure(f"sqlite:///{tmp}/bench.db", "SQLite")
+    if args.keep:
+        measure(f"sqlite:///{args.keep}", "SQLite", reuse=args.keep.exists())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(f"sqlite:///{tmp}/bench.db", "SQLite")
     if args.sqlite_only:
         return
     admin = sa.create_engine(Database(args.postgres_url).url, isolation_level="AUTOCOMMIT")

@@ -26,6 +26,7 @@ from bastion.defense.records import (
     ExposurePublic,
     Kev,
     MissionImpact,
+    Severity,
     SystemExposure,
 )
 from bastion.defense.scoring import severity
@@ -147,10 +148,12 @@ def finish(
         queries,
         {cid: (installed[cid], [documents[a] for a in ids if a in documents]) for cid, ids in on_component.items()},
     )
+    severities = {advisory_id: severity(document) for advisory_id, document in documents.items()}
     return [
         _view(
             f,
             documents.get(f.advisory_id, {"id": f.advisory_id}),
+            severities.get(f.advisory_id),
             epss,
             gathered.statements,
             upgrades.get(f.component_id),
@@ -159,12 +162,16 @@ def finish(
     ]
 
 
-def _view(
-    fact: Facts, document: dict[str, Any], epss: dict[str, Epss], statements: list[Statement], upgrade: str | None
+def _view(  # noqa: PLR0917 - one exposure's facts, gathered by the caller
+    fact: Facts,
+    document: dict[str, Any],
+    score: Severity | None,
+    epss: dict[str, Epss],
+    statements: list[Statement],
+    upgrade: str | None,
 ) -> ExposurePublic:
     query = PackageQuery(Ecosystem(fact.ecosystem), fact.name, fact.version)
     kev = kev_of(document)
-    score = severity(document)
     scores = [epss[c] for c in cves_of(document) if c in epss]
     best = max(scores, key=lambda e: e.epss) if scores else None
     package = fact.purl.split("@", 1)[0]

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bastion.advisories.lookup import OsvQueries, QueryRequest
+from bastion.advisories.ecosystems import Ecosystem
+from bastion.advisories.lookup import OsvQueries, QueryRequest, fixed_versions
+from bastion.advisories.query import PackageQuery
 from bastion.defense.exposure import kev_of
 from bastion.defense.inventory import Package, package_of, read_inventory
 from bastion.defense.records import Kev, Severity, VexState
@@ -94,44 +96,77 @@ def scan(queries: OsvQueries, data: bytes, filename: str, fmt: str | None = None
     chosen = list(packages.values())
     answers = queries.answer([QueryRequest(purl=p.purl) for p in chosen], records=True, paged=False).answers
     report = ScanReport(filename, inventory.format, len(inventory.components), len(chosen))
-    documents: dict[int, tuple[_Installed, list[dict[str, Any]]]] = {}
+    facts = _Facts()
+    affected: dict[int, tuple[_Installed, list[dict[str, Any]]]] = {}
+    fixes: dict[int, list[list[str]]] = {}
     for index, (package, answer) in enumerate(zip(chosen, answers, strict=True)):
         if answer.problem is not None:
             report.problems.append({"purl": package.purl, "problem": answer.problem.message})
             continue
-        documents[index] = (
-            _Installed(package.ecosystem, package.name, package.version),
-            [r.document for r in answer.records],
-        )
-    upgrades = smallest_upgrades(queries, documents)
-    from bastion.advisories.ecosystems import Ecosystem
-    from bastion.advisories.lookup import fixed_versions
-    from bastion.advisories.query import PackageQuery
-
-    for index, (installed, docs) in documents.items():
+        if answer.records:
+            documents = [r.document for r in answer.records]
+            affected[index] = (_Installed(package.ecosystem, package.name, package.version), documents)
+            fixes[index] = [facts.fixed(d, package) for d in documents]
+    upgrades = smallest_upgrades(queries, affected, fixed=fixes)
+    for index, (_, documents) in affected.items():
         package = chosen[index]
-        query = PackageQuery(Ecosystem(package.ecosystem), package.name, package.version)
-        for document in docs:
+        for document, fixed in zip(documents, fixes[index], strict=True):
+            advisory_id = str(document["id"])
             report.findings.append(
                 Finding(
                     purl=package.purl,
                     name=package.name,
                     version=package.version,
                     ecosystem=package.ecosystem,
-                    advisory_id=str(document["id"]),
-                    aliases=sorted(str(a) for a in document.get("aliases") or ()),
+                    advisory_id=advisory_id,
+                    aliases=facts.aliases(document),
                     summary=document.get("summary"),
-                    severity=severity(document),
-                    kev=kev_of(document),
-                    fixed_versions=fixed_versions(document, query),
+                    severity=facts.severity(document),
+                    kev=facts.kev(document),
+                    fixed_versions=fixed,
                     upgrade_to=upgrades.get(index),
                 )
             )
-        del installed
     report.findings.sort(
         key=lambda f: (f.kev is None, -(f.severity.score if f.severity else 0.0), f.purl, f.advisory_id)
     )
     return report
+
+
+class _Facts:
+    """What each advisory says, computed once per advisory (and fixed versions once per advisory and package),
+    however many components it affects."""
+
+    def __init__(self) -> None:
+        self._severity: dict[str, Severity | None] = {}
+        self._kev: dict[str, Kev | None] = {}
+        self._aliases: dict[str, list[str]] = {}
+        self._fixed: dict[tuple[str, str, str], list[str]] = {}
+
+    def severity(self, document: dict[str, Any]) -> Severity | None:
+        key = str(document["id"])
+        if key not in self._severity:
+            self._severity[key] = severity(document)
+        return self._severity[key]
+
+    def kev(self, document: dict[str, Any]) -> Kev | None:
+        key = str(document["id"])
+        if key not in self._kev:
+            self._kev[key] = kev_of(document)
+        return self._kev[key]
+
+    def aliases(self, document: dict[str, Any]) -> list[str]:
+        key = str(document["id"])
+        if key not in self._aliases:
+            self._aliases[key] = sorted(str(a) for a in document.get("aliases") or ())
+        return self._aliases[key]
+
+    def fixed(self, document: dict[str, Any], package: Package) -> list[str]:
+        key = (str(document["id"]), package.ecosystem, package.name)
+        if key not in self._fixed:
+            query = PackageQuery(Ecosystem(package.ecosystem), package.name, package.version)
+            self._fixed[key] = fixed_versions(document, query)
+        return self._fixed[key]
 
 
 def sarif(report: ScanReport) -> dict[str, Any]:

@@ -36,35 +36,55 @@ def _key(ecosystem: Ecosystem, version: str) -> Any:
         return None
 
 
-def candidates(component: Installed, documents: Sequence[Mapping[str, Any]]) -> list[str]:
+def candidates(
+    component: Installed, documents: Sequence[Mapping[str, Any]], fixed: Sequence[Sequence[str]] | None = None
+) -> list[str]:
+    """The fixed versions worth asking, ascending: above the installed version, and not below the lowest
+    version that fixes the slowest-fixed advisory (every advisory on the component must be fixed by then)."""
     assert component.ecosystem is not None and component.name is not None and component.version is not None
     ecosystem = Ecosystem(component.ecosystem)
     query = PackageQuery(ecosystem, component.name, component.version)
     current = _key(ecosystem, component.version)
     found: dict[str, Any] = {}
-    for document in documents:
-        for version in fixed_versions(document, query):
+    floor: Any = None
+    for index, document in enumerate(documents):
+        lowest: Any = None
+        for version in fixed[index] if fixed is not None else fixed_versions(document, query):
             key = _key(ecosystem, version)
             if key is not None and (current is None or key > current):
                 found[version] = key
-    return sorted(found, key=lambda v: found[v])
+                lowest = key if lowest is None or key < lowest else lowest
+        if lowest is not None and (floor is None or lowest > floor):
+            floor = lowest
+    ordered = sorted(found, key=lambda v: found[v])
+    return [v for v in ordered if floor is None or not found[v] < floor]
 
 
 def smallest_upgrades(
-    queries: OsvQueries, components: Mapping[int, tuple[Installed, Sequence[Mapping[str, Any]]]]
+    queries: OsvQueries,
+    components: Mapping[int, tuple[Installed, Sequence[Mapping[str, Any]]]],
+    *,
+    fixed: Mapping[int, Sequence[Sequence[str]]] | None = None,
 ) -> dict[int, str | None]:
-    asked: list[tuple[int, str]] = []
-    requests: list[QueryRequest] = []
-    for component_id, (component, documents) in components.items():
-        for version in candidates(component, documents):
-            asked.append((component_id, version))
-            requests.append(QueryRequest(name=component.name, ecosystem=component.ecosystem, version=version))
-    answers = queries.answer(requests, paged=False).answers if requests else ()
+    """Each component's smallest upgrade clearing all its advisories. Candidates are asked of the /v1 matcher
+    in rounds (each component's next candidate per round), so a component stops at its first clearing one."""
+    pending = {
+        cid: candidates(component, documents, fixed.get(cid) if fixed is not None else None)
+        for cid, (component, documents) in components.items()
+    }
+    wanted = {cid: {str(d.get("id")) for d in documents} for cid, (_, documents) in components.items()}
     result: dict[int, str | None] = dict.fromkeys(components)
-    for (component_id, version), answer in zip(asked, answers, strict=True):
-        if result[component_id] is not None or answer.problem is not None:
-            continue
-        ids = {str(d.get("id")) for d in components[component_id][1]}
-        if not ids & {vuln_id for vuln_id, _ in answer.hits}:
-            result[component_id] = version
-    return result
+    depth = 0
+    while True:
+        asked = [(cid, versions[depth]) for cid, versions in pending.items() if depth < len(versions)]
+        if not asked:
+            return result
+        requests = [
+            QueryRequest(name=components[cid][0].name, ecosystem=components[cid][0].ecosystem, version=version)
+            for cid, version in asked
+        ]
+        for (cid, version), answer in zip(asked, queries.answer(requests, paged=False).answers, strict=True):
+            if answer.problem is None and not wanted[cid] & {vuln_id for vuln_id, _ in answer.hits}:
+                result[cid] = version
+                del pending[cid]
+        depth += 1
