@@ -1,7 +1,7 @@
 """The defensive tools' part of ``bastion demo``: two agencies (Treasury and CISA), each with a security
 analyst, systems declared with their exposure and mission impact, and SBOMs made by a real tool
 (``cyclonedx-py environment``) from a real environment: a virtualenv made here, at demo time, with
-``venv`` (whatever pip and setuptools this Python bundles).
+``venv`` (whatever pip and setuptools this Python bundles; Bastion's own environment where ``venv`` cannot).
 
 The advisory database of a fresh demo holds no real advisories, so the demo imports a few *demo* advisories
 (ids ``BASTION-DEMO-...``, each saying it is not a real vulnerability) on the components actually found, one
@@ -12,6 +12,7 @@ worklists show SSVC decisions (Act on Treasury's internet-facing system) and eac
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import venv
@@ -31,6 +32,7 @@ from bastion.defense.records import MissionImpact, ProjectCreate, SystemCreate, 
 if TYPE_CHECKING:
     from bastion.container import Container
 
+logger = logging.getLogger(__name__)
 MakeUser = Callable[[str, str, list[Role], Classification], Principal]
 TREASURY, CISA = "org_treasury", "org_cisa"
 PREFERRED = ("setuptools", "pip", "wheel")  # what a fresh virtualenv holds
@@ -42,8 +44,13 @@ class DemoEnvironmentFailed(DefenseError, OperationalError):  # noqa: N818 - nam
 
 
 def make_environment(where: Path) -> Path:
-    """A virtualenv made now (with the pip this Python bundles); its interpreter."""
-    venv.EnvBuilder(with_pip=True, clear=True).create(where)
+    """A virtualenv made now (with the pip this Python bundles); its interpreter. Where this Python cannot make
+    one with pip (no ``ensurepip``, as on some distributions' system Python), the running environment."""
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(where)
+    except (OSError, subprocess.SubprocessError):
+        logger.warning("cannot make a virtualenv with pip here; the demo's SBOMs describe Bastion's own environment")
+        return Path(sys.executable)
     return where / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
