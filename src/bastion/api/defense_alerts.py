@@ -21,6 +21,7 @@ from bastion.defense.alerts import (
     AlertsPublic,
     DeliveryPublic,
 )
+from bastion.defense.outbox import ChannelChecks
 from bastion.defense.triage_service import (
     TriageConfirm,
     TriageProposalPublic,
@@ -56,6 +57,11 @@ def alert_settings(actor: PrincipalDep, alerts: AlertsDep) -> AlertSettingsPubli
 @router.put("/alert-settings", tags=_alerts, summary="Set where the agency's alerts go (webhook, e-mail)")
 def configure_alerts(body: AlertSettingsUpdate, actor: PrincipalDep, alerts: AlertsDep) -> AlertSettingsPublic:
     return alerts.configure(actor, body)
+
+
+@router.post("/alert-settings/test", tags=_alerts, summary="Send a test alert to each channel now")
+def test_alerts(actor: PrincipalDep, container: ContainerDep) -> ChannelChecks:
+    return container.alert_outbox.send_test(actor)
 
 
 @router.get("/alerts", tags=_alerts, summary="The agency's alerts, newest first, with their deliveries")

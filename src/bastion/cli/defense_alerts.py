@@ -89,6 +89,15 @@ def configure(
     _emit(context.container().defense_alerts.configure(current_principal(), update))
 
 
+@alerts_app.command("test")
+def send_test() -> None:
+    """Send a test alert to each channel now (not queued, not retried); exit 3 if a channel did not take it."""
+    checks = context.container().alert_outbox.send_test(current_principal())
+    _emit(checks)
+    if not checks.ok:
+        raise typer.Exit(3)
+
+
 @alerts_app.command("list")
 def list_alerts(
     project: Annotated[str | None, typer.Option(help="Only this project's alerts.")] = None, as_json: JsonOpt = False

@@ -22,21 +22,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
 
 from bastion.advisories.lookup import OsvQueries
 from bastion.advisories.service import AdvisoryService
+from bastion.core.access import Action
 from bastion.core.audit import SCHEDULER
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox, SecretUnreadable
+from bastion.core.principal import Principal
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
 from bastion.defense.alert_models import AlertRow, AlertSettingsRow, DeliveryRow
-from bastion.defense.alerts import EVENT, Channel, DeliveryStatus
+from bastion.defense.alerts import EVENT, Channel, DeliveryStatus, agency_resource, new_id
 from bastion.defense.delivery import Attempt, DeliverySettings, Mail, SmtpSender, WebhookSender, backoff
+from bastion.defense.errors import InvalidDefenseInput
 from bastion.defense.models import ExposureRow
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
+TEST_EVENT = "defense.test"
 Describer = Callable[[int], dict[str, Any] | None]
 """What an alert adds about its exposure, read after the exposure's transaction committed."""
 BATCH = 100
@@ -93,6 +98,22 @@ def mail_of(payload: dict[str, Any], recipients: list[str]) -> Mail:
     )
 
 
+class ChannelCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    target: str
+    ok: bool
+    detail: str
+
+
+class ChannelChecks(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    data: list[ChannelCheck]
+    ok: bool  # every channel took it
+
+
 class AlertOutbox:
     def __init__(
         self,
@@ -139,6 +160,46 @@ class AlertOutbox:
                     payload[key] = {**payload[key], **value} if isinstance(value, dict) and key in payload else value
                 row.payload = {**payload, "described": True}
             return dict(row.payload)
+
+    def send_test(self, actor: Principal) -> ChannelChecks:
+        """Send a test alert to each channel the actor's agency set, once, now (nothing is queued or retried):
+        how each went, so an agency can check its receiver and its signature check."""
+        org = actor.org_id
+        with self._uow(actor, "defense_alert.test", "defense_alert_settings", org) as work:
+            work.require(
+                Action.UPDATE, agency_resource(org), what="alert settings", refusal="alert settings are an agency's own"
+            )
+            row = work.session.get(AlertSettingsRow, org)
+            enabled = row is not None and row.enabled
+            url, sealed = (row.webhook_url, row.webhook_secret) if row is not None and enabled else (None, None)
+            emails = list(row.emails) if row is not None and enabled else []
+        if not (url and sealed) and not emails:
+            raise InvalidDefenseInput(
+                "the agency has no alert channel to test (or its alerts are disabled)",
+                hint="bastion defend alerts configure --webhook-url URL --webhook-secret-file FILE --email ADDRESS",
+            )
+        now = self._clock.now()
+        test_id = new_id("tst")
+        payload = {"type": TEST_EVENT, "id": test_id, "raised_at": now.isoformat(), "agency": org}
+        results: list[ChannelCheck] = []
+        if url and sealed:
+            body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
+            try:
+                attempt = self._webhook.send(
+                    url, self._box.decrypt(sealed), body, at=now, event=TEST_EVENT, delivery_id=test_id
+                )
+            except SecretUnreadable as e:
+                attempt = Attempt(False, e.message)
+            results.append(ChannelCheck(channel=Channel.WEBHOOK, target=url, ok=attempt.ok, detail=attempt.detail))
+        if emails:
+            text = f"A test alert from Bastion ({test_id}, {now.isoformat()}): alerts reach this address.\n"
+            attempt = self._smtp.send(Mail(tuple(emails), "[Bastion] Test alert", text, test_id))
+            results.append(
+                ChannelCheck(channel=Channel.EMAIL, target=", ".join(emails), ok=attempt.ok, detail=attempt.detail)
+            )
+        with self._uow(actor, "defense_alert.test", "defense_alert_settings", org) as work:
+            work.record(test_id=test_id, results=[r.model_dump() for r in results])
+        return ChannelChecks(data=results, ok=all(r.ok for r in results))
 
     def deliver_due(self, *, limit: int = BATCH) -> DeliveryRun:
         """One attempt for each due delivery (at most ``limit``); what happened, counted."""

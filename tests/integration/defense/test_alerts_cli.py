@@ -74,9 +74,22 @@ def test_an_analyst_sets_where_alerts_go_sees_them_and_delivers_them_from_the_co
     shown = json.loads(run(capsys, "defend", "alerts", "show", alert["id"])[1])
     assert {d["status"] for d in shown["deliveries"]} == {"delivered"}
 
+    # a test alert, now, to each channel: the receiver checks its signature
+    code, out, _ = run(capsys, "defend", "alerts", "test")
+    checks = json.loads(out)
+    assert code == 0 and checks["ok"] and sorted(c["channel"] for c in checks["data"]) == ["email", "webhook"]
+    assert webhook.verified[-1].json()["type"] == "defense.test" and len(webhook.verified) == 2
+    assert smtp.messages[-1][1]["Subject"] == "[Bastion] Test alert"
+    webhook.script = [500]
+    code, out, _ = run(capsys, "defend", "alerts", "test")
+    failed = {c["channel"]: c for c in json.loads(out)["data"]}
+    assert code == 3 and failed["webhook"]["detail"].startswith("HTTP 500") and failed["email"]["ok"]
+
     monkeypatch.setenv("BASTION_TOKEN", agencies.tokens["energy"])
     code, _, err = run(capsys, "defend", "alerts", "show", alert["id"])
     assert code == 2 and "not found" in err
+    code, _, err = run(capsys, "defend", "alerts", "test")
+    assert code == 2 and "no alert channel to test" in err  # nothing set for this agency
 
 
 def test_the_periodic_job_delivers_due_alerts(
