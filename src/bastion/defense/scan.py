@@ -1,6 +1,7 @@
 """``bastion defend scan FILE``: an SBOM or lockfile checked offline against the local advisory database,
-like osv-scanner. Each component is asked of the ``/v1`` query use case (``OsvQueries``) by the package its purl names (read as ``/v1`` reads a purl), so the
-answers are ``/v1``'s, component for component. Rendered as a table, JSON, SARIF 2.1.0 or CycloneDX VEX."""
+like osv-scanner. Each component is asked of the ``/v1`` query use case (``OsvQueries``) for the package its
+purl names, read as ``/v1`` reads a purl, so the answers are ``/v1``'s, component for component. Rendered as a
+table, JSON, SARIF 2.1.0 or CycloneDX VEX."""
 
 from __future__ import annotations
 
