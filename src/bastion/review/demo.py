@@ -227,6 +227,9 @@ def _seed(container: Container) -> DemoProgramme:
     from bastion.clearinghouse.demo import seed_clearinghouse
 
     seed_clearinghouse(container, seeder.user, seeder.result.ids)
+    from bastion.defense.demo import seed_defense
+
+    seed_defense(container, seeder.user, seeder.result.ids)
     seeder.result.ids.update(
         {
             "submission": model.id,

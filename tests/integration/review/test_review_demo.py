@@ -48,7 +48,7 @@ def test_a_failure_halfway_leaves_no_partial_seed_and_a_rerun_then_succeeds(
 
     result = seed_demo(Container(runtime))
     after = _counts(runtime)
-    assert after["demo_users"] == len(result.users) == 17  # 12 for the review, 5 for the clearinghouse
+    assert after["demo_users"] == len(result.users) == 19  # 12 for the review, 5 for the clearinghouse, 2 defense
     assert after["submissions"] == before["submissions"] + 2
     assert after["findings"] == before["findings"] + 2
     assert verify_audit(runtime).ok

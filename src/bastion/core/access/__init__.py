@@ -11,6 +11,8 @@ including rows that go into lists and counts. Three tests, all of which must pas
    with it): an agency reviewer not assigned to a review cannot tell it exists.
    In the clearinghouse, a case and its reports are for analysts, the reporter and the vendors taking part;
    an AI tool's report is read by no person before the sandbox has validated it.
+   An agency's inventories (systems, projects, SBOMs, exposures, VEX decisions) are its own: nobody else,
+   programme administrators included, can tell they exist; programme-wide figures are counts only.
 3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
    if any role allows; otherwise concealed only if every role would conceal.
 
@@ -31,11 +33,13 @@ from bastion.core.principal import Principal
 
 from ._administration import administration
 from ._clearinghouse import clearinghouse
+from ._defense import defense
 from ._review import review_content
-from ._types import CLEARINGHOUSE, REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
+from ._types import CLEARINGHOUSE, DEFENSE, REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
 
 __all__ = [
     "CLEARINGHOUSE",
+    "DEFENSE",
     "REVIEW_CONTENT",
     "Action",
     "Decision",
@@ -48,25 +52,31 @@ __all__ = [
 ]
 
 
+def _above_clearance(principal: Principal, action: Action, resource: Resource) -> Decision:
+    if action is Action.CLASSIFY:
+        # Marking a thing above one's clearance: a plain refusal for whoever may know the thing (they read it at
+        # its present marking); concealed for anyone else.
+        within = decide(principal, action, replace(resource, classification=principal.clearance))
+        if within.conceal:
+            return within
+        return deny(
+            f"marking it {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
+            conceal=False,
+            code="classification_above_clearance",
+            hint="ask a programme administrator cleared for that level to reclassify it",
+        )
+    return deny(f"requires clearance {resource.classification.banner}")
+
+
 def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
     if not principal.cleared_for(resource.classification):
-        if action is Action.CLASSIFY:
-            # Marking a thing above one's clearance: a plain refusal for whoever may know the thing (they read
-            # it at its present marking); concealed for anyone else.
-            within = decide(principal, action, replace(resource, classification=principal.clearance))
-            if within.conceal:
-                return within
-            return deny(
-                f"marking it {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
-                conceal=False,
-                code="classification_above_clearance",
-                hint="ask a programme administrator cleared for that level to reclassify it",
-            )
-        return deny(f"requires clearance {resource.classification.banner}")
+        return _above_clearance(principal, action, resource)
     if resource.kind in REVIEW_CONTENT:
         return review_content(principal, action, resource)
     if resource.kind in CLEARINGHOUSE:
         return clearinghouse(principal, action, resource)
+    if resource.kind in DEFENSE:
+        return defense(principal, action, resource)
     return administration(principal, action, resource)
 
 

@@ -9,7 +9,7 @@ proposed them.
   its own people's ids and never programme staff's. Filled from ``users`` for existing rows.
 
 Revision ID: 0010_review_disclosure
-Revises: 0007_clearinghouse
+Revises: 0009_defense_alerts
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_review_disclosure"
-down_revision: str | None = "0007_clearinghouse"
+down_revision: str | None = "0009_defense_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
