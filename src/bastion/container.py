@@ -18,12 +18,18 @@ from bastion.core.work import UnitOfWork
 from bastion.runtime import Runtime
 
 if TYPE_CHECKING:
+    from bastion.advisories.importer import AdvisoryImporter
     from bastion.advisories.lookup import OsvQueries
     from bastion.advisories.service import AdvisoryService
     from bastion.clearinghouse.feeds import PublishedSource
     from bastion.clearinghouse.feeds.service import FeedService
     from bastion.clearinghouse.patcher import AiPatcher
     from bastion.clearinghouse.service import Clearinghouse
+    from bastion.defense.alerts import AlertService
+    from bastion.defense.outbox import AlertOutbox
+    from bastion.defense.service import Defense
+    from bastion.defense.triage import ModelFactory
+    from bastion.defense.triage_service import TriageService
     from bastion.evals.runner import InspectRunner
     from bastion.evals.service import EvalService
     from bastion.identity.audit_log import AuditLogService
@@ -34,11 +40,17 @@ if TYPE_CHECKING:
 
 class Container:
     def __init__(
-        self, runtime: Runtime, *, eval_runner: InspectRunner | None = None, patcher: AiPatcher | None = None
+        self,
+        runtime: Runtime,
+        *,
+        eval_runner: InspectRunner | None = None,
+        patcher: AiPatcher | None = None,
+        triage_models: ModelFactory | None = None,
     ) -> None:
         self.runtime = runtime
         self._eval_runner = eval_runner
         self._patcher = patcher
+        self._triage_models = triage_models  # tests script the triage assistant's model (mockllm)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Container:
@@ -84,6 +96,63 @@ class Container:
 
         matcher = QueryService(self.runtime.database)
         return OsvQueries(matcher, self.advisories, page_size=self.settings.osv_page_size)
+
+    @cached_property
+    def advisory_importer(self) -> AdvisoryImporter:
+        """Imports advisories and tells ``defense`` which packages changed, in the importing transaction."""
+        from bastion.advisories.importer import AdvisoryImporter
+
+        return AdvisoryImporter(self.runtime.database, self.runtime.clock, changes=self.defense)
+
+    @cached_property
+    def defense(self) -> Defense:
+        """Agencies' inventories, exposure, priorities and VEX; the advisory-change port of the importer."""
+        from bastion.defense.service import Defense
+
+        service = Defense(
+            database=self.runtime.database,
+            clock=self.runtime.clock,
+            uow=self.uow,
+            advisories=self.advisories,
+            queries=self.osv_queries,
+        )
+        from bastion.defense.alerts import AlertRaiser
+
+        service.subscribe(AlertRaiser(self.runtime.clock))  # new exposure raises its alert in the same transaction
+        return service
+
+    @cached_property
+    def defense_alerts(self) -> AlertService:
+        """Agencies' alert settings (where alerts go) and their alerts with each delivery's state."""
+        from bastion.defense.alerts import AlertService
+
+        return AlertService(self.runtime.database, self.runtime.clock, self.uow, self.secrets)
+
+    @cached_property
+    def alert_outbox(self) -> AlertOutbox:
+        """Delivers alerts: signed webhooks and e-mail (BASTION_SMTP_*), retried with backoff."""
+        from bastion.defense.delivery import DeliverySettings
+        from bastion.defense.outbox import AlertOutbox, exposure_describer
+
+        runtime = self.runtime
+        describer = exposure_describer(runtime.database, self.advisories, self.osv_queries)
+        return AlertOutbox(
+            runtime.database,
+            runtime.clock,
+            self.uow,
+            self.secrets,
+            DeliverySettings.from_settings(self.settings),
+            describer=describer,
+        )
+
+    @cached_property
+    def triage(self) -> TriageService:
+        """The AI triage assistant (any Inspect model): proposals that a person confirms or rejects."""
+        from bastion.defense.triage import TriageAgent
+        from bastion.defense.triage_service import TriageService
+
+        agent = TriageAgent(self._triage_models)
+        return TriageService(uow=self.uow, defense=self.defense, advisories=self.advisories, agent=agent)
 
     @cached_property
     def identity(self) -> IdentityService:
@@ -135,7 +204,7 @@ class Container:
             data_dir=self.settings.data_dir,
             jobs=self.jobs,
             directory=self.identity,
-            advisories=AdvisoryDatabase(runtime.database, runtime.clock),
+            advisories=AdvisoryDatabase(runtime.database, runtime.clock, changes=self.defense),
             findings=ReviewFindings(self.review),
             osv_record=osv_record,
             package_index=self.settings.clearinghouse_package_index,

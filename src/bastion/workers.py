@@ -7,7 +7,8 @@ This is the one place where the slices' handlers meet the jobs slice (which sits
 - ``review.tick`` every ``BASTION_REVIEW_TICK_SECONDS``: close reviews whose window ended, queue reminders;
 - ``advisories.refresh`` every ``BASTION_ADVISORY_REFRESH_SECONDS``: re-import ``BASTION_OSV_SOURCES``;
 - ``clearinghouse.validate`` and ``clearinghouse.ai_patch``: sandbox validations and the AI patcher;
-- ``clearinghouse.tick`` every ``BASTION_CLEARINGHOUSE_TICK_SECONDS``: SLA and embargo deadlines, publication.
+- ``clearinghouse.tick`` every ``BASTION_CLEARINGHOUSE_TICK_SECONDS``: SLA and embargo deadlines, publication;
+- ``defense.alerts`` every ``BASTION_ALERT_DELIVERY_SECONDS``: deliver due alerts (webhooks, e-mail), with retries.
 
 Later periodic work registers in ``job_registry`` the same way, with ``registry.every(name, interval, handler)``
 (the defensive tools' re-matching of inventories against new advisories is meant to go there). A handler takes
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 REVIEW_TICK = "review.tick"
 CLEARINGHOUSE_TICK = "clearinghouse.tick"
 ADVISORY_REFRESH = "advisories.refresh"
+ALERT_DELIVERY = "defense.alerts"
 MAX_LISTED_PROBLEMS = 20
 
 
@@ -56,6 +58,9 @@ def job_registry(container: Container) -> JobRegistry:
     if settings.advisory_refresh_seconds and settings.osv_sources:
         every = timedelta(seconds=settings.advisory_refresh_seconds)
         registry.every(ADVISORY_REFRESH, every, _advisory_refresh(container, list(settings.osv_sources)))
+    if settings.alert_delivery_seconds:
+        every = timedelta(seconds=settings.alert_delivery_seconds)
+        registry.every(ALERT_DELIVERY, every, _alert_delivery(container))
     # Later periodic work registers here in the same way: the defensive tools' re-matching of inventories
     # will be registry.every("defense.rematch", <its interval setting>, <its handler>).
     return registry
@@ -64,6 +69,13 @@ def job_registry(container: Container) -> JobRegistry:
 def _clearinghouse_tick(container: Container) -> JobHandler:
     def handle(job: Job, progress: Progress) -> dict[str, Any]:
         return container.clearinghouse.operations.tick().model_dump()
+
+    return handle
+
+
+def _alert_delivery(container: Container) -> JobHandler:
+    def handle(job: Job, progress: Progress) -> dict[str, Any]:
+        return container.alert_outbox.deliver_due().as_dict()
 
     return handle
 
@@ -78,8 +90,6 @@ def _review_tick(container: Container) -> JobHandler:
 
 def _advisory_refresh(container: Container, sources: list[str]) -> JobHandler:
     def handle(job: Job, progress: Progress) -> dict[str, Any]:
-        from bastion.advisories.importer import AdvisoryImporter
-
         seen = 0
 
         def advance(records: int) -> None:
@@ -87,7 +97,7 @@ def _advisory_refresh(container: Container, sources: list[str]) -> JobHandler:
             seen += records
             progress(0.0, f"{seen} records read")
 
-        importer = AdvisoryImporter(container.runtime.database, container.runtime.clock)
+        importer = container.advisory_importer
         report = importer.import_sources(sources, progress=advance)
         summary = report.as_dict()
         for listed in ("failures", "warnings"):  # the counts are kept; the job record stays small

@@ -20,7 +20,14 @@ from bastion.core.clock import ManualClock
 from bastion.evals.service import JOB_KIND
 from bastion.jobs.interface import JobStatus
 from bastion.runtime import Runtime
-from bastion.workers import ADVISORY_REFRESH, CLEARINGHOUSE_TICK, REVIEW_TICK, in_process_runner, job_registry
+from bastion.workers import (
+    ADVISORY_REFRESH,
+    ALERT_DELIVERY,
+    CLEARINGHOUSE_TICK,
+    REVIEW_TICK,
+    in_process_runner,
+    job_registry,
+)
 from tests.integration.review.support import build_cast, ok, submission_body
 
 HASKELL = Path("osv") / "haskell-security-advisories-osv.zip"
@@ -29,13 +36,20 @@ HASKELL = Path("osv") / "haskell-security-advisories-osv.zip"
 def test_every_kind_of_work_is_registered(runtime: Runtime) -> None:
     registry = job_registry(Container(runtime))
     clearinghouse = {VALIDATE_JOB, AI_PATCH_JOB}
-    assert set(registry.handlers) == {JOB_KIND, REVIEW_TICK, ADVISORY_REFRESH, CLEARINGHOUSE_TICK, *clearinghouse}
+    periodic = {REVIEW_TICK, ADVISORY_REFRESH, CLEARINGHOUSE_TICK, ALERT_DELIVERY}
+    assert set(registry.handlers) == {JOB_KIND, *periodic, *clearinghouse}
     assert {p.name: p.every for p in registry.periodic} == {
         REVIEW_TICK: timedelta(minutes=5),
         ADVISORY_REFRESH: timedelta(days=1),
         CLEARINGHOUSE_TICK: timedelta(minutes=5),
+        ALERT_DELIVERY: timedelta(minutes=1),
     }
-    off = {"review_tick_seconds": 0, "advisory_refresh_seconds": 0, "clearinghouse_tick_seconds": 0}
+    off = {
+        "review_tick_seconds": 0,
+        "advisory_refresh_seconds": 0,
+        "clearinghouse_tick_seconds": 0,
+        "alert_delivery_seconds": 0,
+    }
     runtime.settings = runtime.settings.model_copy(update=off)
     assert set(job_registry(Container(runtime)).handlers) == {JOB_KIND, *clearinghouse}  # 0 turns periodic work off
 
@@ -48,6 +62,7 @@ def test_the_embedded_worker_runs_the_review_tick_and_the_advisory_refresh_on_sc
             "osv_sources": [str(shared_data / HASKELL)],
             "review_tick_seconds": 3600,
             "clearinghouse_tick_seconds": 0,  # its clock has tests of its own
+            "alert_delivery_seconds": 0,  # as has the alerts' outbox
         }
     )
     cast = build_cast(runtime)
@@ -83,6 +98,7 @@ def test_bastion_worker_runs_what_is_due_and_says_what_it_did(
     cli_env: Runtime, shared_data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("BASTION_OSV_SOURCES", json.dumps([str(shared_data / HASKELL)]))
+    monkeypatch.setenv("BASTION_ALERT_DELIVERY_SECONDS", "0")  # a one-minute slot could turn between the two runs
     assert main(["worker"]) == 0
     err = capsys.readouterr().err
     assert f"{REVIEW_TICK} succeeded (attempt 1)" in err

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.advisories import kev
+from bastion.advisories.changes import AdvisoryChanges, PackageKey
 from bastion.advisories.errors import InvalidSource
 from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.parse import ParsedRecord, RecordRejected, parse_raw
@@ -38,9 +39,12 @@ def _batches(items: Iterable[RawFile], size: int) -> Iterator[list[RawFile]]:
 
 
 class AdvisoryImporter:
-    def __init__(self, database: Database, clock: Clock) -> None:
+    """``changes``: told, in the importing transaction, which packages' advisories moved (``defense``)."""
+
+    def __init__(self, database: Database, clock: Clock, *, changes: AdvisoryChanges | None = None) -> None:
         self._database = database
         self._clock = clock
+        self._changes = changes
 
     def import_sources(self, sources: Iterable[str], *, progress: Progress | None = None) -> ImportReport:
         """Import every source in turn. A local source that does not exist fails the call before anything is
@@ -57,7 +61,7 @@ class AdvisoryImporter:
         records: list[RawFile] = []
         for raw in read_source(source):
             if raw.format == "json" and is_kev_catalogue(raw.data):
-                kev.import_catalogue(self._database, raw, report)
+                kev.import_catalogue(self._database, raw, report, changes=self._changes)
                 continue
             records.append(raw)
             if len(records) >= BATCH_SIZE:
@@ -108,8 +112,17 @@ class AdvisoryImporter:
         fresh = [r for r in parsed.values() if r.id not in existing]
         changed = [r for r in parsed.values() if r.id in existing and r.modified > existing[r.id]]
         report.unchanged += len(parsed) - len(fresh) - len(changed)
+        touched: set[PackageKey] = {(a.ecosystem, a.name) for r in (*fresh, *changed) for a in r.affected}
         if changed:
             ids = [r.id for r in changed]
+            if self._changes is not None:  # a modified record may no longer name a package it named
+                touched.update(
+                    session.execute(
+                        sa.select(AffectedPackage.ecosystem, AffectedPackage.name).where(
+                            AffectedPackage.advisory_id.in_(ids)
+                        )
+                    )
+                )
             session.execute(sa.delete(AdvisoryAlias).where(AdvisoryAlias.advisory_id.in_(ids)))
             session.execute(sa.delete(AffectedPackage).where(AffectedPackage.advisory_id.in_(ids)))
             session.execute(sa.delete(AffectedCommit).where(AffectedCommit.advisory_id.in_(ids)))
@@ -117,6 +130,8 @@ class AdvisoryImporter:
         self._insert(session, [*fresh, *changed])
         if fresh or changed:  # tells every process's query caches that the data moved
             session.execute(sa.update(AdvisoryGeneration).values(value=AdvisoryGeneration.value + 1))
+            if self._changes is not None:
+                self._changes.advisories_changed(session, touched)
         report.imported += len(fresh)
         report.updated += len(changed)
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
 
-from bastion.advisories.models import AdvisoryGeneration, KevEntry
+from bastion.advisories.changes import AdvisoryChanges, PackageKey
+from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedPackage, KevEntry
 from bastion.advisories.report import ImportProblem, ImportReport
 from bastion.advisories.sources import RawFile
 from bastion.db import Database
@@ -32,7 +34,9 @@ class KevVulnerability(BaseModel):
     required_action: str | None = Field(default=None, alias="requiredAction")
 
 
-def import_catalogue(database: Database, raw: RawFile, report: ImportReport) -> None:
+def import_catalogue(
+    database: Database, raw: RawFile, report: ImportReport, *, changes: AdvisoryChanges | None = None
+) -> None:
     try:
         catalogue = json.loads(raw.data)
         version = str(catalogue["catalogVersion"])
@@ -75,6 +79,28 @@ def import_catalogue(database: Database, raw: RawFile, report: ImportReport) -> 
             session.execute(sa.insert(KevEntry), [*fresh, *changed])
             # served documents carry known-exploited status: tell every process's caches
             session.execute(sa.update(AdvisoryGeneration).values(value=AdvisoryGeneration.value + 1))
+            if changes is not None:
+                cves = [row["cve_id"] for row in (*fresh, *changed)]
+                changes.advisories_changed(session, _packages_of(session, cves))
     report.kev_imported += len(fresh)
     report.kev_updated += len(changed)
     report.kev_unchanged += len(rows) - len(fresh) - len(changed)
+
+
+def _packages_of(session: Session, cves: list[str]) -> set[PackageKey]:
+    """The packages named by the advisories that are, or alias, these CVEs."""
+    found: set[PackageKey] = set()
+    for start in range(0, len(cves), 500):
+        chunk = cves[start : start + 500]
+        ids = sa.union(
+            sa.select(AdvisoryAlias.advisory_id).where(AdvisoryAlias.alias.in_(chunk)),
+            sa.select(Advisory.id).where(Advisory.id.in_(chunk)),
+        ).subquery()
+        found.update(
+            session.execute(
+                sa.select(AffectedPackage.ecosystem, AffectedPackage.name).where(
+                    AffectedPackage.advisory_id.in_(sa.select(ids.c[0]))
+                )
+            )
+        )
+    return found

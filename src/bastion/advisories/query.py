@@ -107,23 +107,8 @@ class QueryService:
             with self._database.read_session() as session:
                 self._match_commits(session, commits, results)
         for index, query in packages:
-            results[index] = self._match(query, indexes[(query.ecosystem.name, query.name)])
+            results[index] = match_package(query, indexes[(query.ecosystem.name, query.name)])
         return generation, results
-
-    @staticmethod
-    def _match(query: PackageQuery, package: PackageIndex) -> HitList | QueryProblem:
-        release = query.ecosystem.release
-        if query.version is None:
-            return package.everything(release)
-        try:
-            return package.affected(query.version, release)
-        except InvalidVersion as e:
-            # Not a version under the ecosystem's grammar. If the data itself lists it (PyPI's pre-PEP 440
-            # releases such as paramiko 0.9-doduo), it is a real release: read it as the records do.
-            # Otherwise it is a mistake in the query, and the caller is told which one.
-            if not package.lists(query.version):
-                return problem_from(e)
-            return package.affected(query.version, release, as_recorded=True)
 
     def _indexes_for(
         self, generation: int, keys: set[tuple[str, str]]
@@ -135,40 +120,13 @@ class QueryService:
             missing = keys - self._indexes.keys()
             if missing:
                 with self._database.read_session() as session:
-                    self._load(session, missing)
+                    self._indexes.update(load_package_indexes(session, missing))
             found = {key: self._indexes[key] for key in keys}
             for key in keys:
                 self._indexes.move_to_end(key)
             while len(self._indexes) > CACHE_PACKAGES:
                 self._indexes.popitem(last=False)
             return generation, found
-
-    def _load(self, session: Session, keys: set[tuple[str, str]]) -> None:
-        entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)
-        names = sorted({name for _, name in keys})
-        for start in range(0, len(names), 500):
-            rows = session.execute(
-                sa.select(
-                    AffectedPackage.advisory_id,
-                    AffectedPackage.ecosystem,
-                    AffectedPackage.ecosystem_release,
-                    AffectedPackage.name,
-                    AffectedPackage.entry,
-                    Advisory.modified,
-                )
-                .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
-                .where(AffectedPackage.name.in_(names[start : start + 500]), Advisory.withdrawn.is_(None))
-            )
-            for row in rows:
-                key = (row.ecosystem, row.name)
-                if key in keys:
-                    ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
-                    compiled = compile_affected(ecosystem, row.entry)
-                    entries[key].append(
-                        IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
-                    )
-        for key in keys:
-            self._indexes[key] = PackageIndex(Ecosystem(key[0]), entries.get(key, []))
 
     def _match_commits(
         self, session: Session, queries: list[tuple[int, CommitQuery]], results: list[HitList | QueryProblem]
@@ -190,3 +148,49 @@ class QueryService:
                 if commit_affected(entry, query.commit):
                     found[row.id] = (row.id, rfc3339(row.modified))
             results[index] = HitList(sorted(found.values())) if found else EMPTY
+
+
+def match_package(query: PackageQuery, package: PackageIndex) -> HitList | QueryProblem:
+    """The advisories of ``package`` affecting the query's version (all of them without a version), or the
+    query's problem: the one matching rule of ``/v1``, also used where a session's own data must be matched."""
+    release = query.ecosystem.release
+    if query.version is None:
+        return package.everything(release)
+    try:
+        return package.affected(query.version, release)
+    except InvalidVersion as e:
+        # Not a version under the ecosystem's grammar. If the data itself lists it (PyPI's pre-PEP 440
+        # releases such as paramiko 0.9-doduo), it is a real release: read it as the records do.
+        # Otherwise it is a mistake in the query, and the caller is told which one.
+        if not package.lists(query.version):
+            return problem_from(e)
+        return package.affected(query.version, release, as_recorded=True)
+
+
+def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
+    """The index of each (ecosystem, normalized name) from what ``session`` sees (withdrawn records left out):
+    a caller inside a transaction that changed advisories sees its own changes."""
+    entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)
+    names = sorted({name for _, name in keys})
+    for start in range(0, len(names), 500):
+        rows = session.execute(
+            sa.select(
+                AffectedPackage.advisory_id,
+                AffectedPackage.ecosystem,
+                AffectedPackage.ecosystem_release,
+                AffectedPackage.name,
+                AffectedPackage.entry,
+                Advisory.modified,
+            )
+            .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
+            .where(AffectedPackage.name.in_(names[start : start + 500]), Advisory.withdrawn.is_(None))
+        )
+        for row in rows:
+            key = (row.ecosystem, row.name)
+            if key in keys:
+                ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
+                compiled = compile_affected(ecosystem, row.entry)
+                entries[key].append(
+                    IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
+                )
+    return {key: PackageIndex(Ecosystem(key[0]), entries.get(key, [])) for key in keys}

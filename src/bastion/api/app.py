@@ -18,7 +18,7 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
     """The app over one composition root (a bare ``Runtime`` gets its own). The services it serves are built
     here, so bad settings or a bad policy file fail at start, not in a request."""
     from bastion import web
-    from bastion.api import clearinghouse, evals, feeds, identity, osv, review
+    from bastion.api import clearinghouse, defense, defense_alerts, evals, feeds, identity, osv, review
 
     app = FastAPI(
         title="Bastion",
@@ -45,6 +45,8 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
     app.include_router(evals.router)
     app.include_router(feeds.router)
     app.include_router(clearinghouse.router)
+    app.include_router(defense.router)
+    app.include_router(defense_alerts.router)
     web.install(app)  # the pages, at paths the API does not use; not in the OpenAPI document
     settings = runtime.settings
     openapi.install(app)  # before anything reads the document

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bastion.advisories.changes import AdvisoryChanges
 from bastion.advisories.errors import AdvisoryNotFound
 from bastion.advisories.importer import AdvisoryImporter
 from bastion.advisories.service import AdvisoryService
@@ -32,9 +33,9 @@ def _fixed_in(document: dict[str, Any]) -> tuple[str, ...]:
 class AdvisoryDatabase:
     """``Advisories`` over the advisories slice's service and importer."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, *, changes: AdvisoryChanges | None = None) -> None:
         self._service = AdvisoryService(database)
-        self._importer = AdvisoryImporter(database, clock)
+        self._importer = AdvisoryImporter(database, clock, changes=changes)
 
     def find(self, ids: Sequence[str]) -> KnownAdvisory | None:
         for vuln_id in ids:

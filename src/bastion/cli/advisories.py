@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +19,6 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bastion.advisories.importer import AdvisoryImporter
 from bastion.advisories.lookup import QueryRequest, fixed_versions
 from bastion.advisories.problems import Problem
 from bastion.advisories.query import PackageQuery
@@ -42,7 +42,8 @@ def import_command(
     """Import advisories. Bad records are reported and skipped; re-imports change only what changed.
 
     Exit code 0 when every record imported, 1 when some were rejected (they are listed)."""
-    report = run_import(sources)
+    sources = _import_epss(sources)
+    report = run_import(sources) if sources else ImportReport()
     if as_json:
         context.console.print_json(json.dumps(report.as_dict()))
     else:
@@ -50,9 +51,23 @@ def import_command(
     return 1 if report.failed else 0
 
 
+def _import_epss(sources: list[str]) -> list[str]:
+    """Import the local files among ``sources`` that are FIRST's EPSS CSV; the other sources."""
+    from bastion.defense.epss import looks_like_epss
+
+    rest = []
+    for source in sources:
+        path = Path(source)
+        if path.is_file() and path.suffix in (".csv", ".gz") and looks_like_epss(path.read_bytes()):
+            count = context.container().defense.import_epss(path.read_bytes())
+            context.console.print(f"EPSS: {count} scores imported from {path.name}")
+        else:
+            rest.append(source)
+    return rest
+
+
 def run_import(sources: list[str]) -> ImportReport:
-    rt = context.runtime()
-    importer = AdvisoryImporter(rt.database, rt.clock)
+    importer = context.container().advisory_importer  # tells defense which packages changed
     if not context.err_console.is_terminal:
         return importer.import_sources(sources)
     columns = (

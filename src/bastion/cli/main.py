@@ -46,7 +46,7 @@ def _root(
 
 
 def _register() -> None:
-    from bastion.cli import advisories, audit, clearinghouse, evals, feeds, identity, review, worker
+    from bastion.cli import advisories, audit, clearinghouse, defense, evals, feeds, identity, review, worker
     from bastion.cli.style import tidy
 
     advisories.register(app)
@@ -55,6 +55,7 @@ def _register() -> None:
     audit.register(app)
     evals.register(app)
     clearinghouse.register(app)
+    defense.register(app)
     feeds.register(app)
     worker.register(app)
     tidy(app)

@@ -122,6 +122,30 @@ class Settings(BaseSettings):
         "every BASTION_ADVISORY_REFRESH_SECONDS.",
     )
 
+    smtp_host: str | None = Field(
+        default=None, description="The SMTP server the defensive tools' alert e-mails go through (unset: no e-mail)."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Its port (587 with starttls, 465 with tls).")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none, starttls, or tls (SMTP over TLS)."
+    )
+    smtp_username: str | None = Field(default=None, description="Log in to the SMTP server as this user when set.")
+    smtp_password: str | None = Field(default=None, description="The SMTP password (with smtp_username).")
+    smtp_sender: str = Field(default="bastion-alerts@localhost", description="The From address of alert e-mails.")
+    alert_delivery_seconds: int = Field(
+        default=60, ge=0, description="How often workers deliver due alerts (webhooks, e-mail) (0: never)."
+    )
+    alert_max_attempts: int = Field(
+        default=6, ge=1, le=50, description="Attempts per alert and channel before its delivery is given up."
+    )
+    alert_retry_base_seconds: int = Field(
+        default=60, ge=1, description="The wait after an alert's first failed delivery; it doubles after each failure."
+    )
+    alert_retry_cap_seconds: int = Field(default=6 * 3600, ge=1, description="The longest wait between attempts.")
+    alert_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="One alert delivery attempt's network timeout."
+    )
+
     def resolved_secret_key_file(self) -> Path:
         return self.secret_key_file or self.data_dir / "secret.key"
 

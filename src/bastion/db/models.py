@@ -8,6 +8,8 @@ from __future__ import annotations
 import bastion.advisories.models
 import bastion.clearinghouse.models
 import bastion.core.audit_models
+import bastion.defense.alert_models
+import bastion.defense.models
 import bastion.evals.models
 import bastion.identity.models
 import bastion.jobs.models

@@ -19,4 +19,4 @@ def test_migrations_match_the_models(database: Database) -> None:
 def test_migrating_twice_is_a_no_op(database: Database) -> None:
     database.migrate()
     with database.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_heads() == ("0007_clearinghouse",)
+        assert MigrationContext.configure(connection).get_current_heads() == ("0009_defense_alerts",)

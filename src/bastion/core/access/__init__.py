@@ -11,6 +11,8 @@ including rows that go into lists and counts. Three tests, all of which must pas
    with it): an agency reviewer not assigned to a review cannot tell it exists.
    In the clearinghouse, a case and its reports are for analysts, the reporter and the vendors taking part;
    an AI tool's report is read by no person before the sandbox has validated it.
+   An agency's inventories (systems, projects, SBOMs, exposures, VEX decisions) are its own: nobody else,
+   programme administrators included, can tell they exist; programme-wide figures are counts only.
 3. **Role.** What each role may do to what it can see. A principal with several roles gets the union: allowed
    if any role allows; otherwise concealed only if every role would conceal.
 
@@ -25,11 +27,13 @@ from bastion.core.principal import Principal
 
 from ._administration import administration
 from ._clearinghouse import clearinghouse
+from ._defense import defense
 from ._review import review_content
-from ._types import CLEARINGHOUSE, REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
+from ._types import CLEARINGHOUSE, DEFENSE, REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
 
 __all__ = [
     "CLEARINGHOUSE",
+    "DEFENSE",
     "REVIEW_CONTENT",
     "Action",
     "Decision",
@@ -49,6 +53,8 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
         return review_content(principal, action, resource)
     if resource.kind in CLEARINGHOUSE:
         return clearinghouse(principal, action, resource)
+    if resource.kind in DEFENSE:
+        return defense(principal, action, resource)
     return administration(principal, action, resource)
 
 

@@ -39,6 +39,9 @@ class ResourceKind(StrEnum):
     CH_REPORTER = "ch_reporter"  # a reporter's profile and record of validated and rejected reports
     CH_PUBLICATION = "ch_publication"  # a published advisory: public
     CH_OPERATIONS = "ch_operations"  # the clearinghouse's queue, outbox and policies: analysts
+    # Defense (rules in ``_defense.py``)
+    DEFENSE_INVENTORY = "defense_inventory"  # an agency's systems, projects, inventories, exposures, VEX
+    DEFENSE_PROGRAMME = "defense_programme"  # programme-wide counts over every agency's inventories
 
 
 CLEARINGHOUSE = frozenset(
@@ -52,6 +55,8 @@ CLEARINGHOUSE = frozenset(
         ResourceKind.CH_OPERATIONS,
     }
 )
+
+DEFENSE = frozenset({ResourceKind.DEFENSE_INVENTORY, ResourceKind.DEFENSE_PROGRAMME})
 
 REVIEW_CONTENT = frozenset(
     {

@@ -1,0 +1,186 @@
+"""Alert delivery against real local receivers: an HTTP webhook receiver (``http.server`` in a thread) that checks
+the HMAC signature as an agency's receiver would, and a real SMTP server (aiosmtpd).
+
+The receivers here are fixtures the alert tests share (``webhook``, ``smtp``)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from bastion.defense.delivery import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    DeliverySettings,
+    Mail,
+    SmtpSender,
+    WebhookSender,
+    verify_signature,
+)
+
+SECRET = "whsec-test-0123456789"
+
+
+@dataclass
+class Received:
+    body: bytes
+    headers: dict[str, str]
+    signature_ok: bool
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class WebhookReceiver:
+    """An agency's webhook endpoint: verifies each body's signature with ``secret`` at ``now`` and answers with
+    the next status of ``script`` (then 200)."""
+
+    url: str
+    secret: str
+    now: datetime
+    script: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+    @property
+    def verified(self) -> list[Received]:
+        return [r for r in self.received if r.signature_ok]
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(url="", secret=SECRET, now=datetime.now(UTC))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            ok = verify_signature(
+                receiver.secret,
+                body=body,
+                timestamp=self.headers.get(TIMESTAMP_HEADER),
+                signature=self.headers.get(SIGNATURE_HEADER),
+                now=receiver.now,
+            )
+            receiver.received.append(Received(body, dict(self.headers.items()), ok))
+            status = receiver.script.pop(0) if receiver.script else (200 if ok else 401)
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status < 300 else b"try later")
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/bastion"
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@dataclass
+class MailSink:
+    host: str
+    port: int
+    messages: list[tuple[list[str], Message]] = field(default_factory=list)
+
+    def settings(self, **extra: Any) -> DeliverySettings:
+        return DeliverySettings(smtp_host=self.host, smtp_port=self.port, smtp_sender="alerts@bastion.test", **extra)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailSink]:
+    sink = MailSink(host="127.0.0.1", port=_free_port())
+
+    class Handler:
+        async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+            content = envelope.original_content or b""
+            sink.messages.append((list(envelope.rcpt_tos), message_from_bytes(content)))
+            return "250 Message accepted for delivery"
+
+    controller = Controller(Handler(), hostname=sink.host, port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def test_a_signed_webhook_verifies_at_the_receiver_and_a_tampered_or_stale_one_does_not(
+    webhook: WebhookReceiver,
+) -> None:
+    sent_at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    webhook.now = sent_at + timedelta(seconds=30)
+    body = json.dumps({"type": "defense.exposure.new", "id": "alr_1"}).encode()
+    attempt = WebhookSender().send(webhook.url, SECRET, body, at=sent_at, event="exposure.new", delivery_id="a1")
+    assert attempt.ok and attempt.detail == "HTTP 200"
+    (received,) = webhook.received
+    assert received.signature_ok and received.json()["id"] == "alr_1"
+    assert received.headers[DELIVERY_HEADER] == "a1"
+    # the same body under another secret, or sent long ago (a replay), is refused by the receiver
+    wrong = WebhookSender().send(webhook.url, "another", body, at=sent_at, event="e", delivery_id="a2")
+    webhook.now = sent_at + timedelta(hours=1)
+    stale = WebhookSender().send(webhook.url, SECRET, body, at=sent_at, event="e", delivery_id="a3")
+    assert not wrong.ok and wrong.detail.startswith("HTTP 401")
+    assert not stale.ok and stale.detail.startswith("HTTP 401")
+    assert [r.signature_ok for r in webhook.received] == [True, False, False]
+
+
+def test_a_receiver_error_or_an_unreachable_host_is_a_failed_attempt(webhook: WebhookReceiver) -> None:
+    webhook.script = [503]
+    at = webhook.now
+    failed = WebhookSender().send(webhook.url, SECRET, b"{}", at=at, event="e", delivery_id="d")
+    assert not failed.ok and failed.detail == "HTTP 503: try later"
+    port = _free_port()  # nothing listens there
+    down = WebhookSender(timeout=2).send(f"http://127.0.0.1:{port}/", SECRET, b"{}", at=at, event="e", delivery_id="d")
+    assert not down.ok and "ConnectError" in down.detail
+
+
+def test_an_alert_email_reaches_a_real_smtp_server(smtp: MailSink) -> None:
+    sender = SmtpSender(smtp.settings())
+    mail = Mail(
+        recipients=("soc@treasury.example", "oncall@treasury.example"),
+        subject="[Bastion] GHSA-1 affects payments",
+        text="jinja2 2.10 in payments is affected by GHSA-1.",
+        message_key="alr_42",
+    )
+    attempt = sender.send(mail)
+    assert attempt.ok, attempt.detail
+    ((rcpt, message),) = smtp.messages
+    assert sorted(rcpt) == ["oncall@treasury.example", "soc@treasury.example"]
+    assert message["Subject"] == "[Bastion] GHSA-1 affects payments"
+    assert message["From"] == "alerts@bastion.test" and message["X-Bastion-Alert"] == "alr_42"
+    assert "jinja2 2.10 in payments" in message.get_payload()
+
+
+def test_no_smtp_server_is_a_failed_attempt_not_a_crash() -> None:
+    mail = Mail(recipients=("a@b.example",), subject="s", text="t", message_key="k")
+    unset = SmtpSender(DeliverySettings(smtp_host=None)).send(mail)
+    assert not unset.ok and "BASTION_SMTP_HOST" in unset.detail
+    down = SmtpSender(DeliverySettings(smtp_host="127.0.0.1", smtp_port=_free_port(), alert_timeout_seconds=2)).send(
+        mail
+    )
+    assert not down.ok and "ConnectionRefusedError" in down.detail
