@@ -165,7 +165,7 @@ def exposure_over_time(points: Sequence[ExposurePoint], *, chart_id: str = "expo
     left, plot_h, top, slot = 48, 180, 24, 96
     width = left + slot * len(points) + 24
     height = top + plot_h + 92
-    peak = max(max(p.matched for p in points), 1)
+    peak = max([p.matched for p in points] + [1])
     parts = _open(width, height, chart_id, "Exposure over time, by inventory version")
     summary = "; ".join(
         f"{p.label} uploaded {p.at:%Y-%m-%d}: {p.matched} matching advisories, {p.open} open, {p.kev} in KEV"
@@ -175,13 +175,19 @@ def exposure_over_time(points: Sequence[ExposurePoint], *, chart_id: str = "expo
     base = top + plot_h
     for tick in sorted({0, peak // 2, peak}):
         y = base - plot_h * tick / peak
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 12}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>')
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 12}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>'
+        )
         parts.append(_text(left - 6, y + 4, str(tick), anchor="end"))
     bar_w = slot * 0.55
     for i, p in enumerate(points):
         x = left + slot * i + (slot - bar_w) / 2
         centre = x + bar_w / 2
-        for value, colour, stroke in ((p.matched, "#ffffff", GRID), (p.open, PALETTE[0], None), (p.kev, PALETTE[5], None)):
+        for value, colour, stroke in (
+            (p.matched, "#ffffff", GRID),
+            (p.open, PALETTE[0], None),
+            (p.kev, PALETTE[5], None),
+        ):
             h = plot_h * value / peak
             outline = f' stroke="{stroke}"' if stroke else ""
             parts.append(

@@ -85,6 +85,7 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     defender.submit("form[action='/defense/systems'] button")
     assert defender.path.startswith("/defense/systems/sys_")
     assert defender.text("#system-exposure") == "open"
+    defender.check_page("defense-system")
     defender.fill("prj-name", "payments-api")
     defender.submit("form[action$='/projects'] button")
     assert defender.path.startswith("/defense/projects/prj_")
@@ -109,6 +110,23 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     assert "jinja2" in defender.text("#worklist") and "3000.1" in defender.text("#worklist")
     defender.check_page("defense-worklist")
 
+    # a file that is no inventory: a clear refusal, and nothing kept
+    junk = tmp_path / "notes.md"
+    junk.write_text("just some notes\n")
+    defender.find("#inventory").send_keys(str(junk))
+    defender.submit("#upload button")
+    assert defender.text("h1") == "That did not work"
+    assert "notes.md is not an SBOM or lockfile format Bastion reads" in defender.text(".error")
+    assert "CycloneDX 1.4-1.6" in defender.text(".error .hint")
+    defender.check_page("defense-upload-refused")
+    defender.open(f"/defense/projects/{project}")
+    assert "1.0 (bom.json" in defender.text("#current-version")
+
+    defender.open("/defense")
+    assert "payments-api" in defender.text("#systems")
+    assert {r["advisory"] for r in rows} <= {r["advisory"] for r in _rows(defender)}  # the agency's worklist
+    defender.check_page("defense-dashboard")
+
     # a decision on one jinja2 advisory: not affected, the template engine only builds the documentation
     decided = next(r for r in rows if r["purl"].startswith("pkg:pypi/jinja2@"))
     link = defender.find(f"#worklist tr[data-advisory='{decided['advisory']}'] a")
@@ -125,6 +143,7 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     assert decided["advisory"] not in [r["advisory"] for r in _rows(defender)]  # out of the worklist
     statement = defender.find(f"#vex-statements tr[data-advisory='{decided['advisory']}']")
     assert statement.get_attribute("data-status") == "not_affected"
+    assert "Cisa Reviewer" in statement.text  # who decided
     assert decided["advisory"] in defender.text("#suppressed")
 
     # the next version, a pinned requirements.txt: the decision holds
@@ -137,13 +156,14 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     after = _rows(defender)
     assert decided["advisory"] not in [r["advisory"] for r in after]
     assert {r["advisory"] for r in after} == {r["advisory"] for r in rows} - {decided["advisory"]}
-    assert defender.find(f"#vex-statements tr[data-advisory='{decided['advisory']}']").get_attribute(
-        "data-status"
-    ) == "not_affected"
+    assert (
+        defender.find(f"#vex-statements tr[data-advisory='{decided['advisory']}']").get_attribute("data-status")
+        == "not_affected"
+    )
 
     # the picture: both versions, by upload date, as the table beside it says
     chart = str(defender.find("#over-time svg desc").get_attribute("textContent"))
-    assert f"1.0 uploaded" in chart and f"1.1 uploaded" in chart
+    assert "1.0 uploaded" in chart and "1.1 uploaded" in chart
     assert f"{len(rows)} matching advisories, {len(rows) - 1} open" in chart
     assert len(defender.all("#versions tbody tr")) == 2
     defender.check_page("defense-project")
@@ -195,7 +215,10 @@ def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, serve
         advisories=served.container.advisories,
         agent=TriageAgent(model),
     )
-    proposed = triage.propose(actor, exposure.id, TriageRequest(model="mockllm/model"))
+    evidence = [{"kind": "import_graph", "name": "pydeps payments", "text": "payments.ops -> salt.client"}]
+    proposed = triage.propose(
+        actor, exposure.id, TriageRequest.model_validate({"model": "mockllm/model", "evidence": evidence})
+    )
     assert model.asked == ["mockllm/model"]
 
     defender = sign_in(DEFENDER)
@@ -208,10 +231,14 @@ def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, serve
     defender.open(f"/defense/triage/{proposed.id}")
     assert "Upgrade salt to 3000.2 or later" in defender.text("#proposal")
     assert defender.find("#proposal-status").get_attribute("data-status") == "proposed"
+    assert "payments.ops -> salt.client" in defender.text("#inputs")
     defender.check_page("defense-triage-proposal")
 
     defender.open(f"/defense/exposures/{exposure.id}")
     assert defender.text("#vex-state") == "not analysed"  # only a proposal: nothing applied yet
+    defender.fill("model", "x")  # asking again with a model name that names nothing: a clear refusal
+    defender.submit("#triage button")
+    assert defender.text("h1") == "That did not work" and "model" in defender.text(".error")
 
     defender.open(f"/defense/triage/{proposed.id}")
     defender.fill("confirm-note", "Checked with the platform team.")
@@ -221,9 +248,10 @@ def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, serve
     defender.open(f"/defense/exposures/{exposure.id}")
     assert defender.text("#vex-state").startswith("affected: Upgrade salt this week")
     defender.open(f"/defense/projects/{project.id}")
-    assert defender.find(f"#vex-statements tr[data-advisory='{exposure.advisory_id}']").get_attribute(
-        "data-status"
-    ) == "affected"
+    assert (
+        defender.find(f"#vex-statements tr[data-advisory='{exposure.advisory_id}']").get_attribute("data-status")
+        == "affected"
+    )
     defender.open("/defense/triage")
     assert defender.find(f"#decided tr[data-proposal='{proposed.id}']").get_attribute("data-status") == "confirmed"
 
@@ -238,9 +266,7 @@ def _missing(path: str) -> str:
 def test_no_one_else_sees_an_agencys_inventories(sign_in: SignIn, served: Served) -> None:
     actor = _principal(served, DEFENDER)
     defense = served.container.defense
-    system = defense.create_system(
-        actor, SystemCreate(name="Secret payroll", exposure="small", mission_impact="high")
-    )
+    system = defense.create_system(actor, SystemCreate(name="Secret payroll", exposure="small", mission_impact="high"))
     project = defense.create_project(actor, system.id, ProjectCreate(name="payroll-batch"))
     defense.upload(actor, project.id, b"jinja2==2.10\n", "requirements.txt", label="1")
     exposure = defense.exposures(actor, project_id=project.id)[0]

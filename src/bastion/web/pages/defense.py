@@ -59,9 +59,7 @@ def _agency(who: Visitor) -> Principal:
     """The signed-in agency user; anyone else finds no defense pages (the services would show them nothing)."""
     actor = who.require()
     if actor.org_kind is not OrgKind.AGENCY:
-        raise NotFound(
-            "the defense pages are for agencies' security teams", hint="sign in as a user of your agency"
-        )
+        raise NotFound("the defense pages are for agencies' security teams", hint="sign in as a user of your agency")
     return actor
 
 
@@ -70,6 +68,11 @@ def _counts(exposures: Sequence[ExposurePublic]) -> dict[str, int]:
     for e in exposures:
         counts[e.ssvc.decision.value] += 1
     return counts
+
+
+def _names(c: Container, actor: Principal) -> dict[str, str]:
+    """Display names of the people of the actor's agency whom the actor may see (authors of decisions)."""
+    return {u.id: u.display_name for u in c.identity.list_users(actor, org_id=actor.org_id)}
 
 
 def _exposure_id(value: str) -> int:
@@ -162,9 +165,9 @@ class _Standing:
     kev: int
 
 
-def _standing(c: Container, actor: Principal, versions: Sequence[VersionPublic], vex: Sequence[VexPublic]) -> list[
-    _Standing
-]:
+def _standing(
+    c: Container, actor: Principal, versions: Sequence[VersionPublic], vex: Sequence[VexPublic]
+) -> list[_Standing]:
     """Each version's components asked of the ``/v1`` use case (as ``bastion defend scan`` does): how many
     advisories match, how many remain once the project's not_affected/fixed decisions are applied, and how many
     of those are in KEV."""
@@ -205,9 +208,7 @@ def project(request: Request, who: VisitorDep, project_id: str) -> Response:
     statements = c.defense.vex_statements(actor, project_id)
     standing = _standing(c, actor, versions, statements)
     points = [
-        ExposurePoint(
-            label=s.version.label, at=s.version.created_at, matched=s.matched, open=s.open, kev=s.kev
-        )
+        ExposurePoint(label=s.version.label, at=s.version.created_at, matched=s.matched, open=s.open, kev=s.kev)
         for s in standing
     ]
     return render(
@@ -225,6 +226,7 @@ def project(request: Request, who: VisitorDep, project_id: str) -> Response:
         chart=exposure_over_time(points) if points else None,
         exports=EXPORTS,
         max_bytes=_upload_limit(c),
+        names=_names(c, actor),
         show_project=False,
         project_names={found.id: found.name},
     )
@@ -361,12 +363,14 @@ def proposals(request: Request, who: VisitorDep) -> Response:
 @router.get("/defense/triage/{proposal_id}")
 def proposal(request: Request, who: VisitorDep, proposal_id: str) -> Response:
     actor = _agency(who)
-    found = _container(request).triage.get(actor, proposal_id)
+    c = _container(request)
+    found = c.triage.get(actor, proposal_id)
     return render(
         request,
         "defense/triage.html",
         who,
         p=found,
+        names=_names(c, actor),
         draft_statuses=list(DraftStatus),
         justifications=JUSTIFICATIONS,
         waiting=found.status in (ProposalStatus.PROPOSED, ProposalStatus.INVALID),
