@@ -181,6 +181,7 @@ def test_a_defender_sets_where_alerts_go(sign_in: SignIn) -> None:
     defender = sign_in(DEFENDER)
     defender.open("/defense/alerts")
     defender.check_page("defense-alert-settings")
+    assert defender.find("#enabled").is_selected()  # on, until the agency turns alerts off
     defender.fill("webhook_url", "https://hooks.cisa.example/bastion")
     defender.fill("webhook_secret", "a-long-shared-webhook-secret")
     defender.fill("emails", "soc@cisa.example, patching@cisa.example")
@@ -189,6 +190,7 @@ def test_a_defender_sets_where_alerts_go(sign_in: SignIn) -> None:
     state = defender.text("#settings-state")
     assert "https://hooks.cisa.example/bastion (secret set)" in state
     assert "soc@cisa.example, patching@cisa.example" in state
+    assert "alerts are off" not in state
     assert defender.find("#webhook_secret").get_attribute("value") == ""  # never shown again
     assert "a-long-shared-webhook-secret" not in defender.driver.page_source
 
@@ -197,6 +199,11 @@ def test_a_defender_sets_where_alerts_go(sign_in: SignIn) -> None:
     assert "not an address" in defender.text("main") and "e-mail" in defender.text("main")
     defender.open("/defense/alerts")
     assert "not an address" not in defender.text("#settings-state")  # nothing half-saved
+
+    defender.find("#enabled").click()  # turned off; the secret left empty is kept
+    defender.submit("#settings button")
+    state = defender.text("#settings-state")
+    assert "alerts are off" in state and "https://hooks.cisa.example/bastion (secret set)" in state
 
 
 def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, served: Served) -> None:
