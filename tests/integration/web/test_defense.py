@@ -133,6 +133,12 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     defender.open(str(link.get_attribute("href")).removeprefix(defender.base))
     assert defender.text("#vex-state") == "not analysed"
     defender.check_page("defense-exposure")
+    defender.choose("vex-status", "not_affected")  # without saying why: refused, nothing recorded
+    defender.submit("#decide button")
+    assert "a not affected decision needs a justification" in defender.text(".error")
+    defender.driver.back()
+    defender.driver.refresh()
+    assert defender.text("#vex-state") == "not analysed"
     defender.choose("vex-status", "not_affected")
     defender.choose("vex-justification", "vulnerable_code_not_in_execute_path")
     defender.fill("vex-detail", "jinja2 only renders the documentation at build time.")
@@ -261,6 +267,16 @@ def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, serve
     )
     defender.open("/defense/triage")
     assert defender.find(f"#decided tr[data-proposal='{proposed.id}']").get_attribute("data-status") == "confirmed"
+
+    # a second opinion, rejected: the decision stays as the person made it
+    again = triage.propose(actor, exposure.id, TriageRequest(model="mockllm/model"))
+    defender.open(f"/defense/triage/{again.id}")
+    defender.fill("reject-note", "We already decided.")
+    defender.submit("#reject button")
+    assert defender.find("#proposal-status").get_attribute("data-status") == "rejected"
+    assert "We already decided." in defender.text("#proposal-status")
+    defender.open(f"/defense/exposures/{exposure.id}")
+    assert defender.text("#vex-state").startswith("affected: Upgrade salt this week")
 
 
 def _missing(path: str) -> str:
