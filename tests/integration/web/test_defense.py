@@ -174,6 +174,32 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     assert len(defender.all("#versions tbody tr")) == 2
     defender.check_page("defense-project")
 
+    # a vendor's OpenVEX says one salt advisory does not apply: it leaves the worklist, credited to the vendor
+    vendor_says = after[-1]
+    openvex_in = {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://saltproject.example/vex/2026-1",
+        "author": "Salt Project",
+        "timestamp": "2026-11-01T00:00:00Z",
+        "version": 1,
+        "statements": [
+            {
+                "vulnerability": {"name": vendor_says["advisory"]},
+                "products": [{"@id": vendor_says["purl"]}],
+                "status": "not_affected",
+                "justification": "vulnerable_code_not_present",
+                "impact_statement": "Our build leaves the affected module out.",
+            }
+        ],
+    }
+    vex_file = tmp_path / "salt.openvex.json"
+    vex_file.write_text(json.dumps(openvex_in))
+    defender.find("#vex-document").send_keys(str(vex_file))
+    defender.submit("#vex-import button")
+    assert vendor_says["advisory"] not in [r["advisory"] for r in _rows(defender)]
+    imported = defender.find(f"#vex-statements tr[data-advisory='{vendor_says['advisory']}']")
+    assert imported.get_attribute("data-status") == "not_affected" and "Salt Project (vendor)" in imported.text
+
     # VEX out, in both formats
     openvex = _json(defender, f"/defense/projects/{project}/vex/openvex.json")
     (ours,) = [s for s in openvex["statements"] if s["vulnerability"]["name"] == decided["advisory"]]

@@ -49,6 +49,7 @@ from bastion.web.visitor import FormDep, Visitor, VisitorDep, checked, container
 router = web_router()
 EXPORTS = {"openvex": "OpenVEX", "cyclonedx": "CycloneDX VEX"}
 SUPPRESSING = (VexStatus.NOT_AFFECTED, VexStatus.FIXED)
+CHART_VERSIONS = 12  # exposure over time: the project's latest versions (each one is matched afresh)
 
 
 def _container(request: Request) -> Container:
@@ -168,12 +169,12 @@ class _Standing:
 def _standing(
     c: Container, actor: Principal, versions: Sequence[VersionPublic], vex: Sequence[VexPublic]
 ) -> list[_Standing]:
-    """Each version's components asked of the ``/v1`` use case (as ``bastion defend scan`` does): how many
+    """The latest versions' components asked of the ``/v1`` use case (as ``bastion defend scan`` does): how many
     advisories match, how many remain once the project's not_affected/fixed decisions are applied, and how many
     of those are in KEV."""
     suppressing = [s for s in vex if s.status in SUPPRESSING]
     result = []
-    for version in sorted(versions, key=lambda v: v.number):
+    for version in sorted(versions, key=lambda v: v.number)[-CHART_VERSIONS:]:
         components = [x for x in c.defense.components(actor, version.id) if x.ecosystem and x.purl]
         purls = sorted({x.purl for x in components if x.purl})
         answers = c.defense.queries.answer([QueryRequest(purl=p) for p in purls], records=True, paged=False).answers
@@ -289,6 +290,28 @@ def decide(request: Request, who: VisitorDep, form: FormDep, project_id: str) ->
     _container(request).defense.decide(actor, project_id, body)
     back = text(form, "back")
     return redirect(back if back.startswith("/defense/exposures/") else f"/defense/projects/{project_id}#vex")
+
+
+@router.post("/defense/projects/{project_id}/vex/import")
+async def import_vex(request: Request, who: VisitorDep, form: FormDep, project_id: str) -> Response:
+    """A vendor's VEX (OpenVEX, CycloneDX VEX, CSAF VEX such as the clearinghouse's): its statements suppress
+    what does not apply, in this project or, when asked, in every project of the agency."""
+    actor = checked(request, who, form)
+    _agency(who)
+    item = form.get("document")
+    if not isinstance(item, UploadFile) or not item.filename:
+        raise InvalidInput(
+            "choose the VEX document to import",
+            code="invalid_form",
+            hint="an OpenVEX, CycloneDX VEX or CSAF VEX JSON file",
+        )
+    data = await item.read()
+    everywhere = text(form, "scope") == "agency"
+    defense = _container(request).defense
+    if everywhere:
+        defense.get_project(actor, project_id)  # the page it came from must be the agency's own
+    await run_in_threadpool(lambda: defense.import_vex(actor, data, project_id=None if everywhere else project_id))
+    return redirect(f"/defense/projects/{project_id}#vex")
 
 
 # --- one exposure ---------------------------------------------------------------------------------------------
