@@ -346,3 +346,33 @@ def test_no_one_else_sees_an_agencys_inventories(sign_in: SignIn, served: Served
     for path in ("/defense", pages[1]):
         other.open(path)
         assert other.path.startswith("/signin?next="), path
+
+
+def test_a_programme_administrator_sees_counts_and_no_agency(sign_in: SignIn, served: Served) -> None:
+    actor = _principal(served, "treasury-reviewer")  # a second agency with an inventory of its own
+    defense = served.container.defense
+    system = defense.create_system(actor, SystemCreate(name="Mint ledger", exposure="open", mission_impact="high"))
+    project = defense.create_project(actor, system.id, ProjectCreate(name="ledger-web"))
+    defense.upload(actor, project.id, b"salt==3000.1\n", "requirements.txt", label="1")
+    expected = defense.statistics(actor)
+
+    admin = sign_in("programme-admin")
+    admin.find("nav a[href='/defense/programme']").click()
+    assert admin.path == "/defense/programme"
+    figures = admin.text("#figures")
+    assert f"Agencies with inventories {expected.agencies}" in figures and expected.agencies >= 1
+    assert f"Of which in KEV {expected.kev_exposures}" in figures and expected.kev_exposures >= 1
+    act = admin.find("#figures td[data-decision='Act']").text
+    assert act == str(expected.by_decision.get("Act", 0))
+    page = admin.text("main")
+    for name in ("Treasury", "Mint ledger", "ledger-web", "Cybersecurity and Infrastructure", "salt"):
+        assert name not in page
+    admin.check_page("defense-programme-counts")
+    for path in ("/defense", f"/defense/projects/{project.id}", "/defense/alerts"):
+        admin.open(path)  # an administrator sees no agency's inventory
+        assert admin.text("h1") == "Not found", path
+
+    outsider = sign_in("researcher")
+    outsider.open("/defense/programme")
+    assert outsider.text("h1") == "Not allowed"  # programme figures are for agencies and administrators
+    assert "Open exposures" not in outsider.text()

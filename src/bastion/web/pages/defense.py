@@ -429,6 +429,20 @@ def reject(request: Request, who: VisitorDep, form: FormDep, proposal_id: str) -
     return redirect(f"/defense/triage/{proposal_id}")
 
 
+# --- programme-wide counts ------------------------------------------------------------------------------------
+
+
+@router.get("/defense/programme")
+def programme(request: Request, who: VisitorDep) -> Response:
+    """Counts over every agency, for agencies and programme administrators: never an agency's name or records."""
+    actor = who.require()
+    figures = _container(request).defense.statistics(actor)
+    counts = {d.value: figures.by_decision.get(d.value, 0) for d in SsvcDecision}
+    return render(
+        request, "defense/programme.html", who, figures=figures, counts=counts, agency=actor.org_kind is OrgKind.AGENCY
+    )
+
+
 # --- alert settings -----------------------------------------------------------------------------------------
 
 
