@@ -163,7 +163,7 @@ def exposure_over_time(points: Sequence[ExposurePoint], *, chart_id: str = "expo
     if not points:
         return Markup("")
     left, plot_h, top, slot = 48, 180, 24, 96
-    width = left + slot * len(points) + 24
+    width = max(left + slot * len(points) + 24, left + 3 * 130 + 24)  # room for the legend
     height = top + plot_h + 92
     peak = max([p.matched for p in points] + [1])
     parts = _open(width, height, chart_id, "Exposure over time, by inventory version")
