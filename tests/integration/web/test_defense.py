@@ -11,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bastion.core.principal import Principal
 from bastion.defense.records import SSVC_RANK, ProjectCreate, SsvcDecision, SystemCreate
 from bastion.defense.triage import TriageAgent
-from bastion.defense.triage_service import TriageRequest, TriageService
+from bastion.defense.triage_service import TriageService
 from tests.integration.defense.support import cyclonedx_py
 from tests.integration.web.browser import Browser
 from tests.integration.web.server import Served
@@ -238,7 +240,9 @@ def test_a_defender_sets_where_alerts_go(sign_in: SignIn) -> None:
     assert "alerts are off" in state and "https://hooks.cisa.example/bastion (secret set)" in state
 
 
-def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, served: Served) -> None:
+def test_a_person_confirms_the_triage_assistants_proposal(
+    sign_in: SignIn, served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
     actor = _principal(served, DEFENDER)
     defense = served.container.defense
     system = defense.create_system(
@@ -247,39 +251,44 @@ def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, serve
     project = defense.create_project(actor, system.id, ProjectCreate(name="salt-masters"))
     defense.upload(actor, project.id, b"salt==3000.1\n", "requirements.txt", label="2026.11")
     exposure = next(e for e in defense.exposures(actor, project_id=project.id) if e.kev is not None)
+    # the server's assistant, its model scripted with Inspect's mockllm (the container's wiring otherwise)
     model = _Scripted(f"My assessment:\n```json\n{json.dumps(PROPOSAL)}\n```")
     triage = TriageService(
-        uow=served.container.uow,
-        defense=defense,
-        advisories=served.container.advisories,
-        agent=TriageAgent(model),
+        uow=served.container.uow, defense=defense, advisories=served.container.advisories, agent=TriageAgent(model)
     )
-    evidence = [{"kind": "import_graph", "name": "pydeps payments", "text": "payments.ops -> salt.client"}]
-    proposed = triage.propose(
-        actor, exposure.id, TriageRequest.model_validate({"model": "mockllm/model", "evidence": evidence})
-    )
-    assert model.asked == ["mockllm/model"]
+    monkeypatch.setattr(served.container, "triage", triage)
 
     defender = sign_in(DEFENDER)
-    defender.open("/defense")
-    assert "(1 waiting)" in defender.text("main") or "waiting)" in defender.text("main")
-    defender.open("/defense/triage")
-    row = defender.find(f"#waiting tr[data-proposal='{proposed.id}']")
-    assert "affected" in row.text and "mockllm/model" in row.text
-    defender.check_page("defense-triage-list")
-    defender.open(f"/defense/triage/{proposed.id}")
+    defender.open(f"/defense/exposures/{exposure.id}")
+    defender.fill("model", "x")  # a model name that names nothing: a clear refusal, no model asked
+    defender.submit("#triage button")
+    assert defender.text("h1") == "That did not work" and "model" in defender.text(".error")
+    assert model.asked == []
+
+    defender.open(f"/defense/exposures/{exposure.id}")
+    defender.fill("model", "mockllm/model")
+    defender.choose("evidence_kind", "import_graph")
+    defender.fill("evidence_name", "pydeps payments")
+    defender.fill("evidence_text", "payments.ops -> salt.client")
+    defender.submit("#triage button")
+    assert model.asked == ["mockllm/model"]
+    assert defender.path.startswith("/defense/triage/tri_")
+    proposal_id = defender.path.rsplit("/", 1)[1]
     assert "Upgrade salt to 3000.2 or later" in defender.text("#proposal")
     assert defender.find("#proposal-status").get_attribute("data-status") == "proposed"
     assert "payments.ops -> salt.client" in defender.text("#inputs")
     defender.check_page("defense-triage-proposal")
 
+    defender.open("/defense")
+    assert "Triage proposals (1 waiting)" in defender.text("main")
+    defender.open("/defense/triage")
+    row = defender.find(f"#waiting tr[data-proposal='{proposal_id}']")
+    assert "affected" in row.text and "mockllm/model" in row.text
+    defender.check_page("defense-triage-list")
     defender.open(f"/defense/exposures/{exposure.id}")
     assert defender.text("#vex-state") == "not analysed"  # only a proposal: nothing applied yet
-    defender.fill("model", "x")  # asking again with a model name that names nothing: a clear refusal
-    defender.submit("#triage button")
-    assert defender.text("h1") == "That did not work" and "model" in defender.text(".error")
 
-    defender.open(f"/defense/triage/{proposed.id}")
+    defender.open(f"/defense/triage/{proposal_id}")
     defender.fill("confirm-note", "Checked with the platform team.")
     defender.submit("#confirm button")
     assert defender.find("#proposal-status").get_attribute("data-status") == "confirmed"
@@ -292,11 +301,17 @@ def test_a_person_confirms_the_triage_assistants_proposal(sign_in: SignIn, serve
         == "affected"
     )
     defender.open("/defense/triage")
-    assert defender.find(f"#decided tr[data-proposal='{proposed.id}']").get_attribute("data-status") == "confirmed"
+    assert defender.find(f"#decided tr[data-proposal='{proposal_id}']").get_attribute("data-status") == "confirmed"
 
-    # a second opinion, rejected: the decision stays as the person made it
-    again = triage.propose(actor, exposure.id, TriageRequest(model="mockllm/model"))
-    defender.open(f"/defense/triage/{again.id}")
+    # an unusable answer is recorded and shown for what it is; rejected, the decision stays as the person made it
+    model.answer = "I think it is probably fine."
+    defender.open(f"/defense/exposures/{exposure.id}")
+    defender.fill("model", "mockllm/model")
+    defender.submit("#triage button")
+    assert defender.find("#proposal-status").get_attribute("data-status") == "invalid"
+    assert "unusable" in defender.text(".error")
+    assert not defender.all("#confirm")
+    defender.check_page("defense-triage-invalid")
     defender.fill("reject-note", "We already decided.")
     defender.submit("#reject button")
     assert defender.find("#proposal-status").get_attribute("data-status") == "rejected"
