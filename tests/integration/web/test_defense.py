@@ -211,7 +211,7 @@ def test_a_defender_uploads_sees_the_worklist_by_ssvc_decides_and_keeps_the_deci
     assert vuln["analysis"]["state"] == "not_affected"
 
 
-def test_a_defender_sets_where_alerts_go(sign_in: SignIn) -> None:
+def test_a_defender_sets_where_alerts_go(sign_in: SignIn, served: Served) -> None:
     defender = sign_in(DEFENDER)
     defender.open("/defense/alerts")
     defender.check_page("defense-alert-settings")
@@ -227,6 +227,21 @@ def test_a_defender_sets_where_alerts_go(sign_in: SignIn) -> None:
     assert "alerts are off" not in state
     assert defender.find("#webhook_secret").get_attribute("value") == ""  # never shown again
     assert "a-long-shared-webhook-secret" not in defender.driver.page_source
+
+    # the project's next version brings in jinja2: one alert per new exposure, queued to both channels
+    actor = _principal(served, DEFENDER)
+    defense = served.container.defense
+    system = defense.create_system(actor, SystemCreate(name="Intranet", exposure="controlled", mission_impact="low"))
+    project = defense.create_project(actor, system.id, ProjectCreate(name="wiki"))
+    defense.upload(actor, project.id, b"salt==3000.1\n", "requirements.txt", label="1")  # the baseline
+    defense.upload(actor, project.id, b"salt==3000.1\njinja2==2.10\n", "requirements.txt", label="2")
+    new = [e for e in defense.exposures(actor, project_id=project.id) if e.name == "jinja2"]
+    defender.open("/defense/alerts")
+    raised = defender.all(f"#alerts tr[data-project='{project.id}']")
+    assert {r.get_attribute("data-advisory") for r in raised} == {e.advisory_id for e in new}
+    assert {r.get_attribute("data-purl") for r in raised} == {"pkg:pypi/jinja2@2.10"}  # the baseline raised nothing
+    assert all("webhook: pending" in r.text and "email: pending" in r.text for r in raised)
+    defender.check_page("defense-alerts-raised")
 
     defender.fill("emails", "soc@cisa.example, not an address")
     defender.submit("#settings button")
