@@ -14,10 +14,11 @@ from bastion.web.shell import install_not_found_page
 
 
 def install(app: FastAPI) -> None:
-    from bastion.web.pages import clearinghouse, public, review
+    from bastion.web.pages import clearinghouse, defense, public, review
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(public.router)
     app.include_router(review.router)
     app.include_router(clearinghouse.router)
+    app.include_router(defense.router)
     install_not_found_page(app)

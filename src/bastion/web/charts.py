@@ -144,3 +144,62 @@ def sla_burndown(clocks: Sequence[Clock], now: datetime, *, chart_id: str = "sla
     parts.extend(body)
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it is escaped above
+
+
+@dataclass(frozen=True, slots=True)
+class ExposurePoint:
+    """One inventory version of a project: when it was uploaded, and its exposure as known today."""
+
+    label: str
+    at: datetime
+    matched: int  # advisories matching its components
+    open: int  # of those, not covered by a not_affected or fixed decision
+    kev: int  # of the open ones, in CISA's KEV catalogue
+
+
+def exposure_over_time(points: Sequence[ExposurePoint], *, chart_id: str = "exposure") -> Markup:
+    """Exposure over time: per version (by upload date, oldest left), a bar of the advisories matching it, the
+    part still open filled, the KEV part in the danger colour, with the figures written above each bar."""
+    if not points:
+        return Markup("")
+    left, plot_h, top, slot = 48, 180, 24, 96
+    width = max(left + slot * len(points) + 24, left + 3 * 130 + 24)  # room for the legend
+    height = top + plot_h + 92
+    peak = max([p.matched for p in points] + [1])
+    parts = _open(width, height, chart_id, "Exposure over time, by inventory version")
+    summary = "; ".join(
+        f"{p.label} uploaded {p.at:%Y-%m-%d}: {p.matched} matching advisories, {p.open} open, {p.kev} in KEV"
+        for p in points
+    )
+    parts.append(f'<desc id="{chart_id}-d">{escape(summary)}</desc>')
+    base = top + plot_h
+    for tick in sorted({0, peak // 2, peak}):
+        y = base - plot_h * tick / peak
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 12}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>'
+        )
+        parts.append(_text(left - 6, y + 4, str(tick), anchor="end"))
+    bar_w = slot * 0.55
+    for i, p in enumerate(points):
+        x = left + slot * i + (slot - bar_w) / 2
+        centre = x + bar_w / 2
+        for value, colour, stroke in (
+            (p.matched, "#ffffff", GRID),
+            (p.open, PALETTE[0], None),
+            (p.kev, PALETTE[5], None),
+        ):
+            h = plot_h * value / peak
+            outline = f' stroke="{stroke}"' if stroke else ""
+            parts.append(
+                f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}"{outline}/>'
+            )
+        parts.append(_text(centre, base - plot_h * p.matched / peak - 6, f"{p.open}/{p.matched}", anchor="middle"))
+        parts.append(_text(centre, base + 16, p.label[:14], size=12, anchor="middle"))
+        parts.append(_text(centre, base + 32, f"{p.at:%Y-%m-%d}", size=11, anchor="middle"))
+    legend = base + 58
+    for j, (name, colour) in enumerate((("open", PALETTE[0]), ("open, in KEV", PALETTE[5]), ("decided", "#ffffff"))):
+        x = left + j * 130
+        parts.append(f'<rect x="{x}" y="{legend}" width="14" height="14" fill="{colour}" stroke="{GRID}"/>')
+        parts.append(_text(x + 20, legend + 12, name))
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text in it is escaped above
