@@ -55,7 +55,7 @@ def _sign_in_as_each_demo_user(clone: Path, env: dict[str, str], deadline: float
     demo = _run(".venv/bin/bastion demo", clone, {**env, "COLUMNS": "200"}, deadline)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     passwords = dict(re.findall(r"│ ([a-z-]+) +│ ([A-Za-z0-9_-]{16}) +│", demo.stdout))
-    assert len(passwords) == 16, demo.stdout[-3000:]
+    assert len(passwords) == 19, demo.stdout[-3000:]
     for label, password in passwords.items():
         with httpx.Client(base_url=base, timeout=60) as browser:
             form = browser.get("/signin").text
