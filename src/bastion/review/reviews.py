@@ -247,8 +247,9 @@ class ReviewService:
         ``actor`` None is the scheduler (the ``bastion review tick`` job); a principal must be allowed to
         operate the outbox (programme administrators)."""
         if actor is not None:
-            with self._ctx.unit(actor, "review.tick", "outbox", None):
+            with self._ctx.unit(actor, "review.tick", "outbox", None) as session:
                 authorize(actor, Action.UPDATE, Resource(kind=ResourceKind.OUTBOX), what="outbox")
+                self._ctx.record(session, actor, "review.tick", "outbox", None)  # who asked; the scheduler closes
         closed: list[str] = []
         reminders = 0
         with self._ctx.database.read_session() as session:
