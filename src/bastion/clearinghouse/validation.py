@@ -191,8 +191,7 @@ def _report_outcome(first: Outcome, second: Outcome | None) -> tuple[str, dict[s
 
 def _apply_report(work: Work, report: ReportRow, outcome: str, first: Outcome) -> None:
     from bastion.clearinghouse.dedupe import find_duplicate
-    from bastion.clearinghouse.duplicates import Verdict, candidates, save_keys, subject_of_row
-    from bastion.clearinghouse.intake import mark_duplicate
+    from bastion.clearinghouse.duplicates import Verdict, candidates, mark_duplicate, save_keys, subject_of_row
 
     previous = ReportStatus(report.status)
     target = ReportStatus(outcome)

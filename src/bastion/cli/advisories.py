@@ -172,10 +172,6 @@ def stats_command() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from bastion.cli import serve
-
     app.command("import")(import_command)
     app.command("query")(query_command)
-    app.command("serve")(serve.serve_command)
-    app.command("up")(serve.up_command)
     app.command("stats")(stats_command)

@@ -301,7 +301,5 @@ def tick() -> None:
 
 
 def register(root: typer.Typer) -> None:
-    from bastion.cli import clearinghouse_cases
-
-    clearinghouse_cases.register(app)
+    """Add ``bastion clearinghouse``; ``cli.clearinghouse_cases`` adds the case commands to ``app``."""
     root.add_typer(app, name="clearinghouse")

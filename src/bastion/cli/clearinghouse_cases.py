@@ -17,6 +17,7 @@ from bastion.clearinghouse.publication import PublishRequest
 from bastion.clearinghouse.reporters import ReporterRegistration
 from bastion.clearinghouse.states import CaseStatus
 from bastion.clearinghouse.vendors import ClaimIn, VendorCreate
+from bastion.cli.clearinghouse import app as clearinghouse_app
 from bastion.cli.clearinghouse import ch_and_actor, emit, file_entry, parse_body, target_entry
 
 CaseArg = Annotated[str, typer.Argument(help="The case's id.")]
@@ -241,7 +242,8 @@ def outbox(
     emit(ch.outbox.list(actor, pending_only=pending))
 
 
-def register(app: typer.Typer) -> None:
+def register() -> None:
+    """Add the case commands to ``bastion clearinghouse`` (``cli.clearinghouse``)."""
     commands: dict[str, Any] = {
         "register-reporter": register_reporter,
         "reporter": reporter,
@@ -266,4 +268,4 @@ def register(app: typer.Typer) -> None:
         "outbox": outbox,
     }
     for name, command in commands.items():
-        app.command(name)(command)
+        clearinghouse_app.command(name)(command)

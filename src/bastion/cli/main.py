@@ -46,15 +46,30 @@ def _root(
 
 
 def _register() -> None:
-    from bastion.cli import advisories, audit, clearinghouse, evals, feeds, identity, review, worker
+    from bastion.cli import (
+        advisories,
+        audit,
+        clearinghouse,
+        clearinghouse_cases,
+        evals,
+        feeds,
+        identity,
+        review,
+        review_work,
+        serve,
+        worker,
+    )
     from bastion.cli.style import tidy
 
     advisories.register(app)
+    serve.register(app)
     review.register(app)
+    review_work.register(app)
     identity.register(app)
     audit.register(app)
     evals.register(app)
     clearinghouse.register(app)
+    clearinghouse_cases.register()
     feeds.register(app)
     worker.register(app)
     tidy(app)

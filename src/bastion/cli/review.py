@@ -349,8 +349,5 @@ def assignments(review_id: ReviewId) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from bastion.cli import review_work
-
-    review_work.register(review)
+    """Add ``bastion review``; ``cli.review_work`` adds the rest of the group's commands to ``review``."""
     app.add_typer(review, name="review")
-    app.command("demo")(review_work.demo)

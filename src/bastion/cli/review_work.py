@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from bastion.cli import context
-from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, table
+from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, review, table
 from bastion.core.principal import Classification
 from bastion.review.demo import seed_demo
 from bastion.review.errors import invalid
@@ -291,6 +291,8 @@ COMMANDS = (
 )
 
 
-def register(group: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
+    """Add these commands to ``bastion review`` (``cli.review``), and ``bastion demo`` to ``app``."""
     for command in COMMANDS:
-        group.command(command.__name__.replace("_", "-"))(command)
+        review.command(command.__name__.replace("_", "-"))(command)
+    app.command("demo")(demo)
