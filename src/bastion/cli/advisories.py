@@ -25,6 +25,7 @@ from bastion.advisories.query import PackageQuery
 from bastion.advisories.report import ImportReport
 from bastion.advisories.service import KEV_KEY
 from bastion.cli import context
+from bastion.cli.exits import ExitCode
 from bastion.core.errors import InvalidInput
 
 MAX_LISTED_FAILURES = 50
@@ -47,7 +48,7 @@ def import_command(
         context.console.print_json(json.dumps(report.as_dict()))
     else:
         print_report(report)
-    return 1 if report.failed else 0
+    return ExitCode.FINDINGS if report.failed else ExitCode.OK
 
 
 def run_import(sources: list[str]) -> ImportReport:
@@ -130,7 +131,7 @@ def query_command(
     shown = _describe(answer.query)
     if not answer.records:
         context.console.print(f"no known advisories affect {shown}", highlight=False, markup=False)
-        return 0
+        return ExitCode.OK
     table = Table(title=Text(f"{len(answer.records)} advisories affect {shown}"))
     for column in ("id", "aliases", "fixed in", "summary", "known exploited"):
         table.add_column(column, overflow="fold" if column == "summary" else "ellipsis")
@@ -141,7 +142,7 @@ def query_command(
         aliases = ", ".join(document.get("aliases") or [])
         table.add_row(*(Text(cell) for cell in (document["id"], aliases, fixed, _headline(document), exploited)))
     context.console.print(table)
-    return 1
+    return ExitCode.FINDINGS
 
 
 def _describe(query: PackageQuery) -> str:

@@ -25,6 +25,7 @@ from bastion.clearinghouse.service import Clearinghouse
 from bastion.clearinghouse.states import ReportStatus
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.cli.exits import ExitCode
 from bastion.core.principal import Principal
 
 app = typer.Typer(
@@ -287,11 +288,11 @@ def work(
             runner.run_forever(stop)
         finally:
             signals.signal(signals.SIGTERM, previous)
-        return 0
+        return ExitCode.OK
     done = runner.run_until_idle()
     failed = [j for j in done if j.status.value == "failed"]
     emit([{"job": j.id, "kind": j.kind, "status": j.status.value, "result": j.result, "error": j.error} for j in done])
-    return 3 if failed else 0
+    return ExitCode.OPERATIONAL if failed else ExitCode.OK
 
 
 @app.command("tick")

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from enum import IntEnum
 
 import typer
 from rich.markup import escape
 
 from bastion import __version__
 from bastion.cli import context
+from bastion.cli.exits import ExitCode
 from bastion.core.errors import BastionError, OperationalError
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    FINDINGS = 1
-    USAGE = 2
-    OPERATIONAL = 3
-    INTERRUPTED = 130
-
 
 app = typer.Typer(
     name="bastion",
