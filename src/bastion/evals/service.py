@@ -124,7 +124,7 @@ class EvalService:
                 params=spec.stored_params(),
                 review_id=review_id,
                 created_by=actor.user_id,
-                status=JobStatus.QUEUED.value,
+                status=JobStatus.QUEUED,
                 log_dir=str(self._dir / run_id),
                 created_at=self._clock.now(),
             )
@@ -147,7 +147,7 @@ class EvalService:
             # here fails the job at once, before any evaluation work, and is not retried.
             assert self._reviews is not None and review_id is not None
             self._reviews.authorize_eval_run(self._identity.get_principal(created_by), ReviewId(review_id))
-        self._set(run_id, status=JobStatus.RUNNING.value)
+        self._set(run_id, status=JobStatus.RUNNING)
         log_files = self._runner.run(spec, progress)
         profile = self.summarise(spec.model, f"run {run_id}", log_files)
         if for_review:
@@ -156,7 +156,7 @@ class EvalService:
             results = EvalResults.from_profile(EvalRunId(run_id), profile, log_files)
             self._reviews.attach_eval_results(actor, ReviewId(review_id), results)
         summary = profile.model_dump(mode="json")
-        self._set(run_id, status=JobStatus.SUCCEEDED.value, summary=summary, finished_at=self._clock.now())
+        self._set(run_id, status=JobStatus.SUCCEEDED, summary=summary, finished_at=self._clock.now())
         return {"run_id": run_id, "log_files": [str(p) for p in log_files]}
 
     @staticmethod
