@@ -114,7 +114,7 @@ def mark_duplicate(work: Work, actor: Principal | None, row: ReportRow, verdict:
         row.known_fixed_in = list(original.known_fixed_in)
         row.duplicate_reason = f"{verdict.match.kind.value}: {verdict.match.why}"
     previous = row.status
-    row.status = ReportStatus.DUPLICATE.value
+    row.status = ReportStatus.DUPLICATE
     row.updated_at = work.now
     work.record(
         "report.duplicate",

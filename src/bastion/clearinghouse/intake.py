@@ -260,7 +260,7 @@ class IntakeService:
             tool_name=profile.tool_name,
             tool_version=profile.tool_version,
             source=source,
-            status=ReportStatus.RECEIVED.value,
+            status=ReportStatus.RECEIVED,
             classification=int(origin.classification if origin else Classification.UNCLASSIFIED),
             title=draft.title,
             description=draft.description,
@@ -298,10 +298,10 @@ class IntakeService:
             queue_validation(work, ctx, row)
             message = "received; its reproducer is queued for validation in the sandbox"
         else:
-            row.status = ReportStatus.TRIAGE.value
+            row.status = ReportStatus.TRIAGE
             work.record("report.transition", "ch_report", row.id, to_status=row.status)
             message = "received; without a reproducer it waits for an analyst"
-        return ReportAck(id=row.id, status=ReportStatus(row.status), message=message)
+        return ReportAck(id=row.id, status=row.status, message=message)
 
     def _replay(self, work: Work, actor: Principal, submission: SubmissionRow) -> SubmissionAck:
         rows = {
@@ -314,7 +314,7 @@ class IntakeService:
             acks.append(
                 ReportAck(
                     id=row.id,
-                    status=ReportStatus(row.status),
+                    status=row.status,
                     duplicate=notice,
                     message=notice.message if notice else f"already received ({row.status})",
                 )
