@@ -18,12 +18,15 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bastion.advisories.importer import AdvisoryImporter
-from bastion.advisories.lookup import QueryRequest, fixed_versions
-from bastion.advisories.problems import Problem
-from bastion.advisories.query import PackageQuery
-from bastion.advisories.report import ImportReport
-from bastion.advisories.service import KEV_KEY
+from bastion.advisories import (
+    KEV_KEY,
+    AdvisoryImporter,
+    ImportReport,
+    PackageQuery,
+    Problem,
+    QueryRequest,
+    fixed_versions,
+)
 from bastion.cli import context
 from bastion.cli.exits import ExitCode
 from bastion.core.errors import InvalidInput

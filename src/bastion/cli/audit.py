@@ -13,7 +13,7 @@ from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.cli.exits import ExitCode
 from bastion.core.audit import Checkpoint
-from bastion.identity.audit_log import MAX_PAGE, AuditLogService
+from bastion.identity import MAX_PAGE, AuditLogService
 
 audit = typer.Typer(help="The append-only, keyed, hash-chained audit log.")
 

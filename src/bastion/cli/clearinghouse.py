@@ -17,12 +17,18 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from bastion.clearinghouse.errors import invalid
-from bastion.clearinghouse.reports import Decision, MoreInformation, ReportDecision
-from bastion.clearinghouse.sarif import Level, SarifProduct
-from bastion.clearinghouse.schemas import AffectedRange, ReportSubmission
-from bastion.clearinghouse.service import Clearinghouse
-from bastion.clearinghouse.states import ReportStatus
+from bastion.clearinghouse import (
+    AffectedRange,
+    Clearinghouse,
+    Decision,
+    Level,
+    MoreInformation,
+    ReportDecision,
+    ReportStatus,
+    ReportSubmission,
+    SarifProduct,
+    invalid,
+)
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.cli.exits import ExitCode

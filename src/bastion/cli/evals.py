@@ -23,11 +23,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.cli.exits import ExitCode
-from bastion.evals import records
+from bastion.evals import DEFAULT_SUITE, SUITES, EvalRunPublic, records
 from bastion.evals.composition import worker_for
 from bastion.evals.render import profile_chart, profile_table
-from bastion.evals.schemas import EvalRunPublic
-from bastion.evals.tasks.suites import DEFAULT_SUITE, SUITES
 from bastion.jobs.interface import Job
 
 evals = typer.Typer(help="The cyber-capability evaluation battery (Inspect AI).", no_args_is_help=True)
@@ -143,7 +141,7 @@ def status_command(run_id: Annotated[str, typer.Argument(help="The run's id (see
     run = context.container().evals.get_run(current_principal(), run_id)
     _show(run)
     if run.summary:
-        from bastion.evals.profile import ModelProfile
+        from bastion.evals import ModelProfile
 
         context.console.print(profile_table([ModelProfile.model_validate(run.summary)]))
     return ExitCode.OK
@@ -198,7 +196,7 @@ LogsArg = Annotated[list[Path], typer.Argument(help="Inspect log files (.eval or
 def _read_logs(paths: list[Path]) -> list[tuple[str, Any]]:
     from inspect_ai.log import read_eval_log
 
-    from bastion.evals.errors import InvalidEvalRequest
+    from bastion.evals import InvalidEvalRequest
 
     logs = []
     for path in paths:

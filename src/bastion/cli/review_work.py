@@ -13,11 +13,19 @@ import typer
 from bastion.cli import context
 from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, review, table
 from bastion.core.principal import Classification
-from bastion.review.demo import seed_demo
-from bastion.review.errors import invalid
-from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
-from bastion.review.reports import ReportFormat, ReportVariant
-from bastion.review.schemas import FindingCreate, FindingsPublic, FindingUpdate, ResponseCreate
+from bastion.review import (
+    FindingCreate,
+    FindingsPublic,
+    FindingStatus,
+    FindingUpdate,
+    FocusArea,
+    ReportFormat,
+    ReportVariant,
+    ResponseCreate,
+    Severity,
+    invalid,
+    seed_demo,
+)
 
 ClassificationOpt = Annotated[str, typer.Option("--classification", help="Its marking, e.g. CUI, SECRET.")]
 FindingId = Annotated[str, typer.Argument(help="The finding's id (see `bastion review findings`).")]
