@@ -43,11 +43,12 @@ ADMIN_URL = os.environ.get("BASTION_TEST_POSTGRES_URL", "postgresql+psycopg://po
 
 
 @contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
+def scratch_database(admin_url: str, synchronous_commit: str) -> Iterator[str]:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"bastion_bench_audit_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = {synchronous_commit}'))
     try:
         yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -107,9 +108,15 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--url", default=ADMIN_URL, help="a PostgreSQL URL whose server may create databases")
+    parser.add_argument(
+        "--synchronous-commit",
+        choices=["on", "off"],
+        default="on",
+        help="the database's synchronous_commit (off: a diagnosis of what a durable commit costs, not a setting)",
+    )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.url) as url:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.url, args.synchronous_commit) as url:
         settings = Settings(data_dir=Path(tmp) / "data", database_url=url, secret_key="bench-secret-key")
         runtime = Runtime.from_settings(settings)
         runtime.migrate()
@@ -152,7 +159,10 @@ def main() -> None:
     rows = [("audited", audited, walls["audited"]), ("unaudited", plain, walls["unaudited"])]
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    print(f"{args.concurrent} concurrent reads of one review, {args.rounds} rounds each, PostgreSQL\n")
+    print(
+        f"{args.concurrent} concurrent reads of one review, {args.rounds} rounds each, PostgreSQL "
+        f"(synchronous_commit {args.synchronous_commit})\n"
+    )
     print("| reads | p50 | p95 | p99 | round wall time (median) | reads/s |")
     print("|---|---|---|---|---|---|")
     for name, times, wall in rows:

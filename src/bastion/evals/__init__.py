@@ -3,7 +3,7 @@ Inspect itself is imported only when a run starts (``runner``) or a log is read.
 
 from bastion.evals.errors import EvalError, InvalidEvalRequest
 from bastion.evals.profile import ModelProfile
-from bastion.evals.review_seam import EvalResults, EvalRunId, ReviewResults
+from bastion.evals.review_seam import EvalResults, ReviewResults
 from bastion.evals.schemas import EvalRunPublic, EvalRunsPublic
 from bastion.evals.service import EvalService
 from bastion.evals.tasks.suites import DEFAULT_SUITE, SUITES
@@ -13,7 +13,6 @@ __all__ = [
     "SUITES",
     "EvalError",
     "EvalResults",
-    "EvalRunId",
     "EvalRunPublic",
     "EvalRunsPublic",
     "EvalService",

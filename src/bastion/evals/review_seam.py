@@ -17,14 +17,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NewType, Protocol
+from typing import Any, Protocol
 
 from bastion.core.access import Resource
+from bastion.core.ids import EvalRunID, ReviewID
 from bastion.core.principal import Principal
 from bastion.evals.profile import ModelProfile
-
-EvalRunId = NewType("EvalRunId", str)
-ReviewId = NewType("ReviewId", str)  # the review slice's id, as this port names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +34,14 @@ class EvalResults:
     selection policy's ``eval_margin`` rules read them; a task with no scored sample gets none (a rate of
     nothing is not evidence of anything)."""
 
-    run_id: EvalRunId
+    run_id: EvalRunID
     model: str
     scores: Mapping[str, float]
     summary: Mapping[str, Any]
     log_files: tuple[Path, ...]
 
     @classmethod
-    def from_profile(cls, run_id: EvalRunId, profile: ModelProfile, log_files: Sequence[Path]) -> EvalResults:
+    def from_profile(cls, run_id: EvalRunID, profile: ModelProfile, log_files: Sequence[Path]) -> EvalResults:
         scores = {task: figures.rate for task, figures in profile.tasks.items() if figures.samples}
         summary = {**profile.model_dump(mode="json"), "run_id": run_id, "scores": scores}
         return cls(
@@ -56,19 +54,19 @@ class EvalResults:
 
 
 class ReviewResults(Protocol):
-    def authorize_eval_run(self, actor: Principal, review_id: ReviewId) -> None:
+    def authorize_eval_run(self, actor: Principal, review_id: ReviewID) -> None:
         """Raise unless ``actor`` may run the battery for the review now: NotFound (the same as a missing id)
         when the review is not theirs to know of, Forbidden when they may see it but not add to it, Conflict
         when the review is closed."""
         ...
 
-    def eval_run_resources(self, review_ids: Collection[ReviewId]) -> Mapping[ReviewId, Resource]:
+    def eval_run_resources(self, review_ids: Collection[ReviewID]) -> Mapping[ReviewID, Resource]:
         """For each of ``review_ids`` that exists: what the access policy judges a run made for that review by
         (an ``EVAL_RUN`` at the review's classification, ``assigned`` = the users assigned to the review). Makes
         no decision itself and reveals nothing to anyone: the caller asks the policy."""
         ...
 
-    def attach_eval_results(self, actor: Principal, review_id: ReviewId, results: EvalResults) -> None:
+    def attach_eval_results(self, actor: Principal, review_id: ReviewID, results: EvalResults) -> None:
         """Store the logs as evidence and ``results.summary`` on the review, in one transaction; idempotent per
         ``results.run_id``. ``results.scores`` become the scores the selection policy reads."""
         ...

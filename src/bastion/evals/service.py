@@ -12,13 +12,14 @@ import sqlalchemy as sa
 
 from bastion.core.access import Action, Resource, ResourceKind, authorize, visible
 from bastion.core.clock import Clock
+from bastion.core.ids import EvalRunID, ReviewID
 from bastion.core.principal import Principal, UserID
 from bastion.db import Database
 from bastion.evals.errors import EvalRunConflict, InvalidEvalRequest, ReviewIntegrationUnavailable
 from bastion.evals.models import EvalRunRow
 from bastion.evals.pool import period_of
 from bastion.evals.profile import ModelProfile, load_references, profile_from_logs
-from bastion.evals.review_seam import EvalResults, EvalRunId, ReviewId, ReviewResults
+from bastion.evals.review_seam import EvalResults, ReviewResults
 from bastion.evals.runner import InspectRunner, RunSpec
 from bastion.evals.schemas import EvalRunPublic
 from bastion.evals.tasks.suites import DEFAULT_SUITE, suite
@@ -91,7 +92,7 @@ class EvalService:
                     "runs for a review need the review slice's eval-result attachment, not available yet",
                     hint="run without --review; attach the logs to the review once it is available",
                 )
-            self._reviews.authorize_eval_run(actor, ReviewId(review_id))
+            self._reviews.authorize_eval_run(actor, ReviewID(review_id))
         else:
             authorize(
                 actor,
@@ -146,15 +147,15 @@ class EvalService:
             # The review may have closed (or been taken from its creator) since the run was queued: a refusal
             # here fails the job at once, before any evaluation work, and is not retried.
             assert self._reviews is not None and review_id is not None
-            self._reviews.authorize_eval_run(self._identity.get_principal(created_by), ReviewId(review_id))
+            self._reviews.authorize_eval_run(self._identity.get_principal(created_by), ReviewID(review_id))
         self._set(run_id, status=JobStatus.RUNNING)
         log_files = self._runner.run(spec, progress)
         profile = self.summarise(spec.model, f"run {run_id}", log_files)
         if for_review:
             assert self._reviews is not None and review_id is not None
             actor = self._identity.get_principal(created_by)
-            results = EvalResults.from_profile(EvalRunId(run_id), profile, log_files)
-            self._reviews.attach_eval_results(actor, ReviewId(review_id), results)
+            results = EvalResults.from_profile(EvalRunID(run_id), profile, log_files)
+            self._reviews.attach_eval_results(actor, ReviewID(review_id), results)
         summary = profile.model_dump(mode="json")
         self._set(run_id, status=JobStatus.SUCCEEDED, summary=summary, finished_at=self._clock.now())
         return {"run_id": run_id, "log_files": [str(p) for p in log_files]}
@@ -172,9 +173,9 @@ class EvalService:
     def _resources(self, rows: Sequence[EvalRunRow]) -> dict[str, Resource]:
         """Run id -> what the access policy judges it by (one look-up in the review slice for all of them).
         Without the review slice, a run made for a review is its creator's (and programme administrators')."""
-        review_ids = {ReviewId(r.review_id) for r in rows if r.review_id is not None}
+        review_ids = {ReviewID(r.review_id) for r in rows if r.review_id is not None}
         reviews = self._reviews.eval_run_resources(review_ids) if self._reviews and review_ids else {}
-        return {r.id: _resource(r, reviews.get(ReviewId(r.review_id)) if r.review_id else None) for r in rows}
+        return {r.id: _resource(r, reviews.get(ReviewID(r.review_id)) if r.review_id else None) for r in rows}
 
     def _public(self, row: EvalRunRow, job: Job) -> EvalRunPublic:
         return EvalRunPublic(

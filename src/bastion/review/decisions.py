@@ -204,7 +204,7 @@ class SelectionService:
 
     def _public(self, session: Session, scope: Scope, *, rationale: bool) -> SelectionPublic:
         submission = scope.submission
-        status = SelectionStatus(submission.selection_status)
+        status = submission.selection_status
         if not rationale:
             return SelectionPublic(submission_id=submission.id, status=status)
         session.flush()

@@ -24,8 +24,9 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from bastion.core.access import Action, Resource, ResourceKind
+from bastion.core.ids import EvalRunID, ReviewID
 from bastion.core.principal import Classification, Principal
-from bastion.evals.review_seam import EvalResults, EvalRunId, ReviewId
+from bastion.evals.review_seam import EvalResults
 from bastion.review._base import assigned_by_review, require, scope_of_review
 from bastion.review.errors import ReviewStateError
 from bastion.review.models import ReviewRow
@@ -42,7 +43,7 @@ class ReviewEvalResults:
     def __init__(self, programme: ReviewProgramme) -> None:
         self._programme = programme
 
-    def authorize_eval_run(self, actor: Principal, review_id: ReviewId) -> None:
+    def authorize_eval_run(self, actor: Principal, review_id: ReviewID) -> None:
         ctx = self._programme.context
         with ctx.unit(actor, "eval_run.authorize", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
@@ -59,7 +60,7 @@ class ReviewEvalResults:
                     details=e.details,
                 ) from None
 
-    def eval_run_resources(self, review_ids: Collection[ReviewId]) -> dict[ReviewId, Resource]:
+    def eval_run_resources(self, review_ids: Collection[ReviewID]) -> dict[ReviewID, Resource]:
         wanted = set(review_ids)
         if not wanted:
             return {}
@@ -69,7 +70,7 @@ class ReviewEvalResults:
             ).all()
             assigned = assigned_by_review(session, (review_id for review_id, _ in rows))
         return {
-            ReviewId(review_id): Resource(
+            ReviewID(review_id): Resource(
                 kind=ResourceKind.EVAL_RUN,
                 classification=Classification(level),
                 assigned=assigned.get(review_id, frozenset()),
@@ -77,7 +78,7 @@ class ReviewEvalResults:
             for review_id, level in rows
         }
 
-    def attach_eval_results(self, actor: Principal, review_id: ReviewId, results: EvalResults) -> None:
+    def attach_eval_results(self, actor: Principal, review_id: ReviewID, results: EvalResults) -> None:
         if self._attached(actor, review_id, results.run_id):
             return
         review = self._programme.reviews.get(actor, review_id)
@@ -89,7 +90,7 @@ class ReviewEvalResults:
             classification=Classification(review.classification),
         )
 
-    def _attached(self, actor: Principal, review_id: ReviewId, run_id: EvalRunId) -> list[EvidencePublic]:
+    def _attached(self, actor: Principal, review_id: ReviewID, run_id: EvalRunID) -> list[EvidencePublic]:
         """Evidence already stored for this run (a retried job finds its earlier attachment)."""
         listed = self._programme.evidence.list_for_review(actor, review_id)
         return [e for e in listed.data if e.kind == "eval_summary" and (e.summary or {}).get("run_id") == run_id]
