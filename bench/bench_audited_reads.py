@@ -1,8 +1,8 @@
 """Benchmark of audited reads under concurrency (issue 9): do reads that record an audit event queue?
 
-    .venv/bin/python bench/bench_audited_reads.py [--concurrent 200] [--rounds 10] [--url URL]
+    PYTHONPATH=src:. .venv/bin/python bench/bench_audited_reads.py [--concurrent 200] [--rounds 10]
 
-On a fresh PostgreSQL database (created and dropped here; ``--url`` names the server) it seeds the demo
+On a fresh PostgreSQL database (created and dropped here, on ``BASTION_TEST_POSTGRES_URL``'s server) it seeds the demo
 programme, then, in each round, starts ``--concurrent`` threads at once behind a barrier, each making one
 read of the same review through the service (``ReviewService.get``: its own unit of work, the access policy,
 and an audit event ``review.read`` in the same transaction). The same round runs again with the audit event
@@ -23,7 +23,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,23 +37,19 @@ from bastion.core.principal import Principal
 from bastion.review._base import ReviewContext
 from bastion.review.demo import seed_demo
 from bastion.runtime import Runtime
-
-ADMIN_URL = os.environ.get("BASTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.dbutil import POSTGRES_ADMIN_URL, scratch_postgres_database
 
 
 @contextmanager
-def scratch_database(admin_url: str, synchronous_commit: str) -> Iterator[str]:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"bastion_bench_audit_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = {synchronous_commit}'))
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
+def scratch_database(synchronous_commit: str) -> Iterator[str]:
+    """A fresh PostgreSQL database (``BASTION_TEST_POSTGRES_URL``'s server) with the given synchronous_commit."""
+    with scratch_postgres_database("bench_audit") as url:
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            name = sa.engine.make_url(url).database
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = {synchronous_commit}'))
         admin.dispose()
+        yield url
 
 
 @contextmanager
@@ -107,7 +102,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--concurrent", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--url", default=ADMIN_URL, help="a PostgreSQL URL whose server may create databases")
     parser.add_argument(
         "--synchronous-commit",
         choices=["on", "off"],
@@ -116,7 +110,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.url, args.synchronous_commit) as url:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.synchronous_commit) as url:
         settings = Settings(data_dir=Path(tmp) / "data", database_url=url, secret_key="bench-secret-key")
         runtime = Runtime.from_settings(settings)
         runtime.migrate()
