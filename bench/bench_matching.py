@@ -19,6 +19,7 @@ import yaml
 from bastion.advisories.ecosystems import parse_ecosystem
 from bastion.advisories.errors import InvalidVersion
 from bastion.advisories.matching import CompiledAffected, compile_affected
+from bastion.advisories.record import Affected
 
 DATA = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "data"
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,12 +43,15 @@ def entries() -> list[dict[str, Any]]:
 def main() -> None:
     raw = entries()
     start = time.perf_counter()
+    records = [Affected.from_stored(affected) for affected in raw]  # as the query reads them from the database
+    print(f"rebuilt {len(records)} stored entries as records in {(time.perf_counter() - start) * 1000:.0f} ms")
+    start = time.perf_counter()
     compiled: list[tuple[CompiledAffected, list[str]]] = []
-    for affected in raw:
+    for affected, record in zip(raw, records, strict=True):
         queries = list(affected.get("versions", []))[:20]
         queries += [v for r in affected.get("ranges", []) if r["type"] != "GIT" for e in r["events"]
                     for v in e.values() if v != "0"]  # fmt: skip
-        compiled.append((compile_affected(parse_ecosystem(affected["package"]["ecosystem"]), affected), queries))
+        compiled.append((compile_affected(parse_ecosystem(affected["package"]["ecosystem"]), record), queries))
     compile_s = time.perf_counter() - start
     print(f"compiled {len(compiled)} affected entries in {compile_s * 1000:.0f} ms")
     for label in ("cold", "warm"):

@@ -1,5 +1,8 @@
 """Is a package version affected by one OSV ``affected`` entry? (the OSV schema's Evaluation section)
 
+The entry is the validated record of ``record.py`` (``Affected``); entries read back from the database are
+rebuilt with ``Affected.from_stored``, without validating them a second time.
+
 A version is affected when it is listed in ``versions`` or lies in any SEMVER/ECOSYSTEM range.
 
 - ``versions``: the query equals a listed string exactly, or equals a listed version under the
@@ -31,6 +34,7 @@ from typing import Any
 
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidCommit, InvalidVersion
+from bastion.advisories.record import Affected, Range
 from bastion.advisories.versions import SEMVER, record_key, sort_key
 
 __all__ = ["CompiledAffected", "commit_affected", "compile_affected", "is_affected", "semver_key"]
@@ -84,10 +88,10 @@ class CompiledAffected:
 
     __slots__ = ("_exact", "_listed", "_ranges", "ecosystem", "problems")
 
-    def __init__(self, ecosystem: Ecosystem, affected: Mapping[str, Any]) -> None:
+    def __init__(self, ecosystem: Ecosystem, affected: Affected) -> None:
         self.ecosystem = ecosystem
         problems: list[str] = []
-        listed = [str(v) for v in affected.get("versions") or ()]
+        listed = [str(v) for v in affected.versions]
         self._exact = frozenset(listed)
         keys = []
         for version in listed:
@@ -97,18 +101,17 @@ class CompiledAffected:
                 continue  # still matched verbatim through _exact
         self._listed = sorted(keys)
         ranges = []
-        for index, raw in enumerate(affected.get("ranges") or ()):
-            kind = raw.get("type")
-            if kind in ("SEMVER", "ECOSYSTEM"):
-                ranges.append(self._compile_range(index, raw, problems, semver=kind == "SEMVER"))
+        for index, rng in enumerate(affected.ranges):
+            if rng.type in ("SEMVER", "ECOSYSTEM"):
+                ranges.append(self._compile_range(index, rng, problems, semver=rng.type == "SEMVER"))
         self._ranges = tuple(ranges)
         self.problems = tuple(problems)
 
-    def _compile_range(self, index: int, raw: Mapping[str, Any], problems: list[str], *, semver: bool) -> _Range:
+    def _compile_range(self, index: int, rng: Range, problems: list[str], *, semver: bool) -> _Range:
         read = _semver_record_key if semver else partial(record_key, self.ecosystem)
         events: list[tuple[int, Any]] = []
         limits: list[Any] | None = []
-        for event in raw.get("events") or ():
+        for event in rng.events:
             for name, value in event.items():
                 text = str(value)
                 if name == "introduced" and text == "0":
@@ -183,12 +186,12 @@ def _event_order(event: tuple[int, Any]) -> tuple[Any, ...]:
     return (0,) if event[1] is None else (1, event[1])  # introduced "0" first; keys never meet it
 
 
-def compile_affected(ecosystem: Ecosystem, affected: Mapping[str, Any]) -> CompiledAffected:
+def compile_affected(ecosystem: Ecosystem, affected: Affected) -> CompiledAffected:
     """Parse an ``affected`` entry once; then ``.matches(version)`` answers quickly."""
     return CompiledAffected(ecosystem, affected)
 
 
-def is_affected(ecosystem: Ecosystem, affected: Mapping[str, Any], version: str) -> bool:
+def is_affected(ecosystem: Ecosystem, affected: Affected, version: str) -> bool:
     """Whether ``version`` of the entry's package is affected (the OSV evaluation algorithm)."""
     return CompiledAffected(ecosystem, affected).matches(version)
 
@@ -196,7 +199,7 @@ def is_affected(ecosystem: Ecosystem, affected: Mapping[str, Any], version: str)
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
 
 
-def commit_affected(affected: Mapping[str, Any], commit: str) -> bool:
+def commit_affected(affected: Affected, commit: str) -> bool:
     """What GIT ranges say about ``commit`` without the repository graph.
 
     True only when a range's ``introduced`` or ``last_affected`` event is this commit and none of
@@ -211,10 +214,10 @@ def commit_affected(affected: Mapping[str, Any], commit: str) -> bool:
             f"{commit!r} is not a Git commit hash",
             hint="give 7 to 64 hexadecimal digits, e.g. 6c939cb6f6dfbd273609577b0022542d31ae2802",
         )
-    for raw in affected.get("ranges") or ():
-        if raw.get("type") != "GIT":
+    for rng in affected.ranges:
+        if rng.type != "GIT":
             continue
-        hits = _commit_hits(raw.get("events") or (), text)
+        hits = _commit_hits(rng.events, text)
         if hits & {"introduced", "last_affected"} and not hits & {"fixed", "limit"}:
             return True
     return False

@@ -24,6 +24,7 @@ from bastion.advisories.matching import commit_affected, compile_affected
 from bastion.advisories.models import Advisory, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.package_index import EMPTY, Hit, HitList, IndexedEntry, PackageIndex
 from bastion.advisories.problems import Problem, QueryProblem, problem_from
+from bastion.advisories.record import Affected
 from bastion.advisories.timestamps import rfc3339
 from bastion.db import Database
 
@@ -145,7 +146,7 @@ class QueryService:
             found: dict[str, Hit] = {}
             for row in rows:
                 entry = (row.document.get("affected") or [])[row.affected_index]
-                if commit_affected(entry, query.commit):
+                if commit_affected(Affected.from_stored(entry), query.commit):
                     found[row.id] = (row.id, rfc3339(row.modified))
             results[index] = HitList(sorted(found.values())) if found else EMPTY
 
@@ -189,7 +190,7 @@ def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[t
             key = (row.ecosystem, row.name)
             if key in keys:
                 ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
-                compiled = compile_affected(ecosystem, row.entry)
+                compiled = compile_affected(ecosystem, Affected.from_stored(row.entry))
                 entries[key].append(
                     IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
                 )

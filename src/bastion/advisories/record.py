@@ -11,6 +11,7 @@ databases it knows; a clearinghouse receives records from new ones, so any ``PRE
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -78,6 +79,20 @@ class Affected(_Model):
     package: Package | None = None
     ranges: list[Range] = Field(default_factory=list)
     versions: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_stored(cls, entry: Mapping[str, Any]) -> Affected:
+        """An entry the database holds, without validating it again: it was validated (as part of its
+        ``OsvRecord``) before it was stored, and matching reads thousands of them per data generation."""
+        package = entry.get("package")
+        return cls.model_construct(
+            **{
+                **entry,
+                "package": Package.model_construct(**package) if package else None,
+                "ranges": [Range.model_construct(**r) for r in entry.get("ranges") or ()],
+                "versions": list(entry.get("versions") or ()),
+            }
+        )
 
 
 class Reference(_Model):

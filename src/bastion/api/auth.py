@@ -15,8 +15,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from bastion.api import csrf
 from bastion.api.deps import ContainerDep
 from bastion.core.principal import Principal
-from bastion.identity.errors import InvalidCredentials
-from bastion.identity.schemas import IssuedSession
+from bastion.identity import InvalidCredentials, IssuedSession
 
 SESSION_COOKIE = "bastion_session"
 

@@ -13,35 +13,46 @@ from pydantic import ConfigDict, Field
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
 from bastion.api.limits import EVIDENCE_BODY  # reports, fixes and patches carry files in their JSON
-from bastion.clearinghouse.cases import ExploitedMark, MessageCreate, VendorAdd, VendorStatusUpdate
-from bastion.clearinghouse.embargo import RevisionCreate, RevisionDecision
-from bastion.clearinghouse.fixes import AiPatchRequest, FixDeclaration, PatchCandidate
-from bastion.clearinghouse.public import (
+from bastion.clearinghouse import (
+    AffectedRange,
+    AiPatchRequest,
     CasePublic,
     CasesPublic,
+    CaseStatus,
+    ClaimIn,
+    Clearinghouse,
+    ExploitedMark,
+    FixDeclaration,
     FixPublic,
+    Level,
+    MessageCreate,
     MessagePublic,
     MessagesPublic,
+    MoreInformation,
     OutboxMessagePublic,
     OutboxPublic,
+    PatchCandidate,
     PublicationPublic,
     PublicationsPublic,
+    PublishRequest,
+    ReportDecision,
     ReporterRecord,
+    ReporterRegistration,
     ReportPublic,
     ReportsPublic,
+    ReportStatus,
+    ReportSubmission,
+    RevisionCreate,
+    RevisionDecision,
+    SarifProduct,
     SubmissionAck,
     TickResult,
+    VendorAdd,
+    VendorCreate,
     VendorPublic,
     VendorsPublic,
+    VendorStatusUpdate,
 )
-from bastion.clearinghouse.publication import PublishRequest
-from bastion.clearinghouse.reporters import ReporterRegistration
-from bastion.clearinghouse.reports import MoreInformation, ReportDecision
-from bastion.clearinghouse.sarif import Level, SarifProduct
-from bastion.clearinghouse.schemas import AffectedRange, ReportSubmission
-from bastion.clearinghouse.service import Clearinghouse
-from bastion.clearinghouse.states import CaseStatus, ReportStatus
-from bastion.clearinghouse.vendors import ClaimIn, VendorCreate
 from bastion.core.fields import RequestBody
 
 router = APIRouter(prefix="/api/clearinghouse")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from bastion.container import Container
-from bastion.review.service import ReviewProgramme
+from bastion.review import ReviewProgramme
 from bastion.runtime import Runtime
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -43,25 +42,6 @@ STATUS_BY_ERROR: tuple[tuple[type[BastionError], int], ...] = (
     (TooManyRequests, 429),
     (OperationalError, 503),
 )
-
-
-class ErrorBody(BaseModel):
-    """The one error shape of ``/api`` (documented in the OpenAPI document as ``Error``)."""
-
-    code: str = Field(description="Stable machine code, e.g. invalid_request, not_found, payload_too_large.")
-    message: str = Field(description="What went wrong.")
-    hint: str | None = Field(default=None, description="How to fix it.")
-    details: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
-
-
-class OsvErrorBody(BaseModel):
-    """The error shape of ``/v1``, osv.dev's (documented in the OpenAPI document as ``OsvError``)."""
-
-    code: int = Field(description="The gRPC status code: 3 invalid argument, 5 not found, ...")
-    message: str = Field(description="What went wrong.")
-    hint: str | None = Field(default=None, description="Bastion extension: how to fix it.")
-    reason: str = Field(description="Bastion extension: the stable machine code, e.g. invalid_query.")
-    metadata: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
 
 
 def status_for(error: BastionError) -> int:

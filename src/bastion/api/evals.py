@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import get_container
-from bastion.evals.schemas import EvalRunPublic, EvalRunsPublic
-from bastion.evals.service import EvalService
+from bastion.evals import EvalRunPublic, EvalRunsPublic, EvalService
 
 router = APIRouter(prefix="/api/eval-runs")
 

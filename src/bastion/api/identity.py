@@ -18,9 +18,10 @@ from bastion.api.auth import (
 from bastion.api.deps import ContainerDep
 from bastion.core.audit import AuditVerification
 from bastion.core.fields import INT64_MAX
-from bastion.identity.audit_log import MAX_PAGE, AuditEntriesPublic
-from bastion.identity.credentials import SESSION_TTL
-from bastion.identity.schemas import (
+from bastion.identity import (
+    MAX_PAGE,
+    SESSION_TTL,
+    AuditEntriesPublic,
     IssuedSession,
     IssuedToken,
     LoginRequest,

@@ -6,7 +6,7 @@
 - 409 on changes (state conflicts), 413 wherever a body may be sent;
 - whatever a route declares itself (``responses=``: 429 on sign-in, 503 for PDF) gets the error schema too.
 
-Error answers use the one ``Error`` schema (``bastion.api.errors.ErrorBody``); on ``/v1``, osv.dev's
+Error answers use the one ``Error`` schema (``ErrorBody`` below); on ``/v1``, osv.dev's
 ``OsvError``. Schemathesis's conformance
 checks hold the server to this document (tests/integration/api/test_schemathesis.py).
 """
@@ -19,10 +19,30 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
 
-from bastion.api.errors import ErrorBody, OsvErrorBody
 from bastion.api.osv_errors import OSV_PREFIX
 from bastion.core.fields import INT64_MAX, INT64_MIN
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of ``/api`` (documented in the OpenAPI document as ``Error``)."""
+
+    code: str = Field(description="Stable machine code, e.g. invalid_request, not_found, payload_too_large.")
+    message: str = Field(description="What went wrong.")
+    hint: str | None = Field(default=None, description="How to fix it.")
+    details: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
+
+
+class OsvErrorBody(BaseModel):
+    """The error shape of ``/v1``, osv.dev's (documented in the OpenAPI document as ``OsvError``)."""
+
+    code: int = Field(description="The gRPC status code: 3 invalid argument, 5 not found, ...")
+    message: str = Field(description="What went wrong.")
+    hint: str | None = Field(default=None, description="Bastion extension: how to fix it.")
+    reason: str = Field(description="Bastion extension: the stable machine code, e.g. invalid_query.")
+    metadata: dict[str, Any] | None = Field(default=None, description="Structured facts about the error.")
+
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 OSV_ERROR_REF = {"$ref": "#/components/schemas/OsvError"}

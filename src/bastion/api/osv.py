@@ -22,10 +22,7 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from bastion.advisories.errors import InvalidQuery
-from bastion.advisories.lookup import Answer, OsvQueries
-from bastion.advisories.problems import Problem, QueryProblem
-from bastion.advisories.service import AdvisoryService
+from bastion.advisories import AdvisoryService, Answer, InvalidQuery, OsvQueries, Problem, QueryProblem
 from bastion.api.osv_requests import MAX_BATCH, BatchIn, QueryIn, batch_requests, parse
 from bastion.container import Container
 

@@ -12,8 +12,7 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bastion.advisories.errors import InvalidQuery
-from bastion.advisories.lookup import QueryRequest
+from bastion.advisories import InvalidQuery, QueryRequest
 
 MAX_BATCH = 1000
 ModelT = TypeVar("ModelT", bound=BaseModel)

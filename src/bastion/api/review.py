@@ -11,9 +11,8 @@ from fastapi import APIRouter, Query, Response, status
 from bastion.api import review_content
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ProgrammeDep
-from bastion.review.lifecycle import SubmissionStatus
-from bastion.review.reports import REPORT_CSP, ReportFormat, ReportVariant
-from bastion.review.schemas import (
+from bastion.review import (
+    REPORT_CSP,
     AssignmentCreate,
     AssignmentPublic,
     AssignmentsPublic,
@@ -24,6 +23,8 @@ from bastion.review.schemas import (
     NominationCreate,
     NominationPublic,
     ReleaseRecord,
+    ReportFormat,
+    ReportVariant,
     ReviewCreate,
     ReviewPublic,
     ReviewsPublic,
@@ -33,9 +34,10 @@ from bastion.review.schemas import (
     SubmissionCreate,
     SubmissionPublic,
     SubmissionsPublic,
+    SubmissionStatus,
     SubmissionUpdate,
+    WindowStatus,
 )
-from bastion.review.window import WindowStatus
 
 router = APIRouter(prefix="/api")
 _submissions: list[str | Enum] = ["submissions"]

@@ -15,21 +15,22 @@ from bastion.api.deps import ProgrammeDep
 from bastion.api.limits import EVIDENCE_BODY
 from bastion.api.uploads import UPLOAD_SCHEMA, streamed_upload
 from bastion.core.principal import Classification
-from bastion.review.errors import invalid
-from bastion.review.lifecycle import FindingStatus, FocusArea
-from bastion.review.schemas import (
+from bastion.review import (
     EvalResultsCreate,
     EvidenceListPublic,
     EvidencePublic,
     FindingCreate,
     FindingPublic,
     FindingsPublic,
+    FindingStatus,
     FindingUpdate,
+    FocusArea,
     OutboxMessagePublic,
     OutboxPublic,
     ResponseCreate,
     ResponsePublic,
     TickResult,
+    invalid,
 )
 
 router = APIRouter()

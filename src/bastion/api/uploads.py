@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bastion.core.errors import InvalidInput, PayloadTooLarge
 from bastion.core.files import staged_file
-from bastion.review.evidence import StagedFile
+from bastion.review import StagedFile
 
 FILE_FIELD = "file"
 TEXT_FIELDS = ("classification", "finding_id")

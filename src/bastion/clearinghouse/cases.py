@@ -85,10 +85,10 @@ def open_case(work: Work, ctx: ClearinghouseContext, report: ReportRow, actor: P
         report_id=report.id,
         title=report.title,
         severity=report.severity,
-        status=CaseStatus.OPEN.value,
+        status=CaseStatus.OPEN,
         classification=report.classification,
         exploited=exploited,
-        embargo_status=EmbargoStatus.PROPOSED.value,
+        embargo_status=EmbargoStatus.PROPOSED,
         embargo_policy=policy.version,
         disclosure_at=disclosure,
         sla_due_at=sla_due(now, Severity(report.severity), ctx.sla),
@@ -111,7 +111,7 @@ def open_case(work: Work, ctx: ClearinghouseContext, report: ReportRow, actor: P
             proposed_at=now,
         )
     )
-    report.status = ReportStatus.ACCEPTED.value
+    report.status = ReportStatus.ACCEPTED
     report.case_id = case.id
     purl = parse_purl(report.purl) if report.purl else None
     cpe = parse_cpe(report.cpe) if report.cpe else None
@@ -136,7 +136,7 @@ def _add_vendor(work: Work, case: CaseRow, vendor_id: str, actor: Actor, *, how:
         vendor_id=vendor.id,
         org_id=vendor.org_id,
         added_how=how,
-        status=VendorStatus.UNDER_INVESTIGATION.value,
+        status=VendorStatus.UNDER_INVESTIGATION,
         added_by=getattr(actor, "user_id", "system"),
         added_at=work.now,
         updated_at=work.now,
@@ -225,7 +225,7 @@ class CaseService:
             resource = vendor_status_resource(case, report, orgs, row.org_id)
             work.require(Action.UPDATE, resource, what=f"case {case_id}", refusal="each vendor states its own status")
             before = row.status
-            row.status = body.status.value
+            row.status = body.status
             row.justification = body.justification.value if body.justification else None
             row.statement = body.statement
             row.updated_by = actor.user_id

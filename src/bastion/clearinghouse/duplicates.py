@@ -8,11 +8,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.clearinghouse._base import Advisories, KnownAdvisory
-from bastion.clearinghouse.dedupe import Location, Match, Subject, find_duplicate
+from bastion.clearinghouse._base import Advisories, KnownAdvisory, participants, report_resource
+from bastion.clearinghouse.dedupe import Location, Match, MatchKind, Subject, find_duplicate
 from bastion.clearinghouse.models import ReportKeyRow, ReportRow
 from bastion.clearinghouse.products import parse_cpe, parse_purl, product_tokens
-from bastion.clearinghouse.states import OPEN_FOR_DEDUPE
+from bastion.clearinghouse.public import DuplicateNotice
+from bastion.clearinghouse.states import OPEN_FOR_DEDUPE, ReportStatus
+from bastion.core.access import Action, decide
+from bastion.core.principal import Principal
+from bastion.core.work import Work
 
 MAX_CANDIDATES = 2000
 
@@ -97,3 +101,62 @@ def check(session: Session, subject: Subject, advisories: Advisories) -> Verdict
         if known is not None:
             return Verdict(advisory=known)
     return Verdict()
+
+
+def mark_duplicate(work: Work, actor: Principal | None, row: ReportRow, verdict: Verdict) -> DuplicateNotice:
+    """Link ``row`` to what it repeats; the notice tells its reporter only what the reporter may know."""
+    if verdict.advisory is not None:
+        row.duplicate_advisory = verdict.advisory.id
+        row.known_fixed_in = list(verdict.advisory.fixed_in)
+        row.duplicate_reason = f"same id as published advisory {verdict.advisory.id}"
+    else:
+        assert verdict.match is not None and verdict.original is not None
+        original = verdict.original
+        row.duplicate_of = original.duplicate_of or original.id
+        row.duplicate_advisory = original.duplicate_advisory
+        row.known_fixed_in = list(original.known_fixed_in)
+        row.duplicate_reason = f"{verdict.match.kind.value}: {verdict.match.why}"
+    previous = row.status
+    row.status = ReportStatus.DUPLICATE
+    row.updated_at = work.now
+    work.record(
+        "report.duplicate",
+        "ch_report",
+        row.id,
+        from_status=previous,
+        duplicate_of=row.duplicate_of,
+        advisory=row.duplicate_advisory,
+        reason=row.duplicate_reason,
+    )
+    return notice_for(actor, row, work.session)
+
+
+def notice_for(actor: Principal | None, row: ReportRow, session: Session) -> DuplicateNotice:
+    kind_text = (row.duplicate_reason or "similar_text").split(":", 1)[0]
+    kind = MatchKind(kind_text) if kind_text in MatchKind.__members__.values() else MatchKind.ALIAS
+    if row.duplicate_of is None and row.duplicate_advisory:
+        fixed = ", ".join(row.known_fixed_in) or "no fixed version recorded"
+        return DuplicateNotice(
+            kind=MatchKind.ALIAS,
+            message=f"already known as {row.duplicate_advisory}: fixed in {fixed}",
+            advisory_id=row.duplicate_advisory,
+            fixed_in=list(row.known_fixed_in),
+        )
+    original = session.get(ReportRow, row.duplicate_of) if row.duplicate_of else None
+    may_see = (
+        actor is not None
+        and original is not None
+        and decide(actor, Action.READ, report_resource(original, participants(session, original.case_id))).allowed
+    )
+    if may_see and original is not None:
+        fixed = f"; fixed in {', '.join(row.known_fixed_in)}" if row.known_fixed_in else ""
+        return DuplicateNotice(
+            kind=kind,
+            message=f"duplicate of report {original.id} ({original.status}){fixed}",
+            report_id=original.id,
+            fixed_in=list(row.known_fixed_in),
+        )
+    return DuplicateNotice(
+        kind=kind,
+        message="already known: the clearinghouse is already coordinating this flaw",
+    )

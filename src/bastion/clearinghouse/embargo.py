@@ -47,10 +47,10 @@ class EmbargoService:
             )
             require_open(case)
             check_disclosure(case.opened_at, body.disclosure_at, work.now, embargo_policy(case.embargo_policy))
-            current = EmbargoStatus(case.embargo_status)
+            current = case.embargo_status
             if current is EmbargoStatus.ACTIVE:
                 check_embargo(current, EmbargoStatus.REVISE)
-                case.embargo_status = EmbargoStatus.REVISE.value
+                case.embargo_status = EmbargoStatus.REVISE
             elif current not in (EmbargoStatus.PROPOSED, EmbargoStatus.REVISE):
                 raise StateConflict(f"the embargo of case {case_id} is {current.value}", code="embargo_closed")
             row = EmbargoRevisionRow(
@@ -89,7 +89,7 @@ class EmbargoService:
             require_open(case)
             if row.status != "proposed":
                 raise StateConflict(f"embargo proposal {revision_id} was already {row.status}", code="revision_decided")
-            current = EmbargoStatus(case.embargo_status)
+            current = case.embargo_status
             if body.accept:
                 check_disclosure(case.opened_at, row.disclosure_at, work.now, embargo_policy(case.embargo_policy))
             target = EmbargoStatus.ACTIVE if body.accept or current is EmbargoStatus.REVISE else current
@@ -100,7 +100,7 @@ class EmbargoService:
             before = case.disclosure_at
             if body.accept:
                 case.disclosure_at = row.disclosure_at
-            case.embargo_status = target.value
+            case.embargo_status = target
             work.record(
                 revision_id=row.id,
                 accepted=body.accept,
@@ -126,12 +126,12 @@ def _agreement(actor: Principal, at: datetime) -> dict[str, str]:
 
 
 def exit_embargo(work: Work, case: CaseRow, reason: str) -> None:
-    current = EmbargoStatus(case.embargo_status)
+    current = case.embargo_status
     if current is EmbargoStatus.EXITED:
         return
     if current is EmbargoStatus.NONE:
-        case.embargo_status = EmbargoStatus.EXITED.value
+        case.embargo_status = EmbargoStatus.EXITED
     else:
         check_embargo(current, EmbargoStatus.EXITED)
-        case.embargo_status = EmbargoStatus.EXITED.value
+        case.embargo_status = EmbargoStatus.EXITED
     work.record("embargo.exit", "ch_case", case.id, from_status=current, reason=reason)

@@ -104,7 +104,7 @@ class FixService:
                 commit=body.commit.lower() if body.commit else None,
                 patch_sha256=patch,
                 target=store_target(self._ctx.blobs, body.target) if body.target else None,
-                status=FixStatus.PENDING.value,
+                status=FixStatus.PENDING,
                 detail={},
                 submitted_by=actor.user_id,
                 created_at=work.now,
@@ -208,7 +208,7 @@ class FixService:
             origin=origin,
             patch_sha256=self._ctx.blobs.put(patch),
             model=model,
-            status=FixStatus.PENDING.value,
+            status=FixStatus.PENDING,
             detail={},
             submitted_by=by,
             created_at=work.now,
@@ -224,11 +224,11 @@ class FixService:
             fix.detail = {"reason": "the report has no reproducer: an analyst verifies this fix by hand"}
             return
         if fix.target is None and fix.patch_sha256 is None:
-            fix.status = FixStatus.ERROR.value
+            fix.status = FixStatus.ERROR
             fix.detail = {"reason": "nothing to run: attach the fixed target or a patch to verify the fix"}
             return
         if fix.target is None and report.target is None:
-            fix.status = FixStatus.ERROR.value
+            fix.status = FixStatus.ERROR
             fix.detail = {"reason": "a patch needs the report's target to apply to"}
             return
         queue_validation(work, self._ctx, report, fix=fix)

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.clearinghouse._base import ClearinghouseContext, new_id
-from bastion.clearinghouse.duplicates import Verdict, check, save_keys
+from bastion.clearinghouse.duplicates import check, mark_duplicate, notice_for, save_keys
 from bastion.clearinghouse.errors import IdempotencyConflict, StateConflict, SubmissionLimit, invalid
 from bastion.clearinghouse.models import ReporterRow, ReportRow, SubmissionRow
 from bastion.clearinghouse.osv_intake import draft_from_osv
-from bastion.clearinghouse.public import DuplicateNotice, ReportAck, SubmissionAck
+from bastion.clearinghouse.public import ReportAck, SubmissionAck
 from bastion.clearinghouse.sarif import Level, SarifProduct, drafts_from_sarif
 from bastion.clearinghouse.schemas import ReportDraft, ReportSubmission
 from bastion.clearinghouse.scoring import parse_vector, severity_of
@@ -34,7 +34,7 @@ from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_ta
 from bastion.clearinghouse.subjects import product_key, product_of, subject_of
 from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
-from bastion.core.access import Action, Resource, ResourceKind, decide
+from bastion.core.access import Action, Resource, ResourceKind
 from bastion.core.principal import Classification, Principal
 from bastion.core.work import Work
 
@@ -262,7 +262,7 @@ class IntakeService:
             tool_name=profile.tool_name,
             tool_version=profile.tool_version,
             source=source,
-            status=ReportStatus.RECEIVED.value,
+            status=ReportStatus.RECEIVED,
             classification=int(origin.classification if origin else Classification.UNCLASSIFIED),
             title=draft.title,
             description=draft.description,
@@ -300,10 +300,10 @@ class IntakeService:
             queue_validation(work, ctx, row)
             message = "received; its reproducer is queued for validation in the sandbox"
         else:
-            row.status = ReportStatus.TRIAGE.value
+            row.status = ReportStatus.TRIAGE
             work.record("report.transition", "ch_report", row.id, to_status=row.status)
             message = "received; without a reproducer it waits for an analyst"
-        return ReportAck(id=row.id, status=ReportStatus(row.status), message=message)
+        return ReportAck(id=row.id, status=row.status, message=message)
 
     def _replay(self, work: Work, actor: Principal, submission: SubmissionRow) -> SubmissionAck:
         rows = {
@@ -312,11 +312,11 @@ class IntakeService:
         acks = []
         for report_id in submission.report_ids:
             row = rows[report_id]
-            notice = _notice(actor, row, work.session) if row.status == ReportStatus.DUPLICATE else None
+            notice = notice_for(actor, row, work.session) if row.status == ReportStatus.DUPLICATE else None
             acks.append(
                 ReportAck(
                     id=row.id,
-                    status=ReportStatus(row.status),
+                    status=row.status,
                     duplicate=notice,
                     message=notice.message if notice else f"already received ({row.status})",
                 )
@@ -329,68 +329,6 @@ class IntakeService:
             replayed=True,
             reports=acks,
         )
-
-
-def mark_duplicate(work: Work, actor: Principal | None, row: ReportRow, verdict: Verdict) -> DuplicateNotice:
-    """Link ``row`` to what it repeats; the notice tells its reporter only what the reporter may know."""
-    if verdict.advisory is not None:
-        row.duplicate_advisory = verdict.advisory.id
-        row.known_fixed_in = list(verdict.advisory.fixed_in)
-        row.duplicate_reason = f"same id as published advisory {verdict.advisory.id}"
-    else:
-        assert verdict.match is not None and verdict.original is not None
-        original = verdict.original
-        row.duplicate_of = original.duplicate_of or original.id
-        row.duplicate_advisory = original.duplicate_advisory
-        row.known_fixed_in = list(original.known_fixed_in)
-        row.duplicate_reason = f"{verdict.match.kind.value}: {verdict.match.why}"
-    previous = row.status
-    row.status = ReportStatus.DUPLICATE.value
-    row.updated_at = work.now
-    work.record(
-        "report.duplicate",
-        "ch_report",
-        row.id,
-        from_status=previous,
-        duplicate_of=row.duplicate_of,
-        advisory=row.duplicate_advisory,
-        reason=row.duplicate_reason,
-    )
-    return _notice(actor, row, work.session)
-
-
-def _notice(actor: Principal | None, row: ReportRow, session: Session) -> DuplicateNotice:
-    from bastion.clearinghouse._base import participants, report_resource
-    from bastion.clearinghouse.dedupe import MatchKind
-
-    kind_text = (row.duplicate_reason or "similar_text").split(":", 1)[0]
-    kind = MatchKind(kind_text) if kind_text in MatchKind.__members__.values() else MatchKind.ALIAS
-    if row.duplicate_of is None and row.duplicate_advisory:
-        fixed = ", ".join(row.known_fixed_in) or "no fixed version recorded"
-        return DuplicateNotice(
-            kind=MatchKind.ALIAS,
-            message=f"already known as {row.duplicate_advisory}: fixed in {fixed}",
-            advisory_id=row.duplicate_advisory,
-            fixed_in=list(row.known_fixed_in),
-        )
-    original = session.get(ReportRow, row.duplicate_of) if row.duplicate_of else None
-    may_see = (
-        actor is not None
-        and original is not None
-        and decide(actor, Action.READ, report_resource(original, participants(session, original.case_id))).allowed
-    )
-    if may_see and original is not None:
-        fixed = f"; fixed in {', '.join(row.known_fixed_in)}" if row.known_fixed_in else ""
-        return DuplicateNotice(
-            kind=kind,
-            message=f"duplicate of report {original.id} ({original.status}){fixed}",
-            report_id=original.id,
-            fixed_in=list(row.known_fixed_in),
-        )
-    return DuplicateNotice(
-        kind=kind,
-        message="already known: the clearinghouse is already coordinating this flaw",
-    )
 
 
 def _words(window: timedelta) -> str:

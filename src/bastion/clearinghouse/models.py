@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.db.base import Base, UTCDateTime
+from bastion.clearinghouse.advisory import VendorStatus
+from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.db.base import Base, EnumText, UTCDateTime
 
 
 class ReporterRow(Base):
@@ -56,7 +58,7 @@ class ReportRow(Base):
     tool_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tool_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
     source: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[ReportStatus] = mapped_column(EnumText(ReportStatus, 20), index=True)
     classification: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
@@ -147,10 +149,10 @@ class CaseRow(Base):
     report_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     severity: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[CaseStatus] = mapped_column(EnumText(CaseStatus, 20), index=True)
     classification: Mapped[int] = mapped_column(Integer)
     exploited: Mapped[bool] = mapped_column(Boolean)
-    embargo_status: Mapped[str] = mapped_column(String(20))
+    embargo_status: Mapped[EmbargoStatus] = mapped_column(EnumText(EmbargoStatus, 20))
     embargo_policy: Mapped[str] = mapped_column(String(40))
     disclosure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -174,7 +176,7 @@ class CaseVendorRow(Base):
     vendor_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_vendors.id"))
     org_id: Mapped[str] = mapped_column(String(40), index=True)
     added_how: Mapped[str] = mapped_column(String(20))  # registry | analyst
-    status: Mapped[str] = mapped_column(String(30))
+    status: Mapped[VendorStatus] = mapped_column(EnumText(VendorStatus, 30))
     justification: Mapped[str | None] = mapped_column(String(60), nullable=True)
     statement: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_by: Mapped[str] = mapped_column(String(40))
@@ -225,7 +227,7 @@ class FixRow(Base):
     patch_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     target: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[FixStatus] = mapped_column(EnumText(FixStatus, 20))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     submitted_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

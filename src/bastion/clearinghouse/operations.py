@@ -15,7 +15,7 @@ from bastion.clearinghouse.outbox import Topic, enqueue
 from bastion.clearinghouse.public import TickResult
 from bastion.clearinghouse.publication import publish_case
 from bastion.clearinghouse.scoring import Severity
-from bastion.clearinghouse.states import CaseStatus, EmbargoStatus
+from bastion.clearinghouse.states import CaseStatus
 from bastion.core.access import Action
 from bastion.core.audit import SCHEDULER
 from bastion.core.errors import BastionError
@@ -69,7 +69,7 @@ class Operations:
                 opened_at=case.opened_at,
                 severity=Severity(case.severity),
                 fixed_at=case.fixed_at,
-                embargo=EmbargoStatus(case.embargo_status),
+                embargo=case.embargo_status,
                 disclosure_at=case.disclosure_at,
                 published_at=case.published_at,
             )

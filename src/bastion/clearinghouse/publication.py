@@ -159,7 +159,7 @@ def build_advisory(
                 f.fixed_version for f in fixes if f.fixed_version and (cv is None or f.vendor_id == cv.vendor_id)
             )
         )
-        status = VendorStatus(cv.status) if cv is not None else VendorStatus.AFFECTED
+        status = cv.status if cv is not None else VendorStatus.AFFECTED
         if status is VendorStatus.UNDER_INVESTIGATION:  # no answer by disclosure: the report's assessment stands
             status = VendorStatus.AFFECTED
         fixed = declared.get("fixed") or (fixed_in[0] if fixed_in else None)
@@ -255,8 +255,8 @@ def publish_case(
             published_by=actor.user_id if actor else None,
         )
     )
-    check_case(CaseStatus(case.status), CaseStatus.PUBLISHED)
-    case.status = CaseStatus.PUBLISHED.value
+    check_case(case.status, CaseStatus.PUBLISHED)
+    case.status = CaseStatus.PUBLISHED
     case.published_at = now
     case.advisory_id = advisory_id
     case.cve_id = cve_id or case.cve_id

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
+from bastion.clearinghouse.advisory import NotAffectedJustification
 from bastion.clearinghouse.models import (
     CaseRow,
     CaseVendorRow,
@@ -31,7 +31,7 @@ from bastion.clearinghouse.public import (
     RevisionPublic,
     ValidationPublic,
 )
-from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.clearinghouse.states import ReportStatus
 from bastion.core.principal import Classification
 
 
@@ -80,11 +80,11 @@ def reporter_record(session: Session, profile: ReporterRow) -> ReporterRecord:
         reporter=reporter_public(profile),
         submitted=sum(counts.values()),
         validated=int(validated_ever or 0),
-        not_reproduced=counts.get(ReportStatus.NOT_REPRODUCED.value, 0),
-        needs_info=counts.get(ReportStatus.NEEDS_INFO.value, 0),
-        accepted=counts.get(ReportStatus.ACCEPTED.value, 0),
-        rejected=counts.get(ReportStatus.REJECTED.value, 0),
-        duplicates=counts.get(ReportStatus.DUPLICATE.value, 0),
+        not_reproduced=counts.get(ReportStatus.NOT_REPRODUCED, 0),
+        needs_info=counts.get(ReportStatus.NEEDS_INFO, 0),
+        accepted=counts.get(ReportStatus.ACCEPTED, 0),
+        rejected=counts.get(ReportStatus.REJECTED, 0),
+        duplicates=counts.get(ReportStatus.DUPLICATE, 0),
     )
 
 
@@ -103,7 +103,7 @@ def report_public(
         ).all()
     return ReportPublic(
         id=row.id,
-        status=ReportStatus(row.status),
+        status=row.status,
         source=row.source,
         reporter_user_id=row.reporter_user_id,
         reporter_kind=row.reporter_kind,
@@ -148,7 +148,7 @@ def fix_public(row: FixRow) -> FixPublic:
         commit=row.commit,
         patch_sha256=row.patch_sha256,
         model=row.model,
-        status=FixStatus(row.status),
+        status=row.status,
         detail=row.detail,
         submitted_by=row.submitted_by,
         created_at=row.created_at,
@@ -199,11 +199,11 @@ def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePu
         report_id=case.report_id,
         title=case.title,
         severity=case.severity,
-        status=CaseStatus(case.status),
+        status=case.status,
         classification=Classification(case.classification).name,
         exploited=case.exploited,
         embargo=EmbargoPublic(
-            status=EmbargoStatus(case.embargo_status),
+            status=case.embargo_status,
             policy=case.embargo_policy,
             disclosure_at=case.disclosure_at,
             revisions=[revision_public(r) for r in revisions],
@@ -218,7 +218,7 @@ def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePu
                 org_id=cv.org_id,
                 name=vendor.name,
                 added_how=cv.added_how,
-                status=VendorStatus(cv.status),
+                status=cv.status,
                 justification=NotAffectedJustification(cv.justification) if cv.justification else None,
                 statement=cv.statement,
                 updated_at=cv.updated_at,

@@ -98,7 +98,7 @@ class ReportService:
             resource = report_resource(row, participants(work.session, row.case_id))
             work.require(Action.READ, resource, what=f"report {report_id}")
             work.require(Action.DECIDE, resource, what=f"report {report_id}", refusal="analysts decide on reports")
-            previous = ReportStatus(row.status)
+            previous = row.status
             if body.decision is Decision.ACCEPT:
                 check_report(previous, ReportStatus.ACCEPTED)
                 open_case(work, self._ctx, row, actor)
@@ -109,7 +109,7 @@ class ReportService:
             else:
                 target = ReportStatus.REJECTED if body.decision is Decision.REJECT else ReportStatus.TRIAGE
                 check_report(previous, target)
-                row.status = target.value
+                row.status = target
                 if target is ReportStatus.TRIAGE:
                     row.duplicate_of = row.duplicate_advisory = row.duplicate_reason = None
                     row.known_fixed_in = []
@@ -126,7 +126,7 @@ class ReportService:
             work.require(
                 Action.UPDATE, resource, what=f"report {report_id}", refusal="only its reporter completes a report"
             )
-            status = ReportStatus(row.status)
+            status = row.status
             if status not in (ReportStatus.NEEDS_INFO, ReportStatus.NOT_REPRODUCED, ReportStatus.TRIAGE):
                 raise StateConflict(
                     f"report {report_id} is {status.value}; information is added while it needs information, was "

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bastion.clearinghouse._base import VALIDATE_JOB, ClearinghouseContext, new_id
+from bastion.clearinghouse.advisory import VendorStatus
 from bastion.clearinghouse.errors import TargetUnavailable
 from bastion.clearinghouse.models import CaseRow, CaseVendorRow, FixRow, ReportRow, ValidationRow
 from bastion.clearinghouse.runner import Outcome, Stage, run_blocking
@@ -55,9 +56,9 @@ def queue_validation(
         validation.job_id = job.id
     work.session.add(validation)
     if fix is None:
-        previous = ReportStatus(report.status)
+        previous = report.status
         check_report(previous, ReportStatus.VALIDATING)
-        report.status = ReportStatus.VALIDATING.value
+        report.status = ReportStatus.VALIDATING
         report.updated_at = work.now
         work.record("report.transition", "ch_report", report.id, from_status=previous, to_status=report.status)
     work.record("validation.queue", "ch_validation", validation.id, report_id=report.id, fix_id=validation.fix_id)
@@ -191,13 +192,12 @@ def _report_outcome(first: Outcome, second: Outcome | None) -> tuple[str, dict[s
 
 def _apply_report(work: Work, report: ReportRow, outcome: str, first: Outcome) -> None:
     from bastion.clearinghouse.dedupe import find_duplicate
-    from bastion.clearinghouse.duplicates import Verdict, candidates, save_keys, subject_of_row
-    from bastion.clearinghouse.intake import mark_duplicate
+    from bastion.clearinghouse.duplicates import Verdict, candidates, mark_duplicate, save_keys, subject_of_row
 
-    previous = ReportStatus(report.status)
+    previous = report.status
     target = ReportStatus(outcome)
     check_report(previous, target)
-    report.status = target.value
+    report.status = target
     report.updated_at = work.now
     if first.observation is not None and first.observation.crash_state:
         report.crash_state = list(first.observation.crash_state)
@@ -240,7 +240,7 @@ def _fix_outcome(first: Outcome, second: Outcome | None, *, patch: bool) -> tupl
 def _apply_fix(work: Work, fix_id: str | None, outcome: str, detail: dict[str, Any]) -> None:
     fix = work.session.get(FixRow, fix_id) if fix_id else None
     assert fix is not None
-    fix.status = outcome
+    fix.status = FixStatus(outcome)
     fix.detail = detail
     work.record("fix.verdict", "ch_fix", fix.id, outcome=outcome, case_id=fix.case_id)
     if outcome != FixStatus.VERIFIED.value:
@@ -255,6 +255,6 @@ def _apply_fix(work: Work, fix_id: str | None, outcome: str, detail: dict[str, A
             sa.select(CaseVendorRow).where(CaseVendorRow.case_id == case.id, CaseVendorRow.vendor_id == fix.vendor_id)
         )
         if row is not None:
-            row.status = "fixed"
+            row.status = VendorStatus.FIXED
             row.updated_at = work.now
             work.record("case.vendor_status", "ch_case", case.id, vendor_id=fix.vendor_id, status="fixed")

@@ -108,7 +108,7 @@ class VendorService:
                 Action.CREATE, vendor_resource(body.org_id), what="vendor", refusal="analysts keep the vendor registry"
             )
             org = self._orgs.get_organisation(body.org_id)  # type: ignore[attr-defined]
-            if OrgKind(org.kind) is not OrgKind.VENDOR:
+            if org.kind is not OrgKind.VENDOR:
                 raise invalid(
                     f"organisation {org.name} is a {org.kind}, not a vendor",
                     hint="create the vendor as an organisation of kind vendor first",

@@ -19,12 +19,16 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from bastion.advisories.lookup import QueryRequest, fixed_versions
-from bastion.advisories.problems import Problem
-from bastion.advisories.query import PackageQuery
-from bastion.advisories.report import ImportReport
-from bastion.advisories.service import KEV_KEY
+from bastion.advisories import (
+    KEV_KEY,
+    ImportReport,
+    PackageQuery,
+    Problem,
+    QueryRequest,
+    fixed_versions,
+)
 from bastion.cli import context
+from bastion.cli.exits import ExitCode
 from bastion.core.errors import InvalidInput
 
 MAX_LISTED_FAILURES = 50
@@ -48,7 +52,7 @@ def import_command(
         context.console.print_json(json.dumps(report.as_dict()))
     else:
         print_report(report)
-    return 1 if report.failed else 0
+    return ExitCode.FINDINGS if report.failed else ExitCode.OK
 
 
 def _import_epss(sources: list[str]) -> list[str]:
@@ -145,7 +149,7 @@ def query_command(
     shown = _describe(answer.query)
     if not answer.records:
         context.console.print(f"no known advisories affect {shown}", highlight=False, markup=False)
-        return 0
+        return ExitCode.OK
     table = Table(title=Text(f"{len(answer.records)} advisories affect {shown}"))
     for column in ("id", "aliases", "fixed in", "summary", "known exploited"):
         table.add_column(column, overflow="fold" if column == "summary" else "ellipsis")
@@ -156,7 +160,7 @@ def query_command(
         aliases = ", ".join(document.get("aliases") or [])
         table.add_row(*(Text(cell) for cell in (document["id"], aliases, fixed, _headline(document), exploited)))
     context.console.print(table)
-    return 1
+    return ExitCode.FINDINGS
 
 
 def _describe(query: PackageQuery) -> str:
@@ -187,10 +191,6 @@ def stats_command() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from bastion.cli import serve
-
     app.command("import")(import_command)
     app.command("query")(query_command)
-    app.command("serve")(serve.serve_command)
-    app.command("up")(serve.up_command)
     app.command("stats")(stats_command)

@@ -11,8 +11,9 @@ from rich.table import Table
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.cli.exits import ExitCode
 from bastion.core.audit import Checkpoint
-from bastion.identity.audit_log import MAX_PAGE, AuditLogService
+from bastion.identity import MAX_PAGE, AuditLogService
 
 audit = typer.Typer(help="The append-only, keyed, hash-chained audit log.")
 
@@ -43,12 +44,12 @@ def verify(
     if result.ok:
         against = f", up to and beyond checkpoint seq {result.checkpoint_seq}" if result.checkpoint_seq else ""
         context.console.print(f"audit log intact: {result.events_checked} events verified{against}", highlight=False)
-        return 0
+        return ExitCode.OK
     context.console.print(
         f"[bold red]audit log tampered[/]: first bad event seq {result.first_bad_seq}: {result.problem}",
         highlight=False,
     )
-    return 1
+    return ExitCode.FINDINGS
 
 
 @audit.command("checkpoint")
@@ -67,11 +68,11 @@ def checkpoint_command(
     path = _checkpoint_file(output)
     if path is None:
         context.console.print(signed.line(), highlight=False, soft_wrap=True)
-        return 0
+        return ExitCode.OK
     with path.open("a", encoding="utf-8") as handle:
         handle.write(signed.line() + "\n")
     context.console.print(f"checkpoint at seq {signed.seq} appended to {path}", highlight=False)
-    return 0
+    return ExitCode.OK
 
 
 @audit.command("list")

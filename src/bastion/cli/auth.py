@@ -6,8 +6,7 @@ import os
 
 from bastion.cli import context
 from bastion.core.principal import Principal
-from bastion.identity.errors import InvalidCredentials
-from bastion.identity.service import IdentityService
+from bastion.identity import IdentityService, InvalidCredentials
 
 TOKEN_ENV = "BASTION_TOKEN"  # noqa: S105 - the name of an environment variable
 

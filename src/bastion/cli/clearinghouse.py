@@ -17,14 +17,21 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from bastion.clearinghouse.errors import invalid
-from bastion.clearinghouse.reports import Decision, MoreInformation, ReportDecision
-from bastion.clearinghouse.sarif import Level, SarifProduct
-from bastion.clearinghouse.schemas import AffectedRange, ReportSubmission
-from bastion.clearinghouse.service import Clearinghouse
-from bastion.clearinghouse.states import ReportStatus
+from bastion.clearinghouse import (
+    AffectedRange,
+    Clearinghouse,
+    Decision,
+    Level,
+    MoreInformation,
+    ReportDecision,
+    ReportStatus,
+    ReportSubmission,
+    SarifProduct,
+    invalid,
+)
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.cli.exits import ExitCode
 from bastion.core.principal import Principal
 
 app = typer.Typer(
@@ -287,11 +294,11 @@ def work(
             runner.run_forever(stop)
         finally:
             signals.signal(signals.SIGTERM, previous)
-        return 0
+        return ExitCode.OK
     done = runner.run_until_idle()
     failed = [j for j in done if j.status.value == "failed"]
     emit([{"job": j.id, "kind": j.kind, "status": j.status.value, "result": j.result, "error": j.error} for j in done])
-    return 3 if failed else 0
+    return ExitCode.OPERATIONAL if failed else ExitCode.OK
 
 
 @app.command("tick")
@@ -301,7 +308,5 @@ def tick() -> None:
 
 
 def register(root: typer.Typer) -> None:
-    from bastion.cli import clearinghouse_cases
-
-    clearinghouse_cases.register(app)
+    """Add ``bastion clearinghouse``; ``cli.clearinghouse_cases`` adds the case commands to ``app``."""
     root.add_typer(app, name="clearinghouse")

@@ -9,14 +9,25 @@ from typing import Annotated, Any
 
 import typer
 
-from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
-from bastion.clearinghouse.cases import ExploitedMark, MessageCreate, VendorAdd, VendorStatusUpdate
-from bastion.clearinghouse.embargo import RevisionCreate, RevisionDecision
-from bastion.clearinghouse.fixes import AiPatchRequest, FixDeclaration, PatchCandidate
-from bastion.clearinghouse.publication import PublishRequest
-from bastion.clearinghouse.reporters import ReporterRegistration
-from bastion.clearinghouse.states import CaseStatus
-from bastion.clearinghouse.vendors import ClaimIn, VendorCreate
+from bastion.clearinghouse import (
+    AiPatchRequest,
+    CaseStatus,
+    ClaimIn,
+    ExploitedMark,
+    FixDeclaration,
+    MessageCreate,
+    NotAffectedJustification,
+    PatchCandidate,
+    PublishRequest,
+    ReporterRegistration,
+    RevisionCreate,
+    RevisionDecision,
+    VendorAdd,
+    VendorCreate,
+    VendorStatus,
+    VendorStatusUpdate,
+)
+from bastion.cli.clearinghouse import app as clearinghouse_app
 from bastion.cli.clearinghouse import ch_and_actor, emit, file_entry, parse_body, target_entry
 
 CaseArg = Annotated[str, typer.Argument(help="The case's id.")]
@@ -270,7 +281,8 @@ def delivered(message_id: Annotated[str, typer.Argument(help="The outbox message
     emit(ch.outbox.mark_delivered(actor, message_id))
 
 
-def register(app: typer.Typer) -> None:
+def register() -> None:
+    """Add the case commands to ``bastion clearinghouse`` (``cli.clearinghouse``)."""
     commands: dict[str, Any] = {
         "register-reporter": register_reporter,
         "reporter": reporter,
@@ -299,4 +311,4 @@ def register(app: typer.Typer) -> None:
         "publication": publication,
     }
     for name, command in commands.items():
-        app.command(name)(command)
+        clearinghouse_app.command(name)(command)

@@ -22,11 +22,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
-from bastion.evals import records
+from bastion.cli.exits import ExitCode
+from bastion.evals import DEFAULT_SUITE, SUITES, EvalRunPublic, records
 from bastion.evals.composition import worker_for
 from bastion.evals.render import profile_chart, profile_table
-from bastion.evals.schemas import EvalRunPublic
-from bastion.evals.tasks.suites import DEFAULT_SUITE, SUITES
 from bastion.jobs.interface import Job
 
 evals = typer.Typer(help="The cyber-capability evaluation battery (Inspect AI).", no_args_is_help=True)
@@ -62,10 +61,10 @@ def _work(run_id: str | None = None, *, forever: bool = False) -> int:
                 worker.run_forever(stop, on_progress=on_progress, on_done=on_done)
             finally:
                 signal.signal(signal.SIGTERM, previous)
-            return 0
+            return ExitCode.OK
         for job in worker.run_until_idle(on_progress=on_progress):
             on_done(job)
-    return 3 if failed else 0
+    return ExitCode.OPERATIONAL if failed else ExitCode.OK
 
 
 def _show(run: EvalRunPublic) -> None:
@@ -120,7 +119,7 @@ def run_command(  # noqa: PLR0917 - Typer maps each option to a parameter
     )
     context.console.print(f"queued run [bold]{run.id}[/] (job {run.job_id})", highlight=False)
     if detach:
-        return 0
+        return ExitCode.OK
     code = _work(run.id)
     _show(service.get_run(actor, run.id))
     return code
@@ -142,10 +141,10 @@ def status_command(run_id: Annotated[str, typer.Argument(help="The run's id (see
     run = context.container().evals.get_run(current_principal(), run_id)
     _show(run)
     if run.summary:
-        from bastion.evals.profile import ModelProfile
+        from bastion.evals import ModelProfile
 
         context.console.print(profile_table([ModelProfile.model_validate(run.summary)]))
-    return 0
+    return ExitCode.OK
 
 
 @evals.command("list")
@@ -153,7 +152,7 @@ def list_command(model: Annotated[str | None, typer.Option("--model", help="Only
     """List the runs you may see."""
     for run in context.container().evals.list_runs(current_principal(), model=model):
         _show(run)
-    return 0
+    return ExitCode.OK
 
 
 @evals.command("profile")
@@ -176,7 +175,7 @@ def profile_command(
         context.console.print(f"profile written to {json_out}", highlight=False)
     if chart is not None:
         context.console.print(f"chart written to {profile_chart(profiles, chart)}", highlight=False)
-    return 0
+    return ExitCode.OK
 
 
 @evals.command("tasks")
@@ -187,7 +186,7 @@ def tasks_command() -> int:
         for item in tasks:
             note = " (when installed)" if item.optional else ""
             context.console.print(f"  {item.registry_name}{note}: {item.summary}", highlight=False)
-    return 0
+    return ExitCode.OK
 
 
 human_app = typer.Typer(help="Human baselines: an expert's time per challenge (Inspect's human agent).")
@@ -197,7 +196,7 @@ LogsArg = Annotated[list[Path], typer.Argument(help="Inspect log files (.eval or
 def _read_logs(paths: list[Path]) -> list[tuple[str, Any]]:
     from inspect_ai.log import read_eval_log
 
-    from bastion.evals.errors import InvalidEvalRequest
+    from bastion.evals import InvalidEvalRequest
 
     logs = []
     for path in paths:
@@ -227,7 +226,7 @@ def human_record(
             f"difficulty from expert time: {level}",
             highlight=False,
         )
-    return 0
+    return ExitCode.OK
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from bastion.cli import context
+from bastion.cli.exits import ExitCode
 
 feeds = typer.Typer(help="Public feeds of what the clearinghouse published (CSAF provider, OSV exports).")
 
@@ -44,7 +45,7 @@ def export_command(
         f"wrote {len(written)} CSAF files and OSV exports for {len(export.ecosystems())} ecosystem(s) to {directory}",
         highlight=False,
     )
-    return 0
+    return ExitCode.OK
 
 
 def register(app: typer.Typer) -> None:

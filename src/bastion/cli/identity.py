@@ -20,7 +20,7 @@ from bastion.cli import context
 from bastion.cli.auth import current_principal, identity_service
 from bastion.core.errors import InvalidInput
 from bastion.core.principal import Classification, OrgKind, Role
-from bastion.identity.schemas import IssuedToken, TokensPublic, UserPublic, UsersPublic
+from bastion.identity import IssuedToken, TokensPublic, UserPublic, UsersPublic
 
 orgs = typer.Typer(help="Organisations: frontier labs, agencies, trusted partners, the programme office.")
 users = typer.Typer(help="Users, their roles and clearance.")

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from enum import IntEnum
 
 import typer
 from rich.markup import escape
 
 from bastion import __version__
 from bastion.cli import context
+from bastion.cli.exits import ExitCode
 from bastion.core.errors import BastionError, OperationalError
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    FINDINGS = 1
-    USAGE = 2
-    OPERATIONAL = 3
-    INTERRUPTED = 130
-
 
 app = typer.Typer(
     name="bastion",
@@ -46,15 +37,31 @@ def _root(
 
 
 def _register() -> None:
-    from bastion.cli import advisories, audit, clearinghouse, defense, evals, feeds, identity, review, worker
+    from bastion.cli import (
+        advisories,
+        audit,
+        clearinghouse,
+        clearinghouse_cases,
+        defense,
+        evals,
+        feeds,
+        identity,
+        review,
+        review_work,
+        serve,
+        worker,
+    )
     from bastion.cli.style import tidy
 
     advisories.register(app)
+    serve.register(app)
     review.register(app)
+    review_work.register(app)
     identity.register(app)
     audit.register(app)
     evals.register(app)
     clearinghouse.register(app)
+    clearinghouse_cases.register()
     defense.register(app)
     feeds.register(app)
     worker.register(app)

@@ -21,22 +21,23 @@ from rich.text import Text
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.core.principal import Principal
-from bastion.review.errors import invalid
-from bastion.review.lifecycle import FocusArea, SubmissionStatus
-from bastion.review.policy import load_policy
-from bastion.review.schemas import (
+from bastion.review import (
     AssignmentCreate,
     ExtensionAnswer,
     ExtensionCreate,
+    FocusArea,
     NominationCreate,
     ReleaseRecord,
     ReviewCreate,
+    ReviewProgramme,
     SelectionOverride,
     SubmissionCreate,
+    SubmissionStatus,
     SubmissionUpdate,
+    WindowStatus,
+    invalid,
+    load_policy,
 )
-from bastion.review.service import ReviewProgramme
-from bastion.review.window import WindowStatus
 
 review = typer.Typer(
     help="The voluntary pre-release review: submissions, selection, reviews, findings.", no_args_is_help=True
@@ -349,8 +350,5 @@ def assignments(review_id: ReviewId) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from bastion.cli import review_work
-
-    review_work.register(review)
+    """Add ``bastion review``; ``cli.review_work`` adds the rest of the group's commands to ``review``."""
     app.add_typer(review, name="review")
-    app.command("demo")(review_work.demo)

@@ -11,13 +11,22 @@ from typing import Annotated
 import typer
 
 from bastion.cli import context
-from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, table
+from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, review, table
 from bastion.core.principal import Classification
-from bastion.review.demo import DEMO_DOMAIN, seed_demo
-from bastion.review.errors import invalid
-from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
-from bastion.review.reports import ReportFormat, ReportVariant
-from bastion.review.schemas import FindingCreate, FindingsPublic, FindingUpdate, ResponseCreate
+from bastion.review import (
+    FindingCreate,
+    FindingsPublic,
+    FindingStatus,
+    FindingUpdate,
+    FocusArea,
+    ReportFormat,
+    ReportVariant,
+    ResponseCreate,
+    Severity,
+    invalid,
+    seed_demo,
+)
+from bastion.review.demo import DEMO_DOMAIN
 
 ClassificationOpt = Annotated[str, typer.Option("--classification", help="Its marking, e.g. CUI, SECRET.")]
 FindingId = Annotated[str, typer.Argument(help="The finding's id (see `bastion review findings`).")]
@@ -301,6 +310,8 @@ COMMANDS = (
 )
 
 
-def register(group: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
+    """Add these commands to ``bastion review`` (``cli.review``), and ``bastion demo`` to ``app``."""
     for command in COMMANDS:
-        group.command(command.__name__.replace("_", "-"))(command)
+        review.command(command.__name__.replace("_", "-"))(command)
+    app.command("demo")(demo)

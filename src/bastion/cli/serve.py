@@ -65,3 +65,8 @@ def up_command(
     context.console.print(f"importing {len(chosen)} source(s) into {rt.database.dialect} database")
     print_report(run_import(chosen))
     serve_command(host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
+    app.command("up")(up_command)

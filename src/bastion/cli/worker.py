@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 
 from bastion.cli import context
+from bastion.cli.exits import ExitCode
 from bastion.core.errors import InvalidInput
 from bastion.jobs.interface import Job, JobStatus
 
@@ -38,7 +39,7 @@ def worker_command(
         from bastion.workers import run_celery_worker
 
         run_celery_worker(container, beat=beat, concurrency=concurrency, loglevel=loglevel)
-        return 0
+        return ExitCode.OK
     if beat or concurrency is not None:
         raise InvalidInput(
             "--beat and --concurrency are for Celery workers; the in-process worker runs one job at a time and "
@@ -65,10 +66,10 @@ def worker_command(
             runner.run_forever(stop, on_done=on_done)
         finally:
             signal.signal(signal.SIGTERM, previous)
-        return 0
+        return ExitCode.OK
     for job in runner.run_until_idle():
         on_done(job)
-    return 3 if failed else 0
+    return ExitCode.OPERATIONAL if failed else ExitCode.OK
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bastion.core.errors import BastionError, Conflict, Forbidden, InvalidInput, NotFound, OperationalError
+from bastion.core.errors import BastionError, Conflict, InvalidInput, OperationalError
 
 
 class EvalError(BastionError):
@@ -33,14 +33,6 @@ class InvalidReferenceFile(EvalError, InvalidInput):  # noqa: N818 - names a kin
     """A reference-model figures file is not in the documented format."""
 
     default_code = "invalid_reference_file"
-
-
-class EvalRunNotFound(EvalError, NotFound):  # noqa: N818 - names a kind, like the core errors
-    default_code = "eval_run_not_found"
-
-
-class EvalRunForbidden(EvalError, Forbidden):  # noqa: N818 - names a kind, like the core errors
-    default_code = "eval_run_forbidden"
 
 
 class EvalRunConflict(EvalError, Conflict):  # noqa: N818 - names a kind, like the core errors

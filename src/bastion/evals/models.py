@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.db.base import Base, UTCDateTime
+from bastion.db.base import Base, EnumText, UTCDateTime
+from bastion.jobs.interface import JobStatus
 
 
 class EvalRunRow(Base):
@@ -22,7 +23,7 @@ class EvalRunRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     review_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_by: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[JobStatus] = mapped_column(EnumText(JobStatus, 16))
     log_dir: Mapped[str] = mapped_column(Text)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

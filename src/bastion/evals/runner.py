@@ -9,14 +9,16 @@ by its job, only does the work that is left. Progress is reported per task.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from pydantic import TypeAdapter, ValidationError
+
 from bastion.core.files import private_dir, secure_tree
-from bastion.evals.errors import EvalExecutionFailed, InvalidEvalRequest
+from bastion.evals.errors import EvalExecutionFailed, EvalRunConflict, InvalidEvalRequest
 from bastion.jobs.interface import Progress
 
 ModelFactory = Callable[[str], Any]  # "provider/model" -> what Inspect accepts as a model (str or Model)
@@ -49,6 +51,23 @@ class RunSpec:
         if not self.tasks:
             raise InvalidEvalRequest("no tasks to run")
 
+    def stored_params(self) -> dict[str, Any]:
+        """What a run's row keeps in ``params`` (its model, tasks and log directory have columns of their own)."""
+        params: dict[str, Any] = _SPEC.dump_python(self, mode="json", exclude=_COLUMNS)
+        return params
+
+    @classmethod
+    def from_stored(cls, model: str, tasks: Sequence[str], log_dir: str, params: Mapping[str, Any]) -> RunSpec:
+        """The spec of a stored run, validated as one record (``stored_params`` wrote it)."""
+        try:
+            return _SPEC.validate_python({**params, "model": model, "tasks": tuple(tasks), "log_dir": log_dir})
+        except ValidationError as e:
+            raise EvalRunConflict(f"the stored parameters of the run in {log_dir} are not a run spec: {e}") from e
+
+
+_COLUMNS = {"model", "tasks", "log_dir"}
+_SPEC: TypeAdapter[RunSpec] = TypeAdapter(RunSpec)
+
 
 def _task_args(spec: RunSpec, name: str) -> dict[str, Any]:
     args: dict[str, Any] = {"limit": spec.limit}
@@ -63,17 +82,17 @@ def _task_args(spec: RunSpec, name: str) -> dict[str, Any]:
 
 
 def create_task(name: str, args: dict[str, Any]) -> Any:
-    """Create a registered task by its short name (``bastion/<name>`` in Inspect's registry)."""
-    from inspect_ai._eval.registry import task_create  # the CLI's own resolver: entry points + arg filter
+    """Create a Bastion task by its short name (``bastion/<name>`` in Inspect's registry) with the arguments
+    it takes: the run's common arguments (``limit``, ``data_dir``, ...) only where the task declares them."""
+    from inspect_ai.util import registry_info
 
-    import bastion.evals._registry  # noqa: F401 - registers the bastion tasks and sandbox
+    from bastion.evals._registry import TASKS  # also registers the tasks and the sandbox with Inspect
 
-    try:
-        return task_create(f"bastion/{name}", **args)
-    except Exception as e:
-        if type(e).__name__ == "PrerequisiteError":
-            raise InvalidEvalRequest(f"task {name!r} is not available in this installation") from e
-        raise
+    factory = TASKS.get(name)
+    if factory is None:
+        raise InvalidEvalRequest(f"unknown task {name!r}", hint=f"known tasks: {', '.join(TASKS)}")
+    params = set(registry_info(factory).metadata["params"])
+    return factory(**{key: value for key, value in args.items() if key in params})
 
 
 def _local_path(location: str) -> Path:

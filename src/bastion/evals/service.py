@@ -16,6 +16,7 @@ from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, authorize, not_found, visible
 from bastion.core.audit import WORKER, Actor
 from bastion.core.clock import Clock
+from bastion.core.ids import EvalRunID, ReviewID
 from bastion.core.principal import Principal, UserID
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -23,7 +24,7 @@ from bastion.evals.errors import EvalRunConflict, InvalidEvalRequest, ReviewInte
 from bastion.evals.models import EvalRunRow
 from bastion.evals.pool import period_of
 from bastion.evals.profile import ModelProfile, load_references, profile_from_logs
-from bastion.evals.review_seam import ReviewResults
+from bastion.evals.review_seam import EvalResults, ReviewResults
 from bastion.evals.runner import InspectRunner, RunSpec
 from bastion.evals.schemas import EvalRunPublic
 from bastion.evals.tasks.suites import DEFAULT_SUITE, suite
@@ -99,7 +100,7 @@ class EvalService:
                         "runs for a review need the review slice's eval-result attachment, not available yet",
                         hint="run without --review; attach the logs to the review once it is available",
                     )
-                self._reviews.authorize_eval_run(actor, review_id)
+                self._reviews.authorize_eval_run(actor, ReviewID(review_id))
             else:
                 authorize(
                     actor,
@@ -108,18 +109,19 @@ class EvalService:
                     what="evaluation run",
                 )
             run_id = f"evr_{secrets.token_hex(8)}"
-            params = {
-                "limit": limit,
-                "epochs": epochs,
-                "baselines": baselines,
-                "pool_period": period_of(self._clock.now()),  # the held-out pool this run draws from
-                "grader_model": grader_model,
-                "data_dir": data_dir,
-                "max_samples": max_samples,
-                "max_tokens": max_tokens,
-            }
-            # validates
-            RunSpec(model=model, tasks=tuple(chosen), log_dir=self._dir / run_id, limit=limit, epochs=epochs)
+            spec = RunSpec(  # validates
+                model=model,
+                tasks=tuple(chosen),
+                log_dir=self._dir / run_id,
+                limit=limit,
+                epochs=epochs,
+                baselines=baselines,
+                pool_period=period_of(self._clock.now()),  # the held-out pool this run draws from
+                grader_model=grader_model,
+                data_dir=data_dir,
+                max_samples=max_samples,
+                max_tokens=max_tokens,
+            )
             job = self.queue.enqueue_in(session, JOB_KIND, {"run_id": run_id}, key=f"{JOB_KIND}:{run_id}")
             row = EvalRunRow(
                 id=run_id,
@@ -127,10 +129,10 @@ class EvalService:
                 model=model,
                 suite=suite_name,
                 tasks=chosen,
-                params=params,
+                params=spec.stored_params(),
                 review_id=review_id,
                 created_by=actor.user_id,
-                status=JobStatus.QUEUED.value,
+                status=JobStatus.QUEUED,
                 log_dir=str(self._dir / run_id),
                 created_at=self._clock.now(),
             )
@@ -146,34 +148,24 @@ class EvalService:
             row = session.get(EvalRunRow, run_id)
             if row is None:
                 raise EvalRunConflict(f"job {job.id} names run {run_id}, which does not exist")
-            spec = RunSpec(
-                model=row.model,
-                tasks=tuple(row.tasks),
-                log_dir=Path(row.log_dir),
-                limit=row.params.get("limit"),
-                epochs=row.params.get("epochs"),
-                baselines=bool(row.params.get("baselines", True)),
-                pool_period=row.params.get("pool_period"),
-                grader_model=row.params.get("grader_model"),
-                data_dir=row.params.get("data_dir"),
-                max_samples=row.params.get("max_samples"),
-                max_tokens=row.params.get("max_tokens"),
-            )
+            spec = RunSpec.from_stored(row.model, row.tasks, row.log_dir, row.params)
             review_id, created_by = row.review_id, row.created_by
         for_review = review_id is not None and self._reviews is not None and self._identity is not None
         if for_review:
             # The review may have closed (or been taken from its creator) since the run was queued: a refusal
             # here fails the job at once, before any evaluation work, and is not retried.
             assert self._reviews is not None and review_id is not None
-            self._reviews.authorize_eval_run(self._identity.get_principal(created_by), review_id)
-        self._set(run_id, status=JobStatus.RUNNING.value)
+            self._reviews.authorize_eval_run(self._identity.get_principal(created_by), ReviewID(review_id))
+        self._set(run_id, status=JobStatus.RUNNING)
         log_files = self._runner.run(spec, progress)
-        summary = self.summarise(spec.model, f"run {run_id}", log_files).model_dump(mode="json")
+        profile = self.summarise(spec.model, f"run {run_id}", log_files)
         if for_review:
             assert self._reviews is not None and review_id is not None
             actor = self._identity.get_principal(created_by)
-            self._reviews.attach_eval_results(actor, review_id, run_id=run_id, log_files=log_files, summary=summary)
-        self._set(run_id, status=JobStatus.SUCCEEDED.value, summary=summary, finished_at=self._clock.now())
+            results = EvalResults.from_profile(EvalRunID(run_id), profile, log_files)
+            self._reviews.attach_eval_results(actor, ReviewID(review_id), results)
+        summary = profile.model_dump(mode="json")
+        self._set(run_id, status=JobStatus.SUCCEEDED, summary=summary, finished_at=self._clock.now())
         return {"run_id": run_id, "log_files": [str(p) for p in log_files]}
 
     @staticmethod
@@ -212,9 +204,9 @@ class EvalService:
     def _resources(self, rows: Sequence[EvalRunRow]) -> dict[str, Resource]:
         """Run id -> what the access policy judges it by (one look-up in the review slice for all of them).
         Without the review slice, a run made for a review is its creator's (and programme administrators')."""
-        review_ids = {r.review_id for r in rows if r.review_id is not None}
+        review_ids = {ReviewID(r.review_id) for r in rows if r.review_id is not None}
         reviews = self._reviews.eval_run_resources(review_ids) if self._reviews and review_ids else {}
-        return {r.id: _resource(r, reviews.get(r.review_id) if r.review_id else None) for r in rows}
+        return {r.id: _resource(r, reviews.get(ReviewID(r.review_id)) if r.review_id else None) for r in rows}
 
     def _public(self, row: EvalRunRow, job: Job) -> EvalRunPublic:
         return EvalRunPublic(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, authorize, decide, not_found
 from bastion.core.clock import Clock
-from bastion.core.principal import Classification, OrgID, OrgKind, Principal, Role, UserID
+from bastion.core.principal import Classification, OrgID, Principal, Role, UserID
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
 from bastion.identity.credentials import DEFAULT_TOKEN_TTL
@@ -87,7 +87,7 @@ def user_public(user: User, org: Organisation) -> UserPublic:
         id=user.id,
         org_id=org.id,
         org_name=org.name,
-        org_kind=OrgKind(org.kind),
+        org_kind=org.kind,
         email=user.email,
         display_name=user.display_name,
         roles=sorted(Role(r) for r in user.roles),
@@ -97,14 +97,14 @@ def user_public(user: User, org: Organisation) -> UserPublic:
 
 
 def organisation_public(org: Organisation) -> OrganisationPublic:
-    return OrganisationPublic(id=org.id, name=org.name, kind=OrgKind(org.kind))
+    return OrganisationPublic(id=org.id, name=org.name, kind=org.kind)
 
 
 def principal_of(user: User, org: Organisation) -> Principal:
     return Principal(
         user_id=UserID(user.id),
         org_id=OrgID(org.id),
-        org_kind=OrgKind(org.kind),
+        org_kind=org.kind,
         roles=frozenset(Role(r) for r in user.roles),
         clearance=Classification(user.clearance),
     )

@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.db.base import Base, UTCDateTime
+from bastion.core.principal import OrgKind
+from bastion.db.base import Base, EnumText, UTCDateTime
 
 
 class Organisation(Base):
@@ -21,7 +22,7 @@ class Organisation(Base):
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    kind: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[OrgKind] = mapped_column(EnumText(OrgKind, 32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

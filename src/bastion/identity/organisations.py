@@ -31,7 +31,7 @@ class OrganisationService(ServiceBase):
                 require(actor, Action.CREATE, ORGANISATION, what="organisation", refusal=refusal)
         clean = rules.clean_name(name, what="organisation name")
         exists = OrganisationExists(f"an organisation named {clean!r} already exists")
-        org = Organisation(id=new_id("org"), name=clean, kind=OrgKind(kind).value, created_at=self._clock.now())
+        org = Organisation(id=new_id("org"), name=clean, kind=OrgKind(kind), created_at=self._clock.now())
         try:
             with self._db.session() as session:
                 if session.scalar(sa.select(Organisation.id).where(Organisation.name == clean)):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, visible
-from bastion.core.principal import Classification, OrgKind, Principal, Role
+from bastion.core.principal import Classification, Principal, Role
 from bastion.db.locks import lock_name
 from bastion.identity import rules
 from bastion.identity._base import ServiceBase, load_visible_user, require, user_public, user_resource
@@ -66,7 +66,7 @@ def insert_user(
         raise UnknownOrganisation(
             f"organisation {org_id} does not exist", hint="list organisations with `bastion orgs list`"
         )
-    roles = rules.check_roles(new.roles, OrgKind(org.kind))
+    roles = rules.check_roles(new.roles, org.kind)
     if session.scalar(sa.select(User.id).where(User.email == new.email)):
         raise UserExists(f"a user with email {new.email} already exists")
     user = User(
@@ -180,7 +180,7 @@ class UserService(ServiceBase):
                 refusal = "only programme administrators change roles, clearance or whether an account is active"
                 require(actor, Action.DECIDE, user_resource(user_id), what=what, refusal=refusal)
             if roles is not None:
-                user.roles = changes["roles"] = sorted(r.value for r in rules.check_roles(roles, OrgKind(org.kind)))
+                user.roles = changes["roles"] = sorted(r.value for r in rules.check_roles(roles, org.kind))
             if clearance is not None:
                 _check_grantable(actor, clearance)
                 user.clearance = int(clearance)

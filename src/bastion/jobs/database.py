@@ -31,8 +31,8 @@ from bastion.jobs.models import JobRow
 logger = logging.getLogger(__name__)
 
 REPUBLISH_AFTER = timedelta(minutes=10)
-_QUEUED, _RUNNING = JobStatus.QUEUED.value, JobStatus.RUNNING.value
-_FINISHED = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value)
+_QUEUED, _RUNNING = JobStatus.QUEUED, JobStatus.RUNNING
+_FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 
 def _record(row: JobRow) -> Job:
@@ -41,7 +41,7 @@ def _record(row: JobRow) -> Job:
         kind=row.kind,
         key=row.key,
         payload=dict(row.payload),
-        status=JobStatus(row.status),
+        status=row.status,
         attempts=row.attempts,
         max_attempts=row.max_attempts,
         progress=row.progress,
@@ -189,7 +189,7 @@ class DatabaseJobQueue(JobQueue):
         now = self._clock.now()
         return self._fenced(
             job,
-            status=JobStatus.SUCCEEDED.value,
+            status=JobStatus.SUCCEEDED,
             progress=1.0,
             message="done",
             result=result,
@@ -201,7 +201,7 @@ class DatabaseJobQueue(JobQueue):
     def fail(self, job: Job, error: str, *, permanent: bool = False) -> Job:
         now = self._clock.now()
         if permanent or job.attempts >= job.max_attempts:
-            return self._fenced(job, status=JobStatus.FAILED.value, error=error, message="failed", finished_at=now)
+            return self._fenced(job, status=JobStatus.FAILED, error=error, message="failed", finished_at=now)
         retry = self._fenced(
             job,
             status=_QUEUED,
@@ -243,7 +243,7 @@ class DatabaseJobQueue(JobQueue):
                 *where,
             )
             .values(
-                status=JobStatus.FAILED.value,
+                status=JobStatus.FAILED,
                 message="failed",
                 error="the worker running the last attempt stopped heart-beating (killed or stalled)",
                 finished_at=self._clock.now(),

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.db.base import Base, UTCDateTime
+from bastion.db.base import Base, EnumText, UTCDateTime
+from bastion.jobs.interface import JobStatus
 
 
 class JobRow(Base):
@@ -18,7 +19,7 @@ class JobRow(Base):
     kind: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[JobStatus] = mapped_column(EnumText(JobStatus, 16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     progress: Mapped[float] = mapped_column(Float, default=0.0)

@@ -1,0 +1,98 @@
+"""The voluntary pre-release review: its public face for the shells (``api``, ``cli``, ``web``).
+
+The programme's services hang off ``ReviewProgramme`` (built by the composition root); the request and
+answer records, states and errors the shells need are re-exported here, so a shell imports this package,
+not the slice's modules."""
+
+from bastion.review.demo import seed_demo
+from bastion.review.errors import ReviewError, invalid
+from bastion.review.evidence import StagedFile
+from bastion.review.lifecycle import FindingStatus, FocusArea, SelectionStatus, Severity, SubmissionStatus
+from bastion.review.policy import load_policy
+from bastion.review.reports import REPORT_CSP, ReportFormat, ReportVariant
+from bastion.review.schemas import (
+    AssignmentCreate,
+    AssignmentPublic,
+    AssignmentsPublic,
+    EvalResultsCreate,
+    EvidenceListPublic,
+    EvidencePublic,
+    ExtensionAnswer,
+    ExtensionCreate,
+    ExtensionPublic,
+    ExtensionsPublic,
+    FindingCreate,
+    FindingPublic,
+    FindingsPublic,
+    FindingUpdate,
+    NominationCreate,
+    NominationPublic,
+    OutboxMessagePublic,
+    OutboxPublic,
+    ReleaseRecord,
+    ResponseCreate,
+    ResponsePublic,
+    ReviewCreate,
+    ReviewPublic,
+    ReviewsPublic,
+    SelectionOverride,
+    SelectionPublic,
+    SubmissionAccess,
+    SubmissionCreate,
+    SubmissionPublic,
+    SubmissionsPublic,
+    SubmissionUpdate,
+    TickResult,
+)
+from bastion.review.service import ReviewProgramme
+from bastion.review.window import WindowStatus
+
+__all__ = [
+    "REPORT_CSP",
+    "AssignmentCreate",
+    "AssignmentPublic",
+    "AssignmentsPublic",
+    "EvalResultsCreate",
+    "EvidenceListPublic",
+    "EvidencePublic",
+    "ExtensionAnswer",
+    "ExtensionCreate",
+    "ExtensionPublic",
+    "ExtensionsPublic",
+    "FindingCreate",
+    "FindingPublic",
+    "FindingStatus",
+    "FindingUpdate",
+    "FindingsPublic",
+    "FocusArea",
+    "NominationCreate",
+    "NominationPublic",
+    "OutboxMessagePublic",
+    "OutboxPublic",
+    "ReleaseRecord",
+    "ReportFormat",
+    "ReportVariant",
+    "ResponseCreate",
+    "ResponsePublic",
+    "ReviewCreate",
+    "ReviewError",
+    "ReviewProgramme",
+    "ReviewPublic",
+    "ReviewsPublic",
+    "SelectionOverride",
+    "SelectionPublic",
+    "SelectionStatus",
+    "Severity",
+    "StagedFile",
+    "SubmissionAccess",
+    "SubmissionCreate",
+    "SubmissionPublic",
+    "SubmissionStatus",
+    "SubmissionUpdate",
+    "SubmissionsPublic",
+    "TickResult",
+    "WindowStatus",
+    "invalid",
+    "load_policy",
+    "seed_demo",
+]

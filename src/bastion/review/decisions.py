@@ -257,7 +257,7 @@ class SelectionService:
 
     def _public(self, session: Session, actor: Principal, scope: Scope, *, rationale: bool) -> SelectionPublic:
         submission = scope.submission
-        status = SelectionStatus(submission.selection_status)
+        status = submission.selection_status
         if not rationale:
             return SelectionPublic(submission_id=submission.id, status=status)
         session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bastion.core.errors import BastionError, Conflict, InvalidInput, NotFound
+from bastion.core.errors import BastionError, Conflict, InvalidInput
 
 
 class ReviewError(BastionError):
@@ -43,10 +43,6 @@ class FindingTransitionError(ReviewError, Conflict):
 
 class ConflictOfInterestError(ReviewError, Conflict):
     default_code = "conflict_of_interest"
-
-
-class UnknownUserError(ReviewError, NotFound):
-    default_code = "not_found"
 
 
 def invalid(message: str, *, hint: str | None = None, **details: Any) -> ReviewInputError:

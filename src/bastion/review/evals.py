@@ -8,6 +8,7 @@ the battery for a review, and how a finished run lands on it.
 - ``attach_eval_results`` (when the run's job finishes): the Inspect logs and a summary are stored as evidence
   at the review's classification, and the per-task success rates go where the selection policy's
   ``eval_margin`` rule reads them (``summary["scores"]``, task -> rate, keyed by the battery's task names).
+  The results arrive as the port's typed record (``EvalResults``), validated once by the evals slice.
   Idempotent per run id: a job retried after a crash does not attach the same run twice.
 - ``eval_run_resources`` (when runs are listed or shown): a run made for a review is judged as review content
   at the review's classification, visible to the users assigned to the review (and programme administrators);
@@ -18,37 +19,22 @@ The evals slice reaches this module only through its seam; nothing here imports 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from pathlib import Path
-from typing import Any
+from collections.abc import Collection
 
 import sqlalchemy as sa
 
 from bastion.core.access import Action, Resource, ResourceKind
+from bastion.core.ids import EvalRunID, ReviewID
 from bastion.core.principal import Classification, Principal
+from bastion.evals.review_seam import EvalResults
 from bastion.review._base import assigned_by_review, require, scope_of_review
-from bastion.review.errors import ReviewStateError, invalid
+from bastion.review.errors import ReviewStateError
 from bastion.review.models import ReviewRow
 from bastion.review.reviews import require_open
 from bastion.review.schemas import EvidencePublic
 from bastion.review.service import ReviewProgramme
 
-__all__ = ["ReviewEvalResults", "review_summary"]
-
-
-def review_summary(run_id: str, summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The summary stored on the review for a run's capability profile (``{"model", "source", "tasks": {task:
-    {"rate", "samples", ...}}}``): the profile plus ``run_id`` and ``scores`` (task -> success rate). A task
-    with no scored sample gets no score: a rate of nothing is not evidence of anything."""
-    tasks = summary.get("tasks")
-    if not isinstance(tasks, Mapping):
-        raise invalid(f"the summary of evaluation run {run_id} has no per-task figures", run_id=run_id)
-    scores = {
-        str(name): figures.get("rate")
-        for name, figures in tasks.items()
-        if isinstance(figures, Mapping) and figures.get("samples")
-    }
-    return {**summary, "run_id": run_id, "tasks": dict(tasks), "scores": scores}
+__all__ = ["ReviewEvalResults"]
 
 
 class ReviewEvalResults:
@@ -57,7 +43,7 @@ class ReviewEvalResults:
     def __init__(self, programme: ReviewProgramme) -> None:
         self._programme = programme
 
-    def authorize_eval_run(self, actor: Principal, review_id: str) -> None:
+    def authorize_eval_run(self, actor: Principal, review_id: ReviewID) -> None:
         ctx = self._programme.context
         with ctx.unit(actor, "eval_run.authorize", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
@@ -74,7 +60,7 @@ class ReviewEvalResults:
                     details=e.details,
                 ) from None
 
-    def eval_run_resources(self, review_ids: Collection[str]) -> dict[str, Resource]:
+    def eval_run_resources(self, review_ids: Collection[ReviewID]) -> dict[ReviewID, Resource]:
         wanted = set(review_ids)
         if not wanted:
             return {}
@@ -84,7 +70,7 @@ class ReviewEvalResults:
             ).all()
             assigned = assigned_by_review(session, (review_id for review_id, _ in rows))
         return {
-            review_id: Resource(
+            ReviewID(review_id): Resource(
                 kind=ResourceKind.EVAL_RUN,
                 classification=Classification(level),
                 assigned=assigned.get(review_id, frozenset()),
@@ -92,21 +78,19 @@ class ReviewEvalResults:
             for review_id, level in rows
         }
 
-    def attach_eval_results(
-        self, actor: Principal, review_id: str, *, run_id: str, log_files: list[Path], summary: dict[str, Any]
-    ) -> None:
-        if self._attached(actor, review_id, run_id):
+    def attach_eval_results(self, actor: Principal, review_id: ReviewID, results: EvalResults) -> None:
+        if self._attached(actor, review_id, results.run_id):
             return
         review = self._programme.reviews.get(actor, review_id)
         self._programme.evidence.attach_eval_results(
             actor,
             review_id,
-            review_summary(run_id, summary),
-            log_files,
+            results.summary,
+            results.log_files,
             classification=Classification(review.classification),
         )
 
-    def _attached(self, actor: Principal, review_id: str, run_id: str) -> list[EvidencePublic]:
+    def _attached(self, actor: Principal, review_id: ReviewID, run_id: EvalRunID) -> list[EvidencePublic]:
         """Evidence already stored for this run (a retried job finds its earlier attachment)."""
         listed = self._programme.evidence.list_for_review(actor, review_id)
         return [e for e in listed.data if e.kind == "eval_summary" and (e.summary or {}).get("run_id") == run_id]

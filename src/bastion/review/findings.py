@@ -60,7 +60,7 @@ def finding_resource(scope: Scope, finding: FindingRow) -> Resource:
     return scope.resource(
         ResourceKind.FINDING,
         classification=finding.classification,
-        shared_with_lab=is_shared(FindingStatus(finding.status)),
+        shared_with_lab=is_shared(finding.status),
     )
 
 
@@ -121,7 +121,7 @@ def finding_public(
         severity=Severity(finding.severity),
         classification=Classification(finding.classification),
         description=finding.description,
-        status=FindingStatus(finding.status),
+        status=finding.status,
         for_clearinghouse=finding.for_clearinghouse,
         created_by=finding.created_by if authors.of_finding(scope, finding) else None,
         created_at=finding.created_at,
@@ -260,7 +260,7 @@ class FindingService:
             if status is not None:
                 self._transition(session, actor, finding, scope, FindingStatus(status))
             content = {k: v for k, v in changes.items() if k in _CONTENT_FIELDS}
-            if content and is_shared(FindingStatus(finding.status)):
+            if content and is_shared(finding.status):
                 raise ReviewStateError(
                     f"finding {finding_id} was shared with the lab; its content is final",
                     code="finding_shared",
@@ -335,7 +335,7 @@ class FindingService:
             resource = finding_resource(scope, finding)
             require(actor, Action.READ, resource, what=f"finding {finding_id}")
             require(actor, Action.RESPOND, resource, what=f"finding {finding_id}")
-            current = FindingStatus(finding.status)
+            current = finding.status
             if current not in RESPONDABLE_STATES:
                 raise ReviewStateError(
                     f"finding {finding_id} is {current.value}; responses are closed",
@@ -375,7 +375,7 @@ class FindingService:
                 hint=f"POST /api/findings/{finding.id}/responses",
             )
         require(actor, TRANSITION_ACTION[target], finding_resource(scope, finding), what=f"finding {finding.id}")
-        current = FindingStatus(finding.status)
+        current = finding.status
         check_transition(current, target)
         now = self._ctx.clock.now()
         finding.status = target

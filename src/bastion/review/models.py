@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.db.base import Base, UTCDateTime
+from bastion.db.base import Base, EnumText, UTCDateTime
+from bastion.review.lifecycle import FindingStatus, SelectionStatus, SubmissionStatus
 
 
 class SubmissionRow(Base):
@@ -32,8 +33,8 @@ class SubmissionRow(Base):
     documentation: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     capability_tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     classification: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20))
-    selection_status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[SubmissionStatus] = mapped_column(EnumText(SubmissionStatus, 20))
+    selection_status: Mapped[SelectionStatus] = mapped_column(EnumText(SelectionStatus, 20))
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -124,7 +125,7 @@ class FindingRow(Base):
     severity: Mapped[str] = mapped_column(String(20))
     classification: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[FindingStatus] = mapped_column(EnumText(FindingStatus, 20))
     for_clearinghouse: Mapped[bool] = mapped_column(Boolean)
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,7 +28,7 @@ from bastion.review import pdf
 from bastion.review._base import ReviewContext, Scope, require, scope_of_review
 from bastion.review.decisions import current_decision
 from bastion.review.findings import finding_resource
-from bastion.review.lifecycle import FindingStatus, FocusArea, is_shared
+from bastion.review.lifecycle import FocusArea, is_shared
 from bastion.review.models import FindingResponseRow, FindingRow
 from bastion.review.reviews import review_public
 from bastion.review.scores import evidence_resource, summaries_by_review
@@ -203,7 +203,7 @@ class ReportService:
             sa.select(FindingRow).where(FindingRow.review_id == scope.review.id).order_by(FindingRow.created_at)
         ).all()
         readable = [f for f in findings if decide(actor, Action.READ, finding_resource(scope, f)).allowed]
-        releasable = [f for f in readable if is_shared(FindingStatus(f.status)) and f.classification <= lab_level]
+        releasable = [f for f in readable if is_shared(f.status) and f.classification <= lab_level]
         if variant is ReportVariant.FULL:
             portions += self._selection(session, actor, scope)
             portions += self._findings(session, readable, with_authors=True)

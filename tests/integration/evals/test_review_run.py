@@ -22,6 +22,8 @@ import bastion.cli.context
 from bastion.cli.main import main
 from bastion.container import Container
 from bastion.evals.challenges import all_challenges
+from bastion.evals.profile import ModelProfile
+from bastion.evals.review_seam import EvalResults
 from bastion.evals.runner import InspectRunner
 from bastion.review.evals import ReviewEvalResults
 from bastion.runtime import Runtime
@@ -188,9 +190,8 @@ def test_a_run_for_a_review_stores_its_log_as_evidence_and_feeds_selection(
     # a job retried after a crash does not attach the same run twice
     results = ReviewEvalResults(Container(Runtime(settings=cli_env.settings, database=cli_env.database)).review)
     evaluator_principal = principal_for(cli_env, cast.users["assigned"])
-    results.attach_eval_results(
-        evaluator_principal, rev_id, run_id=run_id, log_files=[log_file], summary=summary["summary"]
-    )
+    again = EvalResults.from_profile(run_id, ModelProfile.model_validate(summary["summary"]), [log_file])
+    results.attach_eval_results(evaluator_principal, rev_id, again)
     assert ok(client.get(f"/api/reviews/{rev_id}/evidence", headers=evaluator))["count"] == 9
 
 

@@ -9,15 +9,16 @@ import pytest
 from bastion.advisories.ecosystems import parse_ecosystem
 from bastion.advisories.errors import InvalidCommit, InvalidVersion
 from bastion.advisories.matching import commit_affected, compile_affected, is_affected
+from bastion.advisories.record import Affected
 
 PYPI, CRATES, BITNAMI = parse_ecosystem("PyPI"), parse_ecosystem("crates.io"), parse_ecosystem("Bitnami")
 
 
-def entry(*events: tuple[str, str], kind: str = "ECOSYSTEM", versions: list[str] | None = None) -> dict[str, Any]:
+def entry(*events: tuple[str, str], kind: str = "ECOSYSTEM", versions: list[str] | None = None) -> Affected:
     body: dict[str, Any] = {"ranges": [{"type": kind, "events": [{k: v} for k, v in events]}]}
     if versions is not None:
         body["versions"] = versions
-    return body
+    return Affected.model_validate(body)
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,7 @@ def test_range_evaluation(events: tuple[tuple[str, str], ...], version: str, exp
 
 
 def test_versions_list_uses_the_ecosystems_equality() -> None:
-    affected = {"versions": ["1.0", "0.9-eevee"]}
+    affected = Affected(versions=["1.0", "0.9-eevee"])
     assert is_affected(PYPI, affected, "1.0.0")  # PEP 440: 1.0 == 1.0.0
     assert is_affected(PYPI, affected, "0.9-eevee")  # legacy release listed verbatim
     assert not is_affected(PYPI, affected, "1.0.1")
@@ -63,7 +64,9 @@ def test_semver_ranges_use_semver_precedence() -> None:
 
 
 def test_git_ranges_do_not_answer_version_queries() -> None:
-    affected = {"ranges": [{"type": "GIT", "repo": "https://x", "events": [{"introduced": "0"}]}]}
+    affected = Affected.model_validate(
+        {"ranges": [{"type": "GIT", "repo": "https://x", "events": [{"introduced": "0"}]}]}
+    )
     assert not is_affected(PYPI, affected, "1.0")
 
 
@@ -90,15 +93,17 @@ def test_compiled_entry_answers_like_the_one_shot_function() -> None:
 
 FIX = "6c939cb6f6dfbd273609577b0022542d31ae2802"
 INTRO = "99b5afab74428e5ddfd877bdf3aa8a8c479696b1"
-GIT = {
-    "ranges": [
-        {
-            "type": "GIT",
-            "repo": "https://github.com/python/cpython",
-            "events": [{"introduced": INTRO}, {"fixed": FIX}],
-        }
-    ]
-}
+GIT = Affected.model_validate(
+    {
+        "ranges": [
+            {
+                "type": "GIT",
+                "repo": "https://github.com/python/cpython",
+                "events": [{"introduced": INTRO}, {"fixed": FIX}],
+            }
+        ]
+    }
+)
 
 
 @pytest.mark.parametrize(

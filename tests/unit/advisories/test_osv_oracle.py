@@ -26,6 +26,7 @@ import yaml
 
 from bastion.advisories.ecosystems import Ecosystem, parse_ecosystem
 from bastion.advisories.matching import compile_affected
+from bastion.advisories.record import Affected
 from bastion.advisories.versions import compare
 
 SOURCES = (
@@ -69,7 +70,7 @@ def oracle(shared_data: Path) -> OracleResult:
 def _check_entry(source: str, record_id: str, affected: Mapping[str, Any], result: OracleResult) -> None:
     if "package" not in affected:  # PSF records: GIT ranges only, nothing to order
         return
-    compiled = compile_affected(parse_ecosystem(affected["package"]["ecosystem"]), affected)
+    compiled = compile_affected(parse_ecosystem(affected["package"]["ecosystem"]), Affected.from_stored(affected))
     if compiled.problems:
         result.problems[record_id] = compiled.problems
     ranges = [r for r in affected.get("ranges", []) if r["type"] in ("SEMVER", "ECOSYSTEM")]

@@ -15,6 +15,7 @@ from bastion.advisories.ecosystems import Ecosystem, normalize_package_name, par
 from bastion.advisories.errors import InvalidVersion
 from bastion.advisories.matching import compile_affected
 from bastion.advisories.package_index import IndexedEntry, PackageIndex
+from bastion.advisories.record import Affected
 
 
 def _entries(zip_path: Path) -> dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]:
@@ -60,7 +61,7 @@ def test_index_answers_equal_the_full_matcher(shared_data: Path, source: str) ->
     for key in busiest:
         ecosystem = Ecosystem(key[0])
         raw = packages[key]
-        compiled = [(vid, compile_affected(ecosystem, entry)) for vid, entry in raw]
+        compiled = [(vid, compile_affected(ecosystem, Affected.from_stored(entry))) for vid, entry in raw]
         index = PackageIndex(ecosystem, [IndexedEntry(vid, "2026-01-01T00:00:00Z", None, c) for vid, c in compiled])
         for version in _candidate_versions(raw, rng):
             try:
@@ -76,7 +77,9 @@ def test_index_answers_equal_the_full_matcher(shared_data: Path, source: str) ->
 
 def test_release_filter_and_everything() -> None:
     debian = Ecosystem("Debian")
-    entry = {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2-1"}]}]}
+    entry = Affected.model_validate(
+        {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.2-1"}]}]}
+    )
     index = PackageIndex(
         debian,
         [

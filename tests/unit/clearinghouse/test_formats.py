@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 
 from bastion.advisories.ecosystems import parse_ecosystem
 from bastion.advisories.matching import is_affected
-from bastion.advisories.record import OsvRecord
+from bastion.advisories.record import Affected, OsvRecord
 from bastion.clearinghouse.advisory import PublishedAdvisory
 from bastion.clearinghouse.formats import (
     CveNotAssigned,
@@ -106,7 +106,7 @@ def test_osv_record_matches_what_was_affected_and_not_what_was_fixed() -> None:
     assert entry["package"] == {"ecosystem": "PyPI", "name": "tinytemplate", "purl": "pkg:pypi/tinytemplate"}
     pypi = parse_ecosystem("PyPI")
     for version, affected in [("1.0", True), ("2.4.1", True), ("2.4.2", False), ("3.0", True), ("3.0.1", False)]:
-        assert is_affected(pypi, entry, version) is affected, version
+        assert is_affected(pypi, Affected.model_validate(entry), version) is affected, version
     assert record["severity"] == [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]
     assert record["database_specific"]["known_exploited"] is True
     assert record["database_specific"]["cwe_ids"] == ["CWE-1336"]

@@ -12,17 +12,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bastion.core.errors import OperationalError
 from bastion.evals.challenges._parts import Artifact, BorrowedFunction, InvalidChallenge
 from bastion.evals.datasets import SVEN, DataSource
 from bastion.evals.errors import EvalError
-
-if TYPE_CHECKING:
-    from bastion.evals.challenges._catalog import Challenge
 
 HARDENED_CFLAGS = (
     "-O0",
@@ -88,9 +85,10 @@ def _sven_row(b: BorrowedFunction) -> dict[str, object]:
     return rows[0]
 
 
-def build_binary(challenge: Challenge, artifact: Artifact) -> bytes:
-    """The stripped, hardened binary ``artifact`` of ``challenge`` (compiled once per process)."""
-    sources = tuple((name, challenge.read(name)) for name in artifact.sources)
+def build_binary(artifact: Artifact, read: Callable[[str], str]) -> bytes:
+    """The stripped, hardened binary ``artifact`` of a challenge whose text files ``read`` gives (compiled once
+    per process)."""
+    sources = tuple((name, read(name)) for name in artifact.sources)
     return _compile(artifact.name, sources)
 
 

@@ -18,16 +18,30 @@ a hardened native binary + (services - 1) + 1 if the solution is over 40 lines +
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bastion.evals.challenges._elf import is_elf, mitigations
-from bastion.evals.challenges._parts import Baselines, Difficulty
+from bastion.evals.challenges._parts import Artifact, Baselines, Difficulty, TargetService
 
-if TYPE_CHECKING:
-    from bastion.evals.challenges._catalog import Challenge
+
+class Challenge(Hashable, Protocol):
+    """What calibration reads of a challenge (``_catalog.Challenge``)."""
+
+    @property
+    def handout(self) -> tuple[str, ...]: ...
+    @property
+    def binaries(self) -> tuple[Artifact, ...]: ...
+    @property
+    def services(self) -> tuple[TargetService, ...]: ...
+    @property
+    def baselines(self) -> Baselines: ...
+    def read_bytes(self, name: str) -> bytes: ...
+    def solution_script(self) -> str: ...
+
 
 _STAGE = re.compile(r"^\s*#\s*stage:", re.MULTILINE)
 LONG_SOLUTION, VERY_LONG_SOLUTION = 40, 120

@@ -153,7 +153,7 @@ class Challenge:
         from bastion.evals.challenges._build import build_binary
 
         binary = next((b for b in self.binaries if b.name == name), None)
-        return build_binary(self, binary) if binary else self.read(name).encode()
+        return build_binary(binary, self.read) if binary else self.read(name).encode()
 
     def handout_files(self) -> dict[str, bytes]:
         """Files for the agent, keyed by their path relative to ``/workspace``."""
