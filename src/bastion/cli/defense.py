@@ -27,6 +27,9 @@ from bastion.defense.records import (
 )
 from bastion.defense.scan import ScanReport, cyclonedx, sarif, scan
 
+SystemIdArg = Annotated[str, typer.Argument(help="The system's id (see `bastion defend systems`).")]
+ProjectIdArg = Annotated[str, typer.Argument(help="The project's id (see `bastion defend projects`).")]
+
 app = typer.Typer(
     help="Defensive tools for agencies: inventories, exposure, SSVC priorities, VEX, scan.", no_args_is_help=True
 )
@@ -92,10 +95,10 @@ def _table(report: ScanReport) -> None:
 
 @app.command("system-add")
 def system_add(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The system's name.")],
     exposure: Annotated[SystemExposure, typer.Option(help="SSVC system exposure.")],
     mission_impact: Annotated[MissionImpact, typer.Option(help="SSVC mission & well-being impact.")],
-    description: str = "",
+    description: Annotated[str, typer.Option(help="What the system is for.")] = "",
 ) -> None:
     """Register a system of your agency."""
     body = SystemCreate(name=name, exposure=exposure, mission_impact=mission_impact, description=description)
@@ -109,7 +112,7 @@ def systems() -> None:
 
 
 @app.command("project-add")
-def project_add(system_id: str, name: str) -> None:
+def project_add(system_id: SystemIdArg, name: Annotated[str, typer.Argument(help="The project's name.")]) -> None:
     """Register a project in a system."""
     _emit(context.container().defense.create_project(current_principal(), system_id, ProjectCreate(name=name)))
 
@@ -122,8 +125,8 @@ def projects(system_id: Annotated[str | None, typer.Option(help="Only this syste
 
 @app.command("upload")
 def upload(
-    project_id: str,
-    file: Path,
+    project_id: ProjectIdArg,
+    file: Annotated[Path, typer.Argument(help="The SBOM (CycloneDX, SPDX) or lockfile to read.")],
     label: Annotated[str | None, typer.Option(help="The version's name.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
 ) -> None:
@@ -136,13 +139,15 @@ def upload(
 
 
 @app.command("versions")
-def versions(project_id: str) -> None:
+def versions(project_id: ProjectIdArg) -> None:
     """The project's versions, newest first."""
     _emit(context.container().defense.versions(current_principal(), project_id))
 
 
 @app.command("components")
-def components(version_id: str) -> None:
+def components(
+    version_id: Annotated[str, typer.Argument(help="The version's id (see `bastion defend versions`).")],
+) -> None:
     """A version's components."""
     _emit(context.container().defense.components(current_principal(), version_id))
 
@@ -162,12 +167,14 @@ def exposures(
 
 @app.command("vex-decide")
 def vex_decide(  # noqa: PLR0917 - one option per field of the decision
-    project_id: str,
-    advisory_id: str,
+    project_id: ProjectIdArg,
+    advisory_id: Annotated[str, typer.Argument(help="The advisory's id or alias (e.g. a CVE).")],
     package: Annotated[str, typer.Argument(help="The package's purl (any version).")],
-    status: Annotated[VexStatus, typer.Option()],
-    justification: Annotated[Justification | None, typer.Option()] = None,
-    detail: str = "",
+    status: Annotated[VexStatus, typer.Option(help="The analysis state.")],
+    justification: Annotated[
+        Justification | None, typer.Option(help="Why it does not apply (needed with not_affected).")
+    ] = None,
+    detail: Annotated[str, typer.Option(help="A statement in your own words.")] = "",
 ) -> None:
     """Record a VEX decision for a project (kept across its later versions)."""
     body = VexDecision(
@@ -178,7 +185,8 @@ def vex_decide(  # noqa: PLR0917 - one option per field of the decision
 
 @app.command("vex-export")
 def vex_export(
-    project_id: str, fmt: Annotated[str, typer.Option("--format", help="openvex or cyclonedx.")] = "openvex"
+    project_id: ProjectIdArg,
+    fmt: Annotated[str, typer.Option("--format", help="openvex or cyclonedx.")] = "openvex",
 ) -> None:
     """Export the project's VEX."""
     _emit(context.container().defense.export_vex(current_principal(), project_id, fmt))
@@ -186,7 +194,8 @@ def vex_export(
 
 @app.command("vex-import")
 def vex_import(
-    file: Path, project_id: Annotated[str | None, typer.Option(help="Apply to this project only.")] = None
+    file: Annotated[Path, typer.Argument(help="The VEX document to read.")],
+    project_id: Annotated[str | None, typer.Option(help="Apply to this project only.")] = None,
 ) -> None:
     """Import a vendor's VEX (OpenVEX, CycloneDX VEX, CSAF VEX such as the clearinghouse's)."""
     _emit(context.container().defense.import_vex(current_principal(), _read(file), project_id=project_id))

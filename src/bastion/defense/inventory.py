@@ -14,23 +14,13 @@ from dataclasses import dataclass
 
 from bastion.advisories.ecosystems import normalize_package_name, package_from_purl
 from bastion.core.errors import BastionError
+from bastion.defense import sbom
+from bastion.defense.components import Component, Inventory
 from bastion.defense.errors import InvalidInventory, UnknownFormat
+from bastion.defense.lockfiles import LOCKFILES
 
 SBOM_FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value")
 _REQUIREMENTS_NAME = re.compile(r"requirements[\w.-]*\.(txt|in)$|\.txt$")
-
-
-@dataclass(frozen=True, slots=True)
-class Component:
-    purl: str | None
-    name: str
-    version: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Inventory:
-    format: str
-    components: tuple[Component, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +53,12 @@ def package_of(component: Component) -> Package | None:
 
 
 def accepted_formats() -> list[str]:
-    from bastion.defense.lockfiles import LOCKFILES
 
     return [*SBOM_FORMATS, *LOCKFILES]
 
 
 def read_inventory(data: bytes, filename: str, fmt: str | None = None) -> Inventory:
     """Every component of the upload, or an error saying why it cannot be read (never a part of it)."""
-    from bastion.defense import sbom
-    from bastion.defense.lockfiles import LOCKFILES
 
     try:
         text = data.decode("utf-8-sig")
@@ -107,7 +94,6 @@ def read_inventory(data: bytes, filename: str, fmt: str | None = None) -> Invent
 
 
 def _detect(text: str, base: str) -> str | None:
-    from bastion.defense.lockfiles import LOCKFILES
 
     head = text.lstrip()[:4096]
     if head.startswith("<") and "cyclonedx.org/schema/bom" in head:

@@ -16,8 +16,8 @@ from typing import Any
 from packageurl import PackageURL
 from packaging.requirements import InvalidRequirement, Requirement
 
+from bastion.defense.components import Component, Inventory
 from bastion.defense.errors import InvalidInventory
-from bastion.defense.inventory import Component, Inventory
 
 
 def _component(purl_type: str, name: str, version: str, namespace: str | None = None) -> Component:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from bastion.defense.components import Component, Inventory
 from bastion.defense.errors import InvalidInventory
-from bastion.defense.inventory import Component, Inventory
 
 CYCLONEDX_VERSIONS = ("1.4", "1.5", "1.6")
 MAX_LISTED_ERRORS = 5
