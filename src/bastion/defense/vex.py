@@ -316,7 +316,8 @@ def cyclonedx_vex(project_name: str, views: Sequence[VexSubject]) -> dict[str, A
     from cyclonedx.output.json import JsonV1Dot6
 
     bom = Bom()
-    bom.metadata.component = Component(name=project_name, type=ComponentType.APPLICATION, bom_ref="project")
+    root = Component(name=project_name, type=ComponentType.APPLICATION, bom_ref="project")
+    bom.metadata.component = root
     components: dict[str, Component] = {}
     for view in views:
         if view.purl not in components:
@@ -327,6 +328,7 @@ def cyclonedx_vex(project_name: str, views: Sequence[VexSubject]) -> dict[str, A
                 bom_ref=view.purl,
             )
             bom.components.add(components[view.purl])
+    bom.register_dependency(root, list(components.values()))  # the project depends on what it holds
     for view in sorted(views, key=lambda v: (v.advisory_id, v.purl)):
         status, justification, detail = _status(view)
         cdx_justification = None
