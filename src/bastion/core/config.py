@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     alert_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, description="One alert delivery attempt's network timeout."
     )
+    alert_webhook_allow_local: bool = Field(
+        default=False,
+        description="Let webhooks reach this host's own and link-local addresses (loopback, 169.254.0.0/16 such as "
+        "cloud metadata, ...); off, such a webhook is refused. For a receiver on the same machine only.",
+    )
 
     def resolved_secret_key_file(self) -> Path:
         return self.secret_key_file or self.data_dir / "secret.key"

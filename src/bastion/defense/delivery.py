@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +54,7 @@ class DeliverySettings(BaseModel):
     alert_max_attempts: int = 6
     alert_retry_base_seconds: int = 60
     alert_retry_cap_seconds: int = 6 * 3600
+    alert_webhook_allow_local: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliverySettings:
@@ -112,14 +115,53 @@ def webhook_url_problem(url: str) -> str | None:
     return None
 
 
-class WebhookSender:
-    """POSTs signed JSON bodies. Redirects are not followed: a 3xx is a failed attempt, as any non-2xx is."""
+def _local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """This host's own, link-local (cloud metadata), unspecified, multicast or reserved addresses: never a
+    webhook receiver an agency may point Bastion at. Private networks (10/8, 172.16/12, 192.168/16, fc00::/7)
+    stay allowed: an agency's receiver may well live on one."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return _local(address.ipv4_mapped)
+    return (
+        address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_multicast
+        or address.is_reserved
+    )
 
-    def __init__(self, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None) -> None:
+
+def local_address_problem(url: str) -> str | None:
+    """Why ``url``'s host may not be reached from here (it is or resolves to a local address), or None. A host
+    that does not resolve is the attempt's own failure, not a problem of the URL."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError):
+        return None
+    for text in sorted(addresses):
+        if _local(ipaddress.ip_address(text.split("%", 1)[0])):
+            return (
+                f"the webhook's host {host} is a local address ({text}): Bastion does not send alerts to itself or "
+                "to link-local services (set BASTION_ALERT_WEBHOOK_ALLOW_LOCAL for a receiver on this machine)"
+            )
+    return None
+
+
+class WebhookSender:
+    """POSTs signed JSON bodies. Redirects are not followed: a 3xx is a failed attempt, as any non-2xx is. A URL
+    whose host is or resolves to a local address (loopback, link-local such as cloud metadata) is refused
+    without a connection, unless ``allow_local``."""
+
+    def __init__(
+        self, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None, allow_local: bool = False
+    ) -> None:
         self._timeout = timeout
         self._transport = transport
+        self._allow_local = allow_local
 
     def send(self, url: str, secret: str, body: bytes, *, at: datetime, event: str, delivery_id: str) -> Attempt:
+        if not self._allow_local and (problem := local_address_problem(url)):
+            return Attempt(False, problem[:MAX_DETAIL])
         timestamp = int(at.timestamp())
         headers = {
             "Content-Type": "application/json",

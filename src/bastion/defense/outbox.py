@@ -133,7 +133,9 @@ class AlertOutbox:
         self._uow = uow
         self._box = secrets_box
         self._settings = settings
-        self._webhook = webhook or WebhookSender(timeout=settings.alert_timeout_seconds)
+        self._webhook = webhook or WebhookSender(
+            timeout=settings.alert_timeout_seconds, allow_local=settings.alert_webhook_allow_local
+        )
         self._smtp = smtp or SmtpSender(settings)
 
     def describe(self, alert_id: str) -> dict[str, Any] | None:

@@ -135,15 +135,17 @@ def test_a_signed_webhook_verifies_at_the_receiver_and_a_tampered_or_stale_one_d
     sent_at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     webhook.now = sent_at + timedelta(seconds=30)
     body = json.dumps({"type": "defense.exposure.new", "id": "alr_1"}).encode()
-    attempt = WebhookSender().send(webhook.url, SECRET, body, at=sent_at, event="exposure.new", delivery_id="a1")
+    attempt = WebhookSender(allow_local=True).send(
+        webhook.url, SECRET, body, at=sent_at, event="exposure.new", delivery_id="a1"
+    )
     assert attempt.ok and attempt.detail == "HTTP 200"
     (received,) = webhook.received
     assert received.signature_ok and received.json()["id"] == "alr_1"
     assert received.headers[DELIVERY_HEADER] == "a1"
     # the same body under another secret, or sent long ago (a replay), is refused by the receiver
-    wrong = WebhookSender().send(webhook.url, "another", body, at=sent_at, event="e", delivery_id="a2")
+    wrong = WebhookSender(allow_local=True).send(webhook.url, "another", body, at=sent_at, event="e", delivery_id="a2")
     webhook.now = sent_at + timedelta(hours=1)
-    stale = WebhookSender().send(webhook.url, SECRET, body, at=sent_at, event="e", delivery_id="a3")
+    stale = WebhookSender(allow_local=True).send(webhook.url, SECRET, body, at=sent_at, event="e", delivery_id="a3")
     assert not wrong.ok and wrong.detail.startswith("HTTP 401")
     assert not stale.ok and stale.detail.startswith("HTTP 401")
     assert [r.signature_ok for r in webhook.received] == [True, False, False]
@@ -152,11 +154,29 @@ def test_a_signed_webhook_verifies_at_the_receiver_and_a_tampered_or_stale_one_d
 def test_a_receiver_error_or_an_unreachable_host_is_a_failed_attempt(webhook: WebhookReceiver) -> None:
     webhook.script = [503]
     at = webhook.now
-    failed = WebhookSender().send(webhook.url, SECRET, b"{}", at=at, event="e", delivery_id="d")
+    failed = WebhookSender(allow_local=True).send(webhook.url, SECRET, b"{}", at=at, event="e", delivery_id="d")
     assert not failed.ok and failed.detail == "HTTP 503: try later"
     port = _free_port()  # nothing listens there
-    down = WebhookSender(timeout=2).send(f"http://127.0.0.1:{port}/", SECRET, b"{}", at=at, event="e", delivery_id="d")
+    down = WebhookSender(timeout=2, allow_local=True).send(
+        f"http://127.0.0.1:{port}/", SECRET, b"{}", at=at, event="e", delivery_id="d"
+    )
     assert not down.ok and "ConnectError" in down.detail
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::1]", "169.254.169.254", "0.0.0.0", "[::ffff:127.0.0.1]"]
+)
+def test_a_webhook_to_this_host_or_a_link_local_service_is_refused_without_a_connection(
+    webhook: WebhookReceiver, host: str
+) -> None:
+    """By default an agency cannot point alerts at Bastion's own host or at cloud metadata (a request forgery):
+    the attempt fails, saying why, and nothing is sent."""
+    url = webhook.url.replace("127.0.0.1", host) if host != "169.254.169.254" else "http://169.254.169.254/latest/"
+    attempt = WebhookSender(timeout=2).send(url, SECRET, b"{}", at=webhook.now, event="e", delivery_id="d")
+    assert (
+        not attempt.ok and "local address" in attempt.detail and "BASTION_ALERT_WEBHOOK_ALLOW_LOCAL" in attempt.detail
+    )
+    assert webhook.received == []
 
 
 def test_an_alert_email_reaches_a_real_smtp_server(smtp: MailSink) -> None:
