@@ -79,7 +79,12 @@ def create_project(system_id: str, body: ProjectCreate, actor: PrincipalDep, def
     return defense.create_project(actor, system_id, body)
 
 
-@router.get("/projects", tags=_tags, summary="The agency's projects")
+@router.get(
+    "/projects",
+    tags=_tags,
+    summary="The agency's projects",
+    responses={404: {"description": "No system of yours has that system_id"}},
+)
 def list_projects(
     actor: PrincipalDep, defense: DefenseDep, system_id: Annotated[str | None, Query(max_length=40)] = None
 ) -> list[ProjectPublic]:
@@ -112,7 +117,12 @@ def components(version_id: str, actor: PrincipalDep, defense: DefenseDep) -> lis
     return defense.components(actor, version_id)
 
 
-@router.get("/exposures", tags=_tags, summary="The worklist: exposures, most urgent first (SSVC, KEV, EPSS)")
+@router.get(
+    "/exposures",
+    tags=_tags,
+    summary="The worklist: exposures, most urgent first (SSVC, KEV, EPSS)",
+    responses={404: {"description": "No system or project of yours has that system_id or project_id"}},
+)
 def exposures(
     actor: PrincipalDep,
     defense: DefenseDep,

@@ -205,4 +205,4 @@ def test_the_report_downloads_as_html_and_pdf(sign_in: SignIn, served: Served) -
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    assert pdf.headers["x-classification"] == "SECRET"
+    assert pdf.headers["x-classification"] == "TOP SECRET"  # the demo's scores are TOP SECRET evidence

@@ -80,24 +80,6 @@ def new_submission(request: Request, who: VisitorDep) -> Response:
     return render(request, "review/submit.html", who, markings_choices=MARKINGS, values={}, error=None)
 
 
-def _scores(lines: str) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for line in lines.splitlines():
-        if not line.strip():
-            continue
-        name, sep, value = line.partition("=")
-        try:
-            scores[name.strip()] = float(value)
-        except ValueError:
-            raise InvalidInput(
-                f"evaluation scores: {line.strip()!r} is not 'task = number'",
-                hint="one score a line, e.g. exploitation = 0.62",
-            ) from None
-        if not sep or not name.strip():
-            raise InvalidInput(f"evaluation scores: {line.strip()!r} is not 'task = number'")
-    return scores
-
-
 def _date(value: str, field: str) -> datetime | None:
     if not value:
         return None
@@ -129,7 +111,6 @@ def create_submission(request: Request, who: VisitorDep, form: FormDep) -> Respo
                 "documentation": [DocumentLink(title=text(form, "documentation_title") or "Documentation", url=doc_url)]
                 if doc_url
                 else [],
-                "evaluation_scores": _scores(text(form, "evaluation_scores")),
                 "classification": text(form, "classification") or "CUI",
             },
         )
