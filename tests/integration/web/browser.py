@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -62,12 +63,25 @@ class Browser:
         return list(self.driver.find_elements(By.CSS_SELECTOR, css))
 
     def text(self, css: str = "main") -> str:
+        """The element's text; an element htmx swapped out while it was read is found again."""
+        for _ in range(5):
+            try:
+                return str(self.find(css).text)
+            except StaleElementReferenceException:
+                continue
         return str(self.find(css).text)
 
     def fill(self, field_id: str, value: str) -> None:
-        element = self.find(f"#{field_id}")
-        element.clear()
-        element.send_keys(value)
+        """Type into a field; a field replaced while typing (the page still settling) is found again."""
+        for attempt in range(5):
+            try:
+                element = self.find(f"#{field_id}")
+                element.clear()
+                element.send_keys(value)
+                return
+            except WebDriverException as e:  # stale, or "node does not belong to the document"
+                if attempt == 4 or not ("stale" in str(e).lower() or "does not belong" in str(e)):
+                    raise
 
     def choose(self, field_id: str, value: str) -> None:
         self.driver.execute_script(

@@ -44,7 +44,6 @@ def test_a_lab_submits_a_model_and_sees_only_whether_it_was_selected(sign_in: Si
         "developer": "Frontier Lab Alpha",
         "training_compute_flop": "lots",
         "modalities": "text, code",
-        "evaluation_scores": "exploitation = 0.7",
     }.items():
         lab.fill(field, value)
     lab.submit("main form button[type=submit]")
@@ -152,11 +151,17 @@ def test_a_lab_withdraws_a_submission(sign_in: SignIn, served: Served) -> None:
 def test_an_evaluator_records_a_finding_and_evidence_starts_the_battery_and_sees_the_profile(
     sign_in: SignIn, served: Served, tmp_path: Path
 ) -> None:
+    # the demo's battery scores are TOP SECRET evidence: the evaluator cleared for them sees the profile chart,
+    # the one cleared for SECRET does not see the figures at all
+    cleared = sign_in("nsa-evaluator")
+    cleared.open(f"/review/reviews/{served.demo.ids['review']}")
+    chart = cleared.find("#profile svg")
+    assert chart.get_attribute("role") == "img"
+    assert "Alpha-3" in cleared.text("#profile table") and "64%" in cleared.text("#profile table")
+    assert cleared.banners() == ["TOP SECRET", "TOP SECRET"]
     evaluator = sign_in("cisa-evaluator")
     evaluator.open(f"/review/reviews/{served.demo.ids['review']}")
-    chart = evaluator.find("#profile svg")
-    assert chart.get_attribute("role") == "img"
-    assert "Alpha-3" in evaluator.text("#profile table") and "64%" in evaluator.text("#profile table")
+    assert not evaluator.all("#profile svg") and "64%" not in evaluator.text()
 
     evaluator.fill("f-title", "Writes a Modbus write-coil exploit from a PLC manual")
     evaluator.choose("f-area", "digital_infrastructure")
@@ -184,7 +189,7 @@ def test_an_evaluator_records_a_finding_and_evidence_starts_the_battery_and_sees
 
     admin = sign_in("programme-admin")  # the programme shares the confirmed finding with the lab ...
     admin.open(f"/review/reviews/{served.demo.ids['review']}")
-    assert admin.banners() == ["SECRET", "SECRET"]  # the page shows the SECRET draft: the banner says so
+    assert admin.banners() == ["TOP SECRET", "TOP SECRET"]  # the page shows the TOP SECRET scores: it says so
     admin.submit(f"article[data-finding='{finding}'] button[value=shared_with_lab]")
     lab = sign_in("alpha-viewer")  # ... and the lab sees it, without who found it
     lab.open(f"/review/reviews/{served.demo.ids['review']}")
