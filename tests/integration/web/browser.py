@@ -67,8 +67,9 @@ class Browser:
         for _ in range(5):
             try:
                 return str(self.find(css).text)
-            except StaleElementReferenceException:
-                continue
+            except WebDriverException as e:
+                if not _replaced(e):
+                    raise
         return str(self.find(css).text)
 
     def fill(self, field_id: str, value: str) -> None:
@@ -79,8 +80,8 @@ class Browser:
                 element.clear()
                 element.send_keys(value)
                 return
-            except WebDriverException as e:  # stale, or "node does not belong to the document"
-                if attempt == 4 or not ("stale" in str(e).lower() or "does not belong" in str(e)):
+            except WebDriverException as e:
+                if attempt == 4 or not _replaced(e):
                     raise
 
     def choose(self, field_id: str, value: str) -> None:
@@ -144,11 +145,17 @@ class Browser:
         )
 
 
-def _stale(element: WebElement) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+def _replaced(error: WebDriverException) -> bool:
+    """Whether the error says the element left the page: Chromium says it either as a stale reference or, while
+    the next page is being built, as a node that "does not belong to the document"."""
+    return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
 
+
+def _stale(element: WebElement) -> bool:
     try:
         element.is_enabled()
-    except StaleElementReferenceException:
-        return True
+    except WebDriverException as e:
+        if _replaced(e):
+            return True
+        raise
     return False
