@@ -90,7 +90,7 @@ def serving(runtime: Runtime, **settings: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):  # 30 s: a loaded machine starts slowly
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break

@@ -1,5 +1,6 @@
-"""A real server for the edge tests: uvicorn in a subprocess (its own memory and temporary directory, so
-the tests can watch both), and a raw HTTP/1.1 client that can declare or stream bodies of any size."""
+"""Real servers for the tests: uvicorn in a subprocess (its own memory and temporary directory, so the edge
+tests can watch both) or in a thread over a test's own app (``in_thread``), and a raw HTTP/1.1 client that can
+declare or stream bodies of any size."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from bastion.runtime import Runtime
 
@@ -24,6 +27,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def in_thread(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free port, so that requests run concurrently as in
+    production; yields its base URL once it accepts connections."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @dataclass

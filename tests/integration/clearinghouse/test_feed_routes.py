@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from bastion.advisories.importer import AdvisoryImporter
@@ -26,6 +22,7 @@ from bastion.container import Container
 from bastion.core.clock import ManualClock
 from bastion.core.config import Settings
 from bastion.runtime import Runtime
+from tests.integration.api.live import in_thread
 from tests.unit.clearinghouse.samples import minimal, template_injection
 
 # The first pull signs every document (and may create the key): slow on a busy machine, so wait long enough.
@@ -84,30 +81,12 @@ def test_a_new_publication_appears_and_nothing_else_does(feeds_client: TestClien
     assert feeds_client.get("/feeds/osv/npm/modified_id.csv").text == "2026-11-20T14:30:00Z,x_BASTION-2026-0008\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live(container: Container, source: Published) -> Iterator[str]:
     """The app on a real socket (uvicorn in a thread), for clients that fetch URLs themselves."""
     container.__dict__["published"] = source
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with in_thread(create_app(container)) as base:
+        yield base
 
 
 def test_a_mirror_imports_the_osv_export_from_its_url(live: str, tmp_path: Path) -> None:

@@ -14,14 +14,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +27,7 @@ from fastapi.testclient import TestClient
 from bastion.clearinghouse.feeds import WELL_KNOWN
 from bastion.cli.main import main
 from bastion.runtime import Runtime
+from tests.integration.advisories.conftest import serving
 from tests.integration.clearinghouse.support import POC, Cast, build_cast, write_recparse
 from tests.unit.clearinghouse.test_formats import _csaf_mandatory, _csaf_schema_validator, _cve_validator, _errors
 
@@ -50,44 +46,6 @@ def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, to
 def _ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _served(runtime: Runtime) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BASTION_DATABASE_URL": runtime.database.url,
-        "BASTION_DATA_DIR": str(runtime.settings.data_dir),
-        "BASTION_SECRET_KEY": "test-secret-key",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bastion.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            process.kill()
-            pytest.fail("bastion serve did not come up:\n" + process.communicate()[0].decode(errors="replace"))
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _pip_audit(base: str, tmp_path: Path) -> dict[str, set[str]]:
@@ -256,7 +214,7 @@ def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
     record = _ok(client.get(f"/v1/vulns/{osv_id}"))
     assert record["aliases"] == ["CVE-2026-99001"]
     assert record["affected"][0]["ranges"][0]["events"] == [{"introduced": "0"}, {"fixed": "1.0.1"}]
-    with _served(cli_env) as base:
+    with serving(cli_env, secret_key="test-secret-key") as base:
         # pip-audit names a vulnerability by its CVE when it has one, and lists our id among the aliases
         assert _pip_audit(base, tmp_path) == {"recparse": {osv_id, "CVE-2026-99001"}}
     # the CSAF advisory and its VEX variant, as a CSAF aggregator finds them through the provider's index

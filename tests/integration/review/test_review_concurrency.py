@@ -5,7 +5,6 @@ thread per client), or several processes against one database, on SQLite and Pos
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from bastion.api.app import create_app
 from bastion.container import Container
@@ -31,35 +29,17 @@ from bastion.identity.models import User
 from bastion.review.models import ReviewRow, SelectionDecisionRow
 from bastion.runtime import Runtime
 from tests.factories import CISA, make_admin, make_user
+from tests.integration.api.live import in_thread
 from tests.integration.review.support import Cast, finding_body, submission_body
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live(container: Container) -> Iterator[str]:
     """The app on a real socket (uvicorn in a thread): requests run concurrently, as in production."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with in_thread(create_app(container)) as base:
+        yield base
 
 
 def race(count: int, request: Callable[[httpx.Client, int], httpx.Response]) -> list[httpx.Response]:

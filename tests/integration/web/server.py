@@ -3,17 +3,12 @@ advisories (PyPA's salt and jinja2 records) and the CISA KEV catalogue, served b
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import uvicorn
 
 from bastion.advisories.importer import AdvisoryImporter
 from bastion.api.app import create_app
@@ -23,6 +18,7 @@ from bastion.core.config import Settings
 from bastion.db import Database
 from bastion.review.demo import DemoProgramme, seed_demo
 from bastion.runtime import Runtime
+from tests.integration.api.live import in_thread
 
 PACKAGES = ("salt", "jinja2")  # salt's records alias CVEs in the KEV catalogue; jinja2's are the README's
 
@@ -32,13 +28,6 @@ class Served:
     url: str
     demo: DemoProgramme
     container: Container
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _advisories(shared_data: Path, into: Path) -> list[str]:
@@ -60,18 +49,8 @@ def serve(shared_data: Path, work: Path) -> Iterator[Served]:
     AdvisoryImporter(database, clock).import_sources(_advisories(shared_data, work / "osv"))
     demo = seed_demo(container)
     clock.advance(timedelta(days=3))  # three days into the review window and the cases' SLA clocks
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", demo, container)
+        with in_thread(create_app(container)) as base:
+            yield Served(base, demo, container)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         database.dispose()
