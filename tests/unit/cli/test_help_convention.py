@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +70,20 @@ def test_help_follows_the_convention(path: tuple[str, ...], command: Any, capsys
     shown = capsys.readouterr().out
     leaks = TYPE_LEAK.findall(shown)
     assert not leaks, f"bastion {' '.join(path)} --help shows {leaks}:\n{shown}"
+
+
+def test_the_readme_lists_every_command() -> None:
+    """The README's "Every command" table names each command in its group's row."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2] for line in readme.splitlines() if line.startswith("| `bastion")
+    }
+    missing = []
+    for path, command in COMMANDS:
+        if isinstance(command, TyperGroup) or not path:
+            continue
+        group = "`bastion`" if len(path) == 1 else f"`bastion {path[0]}`"
+        name = path[-1] if len(path) == 1 else " ".join(path[1:])
+        if f"`{name}`" not in rows.get(group, ""):
+            missing.append(" ".join(path))
+    assert not missing, f"add to the README's command table: {missing}"
