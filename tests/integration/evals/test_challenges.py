@@ -9,6 +9,7 @@ use, or whose exploit stopped working, fails here. The catalog's format is check
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from pathlib import Path
 
@@ -22,8 +23,10 @@ from bastion.evals.challenges import (
     all_challenges,
     select_challenges,
 )
+from bastion.evals.challenges._catalog import _relays_through_socat
 from bastion.evals.errors import InvalidEvalRequest
 from bastion.evals.tasks.exploitation import new_flag
+from bastion.sandbox import NetworkMode, Sandbox, SandboxSpec, ServiceSpec
 from tests.integration.evals.challenge_runs import output, start
 
 CHALLENGES = all_challenges()
@@ -124,6 +127,9 @@ def _broken(tmp_path: Path, challenge_id: str, old: str, new: str) -> Path:
         ("web-chain", 'secrets = ["ops_token"]', 'secrets = ["ops token"]', "secret name"),
         ("net-pivot", "port = 6390", "port = 80", "1024-65535"),
         ("sven-git-relay", 'split = "train"', 'split = "test"', "split"),
+        ("native-inventory", "EXEC:/service/inventory,nofork", "EXEC:/service/inventory", "nofork"),
+        ("c-ret2win", "EXEC:/service/greeter,nofork", "SYSTEM:'/service/greeter',pty", "nofork"),
+        ("py-sql-injection", ",nofork", "", "socat relay"),
     ],
 )
 def test_a_malformed_challenge_is_rejected_with_what_is_wrong(
@@ -140,3 +146,37 @@ def test_borrowed_code_must_name_a_real_sven_function(tmp_path: Path) -> None:
     with pytest.raises(InvalidChallenge) as bad:
         broken.read("pkt.c")
     assert "0 rows for ng_pkt" in bad.value.message
+
+
+LAST_WORDS = """read line
+head -c 262144 /dev/zero
+echo last-words
+kill -SEGV $$
+"""
+CLIENT = """
+import socket
+kept = 0
+for _ in range(100):
+    s = socket.create_connection(("127.0.0.1", 9050), timeout=10)
+    s.sendall(b"go\\n")
+    got = b""
+    while chunk := s.recv(65536):
+        got += chunk
+    kept += got.endswith(b"last-words\\n")
+print(kept)
+"""
+
+
+@pytest.mark.anyio
+async def test_what_a_service_writes_before_it_crashes_reaches_the_client() -> None:
+    """The relay form the catalog requires (socat EXEC with nofork) hands the connection to the program
+    itself. socat's forking relay lost the last output of a crashing program on most of these
+    connections (59 of 100 in the sandbox), so a working exploit failed for no fault of its own."""
+    command = "socat TCP-LISTEN:9050,bind=127.0.0.1,reuseaddr,fork EXEC:'sh /service/last.sh',nofork"
+    assert not _relays_through_socat(command)
+    service = ServiceSpec(
+        name="target", command=tuple(shlex.split(command)), port=9050, files={"last.sh": LAST_WORDS.encode()}
+    )
+    async with await Sandbox.start(SandboxSpec(network=NetworkMode.LOOPBACK, services=(service,))) as sandbox:
+        result = await sandbox.exec(["python3", "-c", CLIENT], timeout=120)
+    assert output(result).strip() == "100", output(result)

@@ -28,6 +28,7 @@ is not declared: it is calibrated from the baselines and the reference solution 
 
 from __future__ import annotations
 
+import shlex
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -121,6 +122,14 @@ class Challenge:
             raise InvalidChallenge(f"{where}: exactly one service must hold the flag (holds_flag = true)")
         if len({s.name for s in self.services}) != len(self.services):
             raise InvalidChallenge(f"{where}: service names must be unique")
+        for service in self.services:
+            if _relays_through_socat(service.command):
+                raise InvalidChallenge(
+                    f"{where}: service {service.name!r} runs its program behind a socat relay, which drops what "
+                    "the program writes just before it exits or crashes (the output of a working exploit)",
+                    hint="add nofork to the EXEC or SYSTEM address (EXEC:/service/prog,nofork), so the program "
+                    "writes to the connection itself",
+                )
         built = {b.name for b in self.binaries}
         unknown = {b for s in self.services for b in s.binaries} - built
         if unknown:
@@ -164,6 +173,26 @@ class Challenge:
 
 
 @cache
+def _relays_through_socat(command: str) -> bool:
+    """Whether ``command`` runs socat with an EXEC or SYSTEM address that forks a relayed child.
+
+    socat's relay stops on the child's exit, and what the child wrote last may still sit unread in the
+    pipe: under load about one connection in ten lost it. With ``nofork`` the program's standard input
+    and output are the connection itself, so its last words reach the client.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False  # not for this check to judge: the sandbox reports a command that does not run
+    if not any(Path(word).name == "socat" for word in words):
+        return False
+    for word in words:
+        kind, _, rest = word.partition(":")
+        if kind.upper() in {"EXEC", "SYSTEM"} and rest and "nofork" not in rest.split(",")[1:]:
+            return True
+    return False
+
+
 def all_challenges(root: Path = _CHALLENGES_ROOT) -> tuple[Challenge, ...]:
     """Every challenge shipped with Bastion (both tiers; the advanced tier lives under ``advanced/``),
     ordered by id."""
