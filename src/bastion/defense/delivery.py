@@ -130,21 +130,43 @@ def _local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def local_address_problem(url: str) -> str | None:
-    """Why ``url``'s host may not be reached from here (it is or resolves to a local address), or None. A host
-    that does not resolve is the attempt's own failure, not a problem of the URL."""
-    host = urlsplit(url).hostname or ""
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a webhook is sent: the URL with its host replaced by the checked address, the ``Host`` header
+    and the TLS server name to verify the receiver's certificate against (the URL's own host)."""
+
+    url: str
+    host_header: str
+    server_name: str
+
+
+def resolve_webhook(url: str) -> Destination | str:
+    """The address to send ``url``'s webhook to, checked, or why it may not be reached from here (its host is
+    or resolves to a local address).
+
+    The connection goes to the address checked here and nowhere else: a resolver that answers a public address
+    now and a local one a moment later (DNS rebinding) cannot turn the check into a request forgery. Nor can a
+    resolver that fails now: a host that does not resolve is a failed attempt, never resolved again."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     try:
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
-    except (socket.gaierror, UnicodeError):
-        return None
+        port = parts.port
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except ValueError as e:
+        return f"the webhook URL's port is not valid ({e})"
+    except (OSError, UnicodeError) as e:
+        return f"the webhook's host {host} does not resolve ({e})"
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos))
     for text in sorted(addresses):
-        if _local(ipaddress.ip_address(text.split("%", 1)[0])):
+        if _local(ipaddress.ip_address(text)):
             return (
                 f"the webhook's host {host} is a local address ({text}): Bastion does not send alerts to itself or "
                 "to link-local services (set BASTION_ALERT_WEBHOOK_ALLOW_LOCAL for a receiver on this machine)"
             )
-    return None
+    address = addresses[0]
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{port}" if port is not None else literal
+    return Destination(parts._replace(netloc=netloc).geturl(), parts.netloc.rpartition("@")[2], host)
 
 
 class WebhookSender:
@@ -160,8 +182,12 @@ class WebhookSender:
         self._allow_local = allow_local
 
     def send(self, url: str, secret: str, body: bytes, *, at: datetime, event: str, delivery_id: str) -> Attempt:
-        if not self._allow_local and (problem := local_address_problem(url)):
-            return Attempt(False, problem[:MAX_DETAIL])
+        destination = Destination(url, urlsplit(url).netloc, urlsplit(url).hostname or "")
+        if not self._allow_local:
+            checked = resolve_webhook(url)
+            if isinstance(checked, str):
+                return Attempt(False, checked[:MAX_DETAIL])
+            destination = checked
         timestamp = int(at.timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -170,10 +196,16 @@ class WebhookSender:
             SIGNATURE_HEADER: sign(secret, timestamp, body),
             EVENT_HEADER: event,
             DELIVERY_HEADER: delivery_id,
+            "Host": destination.host_header,
         }
         try:
             with httpx.Client(timeout=self._timeout, follow_redirects=False, transport=self._transport) as client:
-                response = client.post(url, content=body, headers=headers)
+                response = client.post(
+                    destination.url,
+                    content=body,
+                    headers=headers,
+                    extensions={"sni_hostname": destination.server_name},
+                )
         except httpx.HTTPError as e:
             return Attempt(False, f"{type(e).__name__}: {e}"[:MAX_DETAIL])
         if 200 <= response.status_code < 300:

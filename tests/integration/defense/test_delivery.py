@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,11 +15,16 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bastion.defense.delivery import (
     DELIVERY_HEADER,
@@ -204,3 +210,138 @@ def test_no_smtp_server_is_a_failed_attempt_not_a_crash() -> None:
         mail
     )
     assert not down.ok and "ConnectionRefusedError" in down.detail
+
+
+def _outward_address() -> str:
+    """This machine's own address on its network (not loopback): where a receiver that passes the local-address
+    check can listen in a test."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("203.0.113.9", 9))  # no packet is sent: this only picks the route's source address
+        return str(s.getsockname()[0])
+
+
+class Resolver:
+    """Answers for hosts under ``.test`` from a script, one answer per lookup (the last one repeats), and hands
+    every other name to the real resolver: DNS rebinding needs an authority the test controls, which this
+    machine does not have."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.lookups: list[str] = []
+        self._real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", self.getaddrinfo)
+
+    def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if not (isinstance(host, str) and host.endswith(".test")):
+            return self._real(host, port, *args, **kwargs)
+        self.lookups.append(host)
+        script = self.answers[host]
+        address = script.pop(0) if len(script) > 1 else script[0]
+        return self._real(address, port, *args, **kwargs)
+
+
+def test_a_host_that_resolves_elsewhere_after_the_check_is_not_followed_there(
+    webhook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the webhook's host answers an outside address when checked, then 127.0.0.1. The attempt
+    goes to the checked address (nothing listens there) and the local receiver hears nothing."""
+    port = webhook.url.split(":")[2].split("/")[0]
+    resolver = Resolver(monkeypatch, {"hooks.rebind.test": [_outward_address(), "127.0.0.1"]})
+    url = f"http://hooks.rebind.test:{port}/hooks/bastion"
+    attempt = WebhookSender(timeout=2).send(url, SECRET, b"{}", at=webhook.now, event="e", delivery_id="d")
+    assert not attempt.ok and "ConnectError" in attempt.detail, attempt.detail
+    assert webhook.received == []
+    assert resolver.lookups == ["hooks.rebind.test"]  # resolved once, for the check, and never again
+
+
+def test_a_host_that_fails_to_resolve_is_not_resolved_again(
+    webhook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = webhook.url.split(":")[2].split("/")[0]
+    resolver = Resolver(monkeypatch, {"hooks.flaky.test": ["no-such-host.invalid", "127.0.0.1"]})
+    attempt = WebhookSender(timeout=2).send(
+        f"http://hooks.flaky.test:{port}/", SECRET, b"{}", at=webhook.now, event="e", delivery_id="d"
+    )
+    assert not attempt.ok and "does not resolve" in attempt.detail
+    assert webhook.received == [] and resolver.lookups == ["hooks.flaky.test"]
+
+
+def _tls_receiver(tmp_path: Path, address: str, name: str) -> tuple[ThreadingHTTPServer, Path, list[dict[str, str]]]:
+    """An HTTPS receiver on ``address`` whose certificate names ``name``, issued by a CA made here; returns the
+    server, the CA's certificate file and the headers of what it receives."""
+    now = datetime.now(UTC)
+
+    def issue(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, signer: ec.EllipticCurvePrivateKey) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+        )
+        if subject == issuer:
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        else:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = issue("Test agency CA", ca_key, "Test agency CA", ca_key)
+    leaf = issue(name, leaf_key, "Test agency CA", ca_key)
+    ca_file, chain_file, key_file = tmp_path / "ca.pem", tmp_path / "leaf.pem", tmp_path / "leaf.key"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            seen.append(dict(self.headers.items()))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+            pass
+
+    server = ThreadingHTTPServer((address, 0), Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, ca_file, seen
+
+
+@pytest.mark.parametrize(("certified", "delivered"), [("hooks.agency.test", True), ("other.agency.test", False)])
+def test_an_https_webhook_goes_to_the_checked_address_and_verifies_the_hosts_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, certified: str, delivered: bool
+) -> None:
+    """The connection is pinned to the checked address, yet TLS still checks the certificate against the URL's
+    host name: a receiver certified for hooks.agency.test gets the alert, one certified for another name does
+    not."""
+    address = _outward_address()
+    server, ca_file, seen = _tls_receiver(tmp_path, address, certified)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # the agency's CA, as a deployment would trust it
+    Resolver(monkeypatch, {"hooks.agency.test": [address]})
+    port = server.server_address[1]
+    try:
+        attempt = WebhookSender(timeout=5).send(
+            f"https://hooks.agency.test:{port}/in", SECRET, b"{}", at=datetime.now(UTC), event="e", delivery_id="d"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    if delivered:
+        assert attempt.ok, attempt.detail
+        assert [h["Host"] for h in seen] == [f"hooks.agency.test:{port}"]
+    else:
+        assert not attempt.ok and "CERTIFICATE_VERIFY_FAILED" in attempt.detail, attempt.detail
+        assert seen == []
