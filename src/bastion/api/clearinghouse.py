@@ -16,6 +16,7 @@ from bastion.api.limits import EVIDENCE_BODY  # reports, fixes and patches carry
 from bastion.clearinghouse import (
     AffectedRange,
     AiPatchRequest,
+    CaseClose,
     CasePublic,
     CasesPublic,
     CaseStatus,
@@ -251,6 +252,11 @@ def post_message(case_id: str, body: MessageCreate, actor: PrincipalDep, ch: Cle
 @router.post("/cases/{case_id}/exploited", tags=_cases, summary="Exploited in the wild: shortens the embargo")
 def mark_exploited(case_id: str, body: ExploitedMark, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
     return ch.cases.mark_exploited(actor, case_id, body)
+
+
+@router.post("/cases/{case_id}/close", tags=_cases, summary="Close the case, with its resolution (analysts)")
+def close_case(case_id: str, body: CaseClose, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
+    return ch.cases.close(actor, case_id, body)
 
 
 @router.post("/cases/{case_id}/embargo", tags=_cases, status_code=_CREATED, summary="Propose a disclosure date")

@@ -2,7 +2,14 @@
 hang off ``Clearinghouse`` (built by the container); the records, states and errors the shells need are here."""
 
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
-from bastion.clearinghouse.cases import ExploitedMark, MessageCreate, VendorAdd, VendorStatusUpdate
+from bastion.clearinghouse.cases import (
+    CaseClose,
+    CaseResolution,
+    ExploitedMark,
+    MessageCreate,
+    VendorAdd,
+    VendorStatusUpdate,
+)
 from bastion.clearinghouse.embargo import RevisionCreate, RevisionDecision
 from bastion.clearinghouse.errors import ClearinghouseError, invalid
 from bastion.clearinghouse.fixes import AiPatchRequest, FixDeclaration, PatchCandidate
@@ -36,7 +43,9 @@ from bastion.clearinghouse.vendors import ClaimIn, VendorCreate
 __all__ = [
     "AffectedRange",
     "AiPatchRequest",
+    "CaseClose",
     "CasePublic",
+    "CaseResolution",
     "CaseStatus",
     "CasesPublic",
     "ClaimIn",

@@ -1,11 +1,13 @@
 """Cases, as in VINCE: an accepted report opens one; its vendors are found in the registry by the report's purl
 or CPE (analysts add more); each vendor states its status (the CSAF / VEX vocabulary); a message thread; an
 embargo proposed from the versioned policy (shorter when the flaw is exploited in the wild) and an SLA clock
-by severity. Participants (the reporter, the vendors) see only their own cases."""
+by severity. Participants (the reporter, the vendors) see only their own cases. An analyst closes a case, open or
+published, with a resolution written into its thread; a closed case takes no more changes, and its clocks stop."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from pydantic import ConfigDict, Field, model_validator
@@ -35,7 +37,7 @@ from bastion.clearinghouse.products import parse_cpe, parse_purl, vendors_for
 from bastion.clearinghouse.public import CasePublic, CasesPublic, MessagePublic, MessagesPublic
 from bastion.clearinghouse.render import case_public, message_public, report_public
 from bastion.clearinghouse.scoring import Severity
-from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, ReportStatus
+from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, ReportStatus, check_case
 from bastion.clearinghouse.vendors import registry
 from bastion.core.access import Action, not_found
 from bastion.core.audit import Actor
@@ -67,6 +69,21 @@ class MessageCreate(RequestBody):
 class VendorAdd(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
     vendor_id: str
+
+
+class CaseResolution(StrEnum):
+    """Why a case ends: its flaw fixed (and published, where it was), or no coordination left to do."""
+
+    RESOLVED = "resolved"
+    NOT_A_VULNERABILITY = "not_a_vulnerability"
+    VENDOR_UNRESPONSIVE = "vendor_unresponsive"
+    WITHDRAWN = "withdrawn"
+
+
+class CaseClose(RequestBody):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    resolution: CaseResolution
+    reason: str = Field(min_length=3, max_length=2000, description="Written into the case's thread.")
 
 
 class ExploitedMark(RequestBody):
@@ -216,6 +233,7 @@ class CaseService:
         """A vendor's answer for its product (analysts may record it on a vendor's behalf)."""
         with self._ctx.uow(actor, "case.vendor_status", "ch_case", case_id) as work:
             case, report = self.read(work, actor, case_id, lock=True)
+            require_not_closed(case)
             row = work.session.scalar(
                 sa.select(CaseVendorRow).where(CaseVendorRow.case_id == case.id, CaseVendorRow.vendor_id == vendor_id)
             )
@@ -238,6 +256,7 @@ class CaseService:
             case, _ = self.authorize(
                 work, actor, case_id, Action.RESPOND, "participants write in the thread", lock=False
             )
+            require_not_closed(case)
             row = MessageRow(
                 id=new_id("msg"),
                 case_id=case.id,
@@ -273,6 +292,35 @@ class CaseService:
                 case.disclosure_at = sooner
             work.record(reason=body.reason, from_disclosure=before, to_disclosure=case.disclosure_at)
             return self.public(work, actor, case, report)
+
+    def close(self, actor: Principal, case_id: str, body: CaseClose) -> CasePublic:
+        """End the case: its participants read the resolution in the thread. The clock no longer reminds,
+        escalates or publishes it; an unpublished case stays unpublished (and its embargo as it was, so no
+        vendor reads the close as leave to disclose)."""
+        with self._ctx.uow(actor, "case.close", "ch_case", case_id) as work:
+            case, report = self.authorize(work, actor, case_id, Action.DECIDE, "analysts close cases")
+            before = case.status
+            check_case(before, CaseStatus.CLOSED)
+            case.status = CaseStatus.CLOSED
+            case.closed_at = work.now
+            work.session.add(
+                MessageRow(
+                    id=new_id("msg"),
+                    case_id=case.id,
+                    author_user_id=actor.user_id,
+                    author_org_id=actor.org_id,
+                    body=f"Case closed ({body.resolution.value.replace('_', ' ')}): {body.reason}",
+                    created_at=work.now,
+                )
+            )
+            work.record(from_status=before, resolution=body.resolution.value, reason=body.reason)
+            return self.public(work, actor, case, report)
+
+
+def require_not_closed(case: CaseRow) -> None:
+    """Published cases still take vendors' statuses and messages; closed ones take nothing."""
+    if case.status is CaseStatus.CLOSED:
+        raise StateConflict(f"case {case.id} is closed", code="case_closed", hint="a closed case is read-only")
 
 
 def _require_open(case: CaseRow) -> None:

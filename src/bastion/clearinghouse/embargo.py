@@ -9,7 +9,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from bastion.clearinghouse._base import ClearinghouseContext, new_id
-from bastion.clearinghouse.cases import CaseService, require_open
+from bastion.clearinghouse.cases import CaseService, require_not_closed, require_open
 from bastion.clearinghouse.deadlines import check_disclosure, embargo_policy
 from bastion.clearinghouse.errors import StateConflict
 from bastion.clearinghouse.models import CaseRow, EmbargoRevisionRow, ReportRow
@@ -73,6 +73,7 @@ class EmbargoService:
             case, report, row = self._revision(
                 work, actor, case_id, revision_id, action=Action.RESPOND, refusal="participants agree to embargoes"
             )
+            require_not_closed(case)
             if row.status != "proposed":
                 raise StateConflict(f"embargo proposal {revision_id} was already {row.status}", code="revision_decided")
             if not any(a["user_id"] == actor.user_id for a in row.agreed_by):

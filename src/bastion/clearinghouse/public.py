@@ -204,6 +204,7 @@ class CasePublic(_Record):
     sla_due_at: datetime
     fixed_at: datetime | None
     published_at: datetime | None
+    closed_at: datetime | None
     advisory_id: str | None
     vendors: list[CaseVendorPublic]
     fixes: list[FixPublic]

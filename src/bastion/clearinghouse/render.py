@@ -211,6 +211,7 @@ def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePu
         sla_due_at=case.sla_due_at,
         fixed_at=case.fixed_at,
         published_at=case.published_at,
+        closed_at=case.closed_at,
         advisory_id=case.advisory_id,
         vendors=[
             CaseVendorPublic(

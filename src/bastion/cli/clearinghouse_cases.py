@@ -11,6 +11,8 @@ import typer
 
 from bastion.clearinghouse import (
     AiPatchRequest,
+    CaseClose,
+    CaseResolution,
     CaseStatus,
     ClaimIn,
     ExploitedMark,
@@ -164,6 +166,19 @@ def exploited(
     emit(ch.cases.mark_exploited(actor, case_id, parse_body(ExploitedMark, {"reason": reason})))
 
 
+def close(
+    case_id: CaseArg,
+    resolution: Annotated[
+        CaseResolution,
+        typer.Option("--resolution", help="resolved, not_a_vulnerability, vendor_unresponsive or withdrawn."),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="What the participants read in the thread.")],
+) -> None:
+    """Close a case with its resolution: it takes no more changes and its clocks stop (analysts)."""
+    ch, actor = ch_and_actor()
+    emit(ch.cases.close(actor, case_id, parse_body(CaseClose, {"resolution": resolution, "reason": reason})))
+
+
 def embargo_propose(
     case_id: CaseArg,
     date: Annotated[datetime, typer.Option("--date", help="The proposed disclosure date (ISO 8601 with a zone).")],
@@ -296,6 +311,7 @@ def register() -> None:
         "message": message,
         "messages": messages,
         "exploited": exploited,
+        "close": close,
         "embargo-propose": embargo_propose,
         "embargo-agree": embargo_agree,
         "embargo-decide": embargo_decide,

@@ -253,3 +253,68 @@ def test_a_flaw_the_kev_catalogue_lists_gets_the_short_embargo_when_its_case_ope
     other = ok(client.post(f"{CH}/reports/{ack['reports'][0]['id']}/decision", json=decision, headers=cast.headers("analyst")))  # fmt: skip  # noqa: E501
     plain = ok(client.get(f"{CH}/cases/{other['case_id']}", headers=cast.headers("analyst")))
     assert plain["exploited"] is False and "90 days, the default" in plain["embargo"]["revisions"][0]["reason"]
+
+
+def test_an_analyst_closes_a_case_and_nothing_moves_it_afterwards(
+    client: TestClient, cast: Cast, acme_vendor: str, container: Container, clock: ManualClock, tmp_path: Path
+) -> None:
+    _, case_id = _open_case(client, cast, tmp_path)
+    closing = {"resolution": "not_a_vulnerability", "reason": "the parser rejects the input before the copy"}
+    for who in ("reporter", "acme"):
+        assert ok(client.post(f"{CH}/cases/{case_id}/close", json=closing, headers=cast.headers(who)), 403)["code"] == (
+            "forbidden"
+        )
+    outsider = ok(client.post(f"{CH}/cases/{case_id}/close", json=closing, headers=cast.headers("other_vendor")), 404)
+    assert outsider["message"] == f"case {case_id} not found"
+    unknown = ok(
+        client.post(
+            f"{CH}/cases/{case_id}/close", json={**closing, "resolution": "done"}, headers=cast.headers("analyst")
+        ),
+        400,
+    )
+    assert "resolution" in json.dumps(unknown)
+    closed = ok(client.post(f"{CH}/cases/{case_id}/close", json=closing, headers=cast.headers("analyst")))
+    assert closed["status"] == "closed" and closed["closed_at"].startswith(clock.now().isoformat()[:19])
+    # the participants read why in the thread
+    thread = ok(client.get(f"{CH}/cases/{case_id}/messages", headers=cast.headers("reporter")))["data"]
+    assert thread[-1]["body"] == f"Case closed (not a vulnerability): {closing['reason']}"
+    # nothing changes it any more
+    status = {"status": "fixed"}
+    refusals = [
+        client.post(f"{CH}/cases/{case_id}/messages", json={"body": "but wait"}, headers=cast.headers("acme")),
+        client.put(f"{CH}/cases/{case_id}/vendors/{acme_vendor}", json=status, headers=cast.headers("acme")),
+        client.post(f"{CH}/cases/{case_id}/exploited", json={"reason": "seen"}, headers=cast.headers("analyst")),
+        client.post(f"{CH}/cases/{case_id}/publish", json={"reason": "now"}, headers=cast.headers("analyst")),
+        client.post(f"{CH}/cases/{case_id}/close", json=closing, headers=cast.headers("analyst")),
+    ]
+    assert [r.status_code for r in refusals] == [409] * 5, [r.json() for r in refusals]
+    assert [r.json()["code"] for r in refusals] == [
+        "case_closed",
+        "case_closed",
+        "case_not_open",
+        "case_not_open",
+        "invalid_transition",
+    ]
+    # its clocks stop: no reminder, no escalation, and it is never published when its embargo would have ended
+    clock.advance(timedelta(days=91))
+    assert container.clearinghouse.operations.tick().published == []
+    analyst = principal_for(container.runtime, cast.users["analyst"])  # the test tokens have expired by now
+    topics = [m.topic for m in container.clearinghouse.outbox.list(analyst, pending_only=False).data]
+    assert not [t for t in topics if t.startswith("clearinghouse.sla") or "embargo" in t], topics
+    case = container.clearinghouse.cases.get(principal_for(container.runtime, cast.users["reporter"]), case_id)
+    assert (case.status, case.published_at) == ("closed", None)
+    query = {"package": {"name": "recparse", "ecosystem": "PyPI"}, "version": "1.0.0"}
+    assert ok(client.post("/v1/query", json=query)) == {}
+
+
+def test_a_published_case_closes_as_resolved(client: TestClient, cast: Cast, acme_vendor: str, tmp_path: Path) -> None:
+    _, case_id = _open_case(client, cast, tmp_path)
+    fixed = {"status": "fixed", "statement": "fixed in 1.0.1"}
+    ok(client.put(f"{CH}/cases/{case_id}/vendors/{acme_vendor}", json=fixed, headers=cast.headers("acme")))
+    published = ok(
+        client.post(f"{CH}/cases/{case_id}/publish", json={"reason": "agreed"}, headers=cast.headers("analyst")), 201
+    )
+    closing = {"resolution": "resolved", "reason": "fixed in 1.0.1 and published"}
+    closed = ok(client.post(f"{CH}/cases/{case_id}/close", json=closing, headers=cast.headers("analyst")))
+    assert (closed["status"], closed["advisory_id"]) == ("closed", published["advisory_id"])
+    assert ok(client.get(f"{CH}/publications/{published['advisory_id']}"))["case_id"] == case_id

@@ -225,3 +225,12 @@ def test_a_new_user_takes_a_flaw_from_report_to_published_advisory(
         assert document["vulnerabilities"][0]["cve"] == "CVE-2026-99001"
         assert _errors(_csaf_schema_validator(), document) == []  # the official CSAF 2.0 schema
         assert _csaf_mandatory(document, tmp_path) == []  # the TC's mandatory tests (the csaf validator)
+
+    # 7. The analyst closes the case; the participants read the resolution in its thread.
+    closed = _cli(
+        capsys, monkeypatch, analyst, "clearinghouse", "close", case_id,
+        "--resolution", "resolved", "--reason", "fixed in 1.0.1, published as " + published["advisory_id"],
+    )  # fmt: skip
+    assert closed["status"] == "closed" and closed["advisory_id"] == published["advisory_id"]
+    thread = _cli(capsys, monkeypatch, vendor, "clearinghouse", "messages", case_id)
+    assert thread["data"][-1]["body"].startswith("Case closed (resolved): fixed in 1.0.1")
