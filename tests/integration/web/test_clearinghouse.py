@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from selenium.webdriver.common.by import By
+
 from tests.integration.web.browser import Browser
 from tests.integration.web.server import Served
 
@@ -147,3 +149,18 @@ def test_a_vendor_works_its_case_and_the_analyst_publishes_it(sign_in: SignIn, s
     assert advisory in analyst.text("h1")
     assert "pkg:pypi/tinyconf" in analyst.text("table")
     analyst.check_page("advisory-published")
+
+    # Published and fixed: the analyst closes the case; its participants read why, and it takes no more changes.
+    analyst = sign_in("treasury-analyst")
+    analyst.open(case)
+    analyst.choose("close-resolution", "resolved")
+    analyst.fill("close-reason", "fixed in 2.0.1 and 1.9-2, published as " + advisory)
+    analyst.submit("form[action$='/close'] button")
+    assert analyst.text("#case-status").startswith("closed, ")
+    assert f"Case closed (resolved): fixed in 2.0.1 and 1.9-2, published as {advisory}" in analyst.text("#thread")
+    assert not analyst.driver.find_elements(By.CSS_SELECTOR, "form[action$='/close'], #thread form")
+    analyst.check_page("clearinghouse-case-closed")
+    distro = sign_in("northwind-security")
+    distro.open(case)
+    assert "Case closed (resolved)" in distro.text("#thread")
+    assert not distro.driver.find_elements(By.CSS_SELECTOR, "form[action*='/vendors/']")

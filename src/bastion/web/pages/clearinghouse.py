@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
-from bastion.clearinghouse.cases import MessageCreate, VendorStatusUpdate
+from bastion.clearinghouse.cases import CaseClose, CaseResolution, MessageCreate, VendorStatusUpdate
 from bastion.clearinghouse.embargo import RevisionDecision
 from bastion.clearinghouse.public import CasePublic
 from bastion.clearinghouse.publication import PublishRequest
 from bastion.clearinghouse.reports import Decision, ReportDecision
 from bastion.clearinghouse.schemas import ReportSubmission, SignalKind
 from bastion.clearinghouse.service import Clearinghouse
+from bastion.clearinghouse.states import CaseStatus
 from bastion.core.errors import InvalidInput, NotFound
 from bastion.core.principal import Role
 from bastion.web.charts import Clock, sla_burndown
@@ -218,9 +219,11 @@ def case(request: Request, who: VisitorDep, case_id: str) -> Response:
     found = ch.cases.get(actor, case_id)
     thread = ch.cases.messages(actor, case_id).data
     now = container_of(request).runtime.clock.now()
-    mine = [v for v in found.vendors if v.org_id == actor.org_id] if who.has(Role.VENDOR_CONTACT) else []
+    closed = found.status is CaseStatus.CLOSED
+    vendor = who.has(Role.VENDOR_CONTACT) and not closed
+    mine = [v for v in found.vendors if v.org_id == actor.org_id] if vendor else []
     authors = {v.org_id: v.name for v in found.vendors}
-    disclosure = found.embargo.disclosure_at
+    disclosure = found.embargo.disclosure_at if not closed else None
     proposed = [r for r in found.embargo.revisions if r.status == "proposed"]
     return render(
         request,
@@ -238,6 +241,7 @@ def case(request: Request, who: VisitorDep, case_id: str) -> Response:
         analyst=who.has(Role.CLEARINGHOUSE_ANALYST, Role.PROGRAMME_ADMIN),
         vendor_statuses=list(VendorStatus),
         justifications=list(NotAffectedJustification),
+        resolutions=list(CaseResolution),
     )
 
 
@@ -293,3 +297,10 @@ def publish(request: Request, who: VisitorDep, form: FormDep, case_id: str) -> R
     ch = _ch(request)
     body = parse(PublishRequest, {"reason": optional(form, "reason"), "cve_id": optional(form, "cve_id")})
     return _case_action(request, who, form, case_id, lambda actor: ch.publications.publish(actor, case_id, body))
+
+
+@router.post("/clearinghouse/cases/{case_id}/close")
+def close(request: Request, who: VisitorDep, form: FormDep, case_id: str) -> Response:
+    ch = _ch(request)
+    body = parse(CaseClose, {"resolution": text(form, "resolution"), "reason": text(form, "reason")})
+    return _case_action(request, who, form, case_id, lambda actor: ch.cases.close(actor, case_id, body))
