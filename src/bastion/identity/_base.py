@@ -38,6 +38,15 @@ class ServiceBase:
         self._login_throttle = login_throttle
 
     @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction that seals its audit events into the chain before it commits, as every unit of
+        work does (``bastion.core.work``): a committed identity change always has a sealed event."""
+        with self._db.session() as session:
+            yield session
+            session.flush()
+            self._uow.chain.seal(session)
+
+    @contextmanager
     def _refusals_audited(
         self, actor: Principal | None, action: str, resource_type: str, resource_id: str | None
     ) -> Iterator[None]:

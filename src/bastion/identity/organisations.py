@@ -33,7 +33,7 @@ class OrganisationService(ServiceBase):
         exists = OrganisationExists(f"an organisation named {clean!r} already exists")
         org = Organisation(id=new_id("org"), name=clean, kind=OrgKind(kind), created_at=self._clock.now())
         try:
-            with self._db.session() as session:
+            with self._write() as session:
                 if session.scalar(sa.select(Organisation.id).where(Organisation.name == clean)):
                     raise exists
                 session.add(org)

@@ -39,7 +39,7 @@ class IdentityService(OrganisationService, UserService, SignInService):
 
     def issue_token_unchecked(self, *, user_id: str, name: str, ttl: timedelta | None = None) -> IssuedToken:
         """For the seed/demo command and tests: a token for any active user, no policy check (audited)."""
-        with self._db.session() as session:
+        with self._write() as session:
             return insert_token(
                 session,
                 at=self._clock.now(),
@@ -68,7 +68,7 @@ class IdentityService(OrganisationService, UserService, SignInService):
         )
         now = self._clock.now()
         try:
-            with self._db.session() as session:
+            with self._write() as session:
                 # Concurrent bootstraps queue here, so the second counts the first's user and is refused.
                 lock_name(session, BOOTSTRAP_LOCK)
                 user, org = insert_user(session, at=now, actor=None, org_id=org_id, new=new)

@@ -54,7 +54,7 @@ class SignInService(ServiceBase):
         """A new token for ``user_id`` (yourself, or anyone for administrators). The secret is in the
         result only; the database keeps its SHA-256 digest. Refused to a web session: a months-long token
         minted by a browser session would outlive the session's hours and its sign-out."""
-        with self._refusals_audited(actor, "token.create", "user", user_id), self._db.session() as session:
+        with self._refusals_audited(actor, "token.create", "user", user_id), self._write() as session:
             if actor.via_session:
                 raise NotAllowed(
                     "a web session cannot create API tokens: a token would outlive the session and its sign-out",
@@ -77,7 +77,7 @@ class SignInService(ServiceBase):
     def revoke_token(self, actor: Principal, token_id: str) -> None:
         """Revoke a token (idempotent: revoking a revoked token changes nothing)."""
         what = f"token {token_id}"
-        with self._refusals_audited(actor, "token.revoke", "api_token", token_id), self._db.session() as session:
+        with self._refusals_audited(actor, "token.revoke", "api_token", token_id), self._write() as session:
             token = session.get(ApiToken, token_id)
             if token is None:
                 raise not_found(what)
@@ -111,7 +111,7 @@ class SignInService(ServiceBase):
         if kind is None:
             raise InvalidCredentials("the credentials are not a Bastion token", hint=_CREDENTIALS_HINT)
         now = self._clock.now()
-        with self._db.session() as session:
+        with self._db.session() as session:  # records no event (a request's own unit audits it): nothing to seal
             row: ApiToken | WebSession | None
             if kind is CredentialKind.API_TOKEN:
                 row = session.scalars(sa.select(ApiToken).where(ApiToken.token_hash == digest(token))).one_or_none()
@@ -142,7 +142,7 @@ class SignInService(ServiceBase):
         # The throttle and audit key: the address, or what was typed, made storable (no NUL) on both databases
         key = (address or email.strip().lower()).replace("\x00", "\\0")[:320]
         now = self._clock.now()
-        with self._db.session() as session:
+        with self._write() as session:
             # Concurrent attempts for one address queue here until each has counted, checked and recorded
             # its failure: the throttle's limit holds however many arrive at once.
             lock_name(session, f"login:{key}")
@@ -193,7 +193,7 @@ class SignInService(ServiceBase):
             raise InvalidIdentityInput(
                 "only web sessions can be logged out", hint="revoke API tokens with `bastion tokens revoke`"
             )
-        with self._db.session() as session:
+        with self._write() as session:
             row = session.scalars(
                 sa.select(WebSession).where(WebSession.token_hash == digest(session_token))
             ).one_or_none()

@@ -130,7 +130,7 @@ class UserService(ServiceBase):
 
     def _create(self, actor: Principal | None, org_id: str, new: NewUser) -> UserPublic:
         try:
-            with self._db.session() as session:
+            with self._write() as session:
                 return user_public(*insert_user(session, at=self._clock.now(), actor=actor, org_id=org_id, new=new))
         except IntegrityError as e:  # a concurrent create with the same email
             raise UserExists(f"a user with email {new.email} already exists") from e
@@ -159,7 +159,7 @@ class UserService(ServiceBase):
     ) -> UserPublic:
         """Users may rename themselves; roles, clearance and deactivation are for programme administrators."""
         what = f"user {user_id}"
-        with self._refusals_audited(actor, "user.update", "user", user_id), self._db.session() as session:
+        with self._refusals_audited(actor, "user.update", "user", user_id), self._write() as session:
             if roles is not None or active is not None:
                 # "Is another administrator left?" is read, then written: concurrent demotions queue here.
                 lock_name(session, ADMINISTRATORS_LOCK)

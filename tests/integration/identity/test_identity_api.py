@@ -168,3 +168,34 @@ def test_too_many_failed_logins_are_a_429_with_retry_after(client: TestClient, r
     assert refused.json()["code"] == "too_many_login_attempts"
     assert refused.headers["Retry-After"] == "900"
     assert "bastion_session" not in refused.cookies
+
+
+def test_every_identity_change_is_sealed_into_the_audit_chain_as_it_commits(
+    client: TestClient, runtime: Runtime
+) -> None:
+    """A committed change has a sealed event (its place in the hash chain) at once, not when a later write
+    happens to seal it: verification and checkpoints cover it from the moment it exists."""
+    _, admin_token = make_admin(runtime)
+    headers = auth_headers(admin_token)
+
+    def changed() -> list[str]:
+        """Unsealed events of changes (events of reads are sealed by the next write, by design)."""
+        with runtime.database.session() as session:
+            rows = session.execute(sa.text("SELECT action FROM audit_events WHERE seq IS NULL ORDER BY id"))
+            return [action for (action,) in rows if not action.endswith((".read", ".list"))]
+
+    lab = client.post("/api/organisations", json={"name": "Lab Two", "kind": "frontier_lab"}, headers=headers)
+    assert lab.status_code == 201 and changed() == []
+    body = {"org_id": lab.json()["id"], "email": "kai@lab.example", "display_name": "Kai", "roles": ["lab_submitter"]}
+    user = client.post("/api/users", json={**body, "clearance": "cui", "password": PASSWORD}, headers=headers)
+    assert user.status_code == 201 and changed() == []
+    patched = client.patch(f"/api/users/{user.json()['id']}", json={"display_name": "Kai L."}, headers=headers)
+    assert patched.status_code == 200 and changed() == []
+    issued = client.post("/api/tokens", json={"name": "ci", "expires_in_days": 7}, headers=headers)
+    assert issued.status_code == 201 and changed() == []
+    revoked = client.delete(f"/api/tokens/{issued.json()['id']}", headers=headers)
+    assert revoked.status_code == 204 and changed() == []
+    login = client.post("/api/auth/login", json={"email": "kai@lab.example", "password": PASSWORD})
+    assert login.status_code == 200 and changed() == []
+    logout = client.post("/api/auth/logout", headers={"X-CSRF-Token": login.headers["X-CSRF-Token"]})
+    assert logout.status_code == 204 and changed() == []
