@@ -114,7 +114,8 @@ def test_bad_finding_moves_are_409_with_the_allowed_states(client: TestClient, c
     above = client.post(
         f"/api/reviews/{rev['id']}/findings", json=finding_body(classification="TOP_SECRET"), headers=evaluator
     )
-    assert above.status_code == 404  # nobody writes above their clearance; nothing to confirm either
+    assert above.status_code == 403  # nobody writes above their clearance: a plain refusal, the review is known
+    assert above.json()["code"] == "classification_above_clearance"
     respond_draft = client.post(f"/api/findings/{fnd['id']}/responses", json={"body": "?"}, headers=lab)
     assert respond_draft.status_code == 404  # the lab cannot know about a draft
 

@@ -35,6 +35,25 @@ def test_reclassifying_above_your_clearance_is_a_clear_403_and_changes_nothing(c
     assert ok(moved)["classification"] == "SECRET"
 
 
+def test_recording_above_your_clearance_is_the_same_clear_403_and_records_nothing(
+    client: TestClient, cast: Cast
+) -> None:
+    """Creating a finding marked above one's clearance answers as reclassifying does: the caller named the level
+    and knows the review, so there is nothing to conceal (it was a 404 before, as if the review were missing)."""
+    _, rev_id = _review(client, cast)
+    evaluator = cast.headers("assigned")  # cleared SECRET
+    body = finding_body(classification="TOP_SECRET")
+    response = client.post(f"/api/reviews/{rev_id}/findings", json=body, headers=evaluator)
+    assert response.status_code == 403, response.text
+    refusal = response.json()
+    assert refusal["code"] == "classification_above_clearance" and refusal["hint"]
+    assert "creating it at TOP SECRET is above your clearance (SECRET)" in refusal["message"]
+    assert ok(client.get(f"/api/reviews/{rev_id}/findings", headers=cast.headers("admin")))["count"] == 0
+    # a caller who may not know the review still gets the one 'not found'
+    outsider = client.post(f"/api/reviews/{rev_id}/findings", json=body, headers=cast.headers("unassigned"))
+    assert outsider.status_code == 404 and outsider.json()["message"] == f"review {rev_id} not found"
+
+
 def test_unassigning_from_a_closed_review_is_refused(client: TestClient, cast: Cast) -> None:
     _, rev_id = _review(client, cast)
     admin = cast.headers("admin")

@@ -28,7 +28,8 @@ The programme's rules, as the table states them:
   of the table holds that role, so each of them is refused lowering plainly wherever it may read the thing, and
   it stays hidden wherever the thing is; the table gets that column below, and the authority its own test.
 - Classification comes first: above one's clearance everything is hidden, except that marking a thing one may
-  know of at a level above one's clearance is a plain refusal.
+  know of at a level above one's clearance, or creating one where one may know of the place it would go, is a
+  plain refusal (there is nothing to conceal from someone who named the level themselves).
 """
 
 from __future__ import annotations
@@ -197,7 +198,6 @@ UNSHARED = {kind: _with_downgrade(row) for kind, row in UNSHARED.items()}
 HIDDEN = _with_downgrade(HIDDEN)
 # Written by the lab's own people: the lab may see who (wherever it may read the thing).
 OWN_AUTHOR_COLUMN = ACTIONS.index(Action.READ_AUTHOR)
-CLASSIFY_COLUMN = ACTIONS.index(Action.CLASSIFY)
 MULTI_ROLE = {  # several roles add up
     "agency_evaluator_assigned": ("agency_assigned", "evaluator_assigned"),
     "admin_reviewer": ("admin", "office_reviewer"),  # in the programme office
@@ -213,9 +213,10 @@ def _expected_row(persona: str, kind: ResourceKind, *, shared: bool, own_author:
     return row
 
 
-def _above_clearance(action: Action, within_classify: str) -> str:
-    if action is Action.CLASSIFY:
-        return "h" if within_classify == "h" else "f"
+def _above_clearance(action: Action, within: str) -> str:
+    """``within``: the same persona's letter for the same action at a level within its clearance."""
+    if action in (Action.CLASSIFY, Action.CREATE):
+        return "h" if within == "h" else "f"
     return "h"
 
 
@@ -268,7 +269,7 @@ def test_every_decision_matches_the_table(name: str, kind: ResourceKind) -> None
         resource = _resource(kind, level, assigned=persona.assigned, shared=shared, own=own)
         row = _expected_row(name, kind, shared=shared, own_author=own)
         for column, action in enumerate(ACTIONS):
-            expected = row[column] if level in WITHIN else _above_clearance(action, row[CLASSIFY_COLUMN])
+            expected = row[column] if level in WITHIN else _above_clearance(action, row[column])
             got = _answer(me, action, resource)
             if got != expected:
                 wrong.append(f"{action.value} {level.name} shared={shared} own_author={own}: {got} != {expected}")

@@ -53,17 +53,21 @@ __all__ = [
 
 
 def _above_clearance(principal: Principal, action: Action, resource: Resource) -> Decision:
-    if action is Action.CLASSIFY:
-        # Marking a thing above one's clearance: a plain refusal for whoever may know the thing (they read it at
-        # its present marking); concealed for anyone else.
+    if action in (Action.CLASSIFY, Action.CREATE):
+        # Marking a thing above one's clearance, or making one there: a plain refusal for whoever may act on it at
+        # their own level (they know the thing, or the place it would go: nothing to conceal); concealed for
+        # anyone else.
         within = decide(principal, action, replace(resource, classification=principal.clearance))
         if within.conceal:
             return within
+        doing = "marking it" if action is Action.CLASSIFY else "creating it at"
         return deny(
-            f"marking it {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
+            f"{doing} {resource.classification.banner} is above your clearance ({principal.clearance.banner})",
             conceal=False,
             code="classification_above_clearance",
-            hint="ask a programme administrator cleared for that level to reclassify it",
+            hint="ask a programme administrator cleared for that level to reclassify it"
+            if action is Action.CLASSIFY
+            else "mark it at or below your clearance, or ask someone cleared for that level to record it",
         )
     return deny(f"requires clearance {resource.classification.banner}")
 
