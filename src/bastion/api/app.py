@@ -50,7 +50,8 @@ def create_app(runtime: Runtime | Container) -> FastAPI:
     web.install(app)  # the pages, at paths the API does not use; not in the OpenAPI document
     settings = runtime.settings
     openapi.install(app)  # before anything reads the document
-    app.add_middleware(BodyLimit, default=settings.max_json_body_bytes, routes=limits.route_limits(app, settings))
+    limited = limits.route_limits(app, settings, web.routers())
+    app.add_middleware(BodyLimit, default=settings.max_json_body_bytes, routes=limited)
     app.add_middleware(RequestLineGuard)  # outermost: a NUL in the path or query is refused before anything
     # On start: what a killed upload left behind goes, and the data directory is the server's alone.
     sweep_parts(settings.data_dir / "evidence")

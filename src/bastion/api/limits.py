@@ -8,18 +8,22 @@ A body is refused with 413 before authentication, routing to a handler, or any p
 
 Every operation accepts ``Settings.max_json_body_bytes``. An operation that takes evidence says so with
 ``openapi_extra=EVIDENCE_BODY`` and accepts ``Settings.max_evidence_bytes`` (plus room for the multipart
-framing). Starlette has a ``RequestBodyLimitMiddleware`` of its own, but it answers in plain text, after
-routing, with one limit per route tree; this one answers in the API's error shape, naming the limit.
+framing); so does a web page's upload form. Starlette's form parser keeps an upload of over 1 MiB in an
+unlinked temporary file (mode 0600, no name in any directory, gone when closed). Starlette has a
+``RequestBodyLimitMiddleware`` of its own, but it answers in plain text, after routing, with one limit per
+route tree; this one answers in the API's error shape, naming the limit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,14 +57,23 @@ def too_large(limit: int, setting: str) -> PayloadTooLarge:
     )
 
 
-def route_limits(app: FastAPI, settings: Settings) -> list[_RouteLimit]:
-    """The operations that accept more than the default, from their ``openapi_extra`` marker."""
-    limit = settings.max_evidence_bytes + MULTIPART_ALLOWANCE
-    return [
-        _RouteLimit(frozenset({op.method}), op.pattern, limit, "BASTION_MAX_EVIDENCE_BYTES")
+def route_limits(app: FastAPI, settings: Settings, pages: Iterable[APIRouter] = ()) -> list[_RouteLimit]:
+    """The operations that accept more than the default, from their ``openapi_extra`` marker: the API's, read
+    from its OpenAPI document, and the upload forms of ``pages`` (routers mounted without a prefix, which the
+    document leaves out)."""
+    limit, setting = settings.max_evidence_bytes + MULTIPART_ALLOWANCE, "BASTION_MAX_EVIDENCE_BYTES"
+    found = [
+        _RouteLimit(frozenset({op.method}), op.pattern, limit, setting)
         for op in operations(app.openapi())
         if op.spec.get(LIMIT_KEY) == "evidence"
     ]
+    found += [
+        _RouteLimit(frozenset(route.methods or ()), route.path_regex, limit, setting)
+        for router in pages
+        for route in router.routes
+        if isinstance(route, APIRoute) and (route.openapi_extra or {}).get(LIMIT_KEY) == "evidence"
+    ]
+    return found
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, setting: str) -> None:

@@ -1,5 +1,5 @@
 """The web interface (see ``bastion.web.app``)."""
 
-from bastion.web.app import install
+from bastion.web.app import install, routers
 
-__all__ = ["install"]
+__all__ = ["install", "routers"]

@@ -6,19 +6,23 @@ pages take paths the API does not use (``/``, ``/signin``, ``/advisories``, ``/r
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from bastion.web.render import STATIC_DIR
 from bastion.web.shell import install_not_found_page
 
 
-def install(app: FastAPI) -> None:
+def routers() -> list[APIRouter]:
+    """The pages' routers: the body limit reads their upload forms' markers from them (pages are not in the
+    OpenAPI document)."""
     from bastion.web.pages import clearinghouse, defense, public, review
 
+    return [public.router, review.router, clearinghouse.router, defense.router]
+
+
+def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(public.router)
-    app.include_router(review.router)
-    app.include_router(clearinghouse.router)
-    app.include_router(defense.router)
+    for router in routers():
+        app.include_router(router)
     install_not_found_page(app)

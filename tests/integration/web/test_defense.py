@@ -406,3 +406,30 @@ def test_a_programme_administrator_sees_counts_and_no_agency(sign_in: SignIn, se
     outsider.open("/defense/programme")
     assert outsider.text("h1") == "Not allowed"  # programme figures are for agencies and administrators
     assert "Open exposures" not in outsider.text()
+
+
+def test_an_sbom_larger_than_a_form_posts_through_the_upload_page(
+    sign_in: SignIn, served: Served, tmp_path: Path
+) -> None:
+    """A real inventory of thousands of components is more than the 1 MiB every other form is allowed: the upload
+    form takes what the API's upload takes (BASTION_MAX_EVIDENCE_BYTES)."""
+    actor = _principal(served, DEFENDER)
+    defense = served.container.defense
+    system = defense.create_system(actor, SystemCreate(name="Data lake", exposure="small", mission_impact="medium"))
+    project = defense.create_project(actor, system.id, ProjectCreate(name="ingest"))
+    document = json.loads(cyclonedx_py(FIRST, tmp_path))
+    document["components"] += [
+        {"type": "library", "bom-ref": f"pad-{n}", "name": f"bastion-pad-{n:05d}", "version": "1.0.0",
+         "purl": f"pkg:npm/bastion-pad-{n:05d}@1.0.0", "description": "padding " * 8}
+        for n in range(8_000)
+    ]  # fmt: skip
+    sbom = tmp_path / "large-bom.json"
+    sbom.write_text(json.dumps(document))
+    assert sbom.stat().st_size > 1.5 * 1024 * 1024
+    defender = sign_in(DEFENDER)
+    defender.open(f"/defense/projects/{project.id}")
+    defender.find("#inventory").send_keys(str(sbom))
+    defender.fill("label", "2026.11")
+    defender.submit("#upload button")
+    assert defender.text("#current-version") == f"2026.11 (large-bom.json, {len(document['components'])} components)"
+    assert {r["purl"].split("@")[0] for r in _rows(defender)} == {"pkg:pypi/jinja2", "pkg:pypi/salt"}

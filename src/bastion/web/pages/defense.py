@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from bastion.advisories.lookup import QueryRequest
+from bastion.api.limits import EVIDENCE_BODY
 from bastion.container import Container
 from bastion.core.errors import InvalidInput, NotFound
 from bastion.core.principal import OrgKind, Principal
@@ -237,7 +238,7 @@ def _upload_limit(c: Container) -> int:
     return min(MAX_INVENTORY_BYTES, c.runtime.settings.max_json_body_bytes)
 
 
-@router.post("/defense/projects/{project_id}/versions")
+@router.post("/defense/projects/{project_id}/versions", openapi_extra=EVIDENCE_BODY)
 async def upload(request: Request, who: VisitorDep, form: FormDep, project_id: str) -> Response:
     actor = checked(request, who, form)
     _agency(who)
@@ -292,7 +293,7 @@ def decide(request: Request, who: VisitorDep, form: FormDep, project_id: str) ->
     return redirect(back if back.startswith("/defense/exposures/") else f"/defense/projects/{project_id}#vex")
 
 
-@router.post("/defense/projects/{project_id}/vex/import")
+@router.post("/defense/projects/{project_id}/vex/import", openapi_extra=EVIDENCE_BODY)
 async def import_vex(request: Request, who: VisitorDep, form: FormDep, project_id: str) -> Response:
     """A vendor's VEX (OpenVEX, CycloneDX VEX, CSAF VEX such as the clearinghouse's): its statements suppress
     what does not apply, in this project or, when asked, in every project of the agency."""
