@@ -8,8 +8,9 @@ A body is refused with 413 before authentication, routing to a handler, or any p
 
 Every operation accepts ``Settings.max_json_body_bytes``. An operation that takes evidence says so with
 ``openapi_extra=EVIDENCE_BODY`` and accepts ``Settings.max_evidence_bytes`` (plus room for the multipart
-framing); so does a web page's upload form. Starlette's form parser keeps an upload of over 1 MiB in an
-unlinked temporary file (mode 0600, no name in any directory, gone when closed). Starlette has a
+framing); so do the pages' SBOM and VEX upload forms. Starlette's form parser keeps an upload of over 1 MiB
+in an unlinked temporary file (mode 0600, no name in any directory, gone when closed), which is why the pages
+that take marked or embargoed files keep the default. Starlette has a
 ``RequestBodyLimitMiddleware`` of its own, but it answers in plain text, after routing, with one limit per
 route tree; this one answers in the API's error shape, naming the limit.
 """

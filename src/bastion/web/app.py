@@ -14,8 +14,8 @@ from bastion.web.shell import install_not_found_page
 
 
 def routers() -> list[APIRouter]:
-    """The pages' routers: the body limit reads their upload forms' markers from them (pages are not in the
-    OpenAPI document)."""
+    """The pages' routers: the body limit reads the SBOM and VEX upload forms' markers from them (pages are not
+    in the OpenAPI document)."""
     from bastion.web.pages import clearinghouse, defense, public, review
 
     return [public.router, review.router, clearinghouse.router, defense.router]

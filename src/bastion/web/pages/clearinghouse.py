@@ -19,7 +19,6 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from bastion.api.limits import EVIDENCE_BODY
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
 from bastion.clearinghouse.cases import CaseClose, CaseResolution, MessageCreate, VendorStatusUpdate
 from bastion.clearinghouse.embargo import RevisionDecision
@@ -163,7 +162,7 @@ async def _report_body(form: FormData) -> dict[str, Any]:
     return {"client_key": text(form, "client_key") or secrets.token_urlsafe(16), "report": report}
 
 
-@router.post("/clearinghouse/reports", openapi_extra=EVIDENCE_BODY)
+@router.post("/clearinghouse/reports")
 async def submit_report(request: Request, who: VisitorDep, form: FormDep) -> Response:
     actor = checked(request, who, form)
     ch = _ch(request)
