@@ -4,8 +4,9 @@
    (median, p90, p99 over N runs), the two providers interleaved run by run so that both see the same
    machine load; wall time, and CPU time of the worker and its children (which a busy machine
    inflates far less than wall time);
-2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, and the
-   command chain with parts left out, interleaved;
+2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, the
+   command chain as ``exec`` runs it, and the chain that joins its cgroups itself (as ``connection()``
+   runs it) whole and with parts left out, interleaved;
 3. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
    counts the CPU of every process involved: run it with N and with 1 and divide the difference);
 4. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
@@ -107,7 +108,7 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
     """Phases of one sandbox, then the command chain without one part at a time (all interleaved)."""
     from bastion.sandbox import Sandbox
     from bastion.sandbox._argv import bwrap_args, host_argv
-    from bastion.sandbox._process import data_fd
+    from bastion.sandbox._process import data_fd, run_captured
     from bastion.sandbox._seccomp import seccomp_program
 
     times: dict[str, list[float]] = {}
@@ -135,6 +136,15 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         os.close(args_fd)
         assert done.returncode == 0, argv
 
+    async def admitted() -> None:
+        argv, fds, admission = probe._launch(tenant, ["true"], cwd=None, env=None)
+        began = time.perf_counter()
+        result = await run_captured(
+            argv, admission=admission, input_bytes=None, timeout=60, max_output=1 << 20, pass_fds=fds
+        )
+        note("chain as exec runs it (moved into the cgroups by the worker meanwhile)", began)
+        assert result.returncode == 0, result
+
     for _ in range(runs):
         began = time.perf_counter()
         sandbox = await Sandbox.start()
@@ -145,11 +155,12 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         began = time.perf_counter()
         await sandbox.close()
         note("close (kill via cgroup, rmdir, unmount)", began)
-        chain("chain: all of it")
-        chain("chain: without joining the cgroups", host_edit=_without_cgroups)
-        chain("chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
-        chain("chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
-        chain("chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
+        await admitted()
+        chain("self-joining chain: all of it")
+        chain("self-joining chain: without joining the cgroups", host_edit=_without_cgroups)
+        chain("self-joining chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
+        chain("self-joining chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
+        chain("self-joining chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
         began = time.perf_counter()
         subprocess.run(["/bin/sh", "-c", "true"], check=True)
         note("for scale: sh -c true", began)

@@ -1,12 +1,13 @@
 """Run one spawned sandbox process to completion: admit it, feed stdin, cap output, enforce wall time.
 
 Admission: the host chain starts outside the sandbox's cgroups, and bubblewrap reads its arguments
-from a pipe. While the unprivileged steps start, the worker moves the chain's process into the
-tenant's cgroups (on cgroup v1 each move waits for an RCU grace period, about the time those steps
-take, so the two overlap), and only then writes bubblewrap's arguments: bubblewrap clones nothing
-before it has them, so every process of the sandbox starts inside the cgroups. The worker reaps the
-chain itself (never a background child watcher) and only after admission is over, so the pid it
-writes names its own child: a pid is not reused before it is reaped.
+from a pipe. While the root setup step, ``setpriv`` and bubblewrap start, the worker moves the
+chain's process into the tenant's cgroups (a move waits for the kernel's cgroup lock, which takes an
+RCU grace period: milliseconds, more on a busy host, and now overlapping those steps instead of
+preceding them), and only then writes bubblewrap's arguments: bubblewrap clones nothing before it has
+them, so every process of the sandbox starts inside the cgroups. The worker reaps the chain itself
+(never a background child watcher) and only after admission is over, so the pid it writes names its
+own child: a pid is not reused before it is reaped.
 
 A timeout or a cancellation kills the process tree: the sandbox's init (tini) is pid 1 of a private pid
 namespace, and when pid 1 dies the kernel kills and reaps every other process in that namespace.
