@@ -18,6 +18,7 @@ reap (an unreaped zombie would still count against the sandbox's process limits)
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import os
@@ -213,6 +214,19 @@ class Child:
                     pipe.close()
 
 
+_ADMITTERS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def _admitters() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads of this process for admissions, apart from the event loop's default executor: a cgroup
+    move waits for the kernel's global cgroup lock, and many commands starting at once must not take
+    every thread that file transfers and the rest use (rebuilt after a fork, which keeps no thread)."""
+    pid = os.getpid()
+    if pid not in _ADMITTERS:
+        _ADMITTERS[pid] = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-admission")
+    return _ADMITTERS[pid]
+
+
 def _admit(child: Child, admission: Admission) -> None:
     """Runs in a thread (a cgroup move may wait for an RCU grace period); the caller reaps nothing meanwhile."""
     try:
@@ -294,7 +308,7 @@ async def spawn(
         for fd in pass_fds:
             os.close(fd)
     child = Child(popen)
-    admitted = asyncio.ensure_future(asyncio.to_thread(_admit, child, admission))
+    admitted = asyncio.get_running_loop().run_in_executor(_admitters(), _admit, child, admission)
     try:
         await asyncio.shield(admitted)
         await child._connect(stdin, capture=stdout == subprocess.PIPE)
