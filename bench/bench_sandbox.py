@@ -7,12 +7,15 @@
 2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, the
    command chain as ``exec`` runs it, and the chain that joins its cgroups itself (as ``connection()``
    runs it) whole and with parts left out, interleaved;
-3. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
+3. ``--compare-chains``: ``exec`` as it runs now against the chain as it ran before (the chain joining
+   its cgroups itself), interleaved run by run in one process;
+4. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
    counts the CPU of every process involved: run it with N and with 1 and divide the difference);
-4. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
+5. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
    tool once per sample, then answer) at concurrency 1, 8 and 32.
 
 Run: .venv/bin/python bench/bench_sandbox.py [--runs 200] [--samples 64] [--latency-only] [--breakdown]
+     .venv/bin/python bench/bench_sandbox.py --runs 200 --compare-chains
      perf stat -e task-clock -- .venv/bin/python bench/bench_sandbox.py --rounds 61
 Prints Markdown tables.
 """
@@ -168,6 +171,49 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
     return times
 
 
+async def _compare_chains(runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """exec(['true']) as it runs now, interleaved with the way it ran before issue 7's follow-up: the
+    chain joins its cgroups itself (so the move precedes every exec of the chain), started through
+    asyncio's subprocess support, with LANG=C.UTF-8 for the host helpers. Wall and CPU ms (worker and
+    reaped children)."""
+    from bastion.sandbox import Sandbox
+    from bastion.sandbox._process import HOST_ENV
+
+    sandbox = await Sandbox.start()
+
+    async def before() -> None:
+        argv, fds = sandbox._launch_standalone(sandbox._sample, ["true"], cwd=None, env=None)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**HOST_ENV, "LANG": "C.UTF-8"},
+                cwd="/",
+                pass_fds=fds,
+                start_new_session=True,
+            )
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _, err = await proc.communicate()
+        assert proc.returncode == 0, err
+
+    async def now() -> None:
+        assert (await sandbox.exec(["true"])).returncode == 0
+
+    times: dict[str, tuple[list[float], list[float]]] = {"before": ([], []), "now": ([], [])}
+    for _ in range(runs):
+        for label, run in (("before", before), ("now", now)):
+            start, cpu = time.perf_counter(), _cpu_ms()
+            await run()
+            times[label][0].append((time.perf_counter() - start) * 1000)
+            times[label][1].append(_cpu_ms() - cpu)
+    await sandbox.close()
+    return times
+
+
 def _scripted(messages: list[Any], *_: Any) -> ModelOutput:
     if isinstance(messages[-1], ChatMessageTool):
         output = ModelOutput.from_content("mockllm/model", f"ANSWER {messages[-1].text}")
@@ -222,9 +268,19 @@ def main() -> None:
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--rounds", type=int, default=0)
+    parser.add_argument("--compare-chains", action="store_true")
     args = parser.parse_args()
     if args.rounds:
         asyncio.run(_rounds(args.rounds))
+        return
+    if args.compare_chains:
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        print("| exec(['true']) in a started sandbox | median ms | p90 ms | p99 ms |")
+        print("|---|---|---|---|")
+        for label, (wall, cpu) in asyncio.run(_compare_chains(args.runs)).items():
+            print(_row(f"{label}, wall", wall))
+            print(_row(f"{label}, CPU (worker and children)", cpu))
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
         return
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print("| provider, measure | median ms | p90 ms | p99 ms |")
