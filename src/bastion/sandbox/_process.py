@@ -307,7 +307,13 @@ async def spawn(
     finally:
         for fd in pass_fds:
             os.close(fd)
-    child = Child(popen)
+    try:
+        child = Child(popen)
+    except BaseException:  # no pidfd (a kernel before 5.3): bubblewrap never got its arguments, so nothing ran
+        with popen:  # closes its pipes and reaps it
+            popen.kill()
+        os.close(admission.args_fd)
+        raise
     admitted = asyncio.get_running_loop().run_in_executor(_admitters(), _admit, child, admission)
     try:
         await asyncio.shield(admitted)
