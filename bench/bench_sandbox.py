@@ -4,14 +4,18 @@
    (median, p90, p99 over N runs), the two providers interleaved run by run so that both see the same
    machine load; wall time, and CPU time of the worker and its children (which a busy machine
    inflates far less than wall time);
-2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, and the
-   command chain with parts left out, interleaved;
-3. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
+2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, the
+   command chain as ``exec`` runs it, and the chain that joins its cgroups itself (as ``connection()``
+   runs it) whole and with parts left out, interleaved;
+3. ``--compare-chains``: ``exec`` as it runs now against the chain as it ran before (the chain joining
+   its cgroups itself), interleaved run by run in one process;
+4. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
    counts the CPU of every process involved: run it with N and with 1 and divide the difference);
-4. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
+5. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
    tool once per sample, then answer) at concurrency 1, 8 and 32.
 
 Run: .venv/bin/python bench/bench_sandbox.py [--runs 200] [--samples 64] [--latency-only] [--breakdown]
+     .venv/bin/python bench/bench_sandbox.py --runs 200 --compare-chains
      perf stat -e task-clock -- .venv/bin/python bench/bench_sandbox.py --rounds 61
 Prints Markdown tables.
 """
@@ -107,7 +111,7 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
     """Phases of one sandbox, then the command chain without one part at a time (all interleaved)."""
     from bastion.sandbox import Sandbox
     from bastion.sandbox._argv import bwrap_args, host_argv
-    from bastion.sandbox._process import data_fd
+    from bastion.sandbox._process import data_fd, run_captured
     from bastion.sandbox._seccomp import seccomp_program
 
     times: dict[str, list[float]] = {}
@@ -135,6 +139,15 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         os.close(args_fd)
         assert done.returncode == 0, argv
 
+    async def admitted() -> None:
+        argv, fds, admission = probe._launch(tenant, ["true"], cwd=None, env=None)
+        began = time.perf_counter()
+        result = await run_captured(
+            argv, admission=admission, input_bytes=None, timeout=60, max_output=1 << 20, pass_fds=fds
+        )
+        note("chain as exec runs it (moved into the cgroups by the worker meanwhile)", began)
+        assert result.returncode == 0, result
+
     for _ in range(runs):
         began = time.perf_counter()
         sandbox = await Sandbox.start()
@@ -145,15 +158,59 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         began = time.perf_counter()
         await sandbox.close()
         note("close (kill via cgroup, rmdir, unmount)", began)
-        chain("chain: all of it")
-        chain("chain: without joining the cgroups", host_edit=_without_cgroups)
-        chain("chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
-        chain("chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
-        chain("chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
+        await admitted()
+        chain("self-joining chain: all of it")
+        chain("self-joining chain: without joining the cgroups", host_edit=_without_cgroups)
+        chain("self-joining chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
+        chain("self-joining chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
+        chain("self-joining chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
         began = time.perf_counter()
         subprocess.run(["/bin/sh", "-c", "true"], check=True)
         note("for scale: sh -c true", began)
     await probe.close()
+    return times
+
+
+async def _compare_chains(runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """exec(['true']) as it runs now, interleaved with the way it ran before issue 7's follow-up: the
+    chain joins its cgroups itself (so the move precedes every exec of the chain), started through
+    asyncio's subprocess support, with LANG=C.UTF-8 for the host helpers. Wall and CPU ms (worker and
+    reaped children)."""
+    from bastion.sandbox import Sandbox
+    from bastion.sandbox._process import HOST_ENV
+
+    sandbox = await Sandbox.start()
+
+    async def before() -> None:
+        argv, fds = sandbox._launch_standalone(sandbox._sample, ["true"], cwd=None, env=None)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**HOST_ENV, "LANG": "C.UTF-8"},
+                cwd="/",
+                pass_fds=fds,
+                start_new_session=True,
+            )
+        finally:
+            for fd in fds:
+                os.close(fd)
+        _, err = await proc.communicate()
+        assert proc.returncode == 0, err
+
+    async def now() -> None:
+        assert (await sandbox.exec(["true"])).returncode == 0
+
+    times: dict[str, tuple[list[float], list[float]]] = {"before": ([], []), "now": ([], [])}
+    for _ in range(runs):
+        for label, run in (("before", before), ("now", now)):
+            start, cpu = time.perf_counter(), _cpu_ms()
+            await run()
+            times[label][0].append((time.perf_counter() - start) * 1000)
+            times[label][1].append(_cpu_ms() - cpu)
+    await sandbox.close()
     return times
 
 
@@ -211,9 +268,19 @@ def main() -> None:
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--rounds", type=int, default=0)
+    parser.add_argument("--compare-chains", action="store_true")
     args = parser.parse_args()
     if args.rounds:
         asyncio.run(_rounds(args.rounds))
+        return
+    if args.compare_chains:
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        print("| exec(['true']) in a started sandbox | median ms | p90 ms | p99 ms |")
+        print("|---|---|---|---|")
+        for label, (wall, cpu) in asyncio.run(_compare_chains(args.runs)).items():
+            print(_row(f"{label}, wall", wall))
+            print(_row(f"{label}, CPU (worker and children)", cpu))
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
         return
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print("| provider, measure | median ms | p90 ms | p99 ms |")

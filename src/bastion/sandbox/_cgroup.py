@@ -18,9 +18,9 @@ Which hierarchy is used is decided once per process:
 Groups are created directly below the worker's own cgroup, as ``bastion-<worker>-<sandbox>-<tenant>``,
 so the limits of whatever runs the worker still cover its sandboxes, each tenant weighs as much as one
 task against the rest of the host in CPU scheduling (a group per worker would squeeze all of its
-sandboxes into the share of one), and a sweep can tell a dead worker's groups by name. A process
-joins its group before it runs anything (see ``_argv``): every process of a tenant, and nothing else,
-is in it, so killing it never depends on uids.
+sandboxes into the share of one), and a sweep can tell a dead worker's groups by name. The worker
+moves each command's chain into its group before bubblewrap starts anything (see ``_process``): every
+process of a tenant, and nothing else, is in it, so killing it never depends on uids.
 """
 
 from __future__ import annotations

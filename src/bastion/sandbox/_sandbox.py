@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -14,7 +15,7 @@ from bastion.sandbox._files import READ_SCRIPT, WRITE_SCRIPT, check_path, raise_
 from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools
 from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, sweep, worker
 from bastion.sandbox._netns import PrivateNetwork
-from bastion.sandbox._process import CommandResult, data_fd, run_captured
+from bastion.sandbox._process import Admission, CommandResult, data_fd, run_captured
 from bastion.sandbox._seccomp import seccomp_program
 from bastion.sandbox._services import RunningService, start_service
 from bastion.sandbox._spec import NetworkMode, SandboxSpec, ServiceSpec, validate_env
@@ -101,9 +102,14 @@ class Sandbox:
             cgroups=self._cgroups,
         )
         self._tenants.append(tenant)
-        argv, fds = self._launch(tenant, service.command, cwd=SERVICE_DIR, env=None)
+        argv, fds, admission = self._launch(tenant, service.command, cwd=SERVICE_DIR, env=None)
         running = await start_service(
-            service, tenant=tenant, argv=argv, pass_fds=fds, log=self._root / f"service-{service.name}.log"
+            service,
+            tenant=tenant,
+            argv=argv,
+            pass_fds=fds,
+            admission=admission,
+            log=self._root / f"service-{service.name}.log",
         )
         self._services.append(running)
 
@@ -136,7 +142,46 @@ class Sandbox:
 
     def _launch(
         self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
+    ) -> tuple[list[str], tuple[int, ...], Admission]:
+        """The host argv, the descriptors it takes (the seccomp program, the read end of bubblewrap's
+        argument pipe) and what the worker does before bubblewrap may start (see ``_process``)."""
+        args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
+        args_read, args_write = os.pipe()
+        argv = host_argv(
+            self._tools,
+            uid=tenant.uid,
+            limits=self.spec.limits,
+            args_fd=args_read,
+            cmd=cmd,
+            netns=str(self._network.path) if self._network else None,
+        )
+        admission = Admission(
+            args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files if tenant.cgroup else ()
+        )
+        return argv, (seccomp, args_read), admission
+
+    def _launch_standalone(
+        self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
     ) -> tuple[list[str], tuple[int, ...]]:
+        """Like :meth:`_launch`, for a chain that someone else starts (``connection()``): it joins the
+        cgroups itself, and bubblewrap's arguments are in a memory file that can be reopened."""
+        args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
+        args_fd = data_fd(args)
+        argv = host_argv(
+            self._tools,
+            uid=tenant.uid,
+            limits=self.spec.limits,
+            args_fd=args_fd,
+            cmd=cmd,
+            cgroup_procs=tenant.cgroup.procs_files if tenant.cgroup else (),
+            netns=str(self._network.path) if self._network else None,
+        )
+        return argv, (seccomp, args_fd)
+
+    def _bwrap_args(
+        self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
+    ) -> tuple[bytes, int]:
+        """bubblewrap's arguments (NUL-separated) and the memory file holding the seccomp program."""
         if self._closed:
             raise SandboxClosed("this sandbox is closed; start a new one")
         if not cmd or not all(isinstance(a, str) and "\0" not in a for a in cmd):
@@ -152,17 +197,7 @@ class Sandbox:
             env=merged,
             shared_network=self._network is not None,
         )
-        args_fd = data_fd(b"".join(a.encode() + b"\0" for a in args))
-        argv = host_argv(
-            self._tools,
-            uid=tenant.uid,
-            limits=self.spec.limits,
-            args_fd=args_fd,
-            cmd=cmd,
-            cgroup_procs=tenant.cgroup.procs_files if tenant.cgroup else (),
-            netns=str(self._network.path) if self._network else None,
-        )
-        return argv, (seccomp, args_fd)
+        return b"".join(a.encode() + b"\0" for a in args), seccomp
 
     async def _run(
         self,
@@ -174,8 +209,10 @@ class Sandbox:
         timeout: float,
         max_output: int,
     ) -> CommandResult:
-        argv, fds = self._launch(self._sample, cmd, cwd=cwd, env=env)
-        return await run_captured(argv, input_bytes=input_bytes, timeout=timeout, max_output=max_output, pass_fds=fds)
+        argv, fds, admission = self._launch(self._sample, cmd, cwd=cwd, env=env)
+        return await run_captured(
+            argv, admission=admission, input_bytes=input_bytes, timeout=timeout, max_output=max_output, pass_fds=fds
+        )
 
     async def exec(
         self,

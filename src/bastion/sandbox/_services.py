@@ -12,7 +12,7 @@ from pathlib import Path
 from bastion.sandbox._errors import ServiceNotReady
 from bastion.sandbox._layout import Tenant
 from bastion.sandbox._netns import listening_ports
-from bastion.sandbox._process import _children, kill_tree, spawn
+from bastion.sandbox._process import Admission, Child, _children, kill_tree, spawn
 from bastion.sandbox._spec import ServiceSpec
 
 _POLL_SECONDS = 0.02
@@ -22,7 +22,7 @@ _POLL_SECONDS = 0.02
 class RunningService:
     spec: ServiceSpec
     uid: int
-    process: asyncio.subprocess.Process
+    process: Child
     log: Path
 
     def log_tail(self, limit: int = 2000) -> str:
@@ -45,7 +45,13 @@ def _ports_now(pid: int) -> set[int]:
 
 
 async def start_service(
-    spec: ServiceSpec, *, tenant: Tenant, argv: Sequence[str], pass_fds: Sequence[int], log: Path
+    spec: ServiceSpec,
+    *,
+    tenant: Tenant,
+    argv: Sequence[str],
+    pass_fds: Sequence[int],
+    admission: Admission,
+    log: Path,
 ) -> RunningService:
     """Write the service's files (into its fresh tmpfs, before anything of the sandbox has run), start
     ``argv`` and wait until its port listens (read from its pid's view of /proc/net/tcp)."""
@@ -58,7 +64,7 @@ async def start_service(
         os.chown(path, tenant.uid, tenant.uid, follow_symlinks=False)
     log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)  # it may print the flag
     try:
-        process = await spawn(argv, stdin=False, pass_fds=pass_fds, stdout=log_fd)
+        process = await spawn(argv, admission=admission, stdin=False, pass_fds=pass_fds, stdout=log_fd)
     finally:
         os.close(log_fd)
     running = RunningService(spec=spec, uid=tenant.uid, process=process, log=log)

@@ -10,6 +10,7 @@ unprivileged command (it prints a marker), so "no leak" means isolation, not a l
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -161,7 +162,8 @@ async def test_a_workspace_library_loads_only_into_the_unprivileged_command(
     assert target.read_text() == "original\n"
 
 
-STATUS_ALL = "for f in /proc/[0-9]*/status; do grep -E '^(Name|Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb):' $f; done"
+FIELDS = "Name|Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp"
+STATUS_ALL = f"for f in /proc/[0-9]*/status; do grep -E '^({FIELDS}):' $f; done"
 
 
 async def test_no_process_in_the_sandbox_holds_a_capability_or_uid_0(sandbox: Sandbox) -> None:
@@ -175,6 +177,10 @@ async def test_no_process_in_the_sandbox_holds_a_capability_or_uid_0(sandbox: Sa
         assert values and set(values) == {"0000000000000000"}, (field, text)
     uids = {int(u) for line in re.findall(r"^Uid:\s+(.+)$", text, re.M) for u in line.split()}
     assert uids == {sandbox.uid}
+    # no_new_privs and the seccomp filter (mode 2) on every one of them, the sandbox's init included
+    processes = len(names)
+    assert re.findall(r"^NoNewPrivs:\s+(\d)", text, re.M) == ["1"] * processes, text
+    assert re.findall(r"^Seccomp:\s+(\d)", text, re.M) == ["2"] * processes, text
 
 
 SYSCALL_PROBE = r"""
@@ -325,3 +331,50 @@ async def test_kernel_addresses_are_hidden_and_dev_is_read_only(sandbox: Sandbox
     assert first.encode() not in result.stdout
     assert b"Read-only file system" in result.stderr  # bwrap's /dev holds device nodes, not the sandbox's files
     assert result.stdout.endswith(b"ok\n")  # control: the devices still work
+
+
+def _host_processes_of(uid: int) -> dict[int, str]:
+    """Live host processes running as ``uid``: pid -> name."""
+    found = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^Uid:\s+{uid}\s", text, re.M) and not re.search(r"^State:\s+Z", text, re.M):
+            found[int(status.parent.name)] = re.findall(r"^Name:\s+(\S+)", text, re.M)[0]
+    return found
+
+
+async def test_every_process_of_a_command_is_in_the_sandbox_cgroups_and_under_its_rlimits(sandbox: Sandbox) -> None:
+    # The worker moves each command's chain into the tenant's cgroups itself, and bubblewrap gets its
+    # arguments (so clones anything) only afterwards: its monitor, tini, the command and the command's
+    # children are all in the sandbox's group on every hierarchy (memory, pids and cpu on v1).
+    groups = sandbox.cgroup_paths()
+    assert groups, "this host offers cgroups (v1 or v2): the sandbox must use them"
+    running = asyncio.ensure_future(
+        sandbox.exec(["sh", "-c", "cat /proc/self/limits > limits; sleep 3 & sleep 3"], timeout=20)
+    )
+    seen: dict[int, str] = {}
+    for _ in range(250):
+        seen = _host_processes_of(sandbox.uid)
+        if sorted(seen.values()).count("sleep") == 2:
+            break
+        await asyncio.sleep(0.02)
+    members = [set(map(int, Path(group, "cgroup.procs").read_text().split())) for group in groups]
+    result = await running
+    assert result.returncode == 0, result
+    assert {"bwrap", "tini", "sh"} <= set(seen.values()) and sorted(seen.values()).count("sleep") == 2, seen
+    for group, inside in zip(groups, members, strict=True):
+        assert set(seen) <= inside, (group, seen, inside)
+
+    # and the rlimits the root setup step sets reached the command
+    rows = {
+        line[:26].strip(): line[26:].split()[:2] for line in (await sandbox.read_file("limits")).decode().splitlines()
+    }
+    spec = sandbox.spec.limits
+    assert rows["Max cpu time"] == [str(spec.cpu_seconds), str(spec.cpu_seconds + 1)]
+    assert rows["Max address space"] == [str(spec.address_space)] * 2
+    assert rows["Max processes"] == [str(spec.max_processes)] * 2
+    assert rows["Max file size"] == [str(spec.max_file_bytes)] * 2
+    assert rows["Max core file size"] == ["0", "0"]
