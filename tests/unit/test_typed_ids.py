@@ -1,0 +1,123 @@
+"""A slice's public functions, methods and records name ids by their kind (``bastion.core.ids``,
+``bastion.core.principal``), never as a bare ``str``: mypy then proves a finding id is never passed where a
+review id is wanted. The shells wrap a path, query or form value once, where it enters.
+
+Checked: every parameter called ``id``, ``*_id`` or ``*_ids`` of a public function or method, and every such
+field of a dataclass or pydantic record, in each module of the slices listed in ``SLICES``."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import pkgutil
+import re
+import types
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pydantic
+
+SLICES = ["bastion.review"]
+
+# Names that are not the id of one kind of stored thing, so a bare ``str`` is their honest type.
+NOT_ENTITY_IDS = {
+    "resource_id",  # the audit log's: the id of whatever the event is about, of any kind
+}
+
+
+def _is_id(name: str) -> bool:
+    return name not in NOT_ENTITY_IDS and (name == "id" or name.endswith(("_id", "_ids")))
+
+
+def _names_plain_str(hint: Any) -> bool:
+    """``str`` itself, or ``str`` inside ``str | None``, ``list[str]``, ``Iterable[str | None]``, ..."""
+    if hint is str:
+        return True
+    if isinstance(hint, str):  # left unresolved by ``_hints``
+        return re.search(r"\bstr\b", hint) is not None
+    if isinstance(hint, typing.NewType):
+        return False
+    if typing.get_origin(hint) is typing.Annotated:
+        return _names_plain_str(typing.get_args(hint)[0])
+    return any(_names_plain_str(arg) for arg in typing.get_args(hint))
+
+
+def _modules(package: str) -> Iterator[types.ModuleType]:
+    root = importlib.import_module(package)
+    yield root
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        yield importlib.import_module(info.name)
+
+
+def _hints(thing: Any) -> dict[str, Any]:
+    """The resolved annotations; one that names a ``TYPE_CHECKING``-only import stays a string."""
+    try:
+        return typing.get_type_hints(thing, include_extras=True)
+    except NameError:
+        pass
+    found = {}
+    for name, raw in inspect.get_annotations(thing).items():
+        try:
+            found[name] = typing.get_type_hints(
+                types.SimpleNamespace(__annotations__={name: raw}), vars(inspect.getmodule(thing)), include_extras=True
+            )[name]
+        except NameError:
+            found[name] = raw
+    return found
+
+
+def _callables(module: types.ModuleType) -> Iterator[tuple[str, Callable[..., Any]]]:
+    for name, value in vars(module).items():
+        if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if inspect.isfunction(value):
+            yield name, value
+        elif inspect.isclass(value):
+            for attr, member in vars(value).items():
+                if attr.startswith("_") and attr != "__init__":
+                    continue
+                function = member.__func__ if isinstance(member, classmethod | staticmethod) else member
+                if inspect.isfunction(function):
+                    yield f"{name}.{attr}", function
+
+
+def _records(module: types.ModuleType) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, value in vars(module).items():
+        if not inspect.isclass(value) or getattr(value, "__module__", None) != module.__name__:
+            continue
+        if dataclasses.is_dataclass(value):
+            hints = _hints(value)
+            yield name, {f.name: hints[f.name] for f in dataclasses.fields(value)}
+        elif issubclass(value, pydantic.BaseModel):
+            yield name, {field: info.annotation for field, info in value.model_fields.items()}
+
+
+def _untyped(module: types.ModuleType) -> Iterator[str]:
+    for where, function in _callables(module):
+        hints = _hints(function)
+        for parameter in inspect.signature(function).parameters:
+            if _is_id(parameter) and _names_plain_str(hints.get(parameter, str)):
+                yield f"{module.__name__}.{where}({parameter}: {hints.get(parameter)})"
+    for where, fields in _records(module):
+        for field, hint in fields.items():
+            if _is_id(field) and _names_plain_str(hint):
+                yield f"{module.__name__}.{where}.{field}: {hint}"
+
+
+def untyped_ids(package: str) -> list[str]:
+    return sorted({line for module in _modules(package) for line in _untyped(module)})
+
+
+def test_the_checker_sees_a_bare_str_id_and_passes_a_typed_one() -> None:
+    ReviewID = typing.NewType("ReviewID", str)
+    assert _names_plain_str(str) and _names_plain_str(str | None) and _names_plain_str(list[str])
+    assert _names_plain_str(dict[ReviewID, str])
+    assert not _names_plain_str(ReviewID) and not _names_plain_str(ReviewID | None)
+    assert not _names_plain_str(frozenset[ReviewID])
+
+
+def test_every_id_in_the_slices_has_its_kind() -> None:
+    found = [line for package in SLICES for line in untyped_ids(package)]
+    assert not found, f"{len(found)} ids typed as a bare str:\n" + "\n".join(found)
