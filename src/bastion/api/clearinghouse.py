@@ -54,6 +54,7 @@ from bastion.clearinghouse import (
     VendorStatusUpdate,
 )
 from bastion.core.fields import RequestBody
+from bastion.core.ids import FindingID
 
 router = APIRouter(prefix="/api/clearinghouse")
 _reports: list[str | Enum] = ["clearinghouse: reports"]
@@ -143,7 +144,9 @@ def submit_osv(body: OsvUpload, actor: PrincipalDep, ch: ClearinghouseDep) -> Su
     summary="A review finding flagged for the clearinghouse becomes a report (keeps its marking)",
 )
 def flag_finding(finding_id: str, body: FindingFlag, actor: PrincipalDep, ch: ClearinghouseDep) -> SubmissionAck:
-    return ch.intake.flag_finding(actor, finding_id, release_reason=body.release_reason, purl=body.purl, cpe=body.cpe)
+    return ch.intake.flag_finding(
+        actor, FindingID(finding_id), release_reason=body.release_reason, purl=body.purl, cpe=body.cpe
+    )
 
 
 # --- reports ----------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bastion.clearinghouse.models import CaseRow, CaseVendorRow, ReportRow
 from bastion.clearinghouse.states import ReportStatus
 from bastion.core.access import Resource, ResourceKind, not_found
 from bastion.core.clock import Clock
+from bastion.core.ids import FindingID
 from bastion.core.principal import Classification, OrgID, Principal, UserID
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -68,7 +69,7 @@ class Advisories(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FlaggedFinding:
-    id: str
+    id: FindingID
     title: str
     description: str
     classification: Classification
@@ -80,11 +81,11 @@ class FlaggedFinding:
 class Findings(Protocol):
     """The port to the review slice: a finding, as the acting principal may see it (its own access rules)."""
 
-    def flagged_finding(self, actor: Principal, finding_id: str) -> FlaggedFinding: ...
+    def flagged_finding(self, actor: Principal, finding_id: FindingID) -> FlaggedFinding: ...
 
 
 class Directory(Protocol):
-    def get_principal(self, user_id: str) -> Principal: ...
+    def get_principal(self, user_id: UserID) -> Principal: ...
 
 
 OsvConverter = Callable[[PublishedAdvisory], dict[str, Any]]

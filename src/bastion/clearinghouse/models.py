@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.clearinghouse.advisory import VendorStatus
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.core.ids import FindingID
 from bastion.db.base import Base, EnumText, UTCDateTime
 
 
@@ -78,7 +79,7 @@ class ReportRow(Base):
     target: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     fixed_target: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     references: Mapped[list[str]] = mapped_column(JSON)
-    review_finding_id: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    review_finding_id: Mapped[FindingID | None] = mapped_column(String(40), nullable=True, unique=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     duplicate_advisory: Mapped[str | None] = mapped_column(String(255), nullable=True)
     duplicate_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)

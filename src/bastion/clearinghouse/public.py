@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
 from bastion.clearinghouse.dedupe import MatchKind
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.core.ids import FindingID
 
 
 class _Record(BaseModel):
@@ -103,7 +104,7 @@ class ReportPublic(_Record):
     duplicate_advisory: str | None
     duplicate_reason: str | None
     known_fixed_in: list[str]
-    review_finding_id: str | None
+    review_finding_id: FindingID | None
     case_id: str | None
     validations: list[ValidationPublic]
     reporter_record: ReporterRecord | None = Field(default=None, description="Shown to analysts.")

@@ -47,7 +47,7 @@ class ReporterService:
                 from bastion.clearinghouse.errors import invalid
 
                 raise invalid("an AI tool is registered with its name and version", field="tool_name")
-            principal = self._ctx.directory.get_principal(body.user_id)
+            principal = self._ctx.directory.get_principal(UserID(body.user_id))
             if not principal.has_role(Role.REPORTER):
                 from bastion.clearinghouse.errors import invalid
 

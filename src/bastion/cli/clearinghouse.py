@@ -32,6 +32,7 @@ from bastion.clearinghouse import (
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.cli.exits import ExitCode
+from bastion.core.ids import FindingID
 from bastion.core.principal import Principal
 
 app = typer.Typer(
@@ -220,7 +221,7 @@ def flag_finding(
 ) -> None:
     """A review finding becomes a clearinghouse report (it keeps its marking)."""
     ch, actor = ch_and_actor()
-    emit(ch.intake.flag_finding(actor, finding_id, release_reason=release_reason, purl=purl, cpe=cpe))
+    emit(ch.intake.flag_finding(actor, FindingID(finding_id), release_reason=release_reason, purl=purl, cpe=cpe))
 
 
 @app.command("reports")

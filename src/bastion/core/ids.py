@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import NewType
 
+# Identity (users and organisations are ``core.principal``'s ``UserID`` and ``OrgID``).
+TokenID = NewType("TokenID", str)  # an API token's id (its prefix is shown; the secret never is)
+SessionID = NewType("SessionID", str)  # a web session's id
+
 # The voluntary pre-release review.
 SubmissionID = NewType("SubmissionID", str)
 NominationID = NewType("NominationID", str)

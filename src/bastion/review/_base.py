@@ -118,12 +118,12 @@ def assigned_to(session: Session, review_id: ReviewID | None) -> frozenset[UserI
     return frozenset(UserID(r) for r in rows)
 
 
-def assigned_by_review(session: Session, review_ids: Iterable[ReviewID | None]) -> dict[str, frozenset[UserID]]:
+def assigned_by_review(session: Session, review_ids: Iterable[ReviewID | None]) -> dict[ReviewID, frozenset[UserID]]:
     """The assigned evaluators of many reviews in one query (for lists: no query per row)."""
     wanted = {r for r in review_ids if r is not None}
     if not wanted:
         return {}
-    found: dict[str, set[UserID]] = {}
+    found: dict[ReviewID, set[UserID]] = {}
     rows = session.execute(
         sa.select(AssignmentRow.review_id, AssignmentRow.user_id).where(AssignmentRow.review_id.in_(wanted))
     )

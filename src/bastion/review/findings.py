@@ -65,9 +65,9 @@ def finding_resource(scope: Scope, finding: FindingRow) -> Resource:
     )
 
 
-def responses_by_finding(session: Session, finding_ids: list[FindingID]) -> dict[str, list[FindingResponseRow]]:
+def responses_by_finding(session: Session, finding_ids: list[FindingID]) -> dict[FindingID, list[FindingResponseRow]]:
     """The responses to many findings in one query, oldest first (for lists: no query per row)."""
-    found: dict[str, list[FindingResponseRow]] = {}
+    found: dict[FindingID, list[FindingResponseRow]] = {}
     if not finding_ids:
         return found
     rows = session.scalars(
@@ -87,7 +87,7 @@ class Authors:
 
     actor: Principal
     directory: Directory
-    _orgs: dict[str, OrgID | None] = field(default_factory=dict)
+    _orgs: dict[UserID, OrgID | None] = field(default_factory=dict)
 
     def of_finding(self, scope: Scope, finding: FindingRow) -> bool:
         return decide(self.actor, Action.READ_AUTHOR, finding_resource(scope, finding)).allowed
