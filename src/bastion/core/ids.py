@@ -25,5 +25,13 @@ ResponseID = NewType("ResponseID", str)
 EvidenceID = NewType("EvidenceID", str)
 OutboxMessageID = NewType("OutboxMessageID", str)
 
+# The clearinghouse (its intake submissions, messages, outbox and publications still use ``str``).
+ReportID = NewType("ReportID", str)
+ValidationID = NewType("ValidationID", str)
+VendorID = NewType("VendorID", str)
+CaseID = NewType("CaseID", str)
+EmbargoRevisionID = NewType("EmbargoRevisionID", str)
+FixID = NewType("FixID", str)
+
 # The evaluation battery.
 EvalRunID = NewType("EvalRunID", str)
