@@ -55,6 +55,8 @@ from bastion.clearinghouse import (
     VendorStatusUpdate,
 )
 from bastion.core.fields import RequestBody
+from bastion.core.ids import CaseID, EmbargoRevisionID, FindingID, ReportID, VendorID
+from bastion.core.principal import UserID
 
 router = APIRouter(prefix="/api/clearinghouse")
 _reports: list[str | Enum] = ["clearinghouse: reports"]
@@ -144,7 +146,9 @@ def submit_osv(body: OsvUpload, actor: PrincipalDep, ch: ClearinghouseDep) -> Su
     summary="A review finding flagged for the clearinghouse becomes a report (keeps its marking)",
 )
 def flag_finding(finding_id: str, body: FindingFlag, actor: PrincipalDep, ch: ClearinghouseDep) -> SubmissionAck:
-    return ch.intake.flag_finding(actor, finding_id, release_reason=body.release_reason, purl=body.purl, cpe=body.cpe)
+    return ch.intake.flag_finding(
+        actor, FindingID(finding_id), release_reason=body.release_reason, purl=body.purl, cpe=body.cpe
+    )
 
 
 # --- reports ----------------------------------------------------------------------------------------------
@@ -163,12 +167,12 @@ def list_reports(
 
 @router.get("/reports/{report_id}", tags=_reports, summary="One report, with its validations")
 def get_report(report_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> ReportPublic:
-    return ch.reports.get(actor, report_id)
+    return ch.reports.get(actor, ReportID(report_id))
 
 
 @router.post("/reports/{report_id}/decision", tags=_reports, summary="Accept (opens a case), reject, ... (analysts)")
 def decide_report(report_id: str, body: ReportDecision, actor: PrincipalDep, ch: ClearinghouseDep) -> ReportPublic:
-    return ch.reports.decide(actor, report_id, body)
+    return ch.reports.decide(actor, ReportID(report_id), body)
 
 
 @router.post(
@@ -178,7 +182,7 @@ def decide_report(report_id: str, body: ReportDecision, actor: PrincipalDep, ch:
     openapi_extra=EVIDENCE_BODY,
 )
 def add_information(report_id: str, body: MoreInformation, actor: PrincipalDep, ch: ClearinghouseDep) -> ReportPublic:
-    return ch.reports.add_information(actor, report_id, body)
+    return ch.reports.add_information(actor, ReportID(report_id), body)
 
 
 # --- reporters and vendors --------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def list_reporters(actor: PrincipalDep, ch: ClearinghouseDep) -> list[ReporterRe
 
 @router.get("/reporters/{user_id}", tags=_registry, summary="A reporter's record (analysts, or the reporter)")
 def get_reporter(user_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> ReporterRecord:
-    return ch.reporters.record(actor, user_id)
+    return ch.reporters.record(actor, UserID(user_id))
 
 
 @router.post("/vendors", tags=_registry, status_code=_CREATED, summary="Add a vendor to the registry (analysts)")
@@ -206,7 +210,7 @@ def register_vendor(body: VendorCreate, actor: PrincipalDep, ch: ClearinghouseDe
 
 @router.post("/vendors/{vendor_id}/products", tags=_registry, summary="Claim a purl namespace or CPE product")
 def add_vendor_product(vendor_id: str, body: ClaimIn, actor: PrincipalDep, ch: ClearinghouseDep) -> VendorPublic:
-    return ch.vendors.add_product(actor, vendor_id, body)
+    return ch.vendors.add_product(actor, VendorID(vendor_id), body)
 
 
 @router.get("/vendors", tags=_registry, summary="The vendor registry (analysts; a vendor: its own entry)")
@@ -224,56 +228,56 @@ def list_cases(actor: PrincipalDep, ch: ClearinghouseDep, status: CaseStatus | N
 
 @router.get("/cases/{case_id}", tags=_cases, summary="One case: vendors, embargo, fixes, the report")
 def get_case(case_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
-    return ch.cases.get(actor, case_id)
+    return ch.cases.get(actor, CaseID(case_id))
 
 
 @router.post("/cases/{case_id}/vendors", tags=_cases, summary="Add a vendor to a case (analysts)")
 def add_case_vendor(case_id: str, body: VendorAdd, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
-    return ch.cases.add_vendor(actor, case_id, body)
+    return ch.cases.add_vendor(actor, CaseID(case_id), body)
 
 
 @router.put("/cases/{case_id}/vendors/{vendor_id}", tags=_cases, summary="A vendor's status (affected, fixed, ...)")
 def set_vendor_status(
     case_id: str, vendor_id: str, body: VendorStatusUpdate, actor: PrincipalDep, ch: ClearinghouseDep
 ) -> CasePublic:
-    return ch.cases.set_vendor_status(actor, case_id, vendor_id, body)
+    return ch.cases.set_vendor_status(actor, CaseID(case_id), VendorID(vendor_id), body)
 
 
 @router.get("/cases/{case_id}/messages", tags=_cases, summary="The case's thread")
 def list_messages(case_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> MessagesPublic:
-    return ch.cases.messages(actor, case_id)
+    return ch.cases.messages(actor, CaseID(case_id))
 
 
 @router.post("/cases/{case_id}/messages", tags=_cases, status_code=_CREATED, summary="Write in the case's thread")
 def post_message(case_id: str, body: MessageCreate, actor: PrincipalDep, ch: ClearinghouseDep) -> MessagePublic:
-    return ch.cases.post_message(actor, case_id, body)
+    return ch.cases.post_message(actor, CaseID(case_id), body)
 
 
 @router.post("/cases/{case_id}/exploited", tags=_cases, summary="Exploited in the wild: shortens the embargo")
 def mark_exploited(case_id: str, body: ExploitedMark, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
-    return ch.cases.mark_exploited(actor, case_id, body)
+    return ch.cases.mark_exploited(actor, CaseID(case_id), body)
 
 
 @router.post("/cases/{case_id}/close", tags=_cases, summary="Close the case, with its resolution (analysts)")
 def close_case(case_id: str, body: CaseClose, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
-    return ch.cases.close(actor, case_id, body)
+    return ch.cases.close(actor, CaseID(case_id), body)
 
 
 @router.post("/cases/{case_id}/embargo", tags=_cases, status_code=_CREATED, summary="Propose a disclosure date")
 def propose_embargo(case_id: str, body: RevisionCreate, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
-    return ch.embargo.propose(actor, case_id, body)
+    return ch.embargo.propose(actor, CaseID(case_id), body)
 
 
 @router.post("/cases/{case_id}/embargo/{revision_id}/agree", tags=_cases, summary="Agree to a proposed date")
 def agree_embargo(case_id: str, revision_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> CasePublic:
-    return ch.embargo.agree(actor, case_id, revision_id)
+    return ch.embargo.agree(actor, CaseID(case_id), EmbargoRevisionID(revision_id))
 
 
 @router.post("/cases/{case_id}/embargo/{revision_id}/decision", tags=_cases, summary="Accept or reject (analysts)")
 def decide_embargo(
     case_id: str, revision_id: str, body: RevisionDecision, actor: PrincipalDep, ch: ClearinghouseDep
 ) -> CasePublic:
-    return ch.embargo.decide(actor, case_id, revision_id, body)
+    return ch.embargo.decide(actor, CaseID(case_id), EmbargoRevisionID(revision_id), body)
 
 
 @router.post(
@@ -284,7 +288,7 @@ def decide_embargo(
     openapi_extra=EVIDENCE_BODY,
 )
 def declare_fix(case_id: str, body: FixDeclaration, actor: PrincipalDep, ch: ClearinghouseDep) -> FixPublic:
-    return ch.fixes.declare(actor, case_id, body)
+    return ch.fixes.declare(actor, CaseID(case_id), body)
 
 
 @router.post(
@@ -295,22 +299,22 @@ def declare_fix(case_id: str, body: FixDeclaration, actor: PrincipalDep, ch: Cle
     openapi_extra=EVIDENCE_BODY,
 )
 def patch_candidate(case_id: str, body: PatchCandidate, actor: PrincipalDep, ch: ClearinghouseDep) -> FixPublic:
-    return ch.fixes.candidate(actor, case_id, body)
+    return ch.fixes.candidate(actor, CaseID(case_id), body)
 
 
 @router.post("/cases/{case_id}/ai-patch", tags=_cases, status_code=_CREATED, summary="Queue the AI patcher")
 def ai_patch(case_id: str, body: AiPatchRequest, actor: PrincipalDep, ch: ClearinghouseDep) -> dict[str, Any]:
-    return ch.fixes.request_ai_patch(actor, case_id, body)
+    return ch.fixes.request_ai_patch(actor, CaseID(case_id), body)
 
 
 @router.get("/cases/{case_id}/fixes", tags=_cases, summary="The case's fixes and patch candidates")
 def list_fixes(case_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> list[FixPublic]:
-    return ch.fixes.for_case(actor, case_id)
+    return ch.fixes.for_case(actor, CaseID(case_id))
 
 
 @router.post("/cases/{case_id}/publish", tags=_published, status_code=_CREATED, summary="Publish (analysts)")
 def publish(case_id: str, body: PublishRequest, actor: PrincipalDep, ch: ClearinghouseDep) -> PublicationPublic:
-    return ch.publications.publish(actor, case_id, body)
+    return ch.publications.publish(actor, CaseID(case_id), body)
 
 
 # --- publications and operations --------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from bastion.api.auth import (
 from bastion.api.deps import ContainerDep
 from bastion.core.audit import AuditVerification
 from bastion.core.fields import INT64_MAX
+from bastion.core.ids import TokenID
+from bastion.core.principal import OrgID, UserID
 from bastion.identity import (
     MAX_PAGE,
     SESSION_TTL,
@@ -88,7 +90,7 @@ def create_organisation(
 def list_users(
     principal: PrincipalDep, container: ContainerDep, org_id: Annotated[str | None, Query(max_length=40)] = None
 ) -> UsersPublic:
-    users = container.identity.list_users(principal, org_id=org_id)
+    users = container.identity.list_users(principal, org_id=None if org_id is None else OrgID(org_id))
     return UsersPublic(data=users, count=len(users))
 
 
@@ -107,14 +109,14 @@ def create_user(body: UserCreate, principal: PrincipalDep, container: ContainerD
 
 @router.get("/users/{user_id}", tags=_admin, summary="One user")
 def get_user(user_id: str, principal: PrincipalDep, container: ContainerDep) -> UserPublic:
-    return container.identity.get_user(principal, user_id)
+    return container.identity.get_user(principal, UserID(user_id))
 
 
 @router.patch("/users/{user_id}", tags=_admin, summary="Change a user (roles, clearance, active: administrators)")
 def update_user(user_id: str, body: UserUpdate, principal: PrincipalDep, container: ContainerDep) -> UserPublic:
     return container.identity.update_user(
         principal,
-        user_id,
+        UserID(user_id),
         display_name=body.display_name,
         roles=body.roles,
         clearance=body.clearance,
@@ -126,7 +128,7 @@ def update_user(user_id: str, body: UserUpdate, principal: PrincipalDep, contain
 def list_tokens(
     principal: PrincipalDep, container: ContainerDep, user_id: Annotated[str | None, Query(max_length=40)] = None
 ) -> TokensPublic:
-    tokens = container.identity.list_tokens(principal, user_id=user_id)
+    tokens = container.identity.list_tokens(principal, user_id=None if user_id is None else UserID(user_id))
     return TokensPublic(data=tokens, count=len(tokens))
 
 
@@ -138,7 +140,7 @@ def create_token(body: TokenCreate, principal: PrincipalDep, container: Containe
 
 @router.delete("/tokens/{token_id}", tags=_admin, status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token")
 def revoke_token(token_id: str, principal: PrincipalDep, container: ContainerDep) -> None:
-    container.identity.revoke_token(principal, token_id)
+    container.identity.revoke_token(principal, TokenID(token_id))
 
 
 @router.get("/audit", tags=_audit, summary="Read the audit log (programme administrators)")

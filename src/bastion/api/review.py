@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Response, status
 from bastion.api import review_content
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ProgrammeDep
+from bastion.core.ids import ExtensionID, ReviewID, SubmissionID
+from bastion.core.principal import UserID
 from bastion.review import (
     REPORT_CSP,
     AssignmentCreate,
@@ -66,14 +68,14 @@ def list_submissions(
 
 @router.get("/submissions/{submission_id}", tags=_submissions, summary="One submission")
 def get_submission(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionPublic:
-    return programme.submissions.get(actor, submission_id)
+    return programme.submissions.get(actor, SubmissionID(submission_id))
 
 
 @router.patch("/submissions/{submission_id}", tags=_submissions, summary="Update a submission (the lab)")
 def update_submission(
     submission_id: str, body: SubmissionUpdate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> SubmissionPublic:
-    return programme.submissions.update(actor, submission_id, body)
+    return programme.submissions.update(actor, SubmissionID(submission_id), body)
 
 
 @router.delete(
@@ -82,7 +84,7 @@ def update_submission(
     summary="Withdraw a submission (the lab; closes its review, keeps its findings)",
 )
 def withdraw_submission(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionPublic:
-    return programme.submissions.withdraw(actor, submission_id)
+    return programme.submissions.withdraw(actor, SubmissionID(submission_id))
 
 
 @router.get(
@@ -91,7 +93,7 @@ def withdraw_submission(submission_id: str, actor: PrincipalDep, programme: Prog
     summary="The decrypted model-access credential (assigned evaluators and programme administrators)",
 )
 def get_submission_access(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SubmissionAccess:
-    return programme.submissions.read_access(actor, submission_id)
+    return programme.submissions.read_access(actor, SubmissionID(submission_id))
 
 
 # --- selection --------------------------------------------------------------------------------------------
@@ -103,7 +105,7 @@ def get_submission_access(submission_id: str, actor: PrincipalDep, programme: Pr
     summary="Selection status (the lab) or the full rationale (programme and agency staff)",
 )
 def get_selection(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SelectionPublic:
-    return programme.selection.get(actor, submission_id)
+    return programme.selection.get(actor, SubmissionID(submission_id))
 
 
 @router.post(
@@ -114,7 +116,7 @@ def get_selection(submission_id: str, actor: PrincipalDep, programme: ProgrammeD
 def override_selection(
     submission_id: str, body: SelectionOverride, actor: PrincipalDep, programme: ProgrammeDep
 ) -> SelectionPublic:
-    return programme.selection.override(actor, submission_id, body)
+    return programme.selection.override(actor, SubmissionID(submission_id), body)
 
 
 @router.post(
@@ -123,7 +125,7 @@ def override_selection(
     summary="Re-run the selection policy (replaces a manual override)",
 )
 def evaluate_selection(submission_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> SelectionPublic:
-    return programme.selection.evaluate(actor, submission_id)
+    return programme.selection.evaluate(actor, SubmissionID(submission_id))
 
 
 @router.post(
@@ -135,7 +137,7 @@ def evaluate_selection(submission_id: str, actor: PrincipalDep, programme: Progr
 def nominate(
     submission_id: str, body: NominationCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> NominationPublic:
-    return programme.submissions.nominate(actor, submission_id, body)
+    return programme.submissions.nominate(actor, SubmissionID(submission_id), body)
 
 
 @router.get("/selection-policy", tags=_selection, summary="The selection policy in force (version and rules)")
@@ -159,7 +161,7 @@ def list_reviews(actor: PrincipalDep, programme: ProgrammeDep, status: WindowSta
 
 @router.get("/reviews/{review_id}", tags=_reviews, summary="One review: window state, deadline, reminders")
 def get_review(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> ReviewPublic:
-    return programme.reviews.get(actor, review_id)
+    return programme.reviews.get(actor, ReviewID(review_id))
 
 
 @router.post(
@@ -170,12 +172,12 @@ def get_review(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> 
 def record_release(
     review_id: str, actor: PrincipalDep, programme: ProgrammeDep, body: ReleaseRecord | None = None
 ) -> ReviewPublic:
-    return programme.reviews.release(actor, review_id, body or ReleaseRecord())
+    return programme.reviews.release(actor, ReviewID(review_id), body or ReleaseRecord())
 
 
 @router.get("/reviews/{review_id}/extensions", tags=_reviews, summary="Extensions proposed and consented")
 def list_extensions(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> ExtensionsPublic:
-    return programme.extensions.list_for_review(actor, review_id)
+    return programme.extensions.list_for_review(actor, ReviewID(review_id))
 
 
 @router.post(
@@ -187,19 +189,19 @@ def list_extensions(review_id: str, actor: PrincipalDep, programme: ProgrammeDep
 def propose_extension(
     review_id: str, body: ExtensionCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> ExtensionPublic:
-    return programme.extensions.propose(actor, review_id, body)
+    return programme.extensions.propose(actor, ReviewID(review_id), body)
 
 
 @router.post("/extensions/{extension_id}/answer", tags=_reviews, summary="The lab's recorded consent or refusal")
 def answer_extension(
     extension_id: str, body: ExtensionAnswer, actor: PrincipalDep, programme: ProgrammeDep
 ) -> ExtensionPublic:
-    return programme.extensions.answer(actor, extension_id, body)
+    return programme.extensions.answer(actor, ExtensionID(extension_id), body)
 
 
 @router.get("/reviews/{review_id}/assignments", tags=_reviews, summary="Evaluators assigned (staff only)")
 def list_assignments(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> AssignmentsPublic:
-    return programme.assignments.list_for_review(actor, review_id)
+    return programme.assignments.list_for_review(actor, ReviewID(review_id))
 
 
 @router.post(
@@ -211,7 +213,7 @@ def list_assignments(review_id: str, actor: PrincipalDep, programme: ProgrammeDe
 def assign_evaluator(
     review_id: str, body: AssignmentCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> AssignmentPublic:
-    return programme.assignments.assign(actor, review_id, body)
+    return programme.assignments.assign(actor, ReviewID(review_id), body)
 
 
 @router.delete(
@@ -221,7 +223,7 @@ def assign_evaluator(
     summary="Remove an evaluator from a review",
 )
 def unassign_evaluator(review_id: str, user_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> None:
-    programme.assignments.unassign(actor, review_id, user_id)
+    programme.assignments.unassign(actor, ReviewID(review_id), UserID(user_id))
 
 
 @router.get(
@@ -243,7 +245,7 @@ def get_report(
     ] = ReportFormat.MARKDOWN,
     variant: Annotated[ReportVariant | None, Query(description="full (staff) or lab; default by role")] = None,
 ) -> Response:
-    report = programme.reports.render(actor, review_id, fmt=fmt, variant=variant)
+    report = programme.reports.render(actor, ReviewID(review_id), fmt=fmt, variant=variant)
     return Response(
         content=report.content,
         media_type=report.media_type,

@@ -14,6 +14,7 @@ from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ProgrammeDep
 from bastion.api.limits import EVIDENCE_BODY
 from bastion.api.uploads import UPLOAD_SCHEMA, streamed_upload
+from bastion.core.ids import EvidenceID, FindingID, OutboxMessageID, ReviewID
 from bastion.core.principal import Classification
 from bastion.review import (
     EvalResultsCreate,
@@ -51,7 +52,7 @@ def list_findings(
     status: FindingStatus | None = None,
     focus_area: FocusArea | None = None,
 ) -> FindingsPublic:
-    return programme.findings.list_for_review(actor, review_id, status=status, focus_area=focus_area)
+    return programme.findings.list_for_review(actor, ReviewID(review_id), status=status, focus_area=focus_area)
 
 
 @router.post(
@@ -61,12 +62,12 @@ def list_findings(
     summary="Record a finding (assigned evaluators; starts as draft)",
 )
 def create_finding(review_id: str, body: FindingCreate, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
-    return programme.findings.create(actor, review_id, body)
+    return programme.findings.create(actor, ReviewID(review_id), body)
 
 
 @router.get("/findings/{finding_id}", tags=_findings, summary="One finding with the lab's responses")
 def get_finding(finding_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
-    return programme.findings.get(actor, finding_id)
+    return programme.findings.get(actor, FindingID(finding_id))
 
 
 @router.patch(
@@ -75,12 +76,12 @@ def get_finding(finding_id: str, actor: PrincipalDep, programme: ProgrammeDep) -
     summary="Edit a finding or move its status (409 lists the allowed next states)",
 )
 def update_finding(finding_id: str, body: FindingUpdate, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
-    return programme.findings.update(actor, finding_id, body)
+    return programme.findings.update(actor, FindingID(finding_id), body)
 
 
 @router.post("/findings/{finding_id}/share", tags=_findings, summary="Share a confirmed finding with the lab")
 def share_finding(finding_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> FindingPublic:
-    return programme.findings.share(actor, finding_id)
+    return programme.findings.share(actor, FindingID(finding_id))
 
 
 @router.post(
@@ -92,7 +93,7 @@ def share_finding(finding_id: str, actor: PrincipalDep, programme: ProgrammeDep)
 def respond_to_finding(
     finding_id: str, body: ResponseCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> ResponsePublic:
-    return programme.findings.respond(actor, finding_id, body)
+    return programme.findings.respond(actor, FindingID(finding_id), body)
 
 
 @router.get(
@@ -109,7 +110,7 @@ def clearinghouse_candidates(actor: PrincipalDep, programme: ProgrammeDep) -> Fi
 
 @router.get("/reviews/{review_id}/evidence", tags=_evidence, summary="Evidence attached to a review")
 def list_evidence(review_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> EvidenceListPublic:
-    return programme.evidence.list_for_review(actor, review_id)
+    return programme.evidence.list_for_review(actor, ReviewID(review_id))
 
 
 @router.post(
@@ -132,16 +133,17 @@ async def upload_evidence(
             level = Classification.parse(classification)
         except ValueError as e:
             raise invalid(str(e), field="classification") from e
+        finding_id = upload.fields.get("finding_id")
         return await run_in_threadpool(
             functools.partial(
                 service.upload,
                 actor,
-                review_id,
+                ReviewID(review_id),
                 filename=upload.filename,
                 content_type=upload.content_type,
                 data=upload.staged,
                 classification=level,
-                finding_id=upload.fields.get("finding_id"),
+                finding_id=None if finding_id is None else FindingID(finding_id),
             )
         )
 
@@ -156,13 +158,15 @@ async def upload_evidence(
 def attach_eval_results(
     review_id: str, body: EvalResultsCreate, actor: PrincipalDep, programme: ProgrammeDep
 ) -> EvidenceListPublic:
-    rows = programme.evidence.attach_eval_results(actor, review_id, body.summary, classification=body.classification)
+    rows = programme.evidence.attach_eval_results(
+        actor, ReviewID(review_id), body.summary, classification=body.classification
+    )
     return EvidenceListPublic(data=rows, count=len(rows))
 
 
 @router.get("/evidence/{evidence_id}", tags=_evidence, summary="Evidence metadata")
 def get_evidence(evidence_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> EvidencePublic:
-    return programme.evidence.get(actor, evidence_id)
+    return programme.evidence.get(actor, EvidenceID(evidence_id))
 
 
 @router.get(
@@ -172,7 +176,7 @@ def get_evidence(evidence_id: str, actor: PrincipalDep, programme: ProgrammeDep)
     response_class=Response,
 )
 def download_evidence(evidence_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> Response:
-    meta, data = programme.evidence.content(actor, evidence_id)
+    meta, data = programme.evidence.content(actor, EvidenceID(evidence_id))
     return Response(
         content=data,
         media_type=meta.content_type,
@@ -196,7 +200,7 @@ def list_outbox(
 
 @router.post("/outbox/{message_id}/delivered", tags=_operations, summary="Mark a notification as delivered")
 def mark_delivered(message_id: str, actor: PrincipalDep, programme: ProgrammeDep) -> OutboxMessagePublic:
-    return programme.outbox.mark_delivered(actor, message_id)
+    return programme.outbox.mark_delivered(actor, OutboxMessageID(message_id))
 
 
 @router.post(

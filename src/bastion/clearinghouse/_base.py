@@ -19,6 +19,7 @@ from bastion.clearinghouse.models import CaseRow, CaseVendorRow, ReportRow
 from bastion.clearinghouse.states import ReportStatus
 from bastion.core.access import Resource, ResourceKind, not_found
 from bastion.core.clock import Clock
+from bastion.core.ids import CaseID, FindingID, ReportID
 from bastion.core.principal import Classification, OrgID, Principal, UserID
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -68,7 +69,7 @@ class Advisories(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FlaggedFinding:
-    id: str
+    id: FindingID
     title: str
     description: str
     classification: Classification
@@ -80,11 +81,11 @@ class FlaggedFinding:
 class Findings(Protocol):
     """The port to the review slice: a finding, as the acting principal may see it (its own access rules)."""
 
-    def flagged_finding(self, actor: Principal, finding_id: str) -> FlaggedFinding: ...
+    def flagged_finding(self, actor: Principal, finding_id: FindingID) -> FlaggedFinding: ...
 
 
 class Directory(Protocol):
-    def get_principal(self, user_id: str) -> Principal: ...
+    def get_principal(self, user_id: UserID) -> Principal: ...
 
 
 OsvConverter = Callable[[PublishedAdvisory], dict[str, Any]]
@@ -140,7 +141,7 @@ class ClearinghouseContext:
 # --- the access policy's descriptors ----------------------------------------------------------------------
 
 
-def participants(session: Session, case_id: str | None) -> frozenset[OrgID]:
+def participants(session: Session, case_id: CaseID | None) -> frozenset[OrgID]:
     if case_id is None:
         return frozenset()
     rows = session.scalars(sa.select(CaseVendorRow.org_id).where(CaseVendorRow.case_id == case_id))
@@ -182,14 +183,14 @@ def vendor_status_resource(case: CaseRow, report: ReportRow, orgs: frozenset[Org
 OPERATIONS = Resource(kind=ResourceKind.CH_OPERATIONS)
 
 
-def load_report(session: Session, report_id: str, *, lock: bool = False) -> ReportRow:
+def load_report(session: Session, report_id: ReportID, *, lock: bool = False) -> ReportRow:
     row = session.get(ReportRow, report_id, with_for_update=lock and session.bind is not None and _pg(session))
     if row is None:
         raise not_found(f"report {report_id}")
     return row
 
 
-def load_case(session: Session, case_id: str, *, lock: bool = False) -> tuple[CaseRow, ReportRow]:
+def load_case(session: Session, case_id: CaseID, *, lock: bool = False) -> tuple[CaseRow, ReportRow]:
     case = session.get(CaseRow, case_id, with_for_update=lock and _pg(session))
     if case is None:
         raise not_found(f"case {case_id}")

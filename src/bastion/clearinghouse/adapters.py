@@ -14,6 +14,7 @@ from bastion.advisories.importer import AdvisoryImporter
 from bastion.advisories.service import AdvisoryService
 from bastion.clearinghouse._base import FlaggedFinding, KnownAdvisory
 from bastion.core.clock import Clock
+from bastion.core.ids import FindingID
 from bastion.core.principal import Classification, Principal
 from bastion.db import Database
 
@@ -65,7 +66,7 @@ class ReviewFindings:
     def __init__(self, programme: Any) -> None:
         self._programme = programme
 
-    def flagged_finding(self, actor: Principal, finding_id: str) -> FlaggedFinding:
+    def flagged_finding(self, actor: Principal, finding_id: FindingID) -> FlaggedFinding:
         finding = self._programme.findings.get(actor, finding_id)
         return FlaggedFinding(
             id=finding.id,

@@ -13,11 +13,12 @@ from typing import NewType
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from bastion.core.ids import CaseID
+
 PUBLISHER_NAME = "Bastion AI Cybersecurity Clearinghouse"
 PUBLISHER_NAMESPACE = "https://clearinghouse.bastion.example"  # replaced by BASTION_PUBLIC_URL where set
 
 AdvisoryID = NewType("AdvisoryID", str)  # e.g. "BASTION-2026-0001": the OSV id and the CSAF tracking id
-CaseID = NewType("CaseID", str)
 
 
 class VendorStatus(StrEnum):

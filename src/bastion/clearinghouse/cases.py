@@ -42,6 +42,7 @@ from bastion.clearinghouse.vendors import registry
 from bastion.core.access import Action, not_found
 from bastion.core.audit import Actor
 from bastion.core.fields import RequestBody
+from bastion.core.ids import CaseID, VendorID
 from bastion.core.principal import Principal, Role
 from bastion.core.work import Work
 
@@ -68,7 +69,7 @@ class MessageCreate(RequestBody):
 
 class VendorAdd(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    vendor_id: str
+    vendor_id: VendorID
 
 
 class CaseResolution(StrEnum):
@@ -138,7 +139,7 @@ def open_case(work: Work, ctx: ClearinghouseContext, report: ReportRow, actor: P
     return case
 
 
-def _add_vendor(work: Work, case: CaseRow, vendor_id: str, actor: Actor, *, how: str) -> CaseVendorRow:
+def _add_vendor(work: Work, case: CaseRow, vendor_id: VendorID, actor: Actor, *, how: str) -> CaseVendorRow:
     vendor = work.session.get(VendorRow, vendor_id)
     if vendor is None:
         raise not_found(f"vendor {vendor_id}")
@@ -179,7 +180,7 @@ class CaseService:
     def __init__(self, ctx: ClearinghouseContext) -> None:
         self._ctx = ctx
 
-    def read(self, work: Work, actor: Principal, case_id: str, *, lock: bool = False) -> tuple[CaseRow, ReportRow]:
+    def read(self, work: Work, actor: Principal, case_id: CaseID, *, lock: bool = False) -> tuple[CaseRow, ReportRow]:
         """The case, if the actor may know it exists (else the same 404 as a missing id)."""
         case, report = load_case(work.session, case_id, lock=lock)
         orgs = participants(work.session, case.id)
@@ -187,7 +188,7 @@ class CaseService:
         return case, report
 
     def authorize(
-        self, work: Work, actor: Principal, case_id: str, action: Action, refusal: str, *, lock: bool = True
+        self, work: Work, actor: Principal, case_id: CaseID, action: Action, refusal: str, *, lock: bool = True
     ) -> tuple[CaseRow, ReportRow]:
         """Read the case, then require ``action`` on it: a 403 saying ``refusal`` (the actor knows the case)."""
         case, report = self.read(work, actor, case_id, lock=lock)
@@ -202,7 +203,7 @@ class CaseService:
         shown = report_public(work.session, report, staff=_staff(actor), validations=validations)
         return case_public(work.session, case, shown)
 
-    def get(self, actor: Principal, case_id: str) -> CasePublic:
+    def get(self, actor: Principal, case_id: CaseID) -> CasePublic:
         with self._ctx.uow(actor, "case.read", "ch_case", case_id) as work:
             case, report = self.read(work, actor, case_id)
             work.record()
@@ -222,14 +223,16 @@ class CaseService:
             work.record(count=len(data))
             return CasesPublic(data=data, count=len(data))
 
-    def add_vendor(self, actor: Principal, case_id: str, body: VendorAdd) -> CasePublic:
+    def add_vendor(self, actor: Principal, case_id: CaseID, body: VendorAdd) -> CasePublic:
         with self._ctx.uow(actor, "case.add_vendor", "ch_case", case_id) as work:
             case, report = self.authorize(work, actor, case_id, Action.DECIDE, "analysts add vendors")
             _require_open(case)
             _add_vendor(work, case, body.vendor_id, actor, how="analyst")
             return self.public(work, actor, case, report)
 
-    def set_vendor_status(self, actor: Principal, case_id: str, vendor_id: str, body: VendorStatusUpdate) -> CasePublic:
+    def set_vendor_status(
+        self, actor: Principal, case_id: CaseID, vendor_id: VendorID, body: VendorStatusUpdate
+    ) -> CasePublic:
         """A vendor's answer for its product (analysts may record it on a vendor's behalf)."""
         with self._ctx.uow(actor, "case.vendor_status", "ch_case", case_id) as work:
             case, report = self.read(work, actor, case_id, lock=True)
@@ -251,7 +254,7 @@ class CaseService:
             work.record(vendor_id=vendor_id, from_status=before, to_status=row.status, justification=row.justification)
             return self.public(work, actor, case, report)
 
-    def post_message(self, actor: Principal, case_id: str, body: MessageCreate) -> MessagePublic:
+    def post_message(self, actor: Principal, case_id: CaseID, body: MessageCreate) -> MessagePublic:
         with self._ctx.uow(actor, "case.message", "ch_case", case_id) as work:
             case, _ = self.authorize(
                 work, actor, case_id, Action.RESPOND, "participants write in the thread", lock=False
@@ -269,7 +272,7 @@ class CaseService:
             work.record(message_id=row.id)
             return message_public(row)
 
-    def messages(self, actor: Principal, case_id: str) -> MessagesPublic:
+    def messages(self, actor: Principal, case_id: CaseID) -> MessagesPublic:
         with self._ctx.uow(actor, "case.messages", "ch_case", case_id) as work:
             case, _ = self.read(work, actor, case_id)
             rows = work.session.scalars(
@@ -280,7 +283,7 @@ class CaseService:
             work.record(count=len(rows))
             return MessagesPublic(data=[message_public(r) for r in rows], count=len(rows))
 
-    def mark_exploited(self, actor: Principal, case_id: str, body: ExploitedMark) -> CasePublic:
+    def mark_exploited(self, actor: Principal, case_id: CaseID, body: ExploitedMark) -> CasePublic:
         """Exploited in the wild: the embargo shortens to the policy's ``exploited_days`` from now, if sooner."""
         with self._ctx.uow(actor, "case.exploited", "ch_case", case_id) as work:
             case, report = self.authorize(work, actor, case_id, Action.DECIDE, "analysts mark exploitation")
@@ -293,7 +296,7 @@ class CaseService:
             work.record(reason=body.reason, from_disclosure=before, to_disclosure=case.disclosure_at)
             return self.public(work, actor, case, report)
 
-    def close(self, actor: Principal, case_id: str, body: CaseClose) -> CasePublic:
+    def close(self, actor: Principal, case_id: CaseID, body: CaseClose) -> CasePublic:
         """End the case: its participants read the resolution in the thread. The clock no longer reminds,
         escalates or publishes it; an unpublished case stays unpublished (and its embargo as it was, so no
         vendor reads the close as leave to disclose)."""

@@ -20,6 +20,7 @@ from bastion.clearinghouse.reporters import ReporterRegistration
 from bastion.clearinghouse.reports import Decision, ReportDecision
 from bastion.clearinghouse.schemas import ReportSubmission
 from bastion.clearinghouse.vendors import VendorCreate
+from bastion.core.ids import ReportID
 from bastion.core.principal import Classification, OrgKind, Principal, Role
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def seed_clearinghouse(container: Container, user: MakeUser, ids: dict[str, str]
         VendorCreate.model_validate({"org_id": orgs["Northwind Linux"], "products": [{"purl": "pkg:deb/northwind/*"}]}),
     )
 
-    def submit(who: Principal, key: str, report: dict[str, Any]) -> str:
+    def submit(who: Principal, key: str, report: dict[str, Any]) -> ReportID:
         ack = ch.intake.submit(who, ReportSubmission.model_validate({"client_key": key, "report": report}))
         return ack.reports[0].id
 

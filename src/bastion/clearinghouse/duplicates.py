@@ -15,6 +15,7 @@ from bastion.clearinghouse.products import parse_cpe, parse_purl, product_tokens
 from bastion.clearinghouse.public import DuplicateNotice
 from bastion.clearinghouse.states import OPEN_FOR_DEDUPE, ReportStatus
 from bastion.core.access import Action, decide
+from bastion.core.ids import ReportID
 from bastion.core.principal import Principal
 from bastion.core.work import Work
 
@@ -30,7 +31,7 @@ def keys_for(subject: Subject) -> set[str]:
     return {k[:300] for k in keys}
 
 
-def save_keys(session: Session, report_id: str, subject: Subject) -> None:
+def save_keys(session: Session, report_id: ReportID, subject: Subject) -> None:
     existing = set(session.scalars(sa.select(ReportKeyRow.key).where(ReportKeyRow.report_id == report_id)))
     for key in sorted(keys_for(subject) - existing):
         session.add(ReportKeyRow(report_id=report_id, key=key))

@@ -17,6 +17,7 @@ from bastion.clearinghouse.public import CasePublic
 from bastion.clearinghouse.states import EmbargoStatus, check_embargo
 from bastion.core.access import Action, not_found
 from bastion.core.fields import RequestBody
+from bastion.core.ids import CaseID, EmbargoRevisionID
 from bastion.core.principal import Principal
 from bastion.core.work import Work
 
@@ -38,7 +39,7 @@ class EmbargoService:
         self._ctx = ctx
         self._cases = cases
 
-    def propose(self, actor: Principal, case_id: str, body: RevisionCreate) -> CasePublic:
+    def propose(self, actor: Principal, case_id: CaseID, body: RevisionCreate) -> CasePublic:
         """Any participant proposes a new disclosure date (an extension, or sooner); the embargo is under
         revision until an analyst decides."""
         with self._ctx.uow(actor, "embargo.propose", "ch_case", case_id) as work:
@@ -67,7 +68,7 @@ class EmbargoService:
             work.record(revision_id=row.id, disclosure_at=body.disclosure_at, reason=body.reason)
             return self._cases.public(work, actor, case, report)
 
-    def agree(self, actor: Principal, case_id: str, revision_id: str) -> CasePublic:
+    def agree(self, actor: Principal, case_id: CaseID, revision_id: EmbargoRevisionID) -> CasePublic:
         """A participant's recorded agreement to a proposed date."""
         with self._ctx.uow(actor, "embargo.agree", "ch_case", case_id) as work:
             case, report, row = self._revision(
@@ -81,7 +82,9 @@ class EmbargoService:
             work.record(revision_id=row.id)
             return self._cases.public(work, actor, case, report)
 
-    def decide(self, actor: Principal, case_id: str, revision_id: str, body: RevisionDecision) -> CasePublic:
+    def decide(
+        self, actor: Principal, case_id: CaseID, revision_id: EmbargoRevisionID, body: RevisionDecision
+    ) -> CasePublic:
         """An analyst accepts a proposal (the embargo becomes active with its date) or rejects it."""
         with self._ctx.uow(actor, "embargo.decide", "ch_case", case_id) as work:
             case, report, row = self._revision(
@@ -113,7 +116,14 @@ class EmbargoService:
             return self._cases.public(work, actor, case, report)
 
     def _revision(
-        self, work: Work, actor: Principal, case_id: str, revision_id: str, *, action: Action, refusal: str
+        self,
+        work: Work,
+        actor: Principal,
+        case_id: CaseID,
+        revision_id: EmbargoRevisionID,
+        *,
+        action: Action,
+        refusal: str,
     ) -> tuple[CaseRow, ReportRow, EmbargoRevisionRow]:
         case, report = self._cases.authorize(work, actor, case_id, action, refusal)
         row = work.session.get(EmbargoRevisionRow, revision_id)

@@ -25,6 +25,7 @@ from bastion.clearinghouse.validation import ValidationService, queue_validation
 from bastion.core.access import Action
 from bastion.core.audit import Actor
 from bastion.core.fields import RequestBody
+from bastion.core.ids import CaseID, VendorID
 from bastion.core.principal import Principal, Role
 from bastion.core.work import Work
 from bastion.jobs.interface import Job, Progress
@@ -37,7 +38,7 @@ class FixDeclaration(RequestBody):
     the vulnerable target)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    vendor_id: str | None = Field(default=None, description="Analysts declaring on a vendor's behalf name it.")
+    vendor_id: VendorID | None = Field(default=None, description="Analysts declaring on a vendor's behalf name it.")
     fixed_version: str | None = Field(default=None, max_length=100)
     commit: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{7,64}$")
     target: TargetIn | None = None
@@ -77,7 +78,7 @@ class FixService:
         self._validations = validations
         self._patcher = patcher
 
-    def declare(self, actor: Principal, case_id: str, body: FixDeclaration) -> FixPublic:
+    def declare(self, actor: Principal, case_id: CaseID, body: FixDeclaration) -> FixPublic:
         with self._ctx.uow(actor, "fix.declare", "ch_case", case_id) as work:
             case, report = self._open_case(work, actor, case_id)
             own = vendor_of(work, case, actor)
@@ -113,7 +114,7 @@ class FixService:
             work.record(fix_id=fix.id, fixed_version=fix.fixed_version, commit=fix.commit, status=fix.status)
             return fix_public(fix)
 
-    def candidate(self, actor: Principal, case_id: str, body: PatchCandidate) -> FixPublic:
+    def candidate(self, actor: Principal, case_id: CaseID, body: PatchCandidate) -> FixPublic:
         """A patch candidate from anyone taking part in the case (or an analyst)."""
         with self._ctx.uow(actor, "fix.candidate", "ch_case", case_id) as work:
             case, report = self._open_case(work, actor, case_id)
@@ -122,7 +123,7 @@ class FixService:
             work.record(fix_id=fix.id, note=body.note)
             return fix_public(fix)
 
-    def request_ai_patch(self, actor: Principal, case_id: str, body: AiPatchRequest) -> dict[str, Any]:
+    def request_ai_patch(self, actor: Principal, case_id: CaseID, body: AiPatchRequest) -> dict[str, Any]:
         """Queue the AI patcher on this case (a background job: model calls and sandbox runs take time)."""
         with self._ctx.uow(actor, "fix.ai_patch", "ch_case", case_id) as work:
             case, report = self._open_case(work, actor, case_id)
@@ -178,7 +179,7 @@ class FixService:
                 feedback = str(done.detail.get("reason") or "it did not fix the flaw")
         return {"verified": None, "attempts": attempts, "fixes": tried}
 
-    def for_case(self, actor: Principal, case_id: str) -> list[FixPublic]:
+    def for_case(self, actor: Principal, case_id: CaseID) -> list[FixPublic]:
         with self._ctx.uow(actor, "fix.list", "ch_case", case_id) as work:
             case, _ = self._cases.read(work, actor, case_id)
             rows = work.session.scalars(sa.select(FixRow).where(FixRow.case_id == case.id).order_by(FixRow.created_at))
@@ -188,7 +189,7 @@ class FixService:
 
     # --- helpers ------------------------------------------------------------------------------------------
 
-    def _open_case(self, work: Work, actor: Principal, case_id: str) -> tuple[CaseRow, ReportRow]:
+    def _open_case(self, work: Work, actor: Principal, case_id: CaseID) -> tuple[CaseRow, ReportRow]:
         case, report = self._cases.authorize(work, actor, case_id, Action.RESPOND, "participants offer fixes")
         require_open(case)
         return case, report

@@ -35,6 +35,7 @@ from bastion.clearinghouse.subjects import product_key, product_of, subject_of
 from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
 from bastion.core.access import Action, Resource, ResourceKind
+from bastion.core.ids import FindingID
 from bastion.core.principal import Classification, Principal
 from bastion.core.work import Work
 
@@ -43,7 +44,7 @@ from bastion.core.work import Work
 class _Origin:
     source: str  # person | ai_tool | sarif | osv | review_finding
     classification: Classification = Classification.UNCLASSIFIED
-    finding_id: str | None = None
+    finding_id: FindingID | None = None
 
 
 def _digest(value: Any) -> str:
@@ -90,7 +91,7 @@ class IntakeService:
     def flag_finding(
         self,
         actor: Principal,
-        finding_id: str,
+        finding_id: FindingID,
         *,
         release_reason: str | None = None,
         purl: str | None = None,

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.clearinghouse.advisory import VendorStatus
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.core.ids import CaseID, EmbargoRevisionID, FindingID, FixID, ReportID, ValidationID, VendorID
+from bastion.core.principal import OrgID, UserID
 from bastion.db.base import Base, EnumText, UTCDateTime
 
 
@@ -22,7 +24,7 @@ class ReporterRow(Base):
 
     __tablename__ = "clearinghouse_reporters"
 
-    user_id: Mapped[str] = mapped_column(String(40), ForeignKey("users.id"), primary_key=True)
+    user_id: Mapped[UserID] = mapped_column(String(40), ForeignKey("users.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # person | ai_tool
     tool_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tool_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -39,21 +41,21 @@ class SubmissionRow(Base):
     __table_args__ = (UniqueConstraint("reporter_user_id", "client_key"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    reporter_user_id: Mapped[str] = mapped_column(String(40), index=True)
+    reporter_user_id: Mapped[UserID] = mapped_column(String(40), index=True)
     client_key: Mapped[str] = mapped_column(String(200))
     digest: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(20))
-    report_ids: Mapped[list[str]] = mapped_column(JSON)
+    report_ids: Mapped[list[ReportID]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReportRow(Base):
     __tablename__ = "clearinghouse_reports"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[ReportID] = mapped_column(String(40), primary_key=True)
     submission_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_submissions.id"), index=True)
-    reporter_user_id: Mapped[str] = mapped_column(String(40), index=True)
-    reporter_org_id: Mapped[str] = mapped_column(String(40))
+    reporter_user_id: Mapped[UserID] = mapped_column(String(40), index=True)
+    reporter_org_id: Mapped[OrgID] = mapped_column(String(40))
     reporter_kind: Mapped[str] = mapped_column(String(20))
     tool_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tool_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -78,12 +80,12 @@ class ReportRow(Base):
     target: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     fixed_target: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     references: Mapped[list[str]] = mapped_column(JSON)
-    review_finding_id: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    review_finding_id: Mapped[FindingID | None] = mapped_column(String(40), nullable=True, unique=True)
     duplicate_of: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     duplicate_advisory: Mapped[str | None] = mapped_column(String(255), nullable=True)
     duplicate_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     known_fixed_in: Mapped[list[str]] = mapped_column(JSON)
-    case_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    case_id: Mapped[CaseID | None] = mapped_column(String(40), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -95,7 +97,7 @@ class ReportKeyRow(Base):
 
     __tablename__ = "clearinghouse_report_keys"
 
-    report_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), primary_key=True)
+    report_id: Mapped[ReportID] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
 
 
@@ -104,9 +106,9 @@ class ValidationRow(Base):
 
     __tablename__ = "clearinghouse_validations"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    report_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), index=True)
-    fix_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    id: Mapped[ValidationID] = mapped_column(String(40), primary_key=True)
+    report_id: Mapped[ReportID] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), index=True)
+    fix_id: Mapped[FixID | None] = mapped_column(String(40), nullable=True, index=True)
     purpose: Mapped[str] = mapped_column(String(20))  # report | fix
     job_id: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))  # queued | done | error
@@ -121,8 +123,8 @@ class ValidationRow(Base):
 class VendorRow(Base):
     __tablename__ = "clearinghouse_vendors"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), ForeignKey("organisations.id"), unique=True)
+    id: Mapped[VendorID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), ForeignKey("organisations.id"), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -133,7 +135,7 @@ class VendorProductRow(Base):
     __tablename__ = "clearinghouse_vendor_products"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    vendor_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_vendors.id"), index=True)
+    vendor_id: Mapped[VendorID] = mapped_column(String(40), ForeignKey("clearinghouse_vendors.id"), index=True)
     purl_type: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     purl_namespace: Mapped[str | None] = mapped_column(String(200), nullable=True)
     purl_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -145,8 +147,8 @@ class VendorProductRow(Base):
 class CaseRow(Base):
     __tablename__ = "clearinghouse_cases"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    report_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), unique=True)
+    id: Mapped[CaseID] = mapped_column(String(40), primary_key=True)
+    report_id: Mapped[ReportID] = mapped_column(String(40), ForeignKey("clearinghouse_reports.id"), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     severity: Mapped[str] = mapped_column(String(10))
     status: Mapped[CaseStatus] = mapped_column(EnumText(CaseStatus, 20), index=True)
@@ -172,9 +174,9 @@ class CaseVendorRow(Base):
     __table_args__ = (UniqueConstraint("case_id", "vendor_id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
-    vendor_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_vendors.id"))
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    case_id: Mapped[CaseID] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
+    vendor_id: Mapped[VendorID] = mapped_column(String(40), ForeignKey("clearinghouse_vendors.id"))
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
     added_how: Mapped[str] = mapped_column(String(20))  # registry | analyst
     status: Mapped[VendorStatus] = mapped_column(EnumText(VendorStatus, 30))
     justification: Mapped[str | None] = mapped_column(String(60), nullable=True)
@@ -189,9 +191,9 @@ class MessageRow(Base):
     __tablename__ = "clearinghouse_messages"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
-    author_user_id: Mapped[str] = mapped_column(String(40))
-    author_org_id: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[CaseID] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
+    author_user_id: Mapped[UserID] = mapped_column(String(40))
+    author_org_id: Mapped[OrgID] = mapped_column(String(40))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -201,8 +203,8 @@ class EmbargoRevisionRow(Base):
 
     __tablename__ = "clearinghouse_embargo_revisions"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
+    id: Mapped[EmbargoRevisionID] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[CaseID] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
     disclosure_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # proposed | accepted | rejected
@@ -218,9 +220,9 @@ class FixRow(Base):
 
     __tablename__ = "clearinghouse_fixes"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
-    vendor_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    id: Mapped[FixID] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[CaseID] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
+    vendor_id: Mapped[VendorID | None] = mapped_column(String(40), nullable=True)
     origin: Mapped[str] = mapped_column(String(20))  # vendor | candidate | ai_patcher
     fixed_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
     commit: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -240,7 +242,7 @@ class PublicationRow(Base):
     __tablename__ = "clearinghouse_publications"
 
     advisory_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), unique=True)
+    case_id: Mapped[CaseID] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), unique=True)
     revision: Mapped[int] = mapped_column(Integer)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ from bastion.clearinghouse.states import CaseStatus
 from bastion.core.access import Action
 from bastion.core.audit import SCHEDULER
 from bastion.core.errors import BastionError
+from bastion.core.ids import CaseID
 from bastion.core.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class Operations:
                 published.append(advisory)
         return TickResult(reminders=reminders, escalations=escalations, published=published)
 
-    def _tick_case(self, case_id: str) -> tuple[int, int, str | None]:
+    def _tick_case(self, case_id: CaseID) -> tuple[int, int, str | None]:
         ctx = self._ctx
         with ctx.uow(SCHEDULER, "clearinghouse.tick", "ch_case", case_id) as work:
             case = work.session.get(CaseRow, case_id, with_for_update=not ctx.database.is_sqlite)

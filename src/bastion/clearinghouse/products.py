@@ -18,6 +18,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from bastion.clearinghouse.errors import invalid
+from bastion.core.ids import VendorID
 
 ANY = "*"
 _CPE_FIELDS = 13
@@ -102,7 +103,7 @@ def parse_cpe(text: str) -> Cpe:
 class RegistryEntry:
     """One claim of the vendor registry: a purl namespace or a CPE vendor/product, owned by ``vendor_id``."""
 
-    vendor_id: str
+    vendor_id: VendorID
     purl_type: str | None = None
     purl_namespace: str | None = None
     purl_name: str | None = None  # ANY for the whole namespace
@@ -118,7 +119,7 @@ class RegistryEntry:
         return False
 
 
-def vendors_for(entries: list[RegistryEntry], purl: Purl | None, cpe: Cpe | None) -> list[str]:
+def vendors_for(entries: list[RegistryEntry], purl: Purl | None, cpe: Cpe | None) -> list[VendorID]:
     """The vendors whose registry entries claim this product, in registry order, without repeats."""
     return list(dict.fromkeys(e.vendor_id for e in entries if e.matches(purl, cpe)))
 

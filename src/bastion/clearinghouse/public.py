@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
 from bastion.clearinghouse.dedupe import MatchKind
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
+from bastion.core.ids import CaseID, EmbargoRevisionID, FindingID, FixID, ReportID, ValidationID, VendorID
+from bastion.core.principal import OrgID, UserID
 
 
 class _Record(BaseModel):
@@ -22,13 +24,13 @@ class DuplicateNotice(_Record):
 
     kind: MatchKind
     message: str
-    report_id: str | None = None
+    report_id: ReportID | None = None
     advisory_id: str | None = None
     fixed_in: list[str] = Field(default_factory=list)
 
 
 class ReportAck(_Record):
-    id: str = Field(description="The report's tracking id.")
+    id: ReportID = Field(description="The report's tracking id.")
     status: ReportStatus
     duplicate: DuplicateNotice | None = None
     message: str
@@ -43,7 +45,7 @@ class SubmissionAck(_Record):
 
 
 class ValidationPublic(_Record):
-    id: str
+    id: ValidationID
     purpose: str
     status: str
     outcome: str | None
@@ -54,7 +56,7 @@ class ValidationPublic(_Record):
 
 
 class ReporterPublic(_Record):
-    user_id: str
+    user_id: UserID
     kind: str
     tool_name: str | None
     tool_version: str | None
@@ -76,10 +78,10 @@ class ReporterRecord(_Record):
 
 
 class ReportPublic(_Record):
-    id: str
+    id: ReportID
     status: ReportStatus
     source: str
-    reporter_user_id: str
+    reporter_user_id: UserID
     reporter_kind: str
     tool_name: str | None
     tool_version: str | None
@@ -103,8 +105,8 @@ class ReportPublic(_Record):
     duplicate_advisory: str | None
     duplicate_reason: str | None
     known_fixed_in: list[str]
-    review_finding_id: str | None
-    case_id: str | None
+    review_finding_id: FindingID | None
+    case_id: CaseID | None
     validations: list[ValidationPublic]
     reporter_record: ReporterRecord | None = Field(default=None, description="Shown to analysts.")
     created_at: datetime
@@ -126,8 +128,8 @@ class RegistryClaimPublic(_Record):
 
 
 class VendorPublic(_Record):
-    id: str
-    org_id: str
+    id: VendorID
+    org_id: OrgID
     name: str
     products: list[RegistryClaimPublic]
 
@@ -138,8 +140,8 @@ class VendorsPublic(_Record):
 
 
 class CaseVendorPublic(_Record):
-    vendor_id: str
-    org_id: str
+    vendor_id: VendorID
+    org_id: OrgID
     name: str
     added_how: str
     status: VendorStatus
@@ -149,7 +151,7 @@ class CaseVendorPublic(_Record):
 
 
 class RevisionPublic(_Record):
-    id: str
+    id: EmbargoRevisionID
     disclosure_at: datetime
     reason: str
     status: str
@@ -168,9 +170,9 @@ class EmbargoPublic(_Record):
 
 
 class FixPublic(_Record):
-    id: str
-    case_id: str
-    vendor_id: str | None
+    id: FixID
+    case_id: CaseID
+    vendor_id: VendorID | None
     origin: str
     fixed_version: str | None
     commit: str | None
@@ -185,16 +187,16 @@ class FixPublic(_Record):
 
 class MessagePublic(_Record):
     id: str
-    case_id: str
-    author_user_id: str
-    author_org_id: str
+    case_id: CaseID
+    author_user_id: UserID
+    author_org_id: OrgID
     body: str
     created_at: datetime
 
 
 class CasePublic(_Record):
-    id: str
-    report_id: str
+    id: CaseID
+    report_id: ReportID
     title: str
     severity: str
     status: CaseStatus
@@ -224,7 +226,7 @@ class MessagesPublic(_Record):
 
 class PublicationPublic(_Record):
     advisory_id: str
-    case_id: str
+    case_id: CaseID
     revision: int
     published_at: datetime
     advisory: dict[str, Any] = Field(description="The PublishedAdvisory record every format is written from.")

@@ -16,7 +16,6 @@ from bastion.clearinghouse._base import ClearinghouseContext
 from bastion.clearinghouse.advisory import (
     AdvisoryID,
     AffectedProduct,
-    CaseID,
     Credit,
     NotAffectedJustification,
     PublishedAdvisory,
@@ -36,6 +35,7 @@ from bastion.clearinghouse.scoring import parse_vector
 from bastion.clearinghouse.states import CaseStatus, FixStatus, check_case
 from bastion.core.access import Action, Resource, ResourceKind, not_found
 from bastion.core.fields import RequestBody
+from bastion.core.ids import CaseID
 from bastion.core.principal import Principal
 from bastion.core.work import Work
 
@@ -56,7 +56,7 @@ class PublicationService:
         self._ctx = ctx
         self._cases = cases
 
-    def publish(self, actor: Principal, case_id: str, body: PublishRequest) -> PublicationPublic:
+    def publish(self, actor: Principal, case_id: CaseID, body: PublishRequest) -> PublicationPublic:
         with self._ctx.uow(actor, "case.publish", "ch_case", case_id) as work:
             case, report = self._cases.authorize(work, actor, case_id, Action.DECIDE, "analysts publish")
             require_open(case)

@@ -18,7 +18,7 @@ from bastion.core.principal import Principal, Role, UserID
 
 class ReporterRegistration(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    user_id: str = Field(description="The reporter's user (an AI tool has a user of its own, with its own token).")
+    user_id: UserID = Field(description="The reporter's user (an AI tool has a user of its own, with its own token).")
     kind: str = Field(default="ai_tool", pattern="^(person|ai_tool)$")
     tool_name: str | None = Field(default=None, max_length=200)
     tool_version: str | None = Field(default=None, max_length=100)
@@ -26,7 +26,7 @@ class ReporterRegistration(RequestBody):
     per_day: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
-def reporter_resource(user_id: str) -> Resource:
+def reporter_resource(user_id: UserID) -> Resource:
     return Resource(ResourceKind.CH_REPORTER, subject_user_id=UserID(user_id))
 
 
@@ -47,7 +47,7 @@ class ReporterService:
                 from bastion.clearinghouse.errors import invalid
 
                 raise invalid("an AI tool is registered with its name and version", field="tool_name")
-            principal = self._ctx.directory.get_principal(body.user_id)
+            principal = self._ctx.directory.get_principal(UserID(body.user_id))
             if not principal.has_role(Role.REPORTER):
                 from bastion.clearinghouse.errors import invalid
 
@@ -73,7 +73,7 @@ class ReporterService:
             )
             return reporter_record(work.session, row)
 
-    def record(self, actor: Principal, user_id: str) -> ReporterRecord:
+    def record(self, actor: Principal, user_id: UserID) -> ReporterRecord:
         with self._ctx.uow(actor, "reporter.read", "ch_reporter", user_id) as work:
             work.require(Action.READ, reporter_resource(user_id), what=f"reporter {user_id}")
             row = work.session.get(ReporterRow, user_id)

@@ -22,6 +22,7 @@ from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
 from bastion.core.access import Action, Resource, ResourceKind
 from bastion.core.fields import RequestBody
+from bastion.core.ids import ReportID
 from bastion.core.principal import OrgID, Principal, Role
 from bastion.core.work import Work
 
@@ -57,7 +58,7 @@ class ReportService:
     def __init__(self, ctx: ClearinghouseContext) -> None:
         self._ctx = ctx
 
-    def get(self, actor: Principal, report_id: str) -> ReportPublic:
+    def get(self, actor: Principal, report_id: ReportID) -> ReportPublic:
         with self._ctx.uow(actor, "report.read", "ch_report", report_id) as work:
             row = load_report(work.session, report_id)
             work.require(
@@ -92,7 +93,7 @@ class ReportService:
             work.record(count=len(data), status=status.value if status else None)
             return ReportsPublic(data=data, count=len(data))
 
-    def decide(self, actor: Principal, report_id: str, body: ReportDecision) -> ReportPublic:
+    def decide(self, actor: Principal, report_id: ReportID, body: ReportDecision) -> ReportPublic:
         with self._ctx.uow(actor, f"report.{body.decision.value}", "ch_report", report_id) as work:
             row = load_report(work.session, report_id, lock=True)
             resource = report_resource(row, participants(work.session, row.case_id))
@@ -117,7 +118,7 @@ class ReportService:
             work.record(from_status=previous, to_status=row.status, reason=body.reason)
             return self._public(work, actor, row)
 
-    def add_information(self, actor: Principal, report_id: str, body: MoreInformation) -> ReportPublic:
+    def add_information(self, actor: Principal, report_id: ReportID, body: MoreInformation) -> ReportPublic:
         """The reporter completes a report that needs information or was not reproduced; it is validated again."""
         with self._ctx.uow(actor, "report.add_information", "ch_report", report_id) as work:
             row = load_report(work.session, report_id, lock=True)

@@ -27,6 +27,7 @@ from bastion.clearinghouse.states import FixStatus, ReportStatus, check_report
 from bastion.clearinghouse.stored import Reproducer, Target, load_reproducer, load_target
 from bastion.clearinghouse.targets import fetch_purl
 from bastion.core.audit import SCHEDULER
+from bastion.core.ids import FixID, ValidationID
 from bastion.core.work import Work
 from bastion.jobs.interface import Job, Progress
 
@@ -67,7 +68,7 @@ def queue_validation(
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    validation_id: str
+    validation_id: ValidationID
     purpose: str
     reproducer: Reproducer
     target: Target | None
@@ -81,9 +82,9 @@ class ValidationService:
 
     def handle(self, job: Job, progress: Progress) -> dict[str, Any]:
         """The job handler: run the plan in the sandbox, then record the outcome (re-runnable)."""
-        return self.run(str(job.payload["validation_id"]), progress)
+        return self.run(ValidationID(str(job.payload["validation_id"])), progress)
 
-    def run(self, validation_id: str, progress: Progress) -> dict[str, Any]:
+    def run(self, validation_id: ValidationID, progress: Progress) -> dict[str, Any]:
         plan = self._plan(validation_id)
         if plan is None:
             return {"skipped": "already finished"}
@@ -100,7 +101,7 @@ class ValidationService:
         progress(0.9, "recording the outcome")
         return self._record(plan, first, second)
 
-    def _plan(self, validation_id: str) -> _Plan | None:
+    def _plan(self, validation_id: ValidationID) -> _Plan | None:
         ctx = self._ctx
         with ctx.database.read_session() as session:
             validation = session.get(ValidationRow, validation_id)
@@ -237,7 +238,7 @@ def _fix_outcome(first: Outcome, second: Outcome | None, *, patch: bool) -> tupl
     return FixStatus.NOT_VERIFIED.value, detail
 
 
-def _apply_fix(work: Work, fix_id: str | None, outcome: str, detail: dict[str, Any]) -> None:
+def _apply_fix(work: Work, fix_id: FixID | None, outcome: str, detail: dict[str, Any]) -> None:
     fix = work.session.get(FixRow, fix_id) if fix_id else None
     assert fix is not None
     fix.status = FixStatus(outcome)

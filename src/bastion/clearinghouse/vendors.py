@@ -14,6 +14,7 @@ from bastion.clearinghouse.products import ANY, RegistryEntry, parse_cpe, parse_
 from bastion.clearinghouse.public import RegistryClaimPublic, VendorPublic, VendorsPublic
 from bastion.core.access import Action, Resource, ResourceKind, not_found
 from bastion.core.fields import RequestBody
+from bastion.core.ids import VendorID
 from bastion.core.principal import OrgID, OrgKind, Principal
 
 
@@ -37,15 +38,15 @@ class ClaimIn(RequestBody):
 
 class VendorCreate(RequestBody):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    org_id: str = Field(description="An organisation of kind vendor.")
+    org_id: OrgID = Field(description="An organisation of kind vendor.")
     products: list[ClaimIn] = Field(default_factory=list, max_length=500)
 
 
-def vendor_resource(org_id: str) -> Resource:
+def vendor_resource(org_id: OrgID) -> Resource:
     return Resource(ResourceKind.CH_VENDOR, owner_org_id=OrgID(org_id))
 
 
-def _claim_row(vendor_id: str, claim: ClaimIn, at: object) -> VendorProductRow:
+def _claim_row(vendor_id: VendorID, claim: ClaimIn, at: object) -> VendorProductRow:
     if claim.purl:
         wildcard = claim.purl.rstrip().endswith("/*")
         purl = parse_purl(claim.purl.rstrip()[:-2] + "/placeholder" if wildcard else claim.purl)
@@ -125,7 +126,7 @@ class VendorService:
             work.session.flush()
             return vendor_public(work.session, vendor)
 
-    def add_product(self, actor: Principal, vendor_id: str, claim: ClaimIn) -> VendorPublic:
+    def add_product(self, actor: Principal, vendor_id: VendorID, claim: ClaimIn) -> VendorPublic:
         with self._ctx.uow(actor, "vendor.add_product", "ch_vendor", vendor_id) as work:
             vendor = work.session.get(VendorRow, vendor_id)
             if vendor is None:

@@ -32,6 +32,7 @@ from bastion.clearinghouse import (
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.cli.exits import ExitCode
+from bastion.core.ids import FindingID, ReportID
 from bastion.core.principal import Principal
 
 app = typer.Typer(
@@ -220,7 +221,7 @@ def flag_finding(
 ) -> None:
     """A review finding becomes a clearinghouse report (it keeps its marking)."""
     ch, actor = ch_and_actor()
-    emit(ch.intake.flag_finding(actor, finding_id, release_reason=release_reason, purl=purl, cpe=cpe))
+    emit(ch.intake.flag_finding(actor, FindingID(finding_id), release_reason=release_reason, purl=purl, cpe=cpe))
 
 
 @app.command("reports")
@@ -238,7 +239,7 @@ def reports(
 def report(report_id: Annotated[str, typer.Argument(help="The report's tracking id.")]) -> None:
     """One report with its validations (the evidence)."""
     ch, actor = ch_and_actor()
-    emit(ch.reports.get(actor, report_id))
+    emit(ch.reports.get(actor, ReportID(report_id)))
 
 
 @app.command("decide")
@@ -251,7 +252,7 @@ def decide(
 ) -> None:
     """An analyst's decision on a report."""
     ch, actor = ch_and_actor()
-    emit(ch.reports.decide(actor, report_id, ReportDecision(decision=decision, reason=reason)))
+    emit(ch.reports.decide(actor, ReportID(report_id), ReportDecision(decision=decision, reason=reason)))
 
 
 @app.command("add-info")
@@ -275,7 +276,7 @@ def add_info(  # noqa: PLR0917 - Typer maps each option to a parameter
         }
     if target is not None:
         body["target"] = target_entry(target, build, None)
-    emit(ch.reports.add_information(actor, report_id, parse_body(MoreInformation, body)))
+    emit(ch.reports.add_information(actor, ReportID(report_id), parse_body(MoreInformation, body)))
 
 
 @app.command("work")

@@ -31,6 +31,8 @@ from bastion.clearinghouse import (
 )
 from bastion.cli.clearinghouse import app as clearinghouse_app
 from bastion.cli.clearinghouse import ch_and_actor, emit, file_entry, parse_body, target_entry
+from bastion.core.ids import CaseID, EmbargoRevisionID, VendorID
+from bastion.core.principal import UserID
 
 CaseArg = Annotated[str, typer.Argument(help="The case's id.")]
 
@@ -69,7 +71,7 @@ def register_reporter(  # noqa: PLR0917 - Typer maps each option to a parameter
 def reporter(user_id: Annotated[str, typer.Argument(help="The reporter's user id.")]) -> None:
     """A reporter's record of validated and rejected reports."""
     ch, actor = ch_and_actor()
-    emit(ch.reporters.record(actor, user_id))
+    emit(ch.reporters.record(actor, UserID(user_id)))
 
 
 def reporters() -> None:
@@ -97,7 +99,7 @@ def claim(
     ch, actor = ch_and_actor()
     result = None
     for body in _claims(purl, cpe):
-        result = ch.vendors.add_product(actor, vendor_id, parse_body(ClaimIn, body))
+        result = ch.vendors.add_product(actor, VendorID(vendor_id), parse_body(ClaimIn, body))
     if result is None:
         raise typer.BadParameter("give at least one --purl or --cpe")
     emit(result)
@@ -120,13 +122,13 @@ def cases(
 def case(case_id: CaseArg) -> None:
     """One case: its report, vendors and their statuses, embargo, fixes."""
     ch, actor = ch_and_actor()
-    emit(ch.cases.get(actor, case_id))
+    emit(ch.cases.get(actor, CaseID(case_id)))
 
 
 def case_vendor(case_id: CaseArg, vendor_id: Annotated[str, typer.Argument(help="The vendor to add.")]) -> None:
     """Add a vendor to a case (analysts)."""
     ch, actor = ch_and_actor()
-    emit(ch.cases.add_vendor(actor, case_id, VendorAdd(vendor_id=vendor_id)))
+    emit(ch.cases.add_vendor(actor, CaseID(case_id), VendorAdd(vendor_id=vendor_id)))
 
 
 def vendor_status(
@@ -143,19 +145,19 @@ def vendor_status(
     """A vendor's answer in a case (the CSAF / VEX status)."""
     ch, actor = ch_and_actor()
     body = {"status": status, "justification": justification, "statement": statement}
-    emit(ch.cases.set_vendor_status(actor, case_id, vendor_id, parse_body(VendorStatusUpdate, body)))
+    emit(ch.cases.set_vendor_status(actor, CaseID(case_id), VendorID(vendor_id), parse_body(VendorStatusUpdate, body)))
 
 
 def message(case_id: CaseArg, body: Annotated[str, typer.Argument(help="The message.")]) -> None:
     """Write in the case's thread."""
     ch, actor = ch_and_actor()
-    emit(ch.cases.post_message(actor, case_id, parse_body(MessageCreate, {"body": body})))
+    emit(ch.cases.post_message(actor, CaseID(case_id), parse_body(MessageCreate, {"body": body})))
 
 
 def messages(case_id: CaseArg) -> None:
     """The case's thread."""
     ch, actor = ch_and_actor()
-    emit(ch.cases.messages(actor, case_id))
+    emit(ch.cases.messages(actor, CaseID(case_id)))
 
 
 def exploited(
@@ -163,7 +165,7 @@ def exploited(
 ) -> None:
     """Mark a case exploited in the wild: the embargo shortens (analysts)."""
     ch, actor = ch_and_actor()
-    emit(ch.cases.mark_exploited(actor, case_id, parse_body(ExploitedMark, {"reason": reason})))
+    emit(ch.cases.mark_exploited(actor, CaseID(case_id), parse_body(ExploitedMark, {"reason": reason})))
 
 
 def close(
@@ -176,7 +178,7 @@ def close(
 ) -> None:
     """Close a case with its resolution: it takes no more changes and its clocks stop (analysts)."""
     ch, actor = ch_and_actor()
-    emit(ch.cases.close(actor, case_id, parse_body(CaseClose, {"resolution": resolution, "reason": reason})))
+    emit(ch.cases.close(actor, CaseID(case_id), parse_body(CaseClose, {"resolution": resolution, "reason": reason})))
 
 
 def embargo_propose(
@@ -186,13 +188,17 @@ def embargo_propose(
 ) -> None:
     """Propose a disclosure date (an extension, or sooner)."""
     ch, actor = ch_and_actor()
-    emit(ch.embargo.propose(actor, case_id, parse_body(RevisionCreate, {"disclosure_at": date, "reason": reason})))
+    emit(
+        ch.embargo.propose(
+            actor, CaseID(case_id), parse_body(RevisionCreate, {"disclosure_at": date, "reason": reason})
+        )
+    )
 
 
 def embargo_agree(case_id: CaseArg, revision_id: Annotated[str, typer.Argument(help="The proposal's id.")]) -> None:
     """Record your agreement to a proposed disclosure date."""
     ch, actor = ch_and_actor()
-    emit(ch.embargo.agree(actor, case_id, revision_id))
+    emit(ch.embargo.agree(actor, CaseID(case_id), EmbargoRevisionID(revision_id)))
 
 
 def embargo_decide(
@@ -203,7 +209,11 @@ def embargo_decide(
 ) -> None:
     """Accept or reject a proposed disclosure date (analysts)."""
     ch, actor = ch_and_actor()
-    emit(ch.embargo.decide(actor, case_id, revision_id, RevisionDecision(accept=accept, note=note)))
+    emit(
+        ch.embargo.decide(
+            actor, CaseID(case_id), EmbargoRevisionID(revision_id), RevisionDecision(accept=accept, note=note)
+        )
+    )
 
 
 def fix(  # noqa: PLR0917 - Typer maps each option to a parameter
@@ -224,7 +234,7 @@ def fix(  # noqa: PLR0917 - Typer maps each option to a parameter
         body["target"] = target_entry(target, build, None)
     if patch is not None:
         body["patch"] = file_entry(patch, "fix.patch")
-    emit(ch.fixes.declare(actor, case_id, parse_body(FixDeclaration, body)))
+    emit(ch.fixes.declare(actor, CaseID(case_id), parse_body(FixDeclaration, body)))
 
 
 def patch_candidate(
@@ -234,7 +244,11 @@ def patch_candidate(
 ) -> None:
     """Offer a patch candidate: it counts if it applies, builds, stops the reproducer and passes the tests."""
     ch, actor = ch_and_actor()
-    emit(ch.fixes.candidate(actor, case_id, parse_body(PatchCandidate, {"patch": file_entry(patch), "note": note})))
+    emit(
+        ch.fixes.candidate(
+            actor, CaseID(case_id), parse_body(PatchCandidate, {"patch": file_entry(patch), "note": note})
+        )
+    )
 
 
 def ai_patch(
@@ -244,7 +258,7 @@ def ai_patch(
 ) -> None:
     """Queue the AI patcher on a case (run it with `bastion clearinghouse work`)."""
     ch, actor = ch_and_actor()
-    emit(ch.fixes.request_ai_patch(actor, case_id, AiPatchRequest(model=model, attempts=attempts)))
+    emit(ch.fixes.request_ai_patch(actor, CaseID(case_id), AiPatchRequest(model=model, attempts=attempts)))
 
 
 def publish(
@@ -256,13 +270,13 @@ def publish(
 ) -> None:
     """Publish the case: the advisory, and its OSV record into the database (/v1, pip-audit)."""
     ch, actor = ch_and_actor()
-    emit(ch.publications.publish(actor, case_id, parse_body(PublishRequest, {"reason": reason, "cve_id": cve})))
+    emit(ch.publications.publish(actor, CaseID(case_id), parse_body(PublishRequest, {"reason": reason, "cve_id": cve})))
 
 
 def fixes(case_id: CaseArg) -> None:
     """The case's fixes and patch candidates, each verified or not with its checks."""
     ch, actor = ch_and_actor()
-    emit([f.model_dump(mode="json") for f in ch.fixes.for_case(actor, case_id)])
+    emit([f.model_dump(mode="json") for f in ch.fixes.for_case(actor, CaseID(case_id))])
 
 
 def publication(

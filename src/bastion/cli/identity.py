@@ -19,7 +19,8 @@ from rich.text import Text
 from bastion.cli import context
 from bastion.cli.auth import current_principal, identity_service
 from bastion.core.errors import InvalidInput
-from bastion.core.principal import Classification, OrgKind, Role
+from bastion.core.ids import TokenID
+from bastion.core.principal import Classification, OrgID, OrgKind, Role, UserID
 from bastion.identity import IssuedToken, TokensPublic, UserPublic, UsersPublic
 
 orgs = typer.Typer(help="Organisations: frontier labs, agencies, trusted partners, the programme office.")
@@ -115,7 +116,7 @@ def users_list(
     as_json: JsonOption = False,
 ) -> None:
     """List the users you may see."""
-    rows = identity_service().list_users(current_principal(), org_id=org)
+    rows = identity_service().list_users(current_principal(), org_id=None if org is None else OrgID(org))
     if as_json:
         context.console.print_json(UsersPublic(data=rows, count=len(rows)).model_dump_json())
         return
@@ -136,7 +137,7 @@ def users_create(
     password = _read_password() if password_stdin else None
     user = identity_service().create_user(
         current_principal(),
-        org_id=org,
+        org_id=OrgID(org),
         email=email,
         display_name=name,
         roles=role,
@@ -157,7 +158,7 @@ def users_update(
     """Change a user: display name (yourself), roles, clearance, active (programme administrators)."""
     user = identity_service().update_user(
         current_principal(),
-        user_id,
+        UserID(user_id),
         display_name=name,
         roles=role or None,
         clearance=_clearance(clearance) if clearance is not None else None,
@@ -188,7 +189,9 @@ def tokens_create(
     """Create an API token and print it (once)."""
     principal = current_principal()
     ttl = timedelta(days=days) if days else None
-    issued = identity_service().issue_token(principal, user_id=user or principal.user_id, name=name, ttl=ttl)
+    issued = identity_service().issue_token(
+        principal, user_id=UserID(user) if user else principal.user_id, name=name, ttl=ttl
+    )
     _print_secret(issued)
 
 
@@ -198,7 +201,7 @@ def tokens_list(
     as_json: JsonOption = False,
 ) -> None:
     """List API tokens you may see (never their secrets)."""
-    rows = identity_service().list_tokens(current_principal(), user_id=user)
+    rows = identity_service().list_tokens(current_principal(), user_id=None if user is None else UserID(user))
     if as_json:
         context.console.print_json(TokensPublic(data=rows, count=len(rows)).model_dump_json())
         return
@@ -218,7 +221,7 @@ def tokens_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (see `bastion tokens list`).")],
 ) -> None:
     """Revoke an API token: it stops working at once."""
-    identity_service().revoke_token(current_principal(), token_id)
+    identity_service().revoke_token(current_principal(), TokenID(token_id))
     context.console.print(f"revoked token {token_id}", highlight=False)
 
 

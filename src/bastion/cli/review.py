@@ -20,7 +20,8 @@ from rich.text import Text
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
-from bastion.core.principal import Principal
+from bastion.core.ids import ExtensionID, ReviewID, SubmissionID
+from bastion.core.principal import Principal, UserID
 from bastion.review import (
     AssignmentCreate,
     ExtensionAnswer,
@@ -148,7 +149,7 @@ def submissions(
 def submission(submission_id: SubmissionId) -> None:
     """Show one submission (never the credential)."""
     programme, actor = programme_and_actor()
-    emit(programme.submissions.get(actor, submission_id))
+    emit(programme.submissions.get(actor, SubmissionID(submission_id)))
 
 
 @review.command("update-submission")
@@ -158,35 +159,35 @@ def update_submission(
 ) -> None:
     """Update a submission (the lab)."""
     programme, actor = programme_and_actor()
-    emit(programme.submissions.update(actor, submission_id, body_of(SubmissionUpdate, body)))
+    emit(programme.submissions.update(actor, SubmissionID(submission_id), body_of(SubmissionUpdate, body)))
 
 
 @review.command("withdraw")
 def withdraw(submission_id: SubmissionId) -> None:
     """Withdraw a submission (the lab). Its review, if any, closes; findings are kept."""
     programme, actor = programme_and_actor()
-    emit(programme.submissions.withdraw(actor, submission_id))
+    emit(programme.submissions.withdraw(actor, SubmissionID(submission_id)))
 
 
 @review.command("access")
 def access(submission_id: SubmissionId) -> None:
     """Show the decrypted model-access credential (assigned evaluators, programme administrators)."""
     programme, actor = programme_and_actor()
-    emit(programme.submissions.read_access(actor, submission_id))
+    emit(programme.submissions.read_access(actor, SubmissionID(submission_id)))
 
 
 @review.command("selection")
 def selection(submission_id: SubmissionId) -> None:
     """Show the selection decision (rationale for programme and agency staff only)."""
     programme, actor = programme_and_actor()
-    emit(programme.selection.get(actor, submission_id))
+    emit(programme.selection.get(actor, SubmissionID(submission_id)))
 
 
 @review.command("evaluate")
 def evaluate(submission_id: SubmissionId) -> None:
     """Re-run the selection policy on a submission."""
     programme, actor = programme_and_actor()
-    emit(programme.selection.evaluate(actor, submission_id))
+    emit(programme.selection.evaluate(actor, SubmissionID(submission_id)))
 
 
 @review.command("override")
@@ -199,7 +200,7 @@ def override(
     programme, actor = programme_and_actor()
     emit(
         programme.selection.override(
-            actor, submission_id, body_of(SelectionOverride, {"selected": select, "reason": reason})
+            actor, SubmissionID(submission_id), body_of(SelectionOverride, {"selected": select, "reason": reason})
         )
     )
 
@@ -210,7 +211,11 @@ def nominate(
 ) -> None:
     """Nominate a submission for review (agency reviewers)."""
     programme, actor = programme_and_actor()
-    emit(programme.submissions.nominate(actor, submission_id, body_of(NominationCreate, {"reason": reason})))
+    emit(
+        programme.submissions.nominate(
+            actor, SubmissionID(submission_id), body_of(NominationCreate, {"reason": reason})
+        )
+    )
 
 
 @review.command("policy")
@@ -280,7 +285,7 @@ def list_reviews(
 def show(review_id: ReviewId) -> None:
     """Show a review: window state, deadline, reminders."""
     programme, actor = programme_and_actor()
-    emit(programme.reviews.get(actor, review_id))
+    emit(programme.reviews.get(actor, ReviewID(review_id)))
 
 
 @review.command("release")
@@ -290,14 +295,14 @@ def release(
 ) -> None:
     """Record the model's public release (the lab). Never refused; the review closes with what it has."""
     programme, actor = programme_and_actor()
-    emit(programme.reviews.release(actor, review_id, body_of(ReleaseRecord, {"released_at": at})))
+    emit(programme.reviews.release(actor, ReviewID(review_id), body_of(ReleaseRecord, {"released_at": at})))
 
 
 @review.command("extensions")
 def extensions(review_id: ReviewId) -> None:
     """List extensions of a review."""
     programme, actor = programme_and_actor()
-    emit(programme.extensions.list_for_review(actor, review_id))
+    emit(programme.extensions.list_for_review(actor, ReviewID(review_id)))
 
 
 @review.command("extend")
@@ -308,7 +313,11 @@ def extend(
 ) -> None:
     """Propose an extension (programme) or grant one (the lab: consented at once)."""
     programme, actor = programme_and_actor()
-    emit(programme.extensions.propose(actor, review_id, body_of(ExtensionCreate, {"days": days, "reason": reason})))
+    emit(
+        programme.extensions.propose(
+            actor, ReviewID(review_id), body_of(ExtensionCreate, {"days": days, "reason": reason})
+        )
+    )
 
 
 @review.command("answer-extension")
@@ -318,7 +327,7 @@ def answer_extension(
 ) -> None:
     """Record the lab's consent to (or refusal of) a proposed extension."""
     programme, actor = programme_and_actor()
-    emit(programme.extensions.answer(actor, extension_id, ExtensionAnswer(consent=consent)))
+    emit(programme.extensions.answer(actor, ExtensionID(extension_id), ExtensionAnswer(consent=consent)))
 
 
 @review.command("assign")
@@ -329,7 +338,7 @@ def assign(
     programme, actor = programme_and_actor()
     emit(
         programme.assignments.assign(
-            actor, review_id, body_of(AssignmentCreate, {"user_id": user_id, "focus_areas": focus})
+            actor, ReviewID(review_id), body_of(AssignmentCreate, {"user_id": user_id, "focus_areas": focus})
         )
     )
 
@@ -338,7 +347,7 @@ def assign(
 def unassign(review_id: ReviewId, user_id: UserId) -> None:
     """Remove an evaluator from a review."""
     programme, actor = programme_and_actor()
-    programme.assignments.unassign(actor, review_id, user_id)
+    programme.assignments.unassign(actor, ReviewID(review_id), UserID(user_id))
     context.console.print(f"unassigned {user_id} from {review_id}")
 
 
@@ -346,7 +355,7 @@ def unassign(review_id: ReviewId, user_id: UserId) -> None:
 def assignments(review_id: ReviewId) -> None:
     """List the evaluators assigned to a review (staff only)."""
     programme, actor = programme_and_actor()
-    emit(programme.assignments.list_for_review(actor, review_id))
+    emit(programme.assignments.list_for_review(actor, ReviewID(review_id)))
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from bastion.cli import context
 from bastion.cli.review import AsJson, ReviewId, body_of, emit, programme_and_actor, review, table
+from bastion.core.ids import EvidenceID, FindingID, OutboxMessageID, ReviewID
 from bastion.core.principal import Classification
 from bastion.review import (
     FindingCreate,
@@ -63,7 +64,7 @@ def findings(
 ) -> None:
     """List the findings of a review that you may see."""
     programme, actor = programme_and_actor()
-    _print_findings(programme.findings.list_for_review(actor, review_id, status=status), as_json)
+    _print_findings(programme.findings.list_for_review(actor, ReviewID(review_id), status=status), as_json)
 
 
 def add_finding(
@@ -92,13 +93,13 @@ def add_finding(
             "for_clearinghouse": for_clearinghouse,
         },
     )
-    emit(programme.findings.create(actor, review_id, body))
+    emit(programme.findings.create(actor, ReviewID(review_id), body))
 
 
 def finding(finding_id: FindingId) -> None:
     """Show one finding with the lab's responses."""
     programme, actor = programme_and_actor()
-    emit(programme.findings.get(actor, finding_id))
+    emit(programme.findings.get(actor, FindingID(finding_id)))
 
 
 def update_finding(
@@ -131,7 +132,7 @@ def update_finding(
     }
     emit(
         programme.findings.update(
-            actor, finding_id, body_of(FindingUpdate, {k: v for k, v in fields.items() if v is not None})
+            actor, FindingID(finding_id), body_of(FindingUpdate, {k: v for k, v in fields.items() if v is not None})
         )
     )
 
@@ -139,7 +140,7 @@ def update_finding(
 def share(finding_id: FindingId) -> None:
     """Share a confirmed finding with the lab (programme administrators)."""
     programme, actor = programme_and_actor()
-    emit(programme.findings.share(actor, finding_id))
+    emit(programme.findings.share(actor, FindingID(finding_id)))
 
 
 def respond(
@@ -151,7 +152,7 @@ def respond(
     programme, actor = programme_and_actor()
     emit(
         programme.findings.respond(
-            actor, finding_id, body_of(ResponseCreate, {"body": _text(body, body_file, "response")})
+            actor, FindingID(finding_id), body_of(ResponseCreate, {"body": _text(body, body_file, "response")})
         )
     )
 
@@ -165,7 +166,7 @@ def clearinghouse_candidates(as_json: AsJson = False) -> None:
 def evidence(review_id: ReviewId) -> None:
     """List the evidence attached to a review."""
     programme, actor = programme_and_actor()
-    emit(programme.evidence.list_for_review(actor, review_id))
+    emit(programme.evidence.list_for_review(actor, ReviewID(review_id)))
 
 
 def upload_evidence(
@@ -187,12 +188,12 @@ def upload_evidence(
     emit(
         programme.evidence.upload(
             actor,
-            review_id,
+            ReviewID(review_id),
             filename=path.name,
             content_type=kind,
             data=data,
             classification=_level(classification),
-            finding_id=finding_id,
+            finding_id=None if finding_id is None else FindingID(finding_id),
         )
     )
 
@@ -203,7 +204,7 @@ def download_evidence(
 ) -> None:
     """Download an evidence file (its SHA-256 is checked first)."""
     programme, actor = programme_and_actor()
-    meta, data = programme.evidence.content(actor, evidence_id)
+    meta, data = programme.evidence.content(actor, EvidenceID(evidence_id))
     out.write_bytes(data)
     context.err_console.print(f"wrote {out} ({meta.size} bytes, sha256 {meta.sha256}, {meta.classification.banner})")
 
@@ -223,7 +224,7 @@ def attach_evals(
     if not isinstance(data, dict):
         raise invalid("the summary must be a JSON object")
     rows = programme.evidence.attach_eval_results(
-        actor, review_id, data, log or [], classification=_level(classification)
+        actor, ReviewID(review_id), data, log or [], classification=_level(classification)
     )
     context.console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
 
@@ -238,7 +239,7 @@ def report(
     if fmt is ReportFormat.PDF and out is None:
         raise invalid("a PDF report is binary: name the file to write with --output FILE", field="output")
     programme, actor = programme_and_actor()
-    rendered = programme.reports.render(actor, review_id, fmt=fmt, variant=variant)
+    rendered = programme.reports.render(actor, ReviewID(review_id), fmt=fmt, variant=variant)
     if out is None:
         context.console.print(rendered.content, markup=False, highlight=False, soft_wrap=True)
         return
@@ -266,7 +267,7 @@ def deliver(
 ) -> None:
     """Mark a notification as delivered."""
     programme, actor = programme_and_actor()
-    emit(programme.outbox.mark_delivered(actor, message_id))
+    emit(programme.outbox.mark_delivered(actor, OutboxMessageID(message_id)))
 
 
 def tick() -> None:

@@ -1,13 +1,37 @@
-"""Ids that more than one slice names, as ``NewType``s (``core.principal`` has ``UserID`` and ``OrgID``).
+"""The ids of stored things, one ``NewType`` per kind (``core.principal`` has ``UserID`` and ``OrgID``).
 
-The review slice owns reviews, submissions and findings; the evaluation battery's port names the review a
-run is for, and the clearinghouse names the finding a report came from. At run time each is a ``str``."""
+A service names the kind of every id it takes, returns or keeps in a record, and a shell wraps a path, query
+or form value once, where it enters (``ReviewID(review_id)``): mypy then proves that a finding id is never
+passed where a review id is wanted. The evaluation battery's port names the review a run is for, and the
+clearinghouse names the finding a report came from. At run time each is a ``str``."""
 
 from __future__ import annotations
 
 from typing import NewType
 
-ReviewID = NewType("ReviewID", str)
+# Identity (users and organisations are ``core.principal``'s ``UserID`` and ``OrgID``).
+TokenID = NewType("TokenID", str)  # an API token's id (its prefix is shown; the secret never is)
+SessionID = NewType("SessionID", str)  # a web session's id
+
+# The voluntary pre-release review.
 SubmissionID = NewType("SubmissionID", str)
+NominationID = NewType("NominationID", str)
+SelectionDecisionID = NewType("SelectionDecisionID", str)
+ReviewID = NewType("ReviewID", str)
+ExtensionID = NewType("ExtensionID", str)
+AssignmentID = NewType("AssignmentID", str)
 FindingID = NewType("FindingID", str)
+ResponseID = NewType("ResponseID", str)
+EvidenceID = NewType("EvidenceID", str)
+OutboxMessageID = NewType("OutboxMessageID", str)
+
+# The clearinghouse (its intake submissions, messages, outbox and publications still use ``str``).
+ReportID = NewType("ReportID", str)
+ValidationID = NewType("ValidationID", str)
+VendorID = NewType("VendorID", str)
+CaseID = NewType("CaseID", str)
+EmbargoRevisionID = NewType("EmbargoRevisionID", str)
+FixID = NewType("FixID", str)
+
+# The evaluation battery.
 EvalRunID = NewType("EvalRunID", str)

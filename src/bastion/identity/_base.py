@@ -56,11 +56,11 @@ class ServiceBase:
             yield
 
 
-def user_resource(user_id: str) -> Resource:
+def user_resource(user_id: UserID) -> Resource:
     return Resource(kind=ResourceKind.USER, subject_user_id=UserID(user_id))
 
 
-def token_resource(user_id: str) -> Resource:
+def token_resource(user_id: UserID) -> Resource:
     return Resource(kind=ResourceKind.API_TOKEN, subject_user_id=UserID(user_id))
 
 
@@ -75,14 +75,14 @@ def require(actor: Principal, action: Action, resource: Resource, *, what: str, 
         raise NotAllowed(refusal, details={"reason": decision.reason})
 
 
-def load_user(session: Session, user_id: str) -> tuple[User, Organisation] | None:
+def load_user(session: Session, user_id: UserID) -> tuple[User, Organisation] | None:
     row = session.execute(
         sa.select(User, Organisation).join(Organisation, User.org_id == Organisation.id).where(User.id == user_id)
     ).one_or_none()
     return None if row is None else (row[0], row[1])
 
 
-def load_visible_user(session: Session, actor: Principal, user_id: str) -> tuple[User, Organisation]:
+def load_visible_user(session: Session, actor: Principal, user_id: UserID) -> tuple[User, Organisation]:
     """The user, if it exists and the actor may know it; otherwise the one 'not found'."""
     found = load_user(session, user_id)
     if found is None:

@@ -13,14 +13,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.core.principal import OrgKind
+from bastion.core.ids import SessionID, TokenID
+from bastion.core.principal import OrgID, OrgKind, UserID
 from bastion.db.base import Base, EnumText, UTCDateTime
 
 
 class Organisation(Base):
     __tablename__ = "organisations"
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    id: Mapped[OrgID] = mapped_column(sa.String(40), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     kind: Mapped[OrgKind] = mapped_column(EnumText(OrgKind, 32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -29,8 +30,8 @@ class Organisation(Base):
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("organisations.id"), index=True)
+    id: Mapped[UserID] = mapped_column(sa.String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(sa.String(40), sa.ForeignKey("organisations.id"), index=True)
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(200))
     roles: Mapped[list[Any]] = mapped_column(sa.JSON())
@@ -43,8 +44,8 @@ class User(Base):
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("users.id"), index=True)
+    id: Mapped[TokenID] = mapped_column(sa.String(40), primary_key=True)
+    user_id: Mapped[UserID] = mapped_column(sa.String(40), sa.ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(16))
@@ -57,8 +58,8 @@ class ApiToken(Base):
 class WebSession(Base):
     __tablename__ = "web_sessions"
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(sa.String(40), sa.ForeignKey("users.id"), index=True)
+    id: Mapped[SessionID] = mapped_column(sa.String(40), primary_key=True)
+    user_id: Mapped[UserID] = mapped_column(sa.String(40), sa.ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

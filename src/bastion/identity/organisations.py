@@ -18,7 +18,7 @@ from bastion.identity.schemas import OrganisationPublic
 ORGANISATION = Resource(kind=ResourceKind.ORGANISATION)
 
 
-def organisation_resource(org_id: str) -> Resource:
+def organisation_resource(org_id: OrgID) -> Resource:
     return Resource(kind=ResourceKind.ORGANISATION, owner_org_id=OrgID(org_id))
 
 
@@ -55,7 +55,7 @@ class OrganisationService(ServiceBase):
         """For the seed/demo command and tests: no actor, no policy check (still validated and audited)."""
         return self.create_organisation(None, name=name, kind=kind)
 
-    def get_organisation(self, org_id: str) -> OrganisationPublic:
+    def get_organisation(self, org_id: OrgID) -> OrganisationPublic:
         """Internal lookup for other services (no policy check)."""
         with self._db.read_session() as session:
             org = session.get(Organisation, org_id)

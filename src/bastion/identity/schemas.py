@@ -9,7 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from bastion.core.fields import Omittable, RequestBody
-from bastion.core.principal import Classification, OrgKind, Role
+from bastion.core.ids import SessionID, TokenID
+from bastion.core.principal import Classification, OrgID, OrgKind, Role, UserID
 
 
 def _parse_clearance(value: object) -> Classification:
@@ -40,7 +41,7 @@ class OrganisationCreate(_Body):
 
 
 class OrganisationPublic(_Record):
-    id: str
+    id: OrgID
     name: str
     kind: OrgKind
 
@@ -51,7 +52,7 @@ class OrganisationsPublic(_Record):
 
 
 class UserCreate(_Body):
-    org_id: str
+    org_id: OrgID
     email: str = Field(max_length=320)
     display_name: str = Field(min_length=1, max_length=200)
     roles: list[Role] = Field(min_length=1)
@@ -69,8 +70,8 @@ class UserUpdate(_Body):
 
 
 class UserPublic(_Record):
-    id: str
-    org_id: str
+    id: UserID
+    org_id: OrgID
     org_name: str
     org_kind: OrgKind
     email: str
@@ -93,13 +94,13 @@ class TokenStatus(StrEnum):
 
 class TokenCreate(_Body):
     name: str = Field(min_length=1, max_length=100)
-    user_id: str | None = Field(default=None, description="Whose token; default: your own.")
+    user_id: UserID | None = Field(default=None, description="Whose token; default: your own.")
     expires_in_days: int | None = Field(default=None, ge=1, le=366, description="Default: 90 days.")
 
 
 class TokenPublic(_Record):
-    id: str
-    user_id: str
+    id: TokenID
+    user_id: UserID
     name: str
     prefix: str = Field(description="The first characters of the secret, to recognise it.")
     created_at: datetime
@@ -117,8 +118,8 @@ class TokensPublic(_Record):
 class IssuedToken(_Record):
     """A new API token. ``token`` is the secret: shown this once, stored only as a hash."""
 
-    id: str
-    user_id: str
+    id: TokenID
+    user_id: UserID
     name: str
     prefix: str
     expires_at: datetime
@@ -137,7 +138,7 @@ class LoginRequest(BaseModel):
 class IssuedSession(_Record):
     """A web session. ``token`` is the secret (also set as the ``bastion_session`` cookie)."""
 
-    id: str
-    user_id: str
+    id: SessionID
+    user_id: UserID
     expires_at: datetime
     token: str = Field(repr=False)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from bastion.core.principal import Classification, Principal, Role
+from bastion.core.principal import Classification, OrgID, Principal, Role, UserID
 from bastion.db.locks import lock_name
 from bastion.identity._base import load_user, principal_of, user_public
 from bastion.identity.errors import AlreadyBootstrapped, UserExists
@@ -20,14 +20,14 @@ from bastion.identity.schemas import IssuedToken, UserPublic
 from bastion.identity.signin import SignInService, insert_token
 from bastion.identity.users import NewUser, UserService, insert_user
 
-PROGRAMME_OFFICE_ID = "org_programme_office"  # seeded by migration 0002_identity
+PROGRAMME_OFFICE_ID = OrgID("org_programme_office")  # seeded by migration 0002_identity
 BOOTSTRAP_LOCK = "identity:bootstrap"
 
 __all__ = ["PROGRAMME_OFFICE_ID", "IdentityService"]
 
 
 class IdentityService(OrganisationService, UserService, SignInService):
-    def get_principal(self, user_id: str) -> Principal:
+    def get_principal(self, user_id: UserID) -> Principal:
         """Internal lookup for other services (no policy check). Raises ``NotFound`` for unknown ids."""
         from bastion.core.access import not_found
 
@@ -37,7 +37,7 @@ class IdentityService(OrganisationService, UserService, SignInService):
                 raise not_found(f"user {user_id}")
             return principal_of(*found)
 
-    def issue_token_unchecked(self, *, user_id: str, name: str, ttl: timedelta | None = None) -> IssuedToken:
+    def issue_token_unchecked(self, *, user_id: UserID, name: str, ttl: timedelta | None = None) -> IssuedToken:
         """For the seed/demo command and tests: a token for any active user, no policy check (audited)."""
         with self._write() as session:
             return insert_token(
@@ -55,7 +55,7 @@ class IdentityService(OrganisationService, UserService, SignInService):
         email: str,
         display_name: str,
         password: str | None = None,
-        org_id: str = PROGRAMME_OFFICE_ID,
+        org_id: OrgID = PROGRAMME_OFFICE_ID,
     ) -> tuple[UserPublic, IssuedToken]:
         """The first user: a programme administrator cleared TOP SECRET, with an API token (shown once).
         Refused once any user exists. User and token are written in one transaction."""

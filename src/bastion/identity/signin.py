@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bastion.core import audit
 from bastion.core.access import Action, not_found, visible
-from bastion.core.principal import Principal
+from bastion.core.ids import TokenID
+from bastion.core.principal import Principal, UserID
 from bastion.db.locks import lock_name
 from bastion.identity import rules
 from bastion.identity._base import (
@@ -50,7 +51,7 @@ LOGIN_FAILED = "wrong email or password"
 
 class SignInService(ServiceBase):
     # API tokens --------------------------------------------------------------------------------------
-    def issue_token(self, actor: Principal, *, user_id: str, name: str, ttl: timedelta | None = None) -> IssuedToken:
+    def issue_token(self, actor: Principal, *, user_id: UserID, name: str, ttl: timedelta | None = None) -> IssuedToken:
         """A new token for ``user_id`` (yourself, or anyone for administrators). The secret is in the
         result only; the database keeps its SHA-256 digest. Refused to a web session: a months-long token
         minted by a browser session would outlive the session's hours and its sign-out."""
@@ -74,7 +75,7 @@ class SignInService(ServiceBase):
                 ttl=self._default_token_ttl if ttl is None else ttl,
             )
 
-    def revoke_token(self, actor: Principal, token_id: str) -> None:
+    def revoke_token(self, actor: Principal, token_id: TokenID) -> None:
         """Revoke a token (idempotent: revoking a revoked token changes nothing)."""
         what = f"token {token_id}"
         with self._refusals_audited(actor, "token.revoke", "api_token", token_id), self._write() as session:
@@ -95,7 +96,7 @@ class SignInService(ServiceBase):
                 detail={"user_id": token.user_id},
             )
 
-    def list_tokens(self, actor: Principal, *, user_id: str | None = None) -> list[TokenPublic]:
+    def list_tokens(self, actor: Principal, *, user_id: UserID | None = None) -> list[TokenPublic]:
         now = self._clock.now()
         with self._db.read_session() as session:
             query = sa.select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)
@@ -216,7 +217,7 @@ def _minutes(seconds: int) -> str:
 
 
 def insert_token(
-    session: Session, *, at: datetime, actor: Principal | None, user_id: str, name: str, ttl: timedelta
+    session: Session, *, at: datetime, actor: Principal | None, user_id: UserID, name: str, ttl: timedelta
 ) -> IssuedToken:
     clean = rules.clean_name(name, what="token name", limit=100)
     if ttl <= timedelta(0) or ttl > MAX_TOKEN_TTL:
@@ -257,7 +258,7 @@ def insert_token(
     )
 
 
-def insert_session(session: Session, *, at: datetime, user_id: str) -> IssuedSession:
+def insert_session(session: Session, *, at: datetime, user_id: UserID) -> IssuedSession:
     secret = new_secret(CredentialKind.SESSION)
     row = WebSession(
         id=new_id("ses"),

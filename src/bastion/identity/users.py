@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bastion.core import audit
 from bastion.core.access import Action, Resource, ResourceKind, visible
-from bastion.core.principal import Classification, Principal, Role
+from bastion.core.principal import Classification, OrgID, Principal, Role, UserID
 from bastion.db.locks import lock_name
 from bastion.identity import rules
 from bastion.identity._base import ServiceBase, load_visible_user, require, user_public, user_resource
@@ -57,7 +57,7 @@ class NewUser:
 
 
 def insert_user(
-    session: Session, *, at: datetime, actor: Principal | None, org_id: str, new: NewUser
+    session: Session, *, at: datetime, actor: Principal | None, org_id: OrgID, new: NewUser
 ) -> tuple[User, Organisation]:
     """Insert and audit a user in the caller's transaction; refuse unknown orgs, misfit roles, duplicates."""
     user_id = new_id("usr")
@@ -100,7 +100,7 @@ class UserService(ServiceBase):
         self,
         actor: Principal,
         *,
-        org_id: str,
+        org_id: OrgID,
         email: str,
         display_name: str,
         roles: Iterable[Role],
@@ -117,7 +117,7 @@ class UserService(ServiceBase):
     def create_user_unchecked(
         self,
         *,
-        org_id: str,
+        org_id: OrgID,
         email: str,
         display_name: str,
         roles: Iterable[Role],
@@ -128,18 +128,18 @@ class UserService(ServiceBase):
         new = NewUser.of(email=email, display_name=display_name, roles=roles, clearance=clearance, password=password)
         return self._create(None, org_id, new)
 
-    def _create(self, actor: Principal | None, org_id: str, new: NewUser) -> UserPublic:
+    def _create(self, actor: Principal | None, org_id: OrgID, new: NewUser) -> UserPublic:
         try:
             with self._write() as session:
                 return user_public(*insert_user(session, at=self._clock.now(), actor=actor, org_id=org_id, new=new))
         except IntegrityError as e:  # a concurrent create with the same email
             raise UserExists(f"a user with email {new.email} already exists") from e
 
-    def get_user(self, actor: Principal, user_id: str) -> UserPublic:
+    def get_user(self, actor: Principal, user_id: UserID) -> UserPublic:
         with self._db.read_session() as session:
             return user_public(*load_visible_user(session, actor, user_id))
 
-    def list_users(self, actor: Principal, *, org_id: str | None = None) -> list[UserPublic]:
+    def list_users(self, actor: Principal, *, org_id: OrgID | None = None) -> list[UserPublic]:
         with self._db.read_session() as session:
             query = sa.select(User, Organisation).join(Organisation, User.org_id == Organisation.id)
             if org_id is not None:
@@ -150,7 +150,7 @@ class UserService(ServiceBase):
     def update_user(
         self,
         actor: Principal,
-        user_id: str,
+        user_id: UserID,
         *,
         display_name: str | None = None,
         roles: Iterable[Role] | None = None,

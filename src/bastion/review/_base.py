@@ -19,6 +19,7 @@ from bastion.core.access import Action, Resource, ResourceKind, authorize, not_f
 from bastion.core.audit import Actor
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox
+from bastion.core.ids import FindingID, ReviewID, SubmissionID
 from bastion.core.principal import Classification, OrgID, OrgKind, Principal, UserID
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -41,8 +42,8 @@ class Organisation(Protocol):
 class Directory(Protocol):
     """The port to identity the review slice needs (``IdentityService`` implements it)."""
 
-    def get_principal(self, user_id: str) -> Principal: ...
-    def get_organisation(self, org_id: str) -> Organisation: ...
+    def get_principal(self, user_id: UserID) -> Principal: ...
+    def get_organisation(self, org_id: OrgID) -> Organisation: ...
 
 
 def new_id(prefix: str) -> str:
@@ -110,19 +111,19 @@ class Scope:
         )
 
 
-def assigned_to(session: Session, review_id: str | None) -> frozenset[UserID]:
+def assigned_to(session: Session, review_id: ReviewID | None) -> frozenset[UserID]:
     if review_id is None:
         return frozenset()
     rows = session.scalars(sa.select(AssignmentRow.user_id).where(AssignmentRow.review_id == review_id))
     return frozenset(UserID(r) for r in rows)
 
 
-def assigned_by_review(session: Session, review_ids: Iterable[str | None]) -> dict[str, frozenset[UserID]]:
+def assigned_by_review(session: Session, review_ids: Iterable[ReviewID | None]) -> dict[ReviewID, frozenset[UserID]]:
     """The assigned evaluators of many reviews in one query (for lists: no query per row)."""
     wanted = {r for r in review_ids if r is not None}
     if not wanted:
         return {}
-    found: dict[str, set[UserID]] = {}
+    found: dict[ReviewID, set[UserID]] = {}
     rows = session.execute(
         sa.select(AssignmentRow.review_id, AssignmentRow.user_id).where(AssignmentRow.review_id.in_(wanted))
     )
@@ -143,7 +144,7 @@ def _get(session: Session, row: type[Any], key: str, *, lock: bool) -> Any:
     return session.get(row, key)
 
 
-def scope_of_submission(session: Session, submission_id: str, *, lock: bool = False) -> Scope:
+def scope_of_submission(session: Session, submission_id: SubmissionID, *, lock: bool = False) -> Scope:
     """The submission and its review; with ``lock`` both rows are locked for this transaction."""
     submission = _get(session, SubmissionRow, submission_id, lock=lock)
     if submission is None:
@@ -155,7 +156,7 @@ def scope_of_submission(session: Session, submission_id: str, *, lock: bool = Fa
     return Scope(submission, review, assigned_to(session, review.id if review else None))
 
 
-def scope_of_review(session: Session, review_id: str, *, lock: bool = False) -> Scope:
+def scope_of_review(session: Session, review_id: ReviewID, *, lock: bool = False) -> Scope:
     """The review and its submission; with ``lock`` the review row is locked for this transaction."""
     review = _get(session, ReviewRow, review_id, lock=lock)
     if review is None:
@@ -165,7 +166,7 @@ def scope_of_review(session: Session, review_id: str, *, lock: bool = False) -> 
     return Scope(submission, review, assigned_to(session, review.id))
 
 
-def finding_in_scope(session: Session, finding_id: str, *, lock: bool = False) -> tuple[FindingRow, Scope]:
+def finding_in_scope(session: Session, finding_id: FindingID, *, lock: bool = False) -> tuple[FindingRow, Scope]:
     """The finding and its review; with ``lock`` the finding row is locked for this transaction."""
     finding = _get(session, FindingRow, finding_id, lock=lock)
     if finding is None:

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from bastion.core.access import Action, ResourceKind
 from bastion.core.errors import NotFound
-from bastion.core.principal import Classification, OrgKind, Principal, Role
+from bastion.core.ids import ReviewID
+from bastion.core.principal import Classification, OrgKind, Principal, Role, UserID
 from bastion.review._base import ReviewContext, new_id, require, scope_of_review
 from bastion.review.errors import ConflictOfInterestError, ReviewStateError, invalid
 from bastion.review.lifecycle import FocusArea
@@ -37,7 +38,7 @@ class AssignmentService:
     def __init__(self, ctx: ReviewContext) -> None:
         self._ctx = ctx
 
-    def assign(self, actor: Principal, review_id: str, body: AssignmentCreate) -> AssignmentPublic:
+    def assign(self, actor: Principal, review_id: ReviewID, body: AssignmentCreate) -> AssignmentPublic:
         with self._ctx.unit(actor, "assignment.create", "review", review_id) as session:
             scope = scope_of_review(session, review_id, lock=True)
             require(actor, Action.DECIDE, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
@@ -98,7 +99,7 @@ class AssignmentService:
             )
             return _public(row)
 
-    def unassign(self, actor: Principal, review_id: str, user_id: str) -> None:
+    def unassign(self, actor: Principal, review_id: ReviewID, user_id: UserID) -> None:
         with self._ctx.unit(actor, "assignment.delete", "review", review_id) as session:
             scope = scope_of_review(session, review_id, lock=True)
             require(actor, Action.DECIDE, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
@@ -113,7 +114,7 @@ class AssignmentService:
             session.delete(row)
             self._ctx.record(session, actor, "assignment.delete", "review", review_id, user_id=user_id)
 
-    def list_for_review(self, actor: Principal, review_id: str) -> AssignmentsPublic:
+    def list_for_review(self, actor: Principal, review_id: ReviewID) -> AssignmentsPublic:
         with self._ctx.unit(actor, "assignment.list", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
             resource = scope.resource(ResourceKind.REVIEW)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, ResourceKind, decide, visible
+from bastion.core.ids import SubmissionID
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_submission
 from bastion.review.errors import ReviewStateError
@@ -31,7 +32,7 @@ from bastion.review.schemas import (
     SelectionPublic,
 )
 from bastion.review.scores import MeasuredScores, all_scores, summaries_by_review
-from bastion.review.selection import RULE_KINDS, CapabilityTier, EvalMargin, Rule, SelectionFacts, evaluate
+from bastion.review.selection import RULE_KINDS, CapabilityTier, EvalMargin, Rule, RuleID, SelectionFacts, evaluate
 
 # The key under which a rule result keeps the marking of the evaluation results it read (None: it read none).
 _MARKING = "evidence_marking"
@@ -80,7 +81,7 @@ def require_not_closed(scope: Scope, now: datetime) -> None:
         )
 
 
-def current_decision(session: Session, submission_id: str) -> SelectionDecisionRow | None:
+def current_decision(session: Session, submission_id: SubmissionID) -> SelectionDecisionRow | None:
     return session.scalar(
         sa.select(SelectionDecisionRow)
         .where(SelectionDecisionRow.submission_id == submission_id)
@@ -96,7 +97,7 @@ def _store(
     *,
     selected: bool,
     policy_version: str | None,
-    fired: list[str],
+    fired: list[RuleID],
     results: list[dict[str, object]],
     actor: Principal | None,
     override_reason: str | None = None,
@@ -203,7 +204,7 @@ class SelectionService:
             "rules": rules,
         }
 
-    def get(self, actor: Principal, submission_id: str) -> SelectionPublic:
+    def get(self, actor: Principal, submission_id: SubmissionID) -> SelectionPublic:
         with self._ctx.unit(actor, "selection.read", "selection", submission_id) as session:
             scope = scope_of_submission(session, submission_id)
             resource = scope.resource(ResourceKind.SELECTION)
@@ -212,14 +213,14 @@ class SelectionService:
             self._ctx.record(session, actor, "selection.read", "selection", submission_id, rationale=rationale)
             return self._public(session, actor, scope, rationale=rationale)
 
-    def evaluate(self, actor: Principal, submission_id: str) -> SelectionPublic:
+    def evaluate(self, actor: Principal, submission_id: SubmissionID) -> SelectionPublic:
         """Re-run the engine with the current policy (replaces a manual override)."""
         with self._ctx.unit(actor, "selection.evaluate", "selection", submission_id) as session:
             scope = self._decidable(session, actor, submission_id)
             run_engine(session, self._ctx, scope.submission, actor, force=True)
             return self._public(session, actor, scope, rationale=True)
 
-    def override(self, actor: Principal, submission_id: str, body: SelectionOverride) -> SelectionPublic:
+    def override(self, actor: Principal, submission_id: SubmissionID, body: SelectionOverride) -> SelectionPublic:
         """A manual decision with a mandatory written reason; audited with the reason."""
         with self._ctx.unit(actor, "selection.override", "selection", submission_id) as session:
             scope = self._decidable(session, actor, submission_id)
@@ -245,7 +246,7 @@ class SelectionService:
             )
             return self._public(session, actor, scope, rationale=True)
 
-    def _decidable(self, session: Session, actor: Principal, submission_id: str) -> Scope:
+    def _decidable(self, session: Session, actor: Principal, submission_id: SubmissionID) -> Scope:
         scope = scope_of_submission(session, submission_id, lock=True)  # decisions are numbered per submission
         require(actor, Action.DECIDE, scope.resource(ResourceKind.SELECTION), what=f"submission {submission_id}")
         if scope.submission.status == SubmissionStatus.WITHDRAWN:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bastion.core.principal import Classification, OrgKind, Principal, Role
+from bastion.core.principal import Classification, OrgID, OrgKind, Principal, Role
 from bastion.db import Database
 from bastion.identity.errors import OrganisationExists
 from bastion.identity.service import PROGRAMME_OFFICE_ID
@@ -81,7 +81,7 @@ class _Seeder:
     def user(self, label: str, org_id: str, roles: list[Role], clearance: Classification) -> Principal:
         password = secrets.token_urlsafe(12)  # 16 characters, random per seeding: printed once, like the tokens
         user = self.identity.create_user_unchecked(
-            org_id=org_id,
+            org_id=OrgID(org_id),
             email=f"{label}@{DEMO_DOMAIN}",
             display_name=label.replace("-", " ").title(),
             roles=roles,

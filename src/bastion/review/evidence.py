@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bastion.core.access import Action, ResourceKind, not_found, visible
 from bastion.core.errors import OperationalError, PayloadTooLarge
 from bastion.core.files import private_dir, write_atomic
+from bastion.core.ids import EvidenceID, FindingID, ReviewID
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
 from bastion.review.errors import ReviewInputError, invalid
@@ -120,13 +121,13 @@ class EvidenceService:
     def upload(
         self,
         actor: Principal,
-        review_id: str,
+        review_id: ReviewID,
         *,
         filename: str,
         content_type: str,
         data: bytes | StagedFile,
         classification: Classification,
-        finding_id: str | None = None,
+        finding_id: FindingID | None = None,
     ) -> EvidencePublic:
         content_type = content_type.split(";", maxsplit=1)[0].strip().lower()
         if content_type not in ALLOWED_CONTENT_TYPES:
@@ -165,7 +166,7 @@ class EvidenceService:
     def attach_eval_results(
         self,
         actor: Principal,
-        review_id: str,
+        review_id: ReviewID,
         summary: Mapping[str, Any],
         log_paths: Sequence[Path] = (),
         *,
@@ -242,7 +243,7 @@ class EvidenceService:
                 details={"limit_bytes": limit, "size": size},
             )
 
-    def list_for_review(self, actor: Principal, review_id: str) -> EvidenceListPublic:
+    def list_for_review(self, actor: Principal, review_id: ReviewID) -> EvidenceListPublic:
         with self._ctx.unit(actor, "evidence.list", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
             require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
@@ -262,13 +263,13 @@ class EvidenceService:
             self._ctx.record(session, actor, "evidence.list", "review", review_id, count=len(data))
             return EvidenceListPublic(data=data, count=len(data))
 
-    def get(self, actor: Principal, evidence_id: str) -> EvidencePublic:
+    def get(self, actor: Principal, evidence_id: EvidenceID) -> EvidencePublic:
         with self._ctx.unit(actor, "evidence.read", "evidence", evidence_id) as session:
             _, shown = self._load(session, actor, evidence_id)
             self._ctx.record(session, actor, "evidence.read", "evidence", evidence_id)
             return shown
 
-    def content(self, actor: Principal, evidence_id: str) -> tuple[EvidencePublic, bytes]:
+    def content(self, actor: Principal, evidence_id: EvidenceID) -> tuple[EvidencePublic, bytes]:
         with self._ctx.unit(actor, "evidence.download", "evidence", evidence_id) as session:
             row, shown = self._load(session, actor, evidence_id)
             try:
@@ -283,7 +284,7 @@ class EvidenceService:
             self._ctx.record(session, actor, "evidence.download", "evidence", evidence_id, sha256=row.sha256)
             return shown, data
 
-    def _load(self, session: Session, actor: Principal, evidence_id: str) -> tuple[EvidenceRow, EvidencePublic]:
+    def _load(self, session: Session, actor: Principal, evidence_id: EvidenceID) -> tuple[EvidenceRow, EvidencePublic]:
         row = session.get(EvidenceRow, evidence_id)
         if row is None:
             raise not_found(f"evidence {evidence_id}")
@@ -295,7 +296,7 @@ class EvidenceService:
 
     @staticmethod
     def _check_finding(
-        session: Session, actor: Principal, scope: Scope, finding_id: str | None, classification: Classification
+        session: Session, actor: Principal, scope: Scope, finding_id: FindingID | None, classification: Classification
     ) -> FindingRow | None:
         """The finding must be in this review and visible to the uploader: one answer for a missing, foreign
         or concealed finding, so an upload cannot probe for findings above the uploader's clearance. Evidence
@@ -319,7 +320,9 @@ class EvidenceService:
         return finding
 
     @contextmanager
-    def _stored(self, actor: Principal, action: str, review_id: str) -> Iterator[tuple[Session, Scope, list[Path]]]:
+    def _stored(
+        self, actor: Principal, action: str, review_id: ReviewID
+    ) -> Iterator[tuple[Session, Scope, list[Path]]]:
         """A unit of work that writes files; files placed by a failed transaction are removed again."""
         placed: list[Path] = []
         try:
@@ -348,7 +351,7 @@ class EvidenceService:
         content_type: str,
         data: bytes | StagedFile,
         classification: Classification,
-        finding_id: str | None = None,
+        finding_id: FindingID | None = None,
         summary: dict[str, Any] | None = None,
     ) -> EvidenceRow:
         assert scope.review is not None

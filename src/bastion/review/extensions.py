@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, decide, not_found
-from bastion.core.principal import OrgID, Principal
+from bastion.core.ids import ExtensionID, ReviewID
+from bastion.core.principal import OrgID, Principal, UserID
 from bastion.review._base import ReviewContext, Scope, new_id, require, scope_of_review
 from bastion.review.errors import ReviewStateError
 from bastion.review.models import ExtensionRow
@@ -25,8 +26,8 @@ from bastion.review.reviews import require_open
 from bastion.review.schemas import ExtensionAnswer, ExtensionCreate, ExtensionPublic, ExtensionsPublic
 
 
-def _author(actor: Principal, review: Resource, user_id: str | None, org_id: str | None) -> str | None:
-    author = replace(review, author_org_id=None if org_id is None else OrgID(org_id))
+def _author(actor: Principal, review: Resource, user_id: UserID | None, org_id: OrgID | None) -> UserID | None:
+    author = replace(review, author_org_id=org_id)
     return user_id if user_id is not None and decide(actor, Action.READ_AUTHOR, author).allowed else None
 
 
@@ -52,7 +53,7 @@ class ExtensionService:
     def __init__(self, ctx: ReviewContext) -> None:
         self._ctx = ctx
 
-    def propose(self, actor: Principal, review_id: str, body: ExtensionCreate) -> ExtensionPublic:
+    def propose(self, actor: Principal, review_id: ReviewID, body: ExtensionCreate) -> ExtensionPublic:
         with self._ctx.unit(actor, "extension.propose", "review", review_id) as session:
             scope = scope_of_review(session, review_id, lock=True)
             resource = scope.resource(ResourceKind.REVIEW)
@@ -99,7 +100,7 @@ class ExtensionService:
             )
             return _public(actor, scope, row)
 
-    def answer(self, actor: Principal, extension_id: str, body: ExtensionAnswer) -> ExtensionPublic:
+    def answer(self, actor: Principal, extension_id: ExtensionID, body: ExtensionAnswer) -> ExtensionPublic:
         """The lab's recorded consent (or refusal). Only a lab submitter of the owning lab may answer."""
         with self._ctx.unit(actor, "extension.answer", "extension", extension_id) as session:
             row, scope = self._load(session, extension_id)
@@ -130,7 +131,7 @@ class ExtensionService:
             )
             return _public(actor, scope, row)
 
-    def list_for_review(self, actor: Principal, review_id: str) -> ExtensionsPublic:
+    def list_for_review(self, actor: Principal, review_id: ReviewID) -> ExtensionsPublic:
         with self._ctx.unit(actor, "extension.list", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
             require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
@@ -141,7 +142,7 @@ class ExtensionService:
             return ExtensionsPublic(data=[_public(actor, scope, r) for r in rows], count=len(rows))
 
     @staticmethod
-    def _load(session: Session, extension_id: str) -> tuple[ExtensionRow, Scope]:
+    def _load(session: Session, extension_id: ExtensionID) -> tuple[ExtensionRow, Scope]:
         """The extension and its review, both locked (review first, then the extension read afresh): two
         answers to one extension, or to two, queue and each sees the other's outcome."""
         row = session.get(ExtensionRow, extension_id)

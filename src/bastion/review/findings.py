@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, decide, visible
 from bastion.core.errors import Forbidden, NotFound
-from bastion.core.principal import Classification, OrgID, Principal
+from bastion.core.ids import FindingID, ReviewID
+from bastion.core.principal import Classification, OrgID, Principal, UserID
 from bastion.review._base import (
     Directory,
     ReviewContext,
@@ -64,9 +65,9 @@ def finding_resource(scope: Scope, finding: FindingRow) -> Resource:
     )
 
 
-def responses_by_finding(session: Session, finding_ids: list[str]) -> dict[str, list[FindingResponseRow]]:
+def responses_by_finding(session: Session, finding_ids: list[FindingID]) -> dict[FindingID, list[FindingResponseRow]]:
     """The responses to many findings in one query, oldest first (for lists: no query per row)."""
-    found: dict[str, list[FindingResponseRow]] = {}
+    found: dict[FindingID, list[FindingResponseRow]] = {}
     if not finding_ids:
         return found
     rows = session.scalars(
@@ -86,12 +87,12 @@ class Authors:
 
     actor: Principal
     directory: Directory
-    _orgs: dict[str, OrgID | None] = field(default_factory=dict)
+    _orgs: dict[UserID, OrgID | None] = field(default_factory=dict)
 
     def of_finding(self, scope: Scope, finding: FindingRow) -> bool:
         return decide(self.actor, Action.READ_AUTHOR, finding_resource(scope, finding)).allowed
 
-    def of_response(self, scope: Scope, finding: FindingRow, author_id: str) -> bool:
+    def of_response(self, scope: Scope, finding: FindingRow, author_id: UserID) -> bool:
         if self.of_finding(scope, finding):  # staff see every author: no need to look the author up
             return True
         if author_id not in self._orgs:
@@ -147,7 +148,7 @@ class FindingService:
     def _authors(self, actor: Principal) -> Authors:
         return Authors(actor, self._ctx.directory)
 
-    def create(self, actor: Principal, review_id: str, body: FindingCreate) -> FindingPublic:
+    def create(self, actor: Principal, review_id: ReviewID, body: FindingCreate) -> FindingPublic:
         with self._ctx.unit(actor, "finding.create", "review", review_id) as session:
             scope = scope_of_review(session, review_id)
             require(actor, Action.READ, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")
@@ -183,7 +184,7 @@ class FindingService:
             )
             return finding_public(session, row, scope, self._authors(actor))
 
-    def get(self, actor: Principal, finding_id: str) -> FindingPublic:
+    def get(self, actor: Principal, finding_id: FindingID) -> FindingPublic:
         with self._ctx.unit(actor, "finding.read", "finding", finding_id) as session:
             finding, scope = finding_in_scope(session, finding_id)
             require(actor, Action.READ, finding_resource(scope, finding), what=f"finding {finding_id}")
@@ -193,7 +194,7 @@ class FindingService:
     def list_for_review(
         self,
         actor: Principal,
-        review_id: str,
+        review_id: ReviewID,
         *,
         status: FindingStatus | None = None,
         focus_area: FocusArea | None = None,
@@ -237,7 +238,7 @@ class FindingService:
             self._ctx.record(session, actor, "finding.list", "finding", None, for_clearinghouse=True, count=len(data))
             return FindingsPublic(data=data, count=len(data))
 
-    def update(self, actor: Principal, finding_id: str, body: FindingUpdate) -> FindingPublic:
+    def update(self, actor: Principal, finding_id: FindingID, body: FindingUpdate) -> FindingPublic:
         """Edit content (while draft or confirmed), flag for the clearinghouse, or move the status. Lowering the
         marking is a classification authority's decision, with a written reason. Audited with old and new
         values."""
@@ -317,7 +318,7 @@ class FindingService:
                 field="reason",
             )
 
-    def share(self, actor: Principal, finding_id: str) -> FindingPublic:
+    def share(self, actor: Principal, finding_id: FindingID) -> FindingPublic:
         """Release a confirmed finding to the lab (a programme decision)."""
         with self._ctx.unit(actor, "finding.share", "finding", finding_id) as session:
             finding, scope = finding_in_scope(session, finding_id, lock=True)
@@ -327,7 +328,7 @@ class FindingService:
             self._transition(session, actor, finding, scope, FindingStatus.SHARED_WITH_LAB)
             return finding_public(session, finding, scope, self._authors(actor))
 
-    def respond(self, actor: Principal, finding_id: str, body: ResponseCreate) -> ResponsePublic:
+    def respond(self, actor: Principal, finding_id: FindingID, body: ResponseCreate) -> ResponsePublic:
         """The lab's answer to a finding shared with it: also once the review has closed (the one write a closed
         review takes)."""
         with self._ctx.unit(actor, "finding.respond", "finding", finding_id) as session:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, authorize, not_found
+from bastion.core.ids import OutboxMessageID
 from bastion.core.principal import Principal
 from bastion.review._base import ReviewContext, new_id
 from bastion.review.models import OutboxRow
@@ -70,7 +71,7 @@ class OutboxService:
             self._ctx.record(session, actor, "outbox.list", "outbox", None, count=len(rows))
             return OutboxPublic(data=[_public(r) for r in rows], count=len(rows))
 
-    def mark_delivered(self, actor: Principal, message_id: str) -> OutboxMessagePublic:
+    def mark_delivered(self, actor: Principal, message_id: OutboxMessageID) -> OutboxMessagePublic:
         with self._ctx.unit(actor, "outbox.deliver", "outbox", message_id) as session:
             authorize(actor, Action.UPDATE, OUTBOX, what=f"outbox message {message_id}")
             row = session.get(OutboxRow, message_id, with_for_update=True, populate_existing=True)

@@ -18,6 +18,7 @@ from bastion.review.selection import (
     EvalMargin,
     Policy,
     Rule,
+    RuleID,
 )
 
 DEFAULT_POLICY = "default.toml"
@@ -77,6 +78,7 @@ def _rule(source: str, index: int, raw: Any) -> Rule:
     rule_id, kind = raw.get("id"), raw.get("kind")
     if not isinstance(rule_id, str) or not rule_id:
         raise _error(source, f"{where} needs an `id` string")
+    rule_id = RuleID(rule_id)
     where = f"rule {rule_id!r}"
     if kind not in _FIELDS:
         raise _error(source, f"{where}: `kind` must be one of {', '.join(_FIELDS)}")

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, ResourceKind, decide
+from bastion.core.ids import ReviewID
 from bastion.core.principal import Classification, Principal
 from bastion.review import pdf
 from bastion.review._base import ReviewContext, Scope, require, scope_of_review
@@ -121,7 +122,7 @@ class ReportService:
     def render(
         self,
         actor: Principal,
-        review_id: str,
+        review_id: ReviewID,
         *,
         fmt: ReportFormat = ReportFormat.MARKDOWN,
         variant: ReportVariant | None = None,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bastion.core.access import Action, Resource, ResourceKind, authorize, decide, visible
 from bastion.core.audit import SCHEDULER, Actor
 from bastion.core.errors import Forbidden
+from bastion.core.ids import ReviewID
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import (
     ReviewContext,
@@ -194,7 +195,7 @@ class ReviewService:
             self._ctx.record(session, actor, "review.open", "review", review.id, submission_id=submission.id)
             return review_public(review, submission, self._ctx.clock.now())
 
-    def get(self, actor: Principal, review_id: str) -> ReviewPublic:
+    def get(self, actor: Principal, review_id: ReviewID) -> ReviewPublic:
         with self._ctx.unit(actor, "review.read", "review", review_id) as session:
             scope = self._scope(session, actor, Action.READ, review_id)
             self._ctx.record(session, actor, "review.read", "review", review_id)
@@ -221,7 +222,7 @@ class ReviewService:
             self._ctx.record(session, actor, "review.list", "review", None, count=len(data))
             return ReviewsPublic(data=data, count=len(data))
 
-    def release(self, actor: Principal, review_id: str, body: ReleaseRecord) -> ReviewPublic:
+    def release(self, actor: Principal, review_id: ReviewID, body: ReleaseRecord) -> ReviewPublic:
         """The lab records its public release, never refused for timing; the review keeps its findings."""
         with self._ctx.unit(actor, "review.release", "review", review_id) as session:
             scope = self._scope(session, actor, Action.UPDATE, review_id, lock=True)
@@ -284,7 +285,7 @@ class ReviewService:
         return TickResult(closed=closed, reminders=reminders)
 
     def _scope(
-        self, session: Session, actor: Principal, action: Action, review_id: str, *, lock: bool = False
+        self, session: Session, actor: Principal, action: Action, review_id: ReviewID, *, lock: bool = False
     ) -> Scope:
         scope = scope_of_review(session, review_id, lock=lock)
         require(actor, action, scope.resource(ResourceKind.REVIEW), what=f"review {review_id}")

@@ -22,8 +22,21 @@ from pydantic import (
 )
 
 from bastion.core.fields import Omittable, RequestBody
-from bastion.core.principal import Classification
+from bastion.core.ids import (
+    AssignmentID,
+    EvidenceID,
+    ExtensionID,
+    FindingID,
+    NominationID,
+    OutboxMessageID,
+    ResponseID,
+    ReviewID,
+    SelectionDecisionID,
+    SubmissionID,
+)
+from bastion.core.principal import Classification, OrgID, UserID
 from bastion.review.lifecycle import FindingStatus, FocusArea, SelectionStatus, Severity, SubmissionStatus
+from bastion.review.selection import RuleID
 from bastion.review.window import CloseReason, WindowStatus
 
 
@@ -112,8 +125,8 @@ class SubmissionUpdate(Body):
 
 
 class SubmissionPublic(Record):
-    id: str
-    org_id: str
+    id: SubmissionID
+    org_id: OrgID
     model_name: str
     model_version: str
     developer: str
@@ -134,7 +147,7 @@ class SubmissionPublic(Record):
     classification: Marking
     status: SubmissionStatus
     selection: SelectionStatus
-    review_id: str | None = Field(
+    review_id: ReviewID | None = Field(
         description="The submission's review, for those who may read it (else null, as if none were open)."
     )
     created_at: datetime
@@ -150,7 +163,7 @@ class SubmissionsPublic(Record):
 class SubmissionAccess(Record):
     """The decrypted model-access credential: for assigned evaluators and programme administrators."""
 
-    submission_id: str
+    submission_id: SubmissionID
     access_endpoint: str | None
     access_credential: str | None = Field(repr=False)
 
@@ -160,10 +173,10 @@ class NominationCreate(Body):
 
 
 class NominationPublic(Record):
-    id: str
-    agency_org_id: str
+    id: NominationID
+    agency_org_id: OrgID
     agency_name: str
-    nominated_by: str
+    nominated_by: UserID
     reason: str
     created_at: datetime
 
@@ -174,21 +187,21 @@ class SelectionOverride(Body):
 
 
 class RuleResultPublic(Record):
-    rule_id: str
+    rule_id: RuleID
     kind: str
     fired: bool
     explanation: str
 
 
 class SelectionDecisionPublic(Record):
-    id: str
+    id: SelectionDecisionID
     selected: bool
     policy_version: str | None
     fired_rules: list[str]
     rule_results: list[RuleResultPublic]
     manual: bool
     override_reason: str | None
-    decided_by: str | None
+    decided_by: UserID | None
     decided_at: datetime
 
 
@@ -196,7 +209,7 @@ class SelectionPublic(Record):
     """``status`` is all a lab sees; ``current``, ``history`` and ``nominations`` (the rationale) are for
     programme and agency staff and are ``null`` otherwise."""
 
-    submission_id: str
+    submission_id: SubmissionID
     status: SelectionStatus
     current: SelectionDecisionPublic | None = None
     history: list[SelectionDecisionPublic] | None = None
@@ -204,7 +217,7 @@ class SelectionPublic(Record):
 
 
 class ReviewCreate(Body):
-    submission_id: str = Field(min_length=1, max_length=40)
+    submission_id: SubmissionID = Field(min_length=1, max_length=40)
     window_days: int | None = Field(default=None, ge=1, le=365, description="Default: 30.")
     close_at_release: bool | None = Field(
         default=None, description="Close at the intended release date if earlier (default true)."
@@ -220,9 +233,9 @@ class ReviewPublic(Record):
     """A review window. Bastion never licenses, gates or delays a release: ``blocks_release`` is always
     false, and a release recorded by the lab closes the review with reason ``released``."""
 
-    id: str
-    submission_id: str
-    org_id: str
+    id: ReviewID
+    submission_id: SubmissionID
+    org_id: OrgID
     model_name: str
     model_version: str
     classification: Marking
@@ -260,14 +273,14 @@ class ExtensionAnswer(Body):
 
 
 class ExtensionPublic(Record):
-    id: str
-    review_id: str
+    id: ExtensionID
+    review_id: ReviewID
     days: int
     reason: str
     status: Literal["proposed", "consented", "declined"]
-    proposed_by: str | None = Field(description="Null where the proposer's identity is not yours to know.")
+    proposed_by: UserID | None = Field(description="Null where the proposer's identity is not yours to know.")
     proposed_at: datetime
-    answered_by: str | None
+    answered_by: UserID | None
     answered_at: datetime | None
 
 
@@ -277,16 +290,16 @@ class ExtensionsPublic(Record):
 
 
 class AssignmentCreate(Body):
-    user_id: str = Field(min_length=1, max_length=40)
+    user_id: UserID = Field(min_length=1, max_length=40)
     focus_areas: list[FocusArea] = Field(min_length=1)
 
 
 class AssignmentPublic(Record):
-    id: str
-    review_id: str
-    user_id: str
+    id: AssignmentID
+    review_id: ReviewID
+    user_id: UserID
     focus_areas: list[FocusArea]
-    assigned_by: str
+    assigned_by: UserID
     assigned_at: datetime
 
 
@@ -326,16 +339,16 @@ class ResponseCreate(Body):
 
 
 class ResponsePublic(Record):
-    id: str
-    finding_id: str
-    author_id: str | None = Field(description="Null where the author's identity is not yours to know.")
+    id: ResponseID
+    finding_id: FindingID
+    author_id: UserID | None = Field(description="Null where the author's identity is not yours to know.")
     body: str
     created_at: datetime
 
 
 class FindingPublic(Record):
-    id: str
-    review_id: str
+    id: FindingID
+    review_id: ReviewID
     title: str
     focus_area: FocusArea
     severity: Severity
@@ -343,7 +356,7 @@ class FindingPublic(Record):
     description: str
     status: FindingStatus
     for_clearinghouse: bool
-    created_by: str | None = Field(description="Null for the lab (evaluator identities are not shared).")
+    created_by: UserID | None = Field(description="Null for the lab (evaluator identities are not shared).")
     created_at: datetime
     updated_at: datetime
     shared_at: datetime | None
@@ -356,9 +369,9 @@ class FindingsPublic(Record):
 
 
 class EvidencePublic(Record):
-    id: str
-    review_id: str
-    finding_id: str | None
+    id: EvidenceID
+    review_id: ReviewID
+    finding_id: FindingID | None
     kind: Literal["file", "eval_log", "eval_summary"]
     filename: str
     content_type: str
@@ -366,7 +379,7 @@ class EvidencePublic(Record):
     sha256: str
     classification: Marking
     summary: dict[str, Any] | None
-    uploaded_by: str
+    uploaded_by: UserID
     created_at: datetime
 
 
@@ -384,7 +397,7 @@ class EvalResultsCreate(Body):
 
 
 class OutboxMessagePublic(Record):
-    id: str
+    id: OutboxMessageID
     topic: str
     payload: dict[str, Any]
     created_at: datetime

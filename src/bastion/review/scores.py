@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bastion.core.access import Resource, ResourceKind, visible
+from bastion.core.ids import ReviewID
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import Scope
 from bastion.review.models import EvidenceRow, FindingRow
@@ -58,7 +59,7 @@ def evidence_resource(scope: Scope, evidence: EvidenceRow, finding_level: int | 
     return scope.resource(ResourceKind.EVIDENCE, classification=effective_marking(evidence, finding_level))
 
 
-def summaries_by_review(session: Session, review_ids: Iterable[str | None]) -> dict[str, list[Summary]]:
+def summaries_by_review(session: Session, review_ids: Iterable[ReviewID | None]) -> dict[ReviewID, list[Summary]]:
     """The evaluation summaries of many reviews, oldest first, in one query."""
     wanted = {r for r in review_ids if r is not None}
     if not wanted:
@@ -69,7 +70,7 @@ def summaries_by_review(session: Session, review_ids: Iterable[str | None]) -> d
         .where(EvidenceRow.review_id.in_(wanted), EvidenceRow.kind == EVAL_SUMMARY)
         .order_by(EvidenceRow.created_at, EvidenceRow.id)
     ).all()
-    found: dict[str, list[Summary]] = {}
+    found: dict[ReviewID, list[Summary]] = {}
     for evidence, finding_level in rows:
         found.setdefault(evidence.review_id, []).append(Summary(evidence, finding_level))
     return found

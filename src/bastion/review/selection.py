@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NewType
+
+RuleID = NewType("RuleID", str)  # a rule's name in the policy file: unique within one policy
 
 
 class Combinator(StrEnum):
@@ -24,7 +27,7 @@ class CapabilityTier:
 
 @dataclass(frozen=True, slots=True)
 class ComputeThreshold:
-    id: str
+    id: RuleID
     min_flop: float
 
     def check(self, facts: SelectionFacts) -> tuple[bool, str]:
@@ -35,7 +38,7 @@ class ComputeThreshold:
 
 @dataclass(frozen=True, slots=True)
 class DeveloperTier:
-    id: str
+    id: RuleID
     framework: str
     domain: str
     levels: frozenset[str]
@@ -52,7 +55,7 @@ class DeveloperTier:
 
 @dataclass(frozen=True, slots=True)
 class EvalMargin:
-    id: str
+    id: RuleID
     task: str
     margin: float
 
@@ -71,7 +74,7 @@ class EvalMargin:
 
 @dataclass(frozen=True, slots=True)
 class AgencyNomination:
-    id: str
+    id: RuleID
     min_agencies: int = 1
 
     def check(self, facts: SelectionFacts) -> tuple[bool, str]:
@@ -108,7 +111,7 @@ class SelectionFacts:
 
 @dataclass(frozen=True, slots=True)
 class RuleResult:
-    rule_id: str
+    rule_id: RuleID
     kind: str
     fired: bool
     explanation: str
@@ -122,7 +125,7 @@ class SelectionOutcome:
     results: tuple[RuleResult, ...]
 
     @property
-    def fired_rules(self) -> list[str]:
+    def fired_rules(self) -> list[RuleID]:
         return [r.rule_id for r in self.results if r.fired]
 
 

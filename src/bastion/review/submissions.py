@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bastion.core.access import Action, Resource, ResourceKind, decide, visible
 from bastion.core.errors import Forbidden
+from bastion.core.ids import ReviewID, SubmissionID
 from bastion.core.principal import Classification, Principal
 from bastion.review._base import (
     ReviewContext,
@@ -57,7 +58,7 @@ def _audited(row: SubmissionRow, name: str) -> Any:
 _REQUIRED_FIELDS = ("model_name", "model_version", "developer", "training_compute_flop")
 
 
-def _known_review(actor: Principal, scope: Scope) -> str | None:
+def _known_review(actor: Principal, scope: Scope) -> ReviewID | None:
     """The review's id for those who may read the review; to anyone else (an agency reviewer not assigned to
     it) it does not exist."""
     if scope.review is None or not visible(actor, scope.resource(ResourceKind.REVIEW)):
@@ -72,7 +73,7 @@ def _scores_for(session: Session, actor: Principal, scope: Scope) -> MeasuredSco
     return readable_scores(actor, scope, summaries)
 
 
-def submission_public(row: SubmissionRow, review_id: str | None, scores: MeasuredScores) -> SubmissionPublic:
+def submission_public(row: SubmissionRow, review_id: ReviewID | None, scores: MeasuredScores) -> SubmissionPublic:
     return SubmissionPublic(
         id=row.id,
         org_id=row.org_id,
@@ -147,7 +148,7 @@ class SubmissionService:
             run_engine(session, self._ctx, row, actor, force=True)
             return submission_public(row, None, MeasuredScores())
 
-    def get(self, actor: Principal, submission_id: str) -> SubmissionPublic:
+    def get(self, actor: Principal, submission_id: SubmissionID) -> SubmissionPublic:
         with self._ctx.unit(actor, "submission.read", "submission", submission_id) as session:
             scope = self._scope(session, actor, Action.READ, submission_id)
             self._ctx.record(session, actor, "submission.read", "submission", submission_id)
@@ -173,7 +174,7 @@ class SubmissionService:
             self._ctx.record(session, actor, "submission.list", "submission", None, count=len(data))
             return SubmissionsPublic(data=data, count=len(data))
 
-    def update(self, actor: Principal, submission_id: str, body: SubmissionUpdate) -> SubmissionPublic:
+    def update(self, actor: Principal, submission_id: SubmissionID, body: SubmissionUpdate) -> SubmissionPublic:
         with self._ctx.unit(actor, "submission.update", "submission", submission_id) as session:
             scope = self._scope(session, actor, Action.UPDATE, submission_id, lock=True)
             row = self._active(scope)
@@ -212,7 +213,7 @@ class SubmissionService:
             run_engine(session, self._ctx, row, actor, force=False)
             return submission_public(row, _known_review(actor, scope), _scores_for(session, actor, scope))
 
-    def withdraw(self, actor: Principal, submission_id: str) -> SubmissionPublic:
+    def withdraw(self, actor: Principal, submission_id: SubmissionID) -> SubmissionPublic:
         """Withdraw (the lab may, at any time). An open review closes with reason ``withdrawn``."""
         with self._ctx.unit(actor, "submission.withdraw", "submission", submission_id) as session:
             scope = self._scope(session, actor, Action.DELETE, submission_id, lock=True)
@@ -238,7 +239,7 @@ class SubmissionService:
                 close_review(session, self._ctx, scope.review, row, actor)
             return submission_public(row, _known_review(actor, scope), _scores_for(session, actor, scope))
 
-    def read_access(self, actor: Principal, submission_id: str) -> SubmissionAccess:
+    def read_access(self, actor: Principal, submission_id: SubmissionID) -> SubmissionAccess:
         """The decrypted model-access credential. Audited (without the value)."""
         with self._ctx.unit(actor, "submission.access.read", "submission", submission_id) as session:
             scope = self._scope(session, actor, Action.READ, submission_id)
@@ -258,7 +259,7 @@ class SubmissionService:
                 submission_id=row.id, access_endpoint=row.access_endpoint, access_credential=credential
             )
 
-    def nominate(self, actor: Principal, submission_id: str, body: NominationCreate) -> NominationPublic:
+    def nominate(self, actor: Principal, submission_id: SubmissionID, body: NominationCreate) -> NominationPublic:
         """An agency nominates a submission for review; the engine re-evaluates (an override stands)."""
         with self._ctx.unit(actor, "selection.nominate", "selection", submission_id) as session:
             scope = scope_of_submission(session, submission_id, lock=True)
@@ -320,7 +321,7 @@ class SubmissionService:
             )
 
     def _scope(
-        self, session: Session, actor: Principal, action: Action, submission_id: str, *, lock: bool = False
+        self, session: Session, actor: Principal, action: Action, submission_id: SubmissionID, *, lock: bool = False
     ) -> Scope:
         scope = scope_of_submission(session, submission_id, lock=lock)
         require(actor, action, scope.resource(ResourceKind.SUBMISSION), what=f"submission {submission_id}")

@@ -29,6 +29,7 @@ from bastion.clearinghouse.schemas import ReportSubmission, SignalKind
 from bastion.clearinghouse.service import Clearinghouse
 from bastion.clearinghouse.states import CaseStatus
 from bastion.core.errors import InvalidInput, NotFound
+from bastion.core.ids import CaseID, EmbargoRevisionID, ReportID, VendorID
 from bastion.core.principal import Role
 from bastion.web.charts import Clock, sla_burndown
 from bastion.web.render import render
@@ -187,7 +188,7 @@ async def submit_report(request: Request, who: VisitorDep, form: FormDep) -> Res
 @router.get("/clearinghouse/reports/{report_id}")
 def report(request: Request, who: VisitorDep, report_id: str) -> Response:
     actor = who.require()
-    found = _ch(request).reports.get(actor, report_id)
+    found = _ch(request).reports.get(actor, ReportID(report_id))
     return render(
         request,
         "clearinghouse/report.html",
@@ -203,7 +204,7 @@ def report(request: Request, who: VisitorDep, report_id: str) -> Response:
 def decide(request: Request, who: VisitorDep, form: FormDep, report_id: str) -> Response:
     actor = checked(request, who, form)
     body = parse(ReportDecision, {"decision": text(form, "decision"), "reason": text(form, "reason")})
-    decided = _ch(request).reports.decide(actor, report_id, body)
+    decided = _ch(request).reports.decide(actor, ReportID(report_id), body)
     return redirect(
         f"/clearinghouse/cases/{decided.case_id}" if decided.case_id else f"/clearinghouse/reports/{report_id}"
     )
@@ -216,8 +217,9 @@ def decide(request: Request, who: VisitorDep, form: FormDep, report_id: str) -> 
 def case(request: Request, who: VisitorDep, case_id: str) -> Response:
     actor = who.require()
     ch = _ch(request)
-    found = ch.cases.get(actor, case_id)
-    thread = ch.cases.messages(actor, case_id).data
+    wanted = CaseID(case_id)
+    found = ch.cases.get(actor, wanted)
+    thread = ch.cases.messages(actor, wanted).data
     now = container_of(request).runtime.clock.now()
     closed = found.status is CaseStatus.CLOSED
     vendor = who.has(Role.VENDOR_CONTACT) and not closed
@@ -261,7 +263,7 @@ def _case_action(
 def post_message(request: Request, who: VisitorDep, form: FormDep, case_id: str) -> Response:
     ch = _ch(request)
     body = parse(MessageCreate, {"body": text(form, "body")}, labels={"body": "message"})
-    return _case_action(request, who, form, case_id, lambda actor: ch.cases.post_message(actor, case_id, body))
+    return _case_action(request, who, form, case_id, lambda actor: ch.cases.post_message(actor, CaseID(case_id), body))
 
 
 @router.post("/clearinghouse/cases/{case_id}/vendors/{vendor_id}")
@@ -276,7 +278,11 @@ def vendor_status(request: Request, who: VisitorDep, form: FormDep, case_id: str
         },
     )
     return _case_action(
-        request, who, form, case_id, lambda actor: ch.cases.set_vendor_status(actor, case_id, vendor_id, body)
+        request,
+        who,
+        form,
+        case_id,
+        lambda actor: ch.cases.set_vendor_status(actor, CaseID(case_id), VendorID(vendor_id), body),
     )
 
 
@@ -285,22 +291,36 @@ def embargo_answer(request: Request, who: VisitorDep, form: FormDep, case_id: st
     ch = _ch(request)
     answer = text(form, "answer")
     if answer == "agree":
-        return _case_action(request, who, form, case_id, lambda actor: ch.embargo.agree(actor, case_id, revision_id))
+        return _case_action(
+            request,
+            who,
+            form,
+            case_id,
+            lambda actor: ch.embargo.agree(actor, CaseID(case_id), EmbargoRevisionID(revision_id)),
+        )
     if answer not in ("accept", "reject"):
         raise InvalidInput("answer the proposed date with agree, accept or reject", hint="use the form's buttons")
     body = RevisionDecision(accept=answer == "accept", note=optional(form, "note"))
-    return _case_action(request, who, form, case_id, lambda actor: ch.embargo.decide(actor, case_id, revision_id, body))
+    return _case_action(
+        request,
+        who,
+        form,
+        case_id,
+        lambda actor: ch.embargo.decide(actor, CaseID(case_id), EmbargoRevisionID(revision_id), body),
+    )
 
 
 @router.post("/clearinghouse/cases/{case_id}/publish")
 def publish(request: Request, who: VisitorDep, form: FormDep, case_id: str) -> Response:
     ch = _ch(request)
     body = parse(PublishRequest, {"reason": optional(form, "reason"), "cve_id": optional(form, "cve_id")})
-    return _case_action(request, who, form, case_id, lambda actor: ch.publications.publish(actor, case_id, body))
+    return _case_action(
+        request, who, form, case_id, lambda actor: ch.publications.publish(actor, CaseID(case_id), body)
+    )
 
 
 @router.post("/clearinghouse/cases/{case_id}/close")
 def close(request: Request, who: VisitorDep, form: FormDep, case_id: str) -> Response:
     ch = _ch(request)
     body = parse(CaseClose, {"resolution": text(form, "resolution"), "reason": text(form, "reason")})
-    return _case_action(request, who, form, case_id, lambda actor: ch.cases.close(actor, case_id, body))
+    return _case_action(request, who, form, case_id, lambda actor: ch.cases.close(actor, CaseID(case_id), body))

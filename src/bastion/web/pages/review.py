@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from starlette.datastructures import FormData, UploadFile
 
 from bastion.core.errors import Forbidden, InvalidInput, NotFound
+from bastion.core.ids import ExtensionID, FindingID, ReviewID, SubmissionID
 from bastion.core.principal import Classification, Role
 from bastion.review.lifecycle import FindingStatus, FocusArea, Severity
 from bastion.review.reports import REPORT_CSP, ReportFormat
@@ -126,8 +127,9 @@ def create_submission(request: Request, who: VisitorDep, form: FormDep) -> Respo
 def submission(request: Request, who: VisitorDep, submission_id: str) -> Response:
     actor = who.require()
     programme = _programme(request)
-    found = programme.submissions.get(actor, submission_id)
-    selection = programme.selection.get(actor, submission_id)
+    wanted = SubmissionID(submission_id)
+    found = programme.submissions.get(actor, wanted)
+    selection = programme.selection.get(actor, wanted)
     return render(
         request,
         "review/submission.html",
@@ -145,7 +147,7 @@ def submission(request: Request, who: VisitorDep, submission_id: str) -> Respons
 @router.post("/review/submissions/{submission_id}/withdraw")
 def withdraw(request: Request, who: VisitorDep, form: FormDep, submission_id: str) -> Response:
     actor = checked(request, who, form)
-    _programme(request).submissions.withdraw(actor, submission_id)
+    _programme(request).submissions.withdraw(actor, SubmissionID(submission_id))
     return redirect(f"/review/submissions/{submission_id}")
 
 
@@ -153,7 +155,7 @@ def withdraw(request: Request, who: VisitorDep, form: FormDep, submission_id: st
 def nominate(request: Request, who: VisitorDep, form: FormDep, submission_id: str) -> Response:
     actor = checked(request, who, form)
     body = parse(NominationCreate, {"reason": text(form, "reason")})
-    _programme(request).submissions.nominate(actor, submission_id, body)
+    _programme(request).submissions.nominate(actor, SubmissionID(submission_id), body)
     return redirect(f"/review/submissions/{submission_id}")
 
 
@@ -202,12 +204,13 @@ def review(request: Request, who: VisitorDep, review_id: str) -> Response:
     actor = who.require()
     container = container_of(request)
     programme = container.review
-    found = programme.reviews.get(actor, review_id)
+    wanted = ReviewID(review_id)
+    found = programme.reviews.get(actor, wanted)
     sub = _if_allowed(lambda: programme.submissions.get(actor, found.submission_id))
-    findings = programme.findings.list_for_review(actor, review_id).data
-    extensions = programme.extensions.list_for_review(actor, review_id).data
-    assignments = _if_allowed(lambda: programme.assignments.list_for_review(actor, review_id).data)
-    evidence = _if_allowed(lambda: programme.evidence.list_for_review(actor, review_id).data) or []
+    findings = programme.findings.list_for_review(actor, wanted).data
+    extensions = programme.extensions.list_for_review(actor, wanted).data
+    assignments = _if_allowed(lambda: programme.assignments.list_for_review(actor, wanted).data)
+    evidence = _if_allowed(lambda: programme.evidence.list_for_review(actor, wanted).data) or []
     evaluator = who.has(Role.EVALUATOR) and any(a.user_id == actor.user_id for a in assignments or [])
     runs = (
         [r for r in container.evals.list_runs(actor) if r.review_id == review_id]
@@ -260,7 +263,11 @@ def _review_action(
 def release(request: Request, who: VisitorDep, form: FormDep, review_id: str) -> Response:
     programme = _programme(request)
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.reviews.release(actor, review_id, ReleaseRecord())
+        request,
+        who,
+        form,
+        review_id,
+        lambda actor: programme.reviews.release(actor, ReviewID(review_id), ReleaseRecord()),
     )
 
 
@@ -269,7 +276,7 @@ def propose_extension(request: Request, who: VisitorDep, form: FormDep, review_i
     programme = _programme(request)
     body = parse(ExtensionCreate, {"days": text(form, "days"), "reason": text(form, "reason")})
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.extensions.propose(actor, review_id, body)
+        request, who, form, review_id, lambda actor: programme.extensions.propose(actor, ReviewID(review_id), body)
     )
 
 
@@ -281,7 +288,7 @@ def answer_extension(request: Request, who: VisitorDep, form: FormDep, review_id
         raise InvalidInput("answer the extension with consent or decline", hint="use one of the two buttons")
     body = ExtensionAnswer(consent=consent == "yes")
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.extensions.answer(actor, extension_id, body)
+        request, who, form, review_id, lambda actor: programme.extensions.answer(actor, ExtensionID(extension_id), body)
     )
 
 
@@ -297,7 +304,7 @@ def assign(request: Request, who: VisitorDep, form: FormDep, review_id: str) -> 
         labels={"focus_areas": "focus areas (choose at least one)", "user_id": "evaluator"},
     )
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.assignments.assign(actor, review_id, body)
+        request, who, form, review_id, lambda actor: programme.assignments.assign(actor, ReviewID(review_id), body)
     )
 
 
@@ -316,7 +323,7 @@ def add_finding(request: Request, who: VisitorDep, form: FormDep, review_id: str
         },
     )
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.findings.create(actor, review_id, body)
+        request, who, form, review_id, lambda actor: programme.findings.create(actor, ReviewID(review_id), body)
     )
 
 
@@ -325,10 +332,12 @@ def finding_status(request: Request, who: VisitorDep, form: FormDep, review_id: 
     programme = _programme(request)
     wanted = text(form, "status")
     if wanted == FindingStatus.SHARED_WITH_LAB:
-        return _review_action(request, who, form, review_id, lambda actor: programme.findings.share(actor, finding_id))
+        return _review_action(
+            request, who, form, review_id, lambda actor: programme.findings.share(actor, FindingID(finding_id))
+        )
     body = parse(FindingUpdate, {"status": wanted})
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.findings.update(actor, finding_id, body)
+        request, who, form, review_id, lambda actor: programme.findings.update(actor, FindingID(finding_id), body)
     )
 
 
@@ -337,7 +346,7 @@ def respond(request: Request, who: VisitorDep, form: FormDep, review_id: str, fi
     programme = _programme(request)
     body = parse(ResponseCreate, {"body": text(form, "body")}, labels={"body": "your answer"})
     return _review_action(
-        request, who, form, review_id, lambda actor: programme.findings.respond(actor, finding_id, body)
+        request, who, form, review_id, lambda actor: programme.findings.respond(actor, FindingID(finding_id), body)
     )
 
 
@@ -358,12 +367,12 @@ async def upload_evidence(request: Request, who: VisitorDep, form: FormDep, revi
     def act(actor: Any) -> object:
         return programme.evidence.upload(
             actor,
-            review_id,
+            ReviewID(review_id),
             filename=upload.filename or "evidence",
             content_type=upload.content_type or "application/octet-stream",
             data=data,
             classification=level,
-            finding_id=finding_id,
+            finding_id=None if finding_id is None else FindingID(finding_id),
         )
 
     from starlette.concurrency import run_in_threadpool
@@ -396,7 +405,7 @@ def report(request: Request, who: VisitorDep, review_id: str, fmt: str) -> Respo
     actor = who.require()
     if fmt not in (ReportFormat.HTML, ReportFormat.PDF):
         raise NotFound(f"there is no report as .{fmt}", hint="download it as .html or .pdf")
-    rendered = _programme(request).reports.render(actor, review_id, fmt=ReportFormat(fmt))
+    rendered = _programme(request).reports.render(actor, ReviewID(review_id), fmt=ReportFormat(fmt))
     disposition = "inline" if fmt == ReportFormat.HTML else "attachment"
     return Response(
         content=rendered.content,
