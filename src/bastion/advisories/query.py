@@ -8,11 +8,13 @@ Withdrawn advisories never match.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -120,7 +122,7 @@ class QueryService:
                 self._generation = generation
             missing = keys - self._indexes.keys()
             if missing:
-                with self._database.read_session() as session:
+                with self._database.read_session() as session, _no_cycle_collection():
                     self._indexes.update(load_package_indexes(session, missing))
             found = {key: self._indexes[key] for key in keys}
             for key in keys:
@@ -166,6 +168,20 @@ def match_package(query: PackageQuery, package: PackageIndex) -> HitList | Query
         if not package.lists(query.version):
             return problem_from(e)
         return package.affected(query.version, release, as_recorded=True)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Building indexes allocates a few hundred thousand long-lived, acyclic objects (keys, compiled entries),
+    which trigger the cycle collector over and over for nothing: about a third of a cold build. Reference
+    counting still frees everything meanwhile; collection resumes (as it was) when the build ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
