@@ -26,7 +26,7 @@ from bastion.advisories.matching import commit_affected, compile_affected
 from bastion.advisories.models import Advisory, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.package_index import EMPTY, Hit, HitList, IndexedEntry, PackageIndex
 from bastion.advisories.problems import Problem, QueryProblem, problem_from
-from bastion.advisories.record import Affected
+from bastion.advisories.record import StoredAffected
 from bastion.advisories.timestamps import rfc3339
 from bastion.db import Database
 
@@ -148,7 +148,7 @@ class QueryService:
             found: dict[str, Hit] = {}
             for row in rows:
                 entry = (row.document.get("affected") or [])[row.affected_index]
-                if commit_affected(Affected.from_stored(entry), query.commit):
+                if commit_affected(StoredAffected.from_stored(entry), query.commit):
                     found[row.id] = (row.id, rfc3339(row.modified))
             results[index] = HitList(sorted(found.values())) if found else EMPTY
 
@@ -206,7 +206,7 @@ def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[t
             key = (row.ecosystem, row.name)
             if key in keys:
                 ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
-                compiled = compile_affected(ecosystem, Affected.from_stored(row.entry))
+                compiled = compile_affected(ecosystem, StoredAffected.from_stored(row.entry))
                 entries[key].append(
                     IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
                 )
