@@ -122,7 +122,7 @@ class QueryService:
                 self._generation = generation
             missing = keys - self._indexes.keys()
             if missing:
-                with self._database.read_session() as session, _no_cycle_collection():
+                with self._database.read_session() as session:
                     self._indexes.update(load_package_indexes(session, missing))
             found = {key: self._indexes[key] for key in keys}
             for key in keys:
@@ -187,6 +187,11 @@ def _no_cycle_collection() -> Iterator[None]:
 def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
     """The index of each (ecosystem, normalized name) from what ``session`` sees (withdrawn records left out):
     a caller inside a transaction that changed advisories sees its own changes."""
+    with _no_cycle_collection():
+        return _load_package_indexes(session, keys)
+
+
+def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
     entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)
     names = sorted({name for _, name in keys})
     for start in range(0, len(names), 500):
