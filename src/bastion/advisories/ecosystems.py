@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from packageurl import PackageURL
@@ -135,8 +136,14 @@ def package_from_purl(purl: str) -> PurlPackage:
     """Parse a purl into the OSV ecosystem, the OSV package name and the version (if any).
 
     Names follow OSV: Maven ``group:artifact``, Go ``namespace/name``, npm ``@scope/name``, Packagist
-    ``vendor/name``; distributions pick Debian/Ubuntu (and the like) from the namespace.
+    ``vendor/name``; distributions pick Debian/Ubuntu (and the like) from the namespace. The answer (immutable)
+    is remembered per purl: parsing is most of the cost of scanning an SBOM again; an invalid purl is not.
     """
+    return _package_from_purl(purl)
+
+
+@lru_cache(maxsize=65536)
+def _package_from_purl(purl: str) -> PurlPackage:
     try:
         parsed: Any = PackageURL.from_string(purl.strip())
     except ValueError as e:

@@ -1,7 +1,7 @@
 """Is a package version affected by one OSV ``affected`` entry? (the OSV schema's Evaluation section)
 
 The entry is the validated record of ``record.py`` (``Affected``); entries read back from the database are
-rebuilt with ``Affected.from_stored``, without validating them a second time.
+read as ``StoredAffected`` (their versions and ranges, typed), without validating them a second time.
 
 A version is affected when it is listed in ``versions`` or lies in any SEMVER/ECOSYSTEM range.
 
@@ -34,8 +34,8 @@ from typing import Any
 
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidCommit, InvalidVersion
-from bastion.advisories.record import Affected, Range
-from bastion.advisories.versions import SEMVER, record_key, sort_key
+from bastion.advisories.record import Matchable, Range, StoredRange
+from bastion.advisories.versions import SEMVER, record_key, record_keys, sort_key
 
 __all__ = ["CompiledAffected", "commit_affected", "compile_affected", "is_affected", "semver_key"]
 
@@ -88,26 +88,21 @@ class CompiledAffected:
 
     __slots__ = ("_exact", "_listed", "_ranges", "ecosystem", "problems")
 
-    def __init__(self, ecosystem: Ecosystem, affected: Affected) -> None:
+    def __init__(self, ecosystem: Ecosystem, affected: Matchable) -> None:
         self.ecosystem = ecosystem
         problems: list[str] = []
         listed = [str(v) for v in affected.versions]
         self._exact = frozenset(listed)
-        keys = []
-        for version in listed:
-            try:
-                keys.append(record_key(ecosystem, version))
-            except InvalidVersion:
-                continue  # still matched verbatim through _exact
-        self._listed = sorted(keys)
+        self._listed = sorted(record_keys(ecosystem, listed))  # an unreadable one still matches through _exact
         ranges = []
-        for index, rng in enumerate(affected.ranges):
+        given: Sequence[Range | StoredRange] = affected.ranges
+        for index, rng in enumerate(given):
             if rng.type in ("SEMVER", "ECOSYSTEM"):
                 ranges.append(self._compile_range(index, rng, problems, semver=rng.type == "SEMVER"))
         self._ranges = tuple(ranges)
         self.problems = tuple(problems)
 
-    def _compile_range(self, index: int, rng: Range, problems: list[str], *, semver: bool) -> _Range:
+    def _compile_range(self, index: int, rng: Range | StoredRange, problems: list[str], *, semver: bool) -> _Range:
         read = _semver_record_key if semver else partial(record_key, self.ecosystem)
         events: list[tuple[int, Any]] = []
         limits: list[Any] | None = []
@@ -186,12 +181,12 @@ def _event_order(event: tuple[int, Any]) -> tuple[Any, ...]:
     return (0,) if event[1] is None else (1, event[1])  # introduced "0" first; keys never meet it
 
 
-def compile_affected(ecosystem: Ecosystem, affected: Affected) -> CompiledAffected:
+def compile_affected(ecosystem: Ecosystem, affected: Matchable) -> CompiledAffected:
     """Parse an ``affected`` entry once; then ``.matches(version)`` answers quickly."""
     return CompiledAffected(ecosystem, affected)
 
 
-def is_affected(ecosystem: Ecosystem, affected: Affected, version: str) -> bool:
+def is_affected(ecosystem: Ecosystem, affected: Matchable, version: str) -> bool:
     """Whether ``version`` of the entry's package is affected (the OSV evaluation algorithm)."""
     return CompiledAffected(ecosystem, affected).matches(version)
 
@@ -199,7 +194,7 @@ def is_affected(ecosystem: Ecosystem, affected: Affected, version: str) -> bool:
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
 
 
-def commit_affected(affected: Affected, commit: str) -> bool:
+def commit_affected(affected: Matchable, commit: str) -> bool:
     """What GIT ranges say about ``commit`` without the repository graph.
 
     True only when a range's ``introduced`` or ``last_affected`` event is this commit and none of
@@ -214,7 +209,8 @@ def commit_affected(affected: Affected, commit: str) -> bool:
             f"{commit!r} is not a Git commit hash",
             hint="give 7 to 64 hexadecimal digits, e.g. 6c939cb6f6dfbd273609577b0022542d31ae2802",
         )
-    for rng in affected.ranges:
+    ranges: Sequence[Range | StoredRange] = affected.ranges
+    for rng in ranges:
         if rng.type != "GIT":
             continue
         hits = _commit_hits(rng.events, text)

@@ -8,11 +8,13 @@ Withdrawn advisories never match.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,7 +26,7 @@ from bastion.advisories.matching import commit_affected, compile_affected
 from bastion.advisories.models import Advisory, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.package_index import EMPTY, Hit, HitList, IndexedEntry, PackageIndex
 from bastion.advisories.problems import Problem, QueryProblem, problem_from
-from bastion.advisories.record import Affected
+from bastion.advisories.record import StoredAffected
 from bastion.advisories.timestamps import rfc3339
 from bastion.db import Database
 
@@ -146,7 +148,7 @@ class QueryService:
             found: dict[str, Hit] = {}
             for row in rows:
                 entry = (row.document.get("affected") or [])[row.affected_index]
-                if commit_affected(Affected.from_stored(entry), query.commit):
+                if commit_affected(StoredAffected.from_stored(entry), query.commit):
                     found[row.id] = (row.id, rfc3339(row.modified))
             results[index] = HitList(sorted(found.values())) if found else EMPTY
 
@@ -168,9 +170,28 @@ def match_package(query: PackageQuery, package: PackageIndex) -> HitList | Query
         return package.affected(query.version, release, as_recorded=True)
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Building indexes allocates a few hundred thousand long-lived, acyclic objects (keys, compiled entries),
+    which trigger the cycle collector over and over for nothing: about a third of a cold build. Reference
+    counting still frees everything meanwhile; collection resumes (as it was) when the build ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
     """The index of each (ecosystem, normalized name) from what ``session`` sees (withdrawn records left out):
     a caller inside a transaction that changed advisories sees its own changes."""
+    with _no_cycle_collection():
+        return _load_package_indexes(session, keys)
+
+
+def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
     entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)
     names = sorted({name for _, name in keys})
     for start in range(0, len(names), 500):
@@ -190,7 +211,7 @@ def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[t
             key = (row.ecosystem, row.name)
             if key in keys:
                 ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
-                compiled = compile_affected(ecosystem, Affected.from_stored(row.entry))
+                compiled = compile_affected(ecosystem, StoredAffected.from_stored(row.entry))
                 entries[key].append(
                     IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
                 )

@@ -9,12 +9,13 @@ a place before every PEP 440 version). Ecosystems without a grammar here use a l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bastion.advisories.ecosystems import Ecosystem
+from bastion.advisories.errors import InvalidVersion
 from bastion.advisories.versions._apk import apk_key
 from bastion.advisories.versions._composer import composer_key
 from bastion.advisories.versions._dpkg import dpkg_key
@@ -29,7 +30,7 @@ from bastion.advisories.versions._semver import go_key, lenient_key, strict_key
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
-__all__ = ["GENERIC", "SEMVER", "Ordering", "compare", "ordering_for", "record_key", "sort_key"]
+__all__ = ["GENERIC", "SEMVER", "Ordering", "compare", "ordering_for", "record_key", "record_keys", "sort_key"]
 
 KeyFunction = Callable[[str], Any]
 
@@ -106,6 +107,19 @@ def record_key(ecosystem: Ecosystem, version: str) -> SupportsRichComparison:
     """Like :func:`sort_key` for versions found in records (PyPI: legacy releases get a key too)."""
     key: SupportsRichComparison = _cached_record_key(ecosystem.name, version)
     return key
+
+
+def record_keys(ecosystem: Ecosystem, versions: Iterable[str]) -> list[SupportsRichComparison]:
+    """:func:`record_key` of each version the ordering can read, in order; the others are left out. (Records
+    list thousands of versions, so this saves a call per version.)"""
+    name = ecosystem.name
+    keys: list[SupportsRichComparison] = []
+    for version in versions:
+        try:
+            keys.append(_cached_record_key(name, version))
+        except InvalidVersion:
+            continue
+    return keys
 
 
 def sort_key(ecosystem: Ecosystem, version: str) -> SupportsRichComparison:
