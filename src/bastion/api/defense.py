@@ -14,6 +14,7 @@ from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
 from bastion.api.limits import EVIDENCE_BODY  # SBOMs and VEX documents are large
 from bastion.core.fields import INT64_MAX, RequestBody
+from bastion.core.ids import ProjectID, SystemID, VersionID
 from bastion.defense.records import (
     ComponentPublic,
     ExposurePublic,
@@ -56,7 +57,7 @@ class VexDocument(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     document: dict[str, Any] = Field(description="an OpenVEX, CycloneDX VEX or CSAF VEX document")
-    project_id: str | None = Field(default=None, max_length=40, description="apply to this project only")
+    project_id: ProjectID | None = Field(default=None, max_length=40, description="apply to this project only")
 
 
 @router.post("/systems", tags=_tags, status_code=_CREATED, summary="Register a system")
@@ -71,12 +72,12 @@ def list_systems(actor: PrincipalDep, defense: DefenseDep) -> list[SystemPublic]
 
 @router.get("/systems/{system_id}", tags=_tags, summary="One system")
 def get_system(system_id: str, actor: PrincipalDep, defense: DefenseDep) -> SystemPublic:
-    return defense.get_system(actor, system_id)
+    return defense.get_system(actor, SystemID(system_id))
 
 
 @router.post("/systems/{system_id}/projects", tags=_tags, status_code=_CREATED, summary="Register a project")
 def create_project(system_id: str, body: ProjectCreate, actor: PrincipalDep, defense: DefenseDep) -> ProjectPublic:
-    return defense.create_project(actor, system_id, body)
+    return defense.create_project(actor, SystemID(system_id), body)
 
 
 @router.get(
@@ -88,12 +89,12 @@ def create_project(system_id: str, body: ProjectCreate, actor: PrincipalDep, def
 def list_projects(
     actor: PrincipalDep, defense: DefenseDep, system_id: Annotated[str | None, Query(max_length=40)] = None
 ) -> list[ProjectPublic]:
-    return defense.list_projects(actor, system_id)
+    return defense.list_projects(actor, None if system_id is None else SystemID(system_id))
 
 
 @router.get("/projects/{project_id}", tags=_tags, summary="One project")
 def get_project(project_id: str, actor: PrincipalDep, defense: DefenseDep) -> ProjectPublic:
-    return defense.get_project(actor, project_id)
+    return defense.get_project(actor, ProjectID(project_id))
 
 
 @router.post(
@@ -104,17 +105,19 @@ def get_project(project_id: str, actor: PrincipalDep, defense: DefenseDep) -> Pr
     openapi_extra=EVIDENCE_BODY,
 )
 def upload(project_id: str, body: InventoryUpload, actor: PrincipalDep, defense: DefenseDep) -> VersionPublic:
-    return defense.upload(actor, project_id, body.content.encode(), body.filename, label=body.label, fmt=body.format)
+    return defense.upload(
+        actor, ProjectID(project_id), body.content.encode(), body.filename, label=body.label, fmt=body.format
+    )
 
 
 @router.get("/projects/{project_id}/versions", tags=_tags, summary="The project's versions, newest first")
 def versions(project_id: str, actor: PrincipalDep, defense: DefenseDep) -> list[VersionPublic]:
-    return defense.versions(actor, project_id)
+    return defense.versions(actor, ProjectID(project_id))
 
 
 @router.get("/versions/{version_id}/components", tags=_tags, summary="A version's components")
 def components(version_id: str, actor: PrincipalDep, defense: DefenseDep) -> list[ComponentPublic]:
-    return defense.components(actor, version_id)
+    return defense.components(actor, VersionID(version_id))
 
 
 @router.get(
@@ -130,7 +133,12 @@ def exposures(
     project_id: Annotated[str | None, Query(max_length=40)] = None,
     include_suppressed: bool = False,
 ) -> list[ExposurePublic]:
-    return defense.exposures(actor, system_id=system_id, project_id=project_id, include_suppressed=include_suppressed)
+    return defense.exposures(
+        actor,
+        system_id=None if system_id is None else SystemID(system_id),
+        project_id=None if project_id is None else ProjectID(project_id),
+        include_suppressed=include_suppressed,
+    )
 
 
 @router.get("/exposures/{exposure_id}", tags=_tags, summary="One exposure")
@@ -142,12 +150,12 @@ def exposure(
 
 @router.post("/projects/{project_id}/vex", tags=_tags, status_code=_CREATED, summary="Record a VEX decision")
 def decide(project_id: str, body: VexDecision, actor: PrincipalDep, defense: DefenseDep) -> VexPublic:
-    return defense.decide(actor, project_id, body)
+    return defense.decide(actor, ProjectID(project_id), body)
 
 
 @router.get("/projects/{project_id}/vex", tags=_tags, summary="The project's VEX statements")
 def vex_statements(project_id: str, actor: PrincipalDep, defense: DefenseDep) -> list[VexPublic]:
-    return defense.vex_statements(actor, project_id)
+    return defense.vex_statements(actor, ProjectID(project_id))
 
 
 @router.get("/projects/{project_id}/vex/export", tags=_tags, summary="Export the project's VEX")
@@ -157,7 +165,7 @@ def export_vex(
     defense: DefenseDep,
     fmt: Annotated[Literal["openvex", "cyclonedx"], Query(alias="format")] = "openvex",
 ) -> dict[str, Any]:
-    return defense.export_vex(actor, project_id, fmt)
+    return defense.export_vex(actor, ProjectID(project_id), fmt)
 
 
 @router.post(

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from bastion.api.auth import PrincipalDep
 from bastion.api.deps import ContainerDep
 from bastion.core.fields import INT64_MAX
+from bastion.core.ids import AlertID, DeliveryID, ProjectID, TriageProposalID
 from bastion.defense.alerts import (
     AlertPublic,
     AlertService,
@@ -71,17 +72,17 @@ def list_alerts(
     project_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> AlertsPublic:
-    return alerts.list(actor, project_id=project_id, limit=limit)
+    return alerts.list(actor, project_id=None if project_id is None else ProjectID(project_id), limit=limit)
 
 
 @router.get("/alerts/{alert_id}", tags=_alerts, summary="One alert")
 def get_alert(alert_id: str, actor: PrincipalDep, alerts: AlertsDep) -> AlertPublic:
-    return alerts.get(actor, alert_id)
+    return alerts.get(actor, AlertID(alert_id))
 
 
 @router.post("/alert-deliveries/{delivery_id}/retry", tags=_alerts, summary="Try a given-up delivery again")
 def retry_delivery(delivery_id: str, actor: PrincipalDep, alerts: AlertsDep) -> DeliveryPublic:
-    return alerts.retry(actor, delivery_id)
+    return alerts.retry(actor, DeliveryID(delivery_id))
 
 
 @router.post(
@@ -114,7 +115,7 @@ def list_proposals(
 
 @router.get("/triage/{proposal_id}", tags=_triage, summary="One triage proposal, with its model, prompt hash, inputs")
 def get_proposal(proposal_id: str, actor: PrincipalDep, triage: TriageDep) -> TriageProposalPublic:
-    return triage.get(actor, proposal_id)
+    return triage.get(actor, TriageProposalID(proposal_id))
 
 
 @router.post(
@@ -123,11 +124,11 @@ def get_proposal(proposal_id: str, actor: PrincipalDep, triage: TriageDep) -> Tr
 def confirm_proposal(
     proposal_id: str, body: TriageConfirm, actor: PrincipalDep, triage: TriageDep
 ) -> TriageProposalPublic:
-    return triage.confirm(actor, proposal_id, body)
+    return triage.confirm(actor, TriageProposalID(proposal_id), body)
 
 
 @router.post("/triage/{proposal_id}/reject", tags=_triage, summary="Reject a proposal")
 def reject_proposal(
     proposal_id: str, body: TriageReject, actor: PrincipalDep, triage: TriageDep
 ) -> TriageProposalPublic:
-    return triage.reject(actor, proposal_id, body)
+    return triage.reject(actor, TriageProposalID(proposal_id), body)

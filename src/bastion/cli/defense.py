@@ -16,6 +16,7 @@ from rich.table import Table
 from bastion.cli import context
 from bastion.cli.auth import current_principal
 from bastion.core.errors import InvalidInput
+from bastion.core.ids import ProjectID, SystemID, VersionID
 from bastion.defense.records import (
     Justification,
     MissionImpact,
@@ -114,13 +115,19 @@ def systems() -> None:
 @app.command("project-add")
 def project_add(system_id: SystemIdArg, name: Annotated[str, typer.Argument(help="The project's name.")]) -> None:
     """Register a project in a system."""
-    _emit(context.container().defense.create_project(current_principal(), system_id, ProjectCreate(name=name)))
+    _emit(
+        context.container().defense.create_project(current_principal(), SystemID(system_id), ProjectCreate(name=name))
+    )
 
 
 @app.command("projects")
 def projects(system_id: Annotated[str | None, typer.Option(help="Only this system's.")] = None) -> None:
     """Your agency's projects."""
-    _emit(context.container().defense.list_projects(current_principal(), system_id))
+    _emit(
+        context.container().defense.list_projects(
+            current_principal(), None if system_id is None else SystemID(system_id)
+        )
+    )
 
 
 @app.command("upload")
@@ -133,7 +140,7 @@ def upload(
     """Upload an SBOM or lockfile as the project's next version."""
     _emit(
         context.container().defense.upload(
-            current_principal(), project_id, _read(file), file.name, label=label, fmt=fmt
+            current_principal(), ProjectID(project_id), _read(file), file.name, label=label, fmt=fmt
         )
     )
 
@@ -141,7 +148,7 @@ def upload(
 @app.command("versions")
 def versions(project_id: ProjectIdArg) -> None:
     """The project's versions, newest first."""
-    _emit(context.container().defense.versions(current_principal(), project_id))
+    _emit(context.container().defense.versions(current_principal(), ProjectID(project_id)))
 
 
 @app.command("components")
@@ -149,7 +156,7 @@ def components(
     version_id: Annotated[str, typer.Argument(help="The version's id (see `bastion defend versions`).")],
 ) -> None:
     """A version's components."""
-    _emit(context.container().defense.components(current_principal(), version_id))
+    _emit(context.container().defense.components(current_principal(), VersionID(version_id)))
 
 
 @app.command("exposures")
@@ -160,7 +167,10 @@ def exposures(
 ) -> None:
     """The worklist: exposures, most urgent first (SSVC decision, KEV, EPSS, CVSS)."""
     found = context.container().defense.exposures(
-        current_principal(), system_id=system_id, project_id=project_id, include_suppressed=include_suppressed
+        current_principal(),
+        system_id=None if system_id is None else SystemID(system_id),
+        project_id=None if project_id is None else ProjectID(project_id),
+        include_suppressed=include_suppressed,
     )
     _emit(found)
 
@@ -180,7 +190,7 @@ def vex_decide(  # noqa: PLR0917 - one option per field of the decision
     body = VexDecision(
         advisory_id=advisory_id, package=package, status=status, justification=justification, detail=detail
     )
-    _emit(context.container().defense.decide(current_principal(), project_id, body))
+    _emit(context.container().defense.decide(current_principal(), ProjectID(project_id), body))
 
 
 @app.command("vex-export")
@@ -189,7 +199,7 @@ def vex_export(
     fmt: Annotated[str, typer.Option("--format", help="openvex or cyclonedx.")] = "openvex",
 ) -> None:
     """Export the project's VEX."""
-    _emit(context.container().defense.export_vex(current_principal(), project_id, fmt))
+    _emit(context.container().defense.export_vex(current_principal(), ProjectID(project_id), fmt))
 
 
 @app.command("vex-import")
@@ -198,7 +208,11 @@ def vex_import(
     project_id: Annotated[str | None, typer.Option(help="Apply to this project only.")] = None,
 ) -> None:
     """Import a vendor's VEX (OpenVEX, CycloneDX VEX, CSAF VEX such as the clearinghouse's)."""
-    _emit(context.container().defense.import_vex(current_principal(), _read(file), project_id=project_id))
+    _emit(
+        context.container().defense.import_vex(
+            current_principal(), _read(file), project_id=None if project_id is None else ProjectID(project_id)
+        )
+    )
 
 
 @app.command("stats")

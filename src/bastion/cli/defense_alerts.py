@@ -15,6 +15,7 @@ from rich.text import Text
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.core.ids import AlertID, DeliveryID, ProjectID, TriageProposalID
 from bastion.defense.alerts import AlertSettingsUpdate
 from bastion.defense.errors import InvalidDefenseInput
 from bastion.defense.triage import Evidence, EvidenceKind, VexDraft
@@ -103,7 +104,9 @@ def list_alerts(
     project: Annotated[str | None, typer.Option(help="Only this project's alerts.")] = None, as_json: JsonOpt = False
 ) -> None:
     """The agency's alerts, newest first, with how each delivery went."""
-    found = context.container().defense_alerts.list(current_principal(), project_id=project)
+    found = context.container().defense_alerts.list(
+        current_principal(), project_id=None if project is None else ProjectID(project)
+    )
     if as_json:
         _emit(found)
         return
@@ -124,13 +127,13 @@ def list_alerts(
 @alerts_app.command("show")
 def show(alert_id: Annotated[str, typer.Argument(help="The alert's id.")]) -> None:
     """One alert: what it says and how each delivery went."""
-    _emit(context.container().defense_alerts.get(current_principal(), alert_id))
+    _emit(context.container().defense_alerts.get(current_principal(), AlertID(alert_id)))
 
 
 @alerts_app.command("retry")
 def retry(delivery_id: Annotated[str, typer.Argument(help="A given-up delivery's id (see `alerts show`).")]) -> None:
     """Try a given-up delivery again (after fixing the receiver): its attempts start over."""
-    _emit(context.container().defense_alerts.retry(current_principal(), delivery_id))
+    _emit(context.container().defense_alerts.retry(current_principal(), DeliveryID(delivery_id)))
 
 
 @alerts_app.command("deliver")
@@ -199,7 +202,7 @@ def list_proposals(
 @triage_app.command("show")
 def show_proposal(proposal_id: Annotated[str, typer.Argument(help="The proposal's id.")]) -> None:
     """One proposal, with its model, prompt hash and inputs."""
-    _emit(context.container().triage.get(current_principal(), proposal_id))
+    _emit(context.container().triage.get(current_principal(), TriageProposalID(proposal_id)))
 
 
 @triage_app.command("confirm")
@@ -218,7 +221,7 @@ def confirm(
         )
     _emit(
         context.container().triage.confirm(
-            current_principal(), proposal_id, _parse(TriageConfirm, body, "triage confirm")
+            current_principal(), TriageProposalID(proposal_id), _parse(TriageConfirm, body, "triage confirm")
         )
     )
 
@@ -230,7 +233,7 @@ def reject(
 ) -> None:
     """Reject a proposal: nothing is recorded but the rejection."""
     body = _parse(TriageReject, {"note": note}, "triage reject")
-    _emit(context.container().triage.reject(current_principal(), proposal_id, body))
+    _emit(context.container().triage.reject(current_principal(), TriageProposalID(proposal_id), body))
 
 
 def register(group: typer.Typer) -> None:

@@ -35,3 +35,15 @@ FixID = NewType("FixID", str)
 
 # The evaluation battery.
 EvalRunID = NewType("EvalRunID", str)
+
+# The vulnerability database: an OSV record's id (GHSA-..., PYSEC-..., CVE-..., x_BASTION-...).
+VulnID = NewType("VulnID", str)
+
+# The defensive tools (an exposure's id is an integer: ``defense.records.ExposureID``).
+SystemID = NewType("SystemID", str)
+ProjectID = NewType("ProjectID", str)
+VersionID = NewType("VersionID", str)
+VexStatementID = NewType("VexStatementID", str)
+AlertID = NewType("AlertID", str)
+DeliveryID = NewType("DeliveryID", str)
+TriageProposalID = NewType("TriageProposalID", str)

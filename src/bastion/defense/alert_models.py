@@ -19,13 +19,15 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bastion.core.ids import AlertID, DeliveryID, ProjectID, TriageProposalID, VexStatementID, VulnID
+from bastion.core.principal import OrgID
 from bastion.db.base import Base, UTCDateTime
 
 
 class AlertSettingsRow(Base):
     __tablename__ = "defense_alert_settings"
 
-    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
     webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)  # SecretBox ciphertext
@@ -37,12 +39,12 @@ class AlertSettingsRow(Base):
 class AlertRow(Base):
     __tablename__ = "defense_alerts"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    id: Mapped[AlertID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of agency|project|package|advisory
-    project_id: Mapped[str] = mapped_column(String(40), index=True)
+    project_id: Mapped[ProjectID] = mapped_column(String(40), index=True)
     exposure_id: Mapped[int] = mapped_column(Integer, index=True)
-    advisory_id: Mapped[str] = mapped_column(String(255))
+    advisory_id: Mapped[VulnID] = mapped_column(String(255))
     purl: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the body webhooks receive
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -52,9 +54,9 @@ class DeliveryRow(Base):
     __tablename__ = "defense_alert_deliveries"
     __table_args__ = (UniqueConstraint("alert_id", "channel"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    alert_id: Mapped[str] = mapped_column(String(40), ForeignKey("defense_alerts.id"), index=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    id: Mapped[DeliveryID] = mapped_column(String(40), primary_key=True)
+    alert_id: Mapped[AlertID] = mapped_column(String(40), ForeignKey("defense_alerts.id"), index=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
     channel: Mapped[str] = mapped_column(String(20))  # webhook | email
     status: Mapped[str] = mapped_column(String(20), index=True)  # pending | delivered | failed
     attempts: Mapped[int] = mapped_column(Integer)
@@ -69,11 +71,11 @@ class DeliveryRow(Base):
 class TriageProposalRow(Base):
     __tablename__ = "defense_triage_proposals"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    id: Mapped[TriageProposalID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
     exposure_id: Mapped[int] = mapped_column(Integer, index=True)
-    project_id: Mapped[str] = mapped_column(String(40), index=True)
-    advisory_id: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[ProjectID] = mapped_column(String(40), index=True)
+    advisory_id: Mapped[VulnID] = mapped_column(String(255))
     purl: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(String(200))
     prompt_sha256: Mapped[str] = mapped_column(String(64))
@@ -87,4 +89,6 @@ class TriageProposalRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    vex_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the VEX decision a confirmation made
+    vex_id: Mapped[VexStatementID | None] = mapped_column(
+        String(40), nullable=True
+    )  # the VEX decision a confirmation made

@@ -32,6 +32,7 @@ from bastion.core.access import Action, Resource, ResourceKind, not_found
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox
 from bastion.core.fields import RequestBody
+from bastion.core.ids import AlertID, DeliveryID, ProjectID, VulnID
 from bastion.core.principal import OrgID, Principal
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -63,7 +64,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-def agency_resource(org_id: str | None) -> Resource:
+def agency_resource(org_id: OrgID | None) -> Resource:
     """An agency's alert settings, alerts and triage proposals are its inventories' (the same policy)."""
     return Resource(ResourceKind.DEFENSE_INVENTORY, owner_org_id=OrgID(org_id) if org_id else None)
 
@@ -118,7 +119,7 @@ class AlertSettingsPublic(BaseModel):
 class DeliveryPublic(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: DeliveryID
     channel: str
     status: str
     attempts: int
@@ -131,10 +132,10 @@ class DeliveryPublic(BaseModel):
 class AlertPublic(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str
-    project_id: str
+    id: AlertID
+    project_id: ProjectID
     exposure_id: int
-    advisory_id: str
+    advisory_id: VulnID
     purl: str
     raised_at: datetime
     payload: dict[str, Any]
@@ -184,7 +185,7 @@ def _payload(session: Session, exposures: Sequence[NewExposure]) -> dict[int, di
 
 @dataclass(frozen=True, slots=True)
 class Raised:
-    alert_ids: tuple[str, ...]
+    alert_ids: tuple[AlertID, ...]
     deliveries: int
 
 
@@ -225,10 +226,10 @@ def raise_alerts(session: Session, exposures: Iterable[NewExposure], *, now: dat
             sa.select(AlertSettingsRow).where(AlertSettingsRow.org_id.in_(sorted({e.org_id for e in fresh})))
         )
     }
-    raised: list[str] = []
+    raised: list[AlertID] = []
     deliveries = 0
     for exposure in fresh:
-        alert_id = new_id("alr")
+        alert_id = AlertID(new_id("alr"))
         payload = {"id": alert_id, "raised_at": now.isoformat(), **payloads[exposure.id]}
         try:
             with session.begin_nested():
@@ -382,7 +383,7 @@ class AlertService:
             )
             return _settings_public(row)
 
-    def list(self, actor: Principal, *, project_id: str | None = None, limit: int = 200) -> AlertsPublic:
+    def list(self, actor: Principal, *, project_id: ProjectID | None = None, limit: int = 200) -> AlertsPublic:
         with self._uow(actor, "defense_alert.list", "defense_alert", None) as work:
             work.require(
                 Action.READ, agency_resource(actor.org_id), what="alerts", refusal="alerts are an agency's own"
@@ -399,7 +400,7 @@ class AlertService:
             work.record(count=len(rows))
             return AlertsPublic(data=[_alert_public(r, deliveries.get(r.id, [])) for r in rows], count=len(rows))
 
-    def get(self, actor: Principal, alert_id: str) -> AlertPublic:
+    def get(self, actor: Principal, alert_id: AlertID) -> AlertPublic:
         with self._uow(actor, "defense_alert.read", "defense_alert", alert_id) as work:
             row = work.session.get(AlertRow, alert_id)
             if row is None:
@@ -408,7 +409,7 @@ class AlertService:
             work.record()
             return _alert_public(row, _deliveries(work.session, [row.id]).get(row.id, []))
 
-    def retry(self, actor: Principal, delivery_id: str) -> DeliveryPublic:
+    def retry(self, actor: Principal, delivery_id: DeliveryID) -> DeliveryPublic:
         """Try a given-up delivery again (after the agency fixed its receiver): attempts start over."""
         with self._uow(actor, "defense_alert.retry", "defense_alert_delivery", delivery_id) as work:
             row = work.session.get(DeliveryRow, delivery_id, with_for_update=True)

@@ -29,6 +29,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from bastion.core.config import Settings
+from bastion.core.ids import DeliveryID
 
 SIGNATURE_HEADER = "X-Bastion-Signature"
 TIMESTAMP_HEADER = "X-Bastion-Timestamp"
@@ -181,7 +182,7 @@ class WebhookSender:
         self._transport = transport
         self._allow_local = allow_local
 
-    def send(self, url: str, secret: str, body: bytes, *, at: datetime, event: str, delivery_id: str) -> Attempt:
+    def send(self, url: str, secret: str, body: bytes, *, at: datetime, event: str, delivery_id: DeliveryID) -> Attempt:
         destination = Destination(url, urlsplit(url).netloc, urlsplit(url).hostname or "")
         if not self._allow_local:
             checked = resolve_webhook(url)

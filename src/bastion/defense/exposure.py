@@ -17,6 +17,7 @@ from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.lookup import OsvQueries, fixed_versions
 from bastion.advisories.query import PackageQuery
 from bastion.advisories.service import KEV_KEY, AdvisoryService
+from bastion.core.ids import ProjectID, SystemID, VersionID, VulnID
 from bastion.db import Database
 from bastion.defense import ssvc
 from bastion.defense.models import ComponentRow, EpssRow, ExposureRow, ProjectRow, SystemRow, VexRow
@@ -61,16 +62,16 @@ class Facts:
     """One exposure's own facts, read from the defense tables inside the caller's unit of work."""
 
     id: int
-    project_id: str
-    version_id: str
-    advisory_id: str
+    project_id: ProjectID
+    version_id: VersionID
+    advisory_id: VulnID
     first_seen_at: datetime
     component_id: int
     purl: str
     ecosystem: str
     name: str
     version: str
-    system_id: str
+    system_id: SystemID
     exposure: str
     mission_impact: str
 

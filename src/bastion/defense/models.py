@@ -15,6 +15,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bastion.core.ids import ProjectID, SystemID, VersionID, VexStatementID, VulnID
+from bastion.core.principal import OrgID
 from bastion.db.base import Base, UTCDateTime
 
 
@@ -24,8 +26,8 @@ class SystemRow(Base):
     __tablename__ = "defense_systems"
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
+    id: Mapped[SystemID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     exposure: Mapped[str] = mapped_column(String(20))  # small | controlled | open (SSVC system exposure)
@@ -40,9 +42,9 @@ class ProjectRow(Base):
     __tablename__ = "defense_projects"
     __table_args__ = (UniqueConstraint("system_id", "name"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
-    system_id: Mapped[str] = mapped_column(String(40), ForeignKey("defense_systems.id"), index=True)
+    id: Mapped[ProjectID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
+    system_id: Mapped[SystemID] = mapped_column(String(40), ForeignKey("defense_systems.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -53,9 +55,9 @@ class VersionRow(Base):
     __tablename__ = "defense_versions"
     __table_args__ = (UniqueConstraint("project_id", "number"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
-    project_id: Mapped[str] = mapped_column(String(40), ForeignKey("defense_projects.id"), index=True)
+    id: Mapped[VersionID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
+    project_id: Mapped[ProjectID] = mapped_column(String(40), ForeignKey("defense_projects.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per project
     label: Mapped[str] = mapped_column(String(200))  # what the agency calls it ("2.4.1", a commit, a date)
     format: Mapped[str] = mapped_column(String(40))  # e.g. cyclonedx-json, spdx-tag-value, poetry.lock
@@ -75,7 +77,7 @@ class ComponentRow(Base):
     __table_args__ = (Index("ix_defense_components_package", "ecosystem", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    version_id: Mapped[str] = mapped_column(String(40), ForeignKey("defense_versions.id"), index=True)
+    version_id: Mapped[VersionID] = mapped_column(String(40), ForeignKey("defense_versions.id"), index=True)
     purl: Mapped[str | None] = mapped_column(Text, nullable=True)
     display_name: Mapped[str] = mapped_column(String(500))
     ecosystem: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -90,11 +92,11 @@ class ExposureRow(Base):
     __table_args__ = (UniqueConstraint("component_id", "advisory_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
-    project_id: Mapped[str] = mapped_column(String(40), ForeignKey("defense_projects.id"), index=True)
-    version_id: Mapped[str] = mapped_column(String(40), ForeignKey("defense_versions.id"), index=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
+    project_id: Mapped[ProjectID] = mapped_column(String(40), ForeignKey("defense_projects.id"), index=True)
+    version_id: Mapped[VersionID] = mapped_column(String(40), ForeignKey("defense_versions.id"), index=True)
     component_id: Mapped[int] = mapped_column(Integer, ForeignKey("defense_components.id"), index=True)
-    advisory_id: Mapped[str] = mapped_column(String(255), index=True)
+    advisory_id: Mapped[VulnID] = mapped_column(String(255), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cause: Mapped[str] = mapped_column(String(20))  # upload | advisories (a re-match)
 
@@ -108,10 +110,10 @@ class VexRow(Base):
 
     __tablename__ = "defense_vex"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    org_id: Mapped[str] = mapped_column(String(40), index=True)
-    project_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("defense_projects.id"), nullable=True)
-    advisory_id: Mapped[str] = mapped_column(String(255), index=True)
+    id: Mapped[VexStatementID] = mapped_column(String(40), primary_key=True)
+    org_id: Mapped[OrgID] = mapped_column(String(40), index=True)
+    project_id: Mapped[ProjectID | None] = mapped_column(String(40), ForeignKey("defense_projects.id"), nullable=True)
+    advisory_id: Mapped[VulnID] = mapped_column(String(255), index=True)
     package: Mapped[str] = mapped_column(String(500))
     version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(30))  # not_affected | affected | fixed | under_investigation

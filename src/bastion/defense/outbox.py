@@ -30,6 +30,7 @@ from bastion.core.access import Action
 from bastion.core.audit import SCHEDULER
 from bastion.core.clock import Clock
 from bastion.core.crypto import SecretBox, SecretUnreadable
+from bastion.core.ids import AlertID, DeliveryID
 from bastion.core.principal import Principal
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -60,7 +61,7 @@ class DeliveryRun:
 
 @dataclass(frozen=True, slots=True)
 class _Claim:
-    delivery_id: str
+    delivery_id: DeliveryID
     until: datetime
 
 
@@ -138,7 +139,7 @@ class AlertOutbox:
         )
         self._smtp = smtp or SmtpSender(settings)
 
-    def describe(self, alert_id: str) -> dict[str, Any] | None:
+    def describe(self, alert_id: AlertID) -> dict[str, Any] | None:
         """The alert's body with what its exposure shows (severity, KEV, fixed versions, the smallest upgrade,
         SSVC), added once, before its first delivery; every channel and retry then sends the same body."""
         with self._database.read_session() as session:
@@ -181,7 +182,7 @@ class AlertOutbox:
                 hint="bastion defend alerts configure --webhook-url URL --webhook-secret-file FILE --email ADDRESS",
             )
         now = self._clock.now()
-        test_id = new_id("tst")
+        test_id = DeliveryID(new_id("tst"))
         payload = {"type": TEST_EVENT, "id": test_id, "raised_at": now.isoformat(), "agency": org}
         results: list[ChannelCheck] = []
         if url and sealed:
@@ -272,7 +273,7 @@ class AlertOutbox:
             except SecretUnreadable as e:
                 return url, Attempt(False, e.message), False
             body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8")
-            delivery_id = str(payload.get("id", ""))
+            delivery_id = DeliveryID(str(payload.get("id", "")))
             return url, self._webhook.send(url, secret, body, at=now, event=EVENT, delivery_id=delivery_id), False
         if channel == Channel.EMAIL:
             if not emails:

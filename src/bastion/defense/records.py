@@ -9,10 +9,9 @@ from typing import NewType
 from pydantic import BaseModel, ConfigDict, Field
 
 from bastion.core.fields import RequestBody
+from bastion.core.ids import ProjectID, SystemID, VersionID, VexStatementID, VulnID
+from bastion.core.principal import OrgID
 
-SystemID = NewType("SystemID", str)
-ProjectID = NewType("ProjectID", str)
-VersionID = NewType("VersionID", str)
 ExposureID = NewType("ExposureID", int)
 PackageKey = tuple[str, str]  # (OSV ecosystem, package name as the advisory database normalises it)
 
@@ -91,7 +90,7 @@ class SystemCreate(_Request):
 
 
 class SystemPublic(_Record):
-    id: str
+    id: SystemID
     name: str
     description: str
     exposure: SystemExposure
@@ -104,16 +103,16 @@ class ProjectCreate(_Request):
 
 
 class ProjectPublic(_Record):
-    id: str
-    system_id: str
+    id: ProjectID
+    system_id: SystemID
     name: str
     created_at: datetime
-    current_version_id: str | None = None
+    current_version_id: VersionID | None = None
 
 
 class VersionPublic(_Record):
-    id: str
-    project_id: str
+    id: VersionID
+    project_id: ProjectID
     number: int
     label: str
     format: str
@@ -172,15 +171,15 @@ class ExposurePublic(_Record):
     """One advisory on one component of a project's current version, with what it takes to decide on it."""
 
     id: int
-    system_id: str
-    project_id: str
-    version_id: str
+    system_id: SystemID
+    project_id: ProjectID
+    version_id: VersionID
     purl: str
     package: str  # the purl without version
     ecosystem: str
     name: str
     version: str
-    advisory_id: str
+    advisory_id: VulnID
     aliases: list[str]
     summary: str | None
     severity: Severity | None
@@ -198,17 +197,17 @@ class NewExposure(_Record):
     """An exposure that did not exist before (handed to listeners in the transaction that created it)."""
 
     id: int
-    org_id: str
-    system_id: str
-    project_id: str
-    version_id: str
+    org_id: OrgID
+    system_id: SystemID
+    project_id: ProjectID
+    version_id: VersionID
     purl: str
-    advisory_id: str
+    advisory_id: VulnID
     cause: str  # upload | advisories
 
 
 class VexDecision(_Request):
-    advisory_id: str = Field(min_length=1, max_length=255)
+    advisory_id: VulnID = Field(min_length=1, max_length=255)
     package: str = Field(min_length=5, max_length=500, description="the purl of the package (any version)")
     status: VexStatus
     justification: Justification | None = None
@@ -216,9 +215,9 @@ class VexDecision(_Request):
 
 
 class VexPublic(_Record):
-    id: str
-    project_id: str | None
-    advisory_id: str
+    id: VexStatementID
+    project_id: ProjectID | None
+    advisory_id: VulnID
     package: str
     version: str | None
     status: VexStatus

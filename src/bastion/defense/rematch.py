@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.problems import QueryProblem
 from bastion.advisories.query import PackageQuery, load_package_indexes, match_package
+from bastion.core.ids import ProjectID, SystemID, VersionID, VulnID
+from bastion.core.principal import OrgID
 from bastion.defense.models import ComponentRow, ExposureRow, ProjectRow, VersionRow
 from bastion.defense.records import NewExposure, PackageKey
 
@@ -33,25 +35,25 @@ class Matchable:
     version: str
 
 
-def match(session: Session, components: Sequence[Matchable]) -> dict[int, list[str]]:
+def match(session: Session, components: Sequence[Matchable]) -> dict[int, list[VulnID]]:
     """The advisory ids affecting each component (only components with at least one)."""
     indexes = load_package_indexes(session, {(c.ecosystem, c.name) for c in components})
-    found: dict[int, list[str]] = {}
+    found: dict[int, list[VulnID]] = {}
     for component in components:
         query = PackageQuery(Ecosystem(component.ecosystem), component.name, component.version)
         hits = match_package(query, indexes[(component.ecosystem, component.name)])
         if not isinstance(hits, QueryProblem) and hits:
-            found[component.component_id] = [vuln_id for vuln_id, _ in hits]
+            found[component.component_id] = [VulnID(vuln_id) for vuln_id, _ in hits]
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class _Target:
     component: Matchable
-    org_id: str
-    system_id: str
-    project_id: str
-    version_id: str
+    org_id: OrgID
+    system_id: SystemID
+    project_id: ProjectID
+    version_id: VersionID
     purl: str
 
 
@@ -64,7 +66,7 @@ def rematch(session: Session, packages: Set[PackageKey], *, now: datetime) -> li
     if not targets:
         return []
     matched = match(session, [t.component for t in targets])
-    existing: dict[int, set[str]] = defaultdict(set)
+    existing: dict[int, set[VulnID]] = defaultdict(set)
     ids = [t.component.component_id for t in targets]
     for start in range(0, len(ids), CHUNK):
         for component_id, advisory_id in session.execute(
@@ -73,8 +75,8 @@ def rematch(session: Session, packages: Set[PackageKey], *, now: datetime) -> li
             )
         ):
             existing[component_id].add(advisory_id)
-    fresh: list[tuple[_Target, str]] = []
-    gone: list[tuple[int, str]] = []
+    fresh: list[tuple[_Target, VulnID]] = []
+    gone: list[tuple[int, VulnID]] = []
     for target in targets:
         now_matched = set(matched.get(target.component.component_id, ()))
         before = existing.get(target.component.component_id, set())
@@ -133,7 +135,7 @@ def insert_exposures(
     return sorted(created, key=lambda e: e.id)
 
 
-def targets_of_version(session: Session, version_id: str) -> list[_Target]:
+def targets_of_version(session: Session, version_id: VersionID) -> list[_Target]:
     return _select_targets(session, VersionRow.id == version_id)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.lookup import OsvQueries, QueryRequest, fixed_versions
 from bastion.advisories.query import PackageQuery
+from bastion.core.ids import VulnID
 from bastion.defense.exposure import kev_of
 from bastion.defense.inventory import Package, package_of, read_inventory
 from bastion.defense.records import Kev, Severity, VexState
@@ -34,7 +35,7 @@ class Finding:
     name: str
     version: str
     ecosystem: str
-    advisory_id: str
+    advisory_id: VulnID
     aliases: list[str]
     summary: str | None
     severity: Severity | None
@@ -115,7 +116,7 @@ def scan(queries: OsvQueries, data: bytes, filename: str, fmt: str | None = None
     for index, (_, documents) in affected.items():
         package = chosen[index]
         for document, fixed in zip(documents, fixes[index], strict=True):
-            advisory_id = str(document["id"])
+            advisory_id = VulnID(str(document["id"]))
             report.findings.append(
                 Finding(
                     purl=package.purl,

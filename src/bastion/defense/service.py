@@ -21,7 +21,8 @@ from bastion.advisories.service import AdvisoryService
 from bastion.core.access import Action, Resource, ResourceKind
 from bastion.core.audit import SystemActor
 from bastion.core.clock import Clock
-from bastion.core.principal import Principal
+from bastion.core.ids import ProjectID, SystemID, VersionID
+from bastion.core.principal import OrgID, Principal
 from bastion.core.work import UnitOfWork, Work
 from bastion.db import Database
 from bastion.defense import exposure as exposure_views
@@ -55,8 +56,8 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-def inventory_resource(org_id: str | None) -> Resource:
-    return Resource(ResourceKind.DEFENSE_INVENTORY, owner_org_id=org_id)  # type: ignore[arg-type]
+def inventory_resource(org_id: OrgID | None) -> Resource:
+    return Resource(ResourceKind.DEFENSE_INVENTORY, owner_org_id=org_id)
 
 
 PROGRAMME = Resource(ResourceKind.DEFENSE_PROGRAMME)
@@ -131,11 +132,11 @@ class Defense:
             )
             return [_system_public(r) for r in rows if work.allowed(Action.READ, inventory_resource(r.org_id))]
 
-    def get_system(self, actor: Principal, system_id: str) -> SystemPublic:
+    def get_system(self, actor: Principal, system_id: SystemID) -> SystemPublic:
         with self._uow(actor, "defense.system.read", "defense_system", system_id) as work:
             return _system_public(self._system(work, system_id))
 
-    def create_project(self, actor: Principal, system_id: str, body: ProjectCreate) -> ProjectPublic:
+    def create_project(self, actor: Principal, system_id: SystemID, body: ProjectCreate) -> ProjectPublic:
         with self._uow(actor, "defense.project.create", "defense_project") as work:
             system = self._system(work, system_id, Action.UPDATE)
             name = " ".join(body.name.split())
@@ -156,7 +157,7 @@ class Defense:
             work.record("defense.project.create", "defense_project", row.id, system_id=system.id, name=name)
             return _project_public(row, None)
 
-    def list_projects(self, actor: Principal, system_id: str | None = None) -> list[ProjectPublic]:
+    def list_projects(self, actor: Principal, system_id: SystemID | None = None) -> list[ProjectPublic]:
         with self._uow(actor, "defense.project.list", "defense_project") as work:
             query = sa.select(ProjectRow).where(ProjectRow.org_id == actor.org_id).order_by(ProjectRow.name)
             if system_id is not None:
@@ -166,7 +167,7 @@ class Defense:
             current = _current_versions(work.session, [r.id for r in rows])
             return [_project_public(r, current.get(r.id)) for r in rows]
 
-    def get_project(self, actor: Principal, project_id: str) -> ProjectPublic:
+    def get_project(self, actor: Principal, project_id: ProjectID) -> ProjectPublic:
         with self._uow(actor, "defense.project.read", "defense_project", project_id) as work:
             row = self._project(work, project_id)
             return _project_public(row, _current_versions(work.session, [row.id]).get(row.id))
@@ -176,7 +177,7 @@ class Defense:
     def upload(
         self,
         actor: Principal,
-        project_id: str,
+        project_id: ProjectID,
         data: bytes,
         filename: str,
         *,
@@ -249,7 +250,7 @@ class Defense:
             self._tell(session, news)
             return _version_public(version, sum(1 for r in rows if r["ecosystem"]))
 
-    def versions(self, actor: Principal, project_id: str) -> list[VersionPublic]:
+    def versions(self, actor: Principal, project_id: ProjectID) -> list[VersionPublic]:
         with self._uow(actor, "defense.version.list", "defense_project", project_id) as work:
             self._project(work, project_id)
             rows = list(
@@ -266,7 +267,7 @@ class Defense:
             )
             return [_version_public(r, counts.get(r.id, 0)) for r in rows]
 
-    def components(self, actor: Principal, version_id: str) -> list[ComponentPublic]:
+    def components(self, actor: Principal, version_id: VersionID) -> list[ComponentPublic]:
         with self._uow(actor, "defense.version.read", "defense_version", version_id) as work:
             version = self._version(work, version_id)
             rows = work.session.scalars(
@@ -283,8 +284,8 @@ class Defense:
         self,
         actor: Principal,
         *,
-        system_id: str | None = None,
-        project_id: str | None = None,
+        system_id: SystemID | None = None,
+        project_id: ProjectID | None = None,
         include_suppressed: bool = False,
     ) -> list[ExposurePublic]:
         """The agency's worklist: exposures of current versions, most urgent first (SSVC decision, then KEV,
@@ -317,7 +318,7 @@ class Defense:
 
     # --- VEX --------------------------------------------------------------------------------------------------
 
-    def decide(self, actor: Principal, project_id: str, body: VexDecision) -> VexPublic:
+    def decide(self, actor: Principal, project_id: ProjectID, body: VexDecision) -> VexPublic:
         """Record an analyst's decision on one advisory for one package of the project. It is keyed by the
         package, not its version, so it holds for the project's next SBOM versions too."""
         with self._uow(actor, "defense.vex.decide", "defense_project", project_id) as work:
@@ -335,12 +336,12 @@ class Defense:
             )
             return vex.public(row)
 
-    def vex_statements(self, actor: Principal, project_id: str) -> list[VexPublic]:
+    def vex_statements(self, actor: Principal, project_id: ProjectID) -> list[VexPublic]:
         with self._uow(actor, "defense.vex.list", "defense_project", project_id) as work:
             project = self._project(work, project_id)
             return [vex.public(r) for r in vex.statements_for(work.session, project)]
 
-    def export_vex(self, actor: Principal, project_id: str, fmt: str) -> dict[str, Any]:
+    def export_vex(self, actor: Principal, project_id: ProjectID, fmt: str) -> dict[str, Any]:
         """The project's VEX as ``openvex`` or ``cyclonedx`` JSON: every decision and every exposure's state."""
         with self._uow(actor, "defense.vex.export", "defense_project", project_id) as work:
             project = self._project(work, project_id)
@@ -349,7 +350,7 @@ class Defense:
             name, now = project.name, work.now
         return vex.export(fmt, name, project_id, self._finish(gathered), now=now)
 
-    def import_vex(self, actor: Principal, data: bytes, *, project_id: str | None = None) -> list[VexPublic]:
+    def import_vex(self, actor: Principal, data: bytes, *, project_id: ProjectID | None = None) -> list[VexPublic]:
         """Import a vendor's VEX (OpenVEX, CycloneDX VEX, or CSAF VEX such as the clearinghouse's) for the
         agency: its statements suppress what does not apply, in every project (or only ``project_id``)."""
         with self._uow(actor, "defense.vex.import", "defense_vex") as work:
@@ -419,19 +420,19 @@ class Defense:
 
     # --- lookups under the policy ------------------------------------------------------------------------------
 
-    def _system(self, work: Work, system_id: str, action: Action = Action.READ) -> SystemRow:
+    def _system(self, work: Work, system_id: SystemID, action: Action = Action.READ) -> SystemRow:
         row = work.session.get(SystemRow, system_id)
         work.require(action, inventory_resource(row.org_id if row else None), what=f"system {system_id}")
         assert row is not None  # a missing row has no owner: required above
         return row
 
-    def _project(self, work: Work, project_id: str, action: Action = Action.READ) -> ProjectRow:
+    def _project(self, work: Work, project_id: ProjectID, action: Action = Action.READ) -> ProjectRow:
         row = work.session.get(ProjectRow, project_id)
         work.require(action, inventory_resource(row.org_id if row else None), what=f"project {project_id}")
         assert row is not None
         return row
 
-    def _version(self, work: Work, version_id: str) -> VersionRow:
+    def _version(self, work: Work, version_id: VersionID) -> VersionRow:
         row = work.session.get(VersionRow, version_id)
         work.require(Action.READ, inventory_resource(row.org_id if row else None), what=f"version {version_id}")
         assert row is not None
@@ -445,7 +446,7 @@ def _package(purl: str) -> str:
     return purl.split("@", 1)[0].split("?", 1)[0]
 
 
-def _exposed_packages(session: Session, version_id: str) -> set[tuple[str, str]]:
+def _exposed_packages(session: Session, version_id: VersionID) -> set[tuple[str, str]]:
     rows = session.execute(
         sa.select(ComponentRow.purl, ExposureRow.advisory_id)
         .join(ComponentRow, ComponentRow.id == ExposureRow.component_id)

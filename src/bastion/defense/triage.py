@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bastion.core.errors import BastionError, InvalidInput, OperationalError
+from bastion.core.ids import VulnID
 
 MAX_EVIDENCE_CHARS = 60_000  # all of one proposal's evidence together
 MAX_ANSWER_TOKENS = 4096
@@ -123,7 +124,7 @@ class TriageInputs:
     exposure_id: str
     project: str
     purl: str
-    advisory_id: str
+    advisory_id: VulnID
     aliases: tuple[str, ...]
     summary: str
     details: str

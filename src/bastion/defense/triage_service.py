@@ -19,6 +19,7 @@ from bastion.advisories.service import AdvisoryService
 from bastion.core.access import Action, not_found
 from bastion.core.errors import Conflict
 from bastion.core.fields import RequestBody
+from bastion.core.ids import ProjectID, TriageProposalID, VexStatementID, VulnID
 from bastion.core.principal import Principal
 from bastion.core.work import UnitOfWork, Work
 from bastion.defense.alert_models import TriageProposalRow
@@ -75,10 +76,10 @@ class TriageReject(RequestBody):
 class TriageProposalPublic(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: TriageProposalID
     exposure_id: int
-    project_id: str
-    advisory_id: str
+    project_id: ProjectID
+    advisory_id: VulnID
     purl: str
     status: str
     model: str
@@ -91,7 +92,7 @@ class TriageProposalPublic(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     decision_note: str | None
-    vex_id: str | None
+    vex_id: VexStatementID | None
 
 
 class TriageProposalsPublic(BaseModel):
@@ -212,11 +213,11 @@ class TriageService:
             ]
             return TriageProposalsPublic(data=[_public(r) for r in rows], count=len(rows))
 
-    def get(self, actor: Principal, proposal_id: str) -> TriageProposalPublic:
+    def get(self, actor: Principal, proposal_id: TriageProposalID) -> TriageProposalPublic:
         with self._uow(actor, "defense_triage.read", "defense_triage", proposal_id) as work:
             return _public(self._row(work, proposal_id, Action.READ))
 
-    def confirm(self, actor: Principal, proposal_id: str, body: TriageConfirm) -> TriageProposalPublic:
+    def confirm(self, actor: Principal, proposal_id: TriageProposalID, body: TriageConfirm) -> TriageProposalPublic:
         """A person accepts the proposal: its VEX draft (or the corrected ``body.vex``) becomes the analyst's
         decision on the project, through the defense slice's own use case, in this same unit of work."""
         with self._uow(actor, "defense_triage.confirm", "defense_triage", proposal_id) as work:
@@ -241,7 +242,7 @@ class TriageService:
             work.record(vex_id=vex.id, status=draft.status.value, corrected=body.vex is not None)
             return _public(row)
 
-    def reject(self, actor: Principal, proposal_id: str, body: TriageReject) -> TriageProposalPublic:
+    def reject(self, actor: Principal, proposal_id: TriageProposalID, body: TriageReject) -> TriageProposalPublic:
         with self._uow(actor, "defense_triage.reject", "defense_triage", proposal_id) as work:
             row = self._undecided(work, proposal_id)
             row.status = ProposalStatus.REJECTED
@@ -249,14 +250,14 @@ class TriageService:
             work.record(note=body.note)
             return _public(row)
 
-    def _row(self, work: Work, proposal_id: str, action: Action) -> TriageProposalRow:
+    def _row(self, work: Work, proposal_id: TriageProposalID, action: Action) -> TriageProposalRow:
         row = work.session.get(TriageProposalRow, proposal_id, with_for_update=action is Action.UPDATE)
         work.require(action, agency_resource(row.org_id if row else None), what=f"triage proposal {proposal_id}")
         if row is None:  # pragma: no cover - a missing row has no owner: refused above
             raise not_found(f"triage proposal {proposal_id}")
         return row
 
-    def _undecided(self, work: Work, proposal_id: str) -> TriageProposalRow:
+    def _undecided(self, work: Work, proposal_id: TriageProposalID) -> TriageProposalRow:
         row = self._row(work, proposal_id, Action.UPDATE)
         if row.status in (ProposalStatus.CONFIRMED, ProposalStatus.REJECTED):
             raise TriageStateError(

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from packageurl import PackageURL
 from sqlalchemy.orm import Session
 
+from bastion.core.ids import ProjectID, VulnID
+from bastion.core.principal import OrgID
 from bastion.defense.errors import InvalidVex
 from bastion.defense.models import ProjectRow, VexRow
 from bastion.defense.records import ExposurePublic, Justification, VexDecision, VexPublic, VexState, VexStatus
@@ -141,8 +143,8 @@ def record_decision(session: Session, project: ProjectRow, body: VexDecision, *,
 class Statement:
     """A VEX row's content, usable outside its session."""
 
-    project_id: str | None
-    advisory_id: str
+    project_id: ProjectID | None
+    advisory_id: VulnID
     package: str
     version: str | None
     status: str
@@ -199,7 +201,7 @@ def public(row: VexRow) -> VexPublic:
 
 
 def applicable(
-    statements: Iterable[Statement], *, project_id: str, ids: set[str], package: str, version: str
+    statements: Iterable[Statement], *, project_id: ProjectID, ids: set[str], package: str, version: str
 ) -> Statement | None:
     """The statement that decides this exposure: an analyst's decision for the project first, then the
     newest vendor statement; each must name the advisory (or an alias), the package, and any version or this."""
@@ -233,7 +235,7 @@ def vex_state(row: Statement) -> VexState:
 
 
 def export(
-    fmt: str, project_name: str, project_id: str, views: Sequence[ExposurePublic], *, now: datetime
+    fmt: str, project_name: str, project_id: ProjectID, views: Sequence[ExposurePublic], *, now: datetime
 ) -> dict[str, Any]:
     if fmt == "openvex":
         return openvex(project_id, views, now=now)
@@ -269,7 +271,7 @@ def _status(view: VexSubject) -> tuple[VexStatus, Justification | None, str]:
     return view.vex.status, view.vex.justification, view.vex.detail
 
 
-def openvex(project_id: str, views: Sequence[VexSubject], *, now: datetime) -> dict[str, Any]:
+def openvex(project_id: ProjectID, views: Sequence[VexSubject], *, now: datetime) -> dict[str, Any]:
     stamp = now.isoformat().replace("+00:00", "Z")
     statements = []
     for view in sorted(views, key=lambda v: (v.advisory_id, v.purl)):
@@ -360,7 +362,7 @@ def cyclonedx_vex(project_name: str, views: Sequence[VexSubject]) -> dict[str, A
 
 
 def import_document(
-    session: Session, data: bytes, *, org_id: str, project_id: str | None, now: datetime
+    session: Session, data: bytes, *, org_id: OrgID, project_id: ProjectID | None, now: datetime
 ) -> list[VexRow]:
     try:
         document = json.loads(data)

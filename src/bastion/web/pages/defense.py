@@ -22,6 +22,7 @@ from bastion.advisories.lookup import QueryRequest
 from bastion.api.limits import EVIDENCE_BODY
 from bastion.container import Container
 from bastion.core.errors import InvalidInput, NotFound
+from bastion.core.ids import ProjectID, SystemID, TriageProposalID
 from bastion.core.principal import OrgKind, Principal
 from bastion.defense.alerts import AlertSettingsUpdate
 from bastion.defense.exposure import kev_of
@@ -132,9 +133,9 @@ def create_system(request: Request, who: VisitorDep, form: FormDep) -> Response:
 def system(request: Request, who: VisitorDep, system_id: str) -> Response:
     actor = _agency(who)
     defense = _container(request).defense
-    found = defense.get_system(actor, system_id)
-    projects = defense.list_projects(actor, system_id)
-    worklist = defense.exposures(actor, system_id=system_id)
+    found = defense.get_system(actor, SystemID(system_id))
+    projects = defense.list_projects(actor, SystemID(system_id))
+    worklist = defense.exposures(actor, system_id=SystemID(system_id))
     return render(
         request,
         "defense/system.html",
@@ -153,7 +154,7 @@ def create_project(request: Request, who: VisitorDep, form: FormDep, system_id: 
     actor = checked(request, who, form)
     _agency(who)
     body = parse(ProjectCreate, {"name": text(form, "name")}, labels={"name": "project name"})
-    project = _container(request).defense.create_project(actor, system_id, body)
+    project = _container(request).defense.create_project(actor, SystemID(system_id), body)
     return redirect(f"/defense/projects/{project.id}")
 
 
@@ -202,12 +203,12 @@ def _standing(
 def project(request: Request, who: VisitorDep, project_id: str) -> Response:
     actor = _agency(who)
     c = _container(request)
-    found = c.defense.get_project(actor, project_id)
+    found = c.defense.get_project(actor, ProjectID(project_id))
     system_found = c.defense.get_system(actor, found.system_id)
-    versions = c.defense.versions(actor, project_id)
-    everything = c.defense.exposures(actor, project_id=project_id, include_suppressed=True)
+    versions = c.defense.versions(actor, ProjectID(project_id))
+    everything = c.defense.exposures(actor, project_id=ProjectID(project_id), include_suppressed=True)
     worklist = [e for e in everything if not e.suppressed]
-    statements = c.defense.vex_statements(actor, project_id)
+    statements = c.defense.vex_statements(actor, ProjectID(project_id))
     standing = _standing(c, actor, versions, statements)
     points = [
         ExposurePoint(label=s.version.label, at=s.version.created_at, matched=s.matched, open=s.open, kev=s.kev)
@@ -253,7 +254,9 @@ async def upload(request: Request, who: VisitorDep, form: FormDep, project_id: s
     fmt = optional(form, "format")
     defense = _container(request).defense
     await run_in_threadpool(
-        lambda: defense.upload(actor, project_id, data, item.filename or "", label=optional(form, "label"), fmt=fmt)
+        lambda: defense.upload(
+            actor, ProjectID(project_id), data, item.filename or "", label=optional(form, "label"), fmt=fmt
+        )
     )
     return redirect(f"/defense/projects/{project_id}#worklist")
 
@@ -263,7 +266,7 @@ def export_vex(request: Request, who: VisitorDep, project_id: str, fmt: str) -> 
     actor = _agency(who)
     if fmt not in EXPORTS:
         raise NotFound(f"there is no {fmt} export", hint="export as openvex or cyclonedx")
-    document = _container(request).defense.export_vex(actor, project_id, fmt)
+    document = _container(request).defense.export_vex(actor, ProjectID(project_id), fmt)
     return JSONResponse(document, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
@@ -288,7 +291,7 @@ def decide(request: Request, who: VisitorDep, form: FormDep, project_id: str) ->
             code="invalid_form",
             hint="choose why the component is not affected, or record another decision",
         )
-    _container(request).defense.decide(actor, project_id, body)
+    _container(request).defense.decide(actor, ProjectID(project_id), body)
     back = text(form, "back")
     return redirect(back if back.startswith("/defense/exposures/") else f"/defense/projects/{project_id}#vex")
 
@@ -310,8 +313,12 @@ async def import_vex(request: Request, who: VisitorDep, form: FormDep, project_i
     everywhere = text(form, "scope") == "agency"
     defense = _container(request).defense
     if everywhere:
-        defense.get_project(actor, project_id)  # the page it came from must be the agency's own
-    await run_in_threadpool(lambda: defense.import_vex(actor, data, project_id=None if everywhere else project_id))
+        defense.get_project(actor, ProjectID(project_id))  # the page it came from must be the agency's own
+    await run_in_threadpool(
+        lambda: defense.import_vex(
+            actor, data, project_id=None if everywhere or project_id is None else ProjectID(project_id)
+        )
+    )
     return redirect(f"/defense/projects/{project_id}#vex")
 
 
@@ -388,7 +395,7 @@ def proposals(request: Request, who: VisitorDep) -> Response:
 def proposal(request: Request, who: VisitorDep, proposal_id: str) -> Response:
     actor = _agency(who)
     c = _container(request)
-    found = c.triage.get(actor, proposal_id)
+    found = c.triage.get(actor, TriageProposalID(proposal_id))
     return render(
         request,
         "defense/triage.html",
@@ -417,7 +424,7 @@ def confirm(request: Request, who: VisitorDep, form: FormDep, proposal_id: str) 
         {"note": text(form, "note"), "vex": corrected},
         labels={"vex": "corrected decision", "note": "note"},
     )
-    _container(request).triage.confirm(actor, proposal_id, body)
+    _container(request).triage.confirm(actor, TriageProposalID(proposal_id), body)
     return redirect(f"/defense/triage/{proposal_id}")
 
 
@@ -426,7 +433,7 @@ def reject(request: Request, who: VisitorDep, form: FormDep, proposal_id: str) -
     actor = checked(request, who, form)
     _agency(who)
     body = parse(TriageReject, {"note": text(form, "note")})
-    _container(request).triage.reject(actor, proposal_id, body)
+    _container(request).triage.reject(actor, TriageProposalID(proposal_id), body)
     return redirect(f"/defense/triage/{proposal_id}")
 
 
