@@ -55,7 +55,7 @@ from bastion.clearinghouse import (
     VendorStatusUpdate,
 )
 from bastion.core.fields import RequestBody
-from bastion.core.ids import CaseID, EmbargoRevisionID, FindingID, ReportID, VendorID
+from bastion.core.ids import AdvisoryID, CaseID, EmbargoRevisionID, FindingID, NoticeID, ReportID, VendorID
 from bastion.core.principal import UserID
 
 router = APIRouter(prefix="/api/clearinghouse")
@@ -327,7 +327,7 @@ def list_publications(ch: ClearinghouseDep) -> PublicationsPublic:
 
 @router.get("/publications/{advisory_id}", tags=_published, summary="One published advisory (public)")
 def get_publication(advisory_id: str, ch: ClearinghouseDep) -> PublicationPublic:
-    return ch.publications.get(advisory_id)
+    return ch.publications.get(AdvisoryID(advisory_id))
 
 
 @router.get(
@@ -337,7 +337,7 @@ def get_publication(advisory_id: str, ch: ClearinghouseDep) -> PublicationPublic
     responses={409: {"description": "No CVE id is assigned to the advisory yet"}},
 )
 def get_publication_cve(advisory_id: str, ch: ClearinghouseDep) -> dict[str, Any]:
-    return ch.publications.cve(advisory_id)
+    return ch.publications.cve(AdvisoryID(advisory_id))
 
 
 @router.get("/outbox", tags=_published, summary="Reminders, escalations and notices (analysts)")
@@ -347,7 +347,7 @@ def list_outbox(actor: PrincipalDep, ch: ClearinghouseDep, pending: bool = False
 
 @router.post("/outbox/{message_id}/delivered", tags=_published, summary="Mark a message delivered")
 def deliver(message_id: str, actor: PrincipalDep, ch: ClearinghouseDep) -> OutboxMessagePublic:
-    return ch.outbox.mark_delivered(actor, message_id)
+    return ch.outbox.mark_delivered(actor, NoticeID(message_id))
 
 
 @router.post("/tick", tags=_published, summary="Run the clock: reminders, escalations, embargo ends (analysts)")

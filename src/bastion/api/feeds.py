@@ -15,6 +15,7 @@ from bastion.api.deps import ContainerDep
 from bastion.clearinghouse.feeds import WELL_KNOWN
 from bastion.clearinghouse.feeds.service import FeedService
 from bastion.core.access import not_found
+from bastion.core.ids import VulnID
 
 router = APIRouter()
 _tags: list[str | Enum] = ["feeds"]
@@ -126,7 +127,7 @@ def osv_modified(ecosystem: str, container: ContainerDep) -> Response:
     **_file(_MEDIA_TYPES[".json"]),
 )
 def osv_record_file(ecosystem: str, record_id: str, container: ContainerDep) -> Response:
-    record = _feeds(container).osv_export().record(ecosystem, record_id)
+    record = _feeds(container).osv_export().record(ecosystem, VulnID(record_id))
     if record is None:
         raise not_found(f"OSV record {record_id} in {ecosystem}")
     return Response(json.dumps(record, indent=2, sort_keys=True), media_type=_MEDIA_TYPES[".json"])

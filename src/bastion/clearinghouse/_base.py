@@ -19,7 +19,7 @@ from bastion.clearinghouse.models import CaseRow, CaseVendorRow, ReportRow
 from bastion.clearinghouse.states import ReportStatus
 from bastion.core.access import Resource, ResourceKind, not_found
 from bastion.core.clock import Clock
-from bastion.core.ids import CaseID, FindingID, ReportID
+from bastion.core.ids import CaseID, FindingID, ReportID, VulnID
 from bastion.core.principal import Classification, OrgID, Principal, UserID
 from bastion.core.work import UnitOfWork
 from bastion.db import Database
@@ -51,7 +51,7 @@ class Limits:
 class KnownAdvisory:
     """A published advisory the advisories slice knows under one of a report's ids."""
 
-    id: str
+    id: VulnID
     aliases: tuple[str, ...]
     fixed_in: tuple[str, ...]
     summary: str | None

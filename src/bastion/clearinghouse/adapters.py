@@ -14,7 +14,7 @@ from bastion.advisories.importer import AdvisoryImporter
 from bastion.advisories.service import AdvisoryService
 from bastion.clearinghouse._base import FlaggedFinding, KnownAdvisory
 from bastion.core.clock import Clock
-from bastion.core.ids import FindingID
+from bastion.core.ids import FindingID, VulnID
 from bastion.core.principal import Classification, Principal
 from bastion.db import Database
 
@@ -46,7 +46,7 @@ class AdvisoryDatabase:
                 continue
             document = found.document
             return KnownAdvisory(
-                id=str(document["id"]),
+                id=VulnID(str(document["id"])),
                 aliases=tuple(found.group),
                 fixed_in=_fixed_in(document),
                 summary=document.get("summary"),

@@ -9,16 +9,13 @@ CSAF VEX variant, and a CVE JSON 5 record once a CVE is assigned. Nothing here k
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import NewType
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from bastion.core.ids import CaseID
+from bastion.core.ids import AdvisoryID, CaseID, CveID, CweID
 
 PUBLISHER_NAME = "Bastion AI Cybersecurity Clearinghouse"
 PUBLISHER_NAMESPACE = "https://clearinghouse.bastion.example"  # replaced by BASTION_PUBLIC_URL where set
-
-AdvisoryID = NewType("AdvisoryID", str)  # e.g. "BASTION-2026-0001": the OSV id and the CSAF tracking id
 
 
 class VendorStatus(StrEnum):
@@ -92,10 +89,10 @@ class PublishedAdvisory(_Record):
     title: str
     summary: str  # one line
     details: str  # Markdown
-    cwe_ids: tuple[str, ...] = ()  # "CWE-79"
+    cwe_ids: tuple[CweID, ...] = ()  # "CWE-79"
     cvss: CvssScore | None = None
     aliases: tuple[str, ...] = ()  # CVE / GHSA ids of the same flaw
-    cve_id: str | None = None  # once assigned: the CVE JSON 5 record is produced only then
+    cve_id: CveID | None = None  # once assigned: the CVE JSON 5 record is produced only then
     affected: tuple[AffectedProduct, ...] = ()
     references: tuple[Reference, ...] = ()
     credits: tuple[Credit, ...] = ()

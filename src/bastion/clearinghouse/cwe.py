@@ -9,6 +9,8 @@ import re
 from functools import cache
 from typing import Any
 
+from bastion.core.ids import CweID
+
 _CWE_ID = re.compile(r"^CWE-(\d+)$")
 
 
@@ -19,7 +21,7 @@ def _catalogue() -> Any:
     return Database()
 
 
-def cwe_name(cwe_id: str) -> str | None:
+def cwe_name(cwe_id: CweID) -> str | None:
     """The official name of ``CWE-<n>``, or None for a malformed or unknown id."""
     match = _CWE_ID.match(cwe_id)
     if match is None:

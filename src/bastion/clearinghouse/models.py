@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.clearinghouse.advisory import VendorStatus
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
-from bastion.core.ids import CaseID, EmbargoRevisionID, FindingID, FixID, ReportID, ValidationID, VendorID
+from bastion.core.ids import CaseID, CveID, EmbargoRevisionID, FindingID, FixID, ReportID, ValidationID, VendorID
 from bastion.core.principal import OrgID, UserID
 from bastion.db.base import Base, EnumText, UTCDateTime
 
@@ -161,7 +161,7 @@ class CaseRow(Base):
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     advisory_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    cve_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    cve_id: Mapped[CveID | None] = mapped_column(String(40), nullable=True)
     opened_by: Mapped[str] = mapped_column(String(40))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

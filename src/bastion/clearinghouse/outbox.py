@@ -16,6 +16,7 @@ from bastion.clearinghouse._base import OPERATIONS, ClearinghouseContext, new_id
 from bastion.clearinghouse.models import OutboxRow
 from bastion.clearinghouse.public import OutboxMessagePublic, OutboxPublic
 from bastion.core.access import Action, not_found
+from bastion.core.ids import NoticeID
 from bastion.core.principal import Principal
 
 
@@ -61,7 +62,7 @@ class OutboxService:
             work.record(count=len(rows))
             return OutboxPublic(data=[_public(r) for r in rows], count=len(rows))
 
-    def mark_delivered(self, actor: Principal, message_id: str) -> OutboxMessagePublic:
+    def mark_delivered(self, actor: Principal, message_id: NoticeID) -> OutboxMessagePublic:
         with self._ctx.uow(actor, "ch_outbox.deliver", "ch_outbox", message_id) as work:
             work.require(Action.UPDATE, OPERATIONS, what="clearinghouse outbox", refusal="the outbox is for analysts")
             row = work.session.get(OutboxRow, message_id)

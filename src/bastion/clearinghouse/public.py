@@ -10,7 +10,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from bastion.clearinghouse.advisory import NotAffectedJustification, VendorStatus
 from bastion.clearinghouse.dedupe import MatchKind
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
-from bastion.core.ids import CaseID, EmbargoRevisionID, FindingID, FixID, ReportID, ValidationID, VendorID
+from bastion.core.ids import (
+    AdvisoryID,
+    CaseID,
+    CaseMessageID,
+    ClaimID,
+    EmbargoRevisionID,
+    FindingID,
+    FixID,
+    NoticeID,
+    ReportID,
+    TrackingID,
+    ValidationID,
+    VendorID,
+    VulnID,
+)
 from bastion.core.principal import OrgID, UserID
 
 
@@ -25,7 +39,7 @@ class DuplicateNotice(_Record):
     kind: MatchKind
     message: str
     report_id: ReportID | None = None
-    advisory_id: str | None = None
+    advisory_id: VulnID | None = None
     fixed_in: list[str] = Field(default_factory=list)
 
 
@@ -37,7 +51,7 @@ class ReportAck(_Record):
 
 
 class SubmissionAck(_Record):
-    tracking_id: str = Field(description="The submission's tracking id (one upload may make many reports).")
+    tracking_id: TrackingID = Field(description="The submission's tracking id (one upload may make many reports).")
     client_key: str
     source: str
     replayed: bool = Field(description="True when this client key was seen before: the first answer, again.")
@@ -119,7 +133,7 @@ class ReportsPublic(_Record):
 
 
 class RegistryClaimPublic(_Record):
-    id: str
+    id: ClaimID
     purl_type: str | None
     purl_namespace: str | None
     purl_name: str | None
@@ -186,7 +200,7 @@ class FixPublic(_Record):
 
 
 class MessagePublic(_Record):
-    id: str
+    id: CaseMessageID
     case_id: CaseID
     author_user_id: UserID
     author_org_id: OrgID
@@ -207,7 +221,7 @@ class CasePublic(_Record):
     fixed_at: datetime | None
     published_at: datetime | None
     closed_at: datetime | None
-    advisory_id: str | None
+    advisory_id: AdvisoryID | None
     vendors: list[CaseVendorPublic]
     fixes: list[FixPublic]
     opened_at: datetime
@@ -225,7 +239,7 @@ class MessagesPublic(_Record):
 
 
 class PublicationPublic(_Record):
-    advisory_id: str
+    advisory_id: AdvisoryID
     case_id: CaseID
     revision: int
     published_at: datetime
@@ -239,7 +253,7 @@ class PublicationsPublic(_Record):
 
 
 class OutboxMessagePublic(_Record):
-    id: str
+    id: NoticeID
     topic: str
     payload: dict[str, Any]
     created_at: datetime

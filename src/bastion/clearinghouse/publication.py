@@ -14,7 +14,6 @@ from pydantic import ConfigDict, Field
 
 from bastion.clearinghouse._base import ClearinghouseContext
 from bastion.clearinghouse.advisory import (
-    AdvisoryID,
     AffectedProduct,
     Credit,
     NotAffectedJustification,
@@ -35,7 +34,7 @@ from bastion.clearinghouse.scoring import parse_vector
 from bastion.clearinghouse.states import CaseStatus, FixStatus, check_case
 from bastion.core.access import Action, Resource, ResourceKind, not_found
 from bastion.core.fields import RequestBody
-from bastion.core.ids import CaseID
+from bastion.core.ids import AdvisoryID, CaseID, CveID
 from bastion.core.principal import Principal
 from bastion.core.work import Work
 
@@ -48,7 +47,7 @@ class PublishRequest(RequestBody):
     reason: str | None = Field(
         default=None, max_length=5000, description="Required before the disclosure date: why publish early."
     )
-    cve_id: str | None = Field(default=None, pattern=_CVE, description="The CVE assigned to the flaw, if any.")
+    cve_id: CveID | None = Field(default=None, pattern=_CVE, description="The CVE assigned to the flaw, if any.")
 
 
 class PublicationService:
@@ -81,7 +80,7 @@ class PublicationService:
                 work, self._ctx, case, report, actor, reason=body.reason or "embargo ended", cve_id=body.cve_id
             )
 
-    def get(self, advisory_id: str) -> PublicationPublic:
+    def get(self, advisory_id: AdvisoryID) -> PublicationPublic:
         """A published advisory (public: no actor)."""
         with self._ctx.database.read_session() as session:
             row = session.get(PublicationRow, advisory_id)
@@ -89,7 +88,7 @@ class PublicationService:
                 raise not_found(f"advisory {advisory_id}")
             return self._public(row)
 
-    def cve(self, advisory_id: str) -> dict[str, Any]:
+    def cve(self, advisory_id: AdvisoryID) -> dict[str, Any]:
         """The published advisory as a CVE JSON 5 record (public); a 409 until a CVE id is assigned."""
         with self._ctx.database.read_session() as session:
             row = session.get(PublicationRow, advisory_id)
@@ -125,17 +124,17 @@ class PublicationService:
         return list(work.session.scalars(sa.select(CaseVendorRow).where(CaseVendorRow.case_id == case.id)))
 
 
-def _next_id(work: Work, now: datetime) -> str:
+def _next_id(work: Work, now: datetime) -> AdvisoryID:
     prefix = f"BASTION-{now.year}-"
     taken = work.session.scalars(
         sa.select(PublicationRow.advisory_id).where(PublicationRow.advisory_id.like(prefix + "%"))
     )
     number = max((int(t.removeprefix(prefix)) for t in taken), default=0) + 1
-    return f"{prefix}{number:04d}"
+    return AdvisoryID(f"{prefix}{number:04d}")
 
 
 def build_advisory(
-    work: Work, case: CaseRow, report: ReportRow, advisory_id: str, cve_id: str | None
+    work: Work, case: CaseRow, report: ReportRow, advisory_id: AdvisoryID, cve_id: CveID | None
 ) -> PublishedAdvisory:
     now = work.now
     rows = work.session.execute(
@@ -234,7 +233,7 @@ def publish_case(
     actor: Principal | None,
     *,
     reason: str,
-    cve_id: str | None,
+    cve_id: CveID | None,
 ) -> PublicationPublic:
     """Publish in the caller's unit of work: the record, the OSV record in ``advisories``, the case's state."""
     if ctx.osv_record is None:

@@ -31,7 +31,7 @@ from bastion.clearinghouse import (
 )
 from bastion.cli.clearinghouse import app as clearinghouse_app
 from bastion.cli.clearinghouse import ch_and_actor, emit, file_entry, parse_body, target_entry
-from bastion.core.ids import CaseID, EmbargoRevisionID, VendorID
+from bastion.core.ids import AdvisoryID, CaseID, EmbargoRevisionID, NoticeID, VendorID
 from bastion.core.principal import UserID
 
 CaseArg = Annotated[str, typer.Argument(help="The case's id.")]
@@ -287,7 +287,8 @@ def publication(
 ) -> None:
     """One published advisory, with the OSV record it put into the database (or its CVE record)."""
     ch, _ = ch_and_actor()
-    emit(ch.publications.cve(advisory_id) if cve else ch.publications.get(advisory_id))
+    wanted = AdvisoryID(advisory_id)
+    emit(ch.publications.cve(wanted) if cve else ch.publications.get(wanted))
 
 
 def publications() -> None:
@@ -307,7 +308,7 @@ def outbox(
 def delivered(message_id: Annotated[str, typer.Argument(help="The outbox message's id.")]) -> None:
     """Mark an outbox message delivered (analysts; what a mail or webhook relay calls once it has sent it)."""
     ch, actor = ch_and_actor()
-    emit(ch.outbox.mark_delivered(actor, message_id))
+    emit(ch.outbox.mark_delivered(actor, NoticeID(message_id)))
 
 
 def register() -> None:

@@ -25,13 +25,22 @@ ResponseID = NewType("ResponseID", str)
 EvidenceID = NewType("EvidenceID", str)
 OutboxMessageID = NewType("OutboxMessageID", str)
 
-# The clearinghouse (its intake submissions, messages, outbox and publications still use ``str``).
+# The clearinghouse.
+TrackingID = NewType("TrackingID", str)  # an intake submission's, which its reporter quotes
 ReportID = NewType("ReportID", str)
 ValidationID = NewType("ValidationID", str)
 VendorID = NewType("VendorID", str)
 CaseID = NewType("CaseID", str)
 EmbargoRevisionID = NewType("EmbargoRevisionID", str)
 FixID = NewType("FixID", str)
+CaseMessageID = NewType("CaseMessageID", str)  # a message in a case's thread
+NoticeID = NewType("NoticeID", str)  # a message of the clearinghouse's outbox
+ClaimID = NewType("ClaimID", str)  # a vendor's claim on a purl namespace or CPE product
+AdvisoryID = NewType("AdvisoryID", str)  # e.g. "BASTION-2026-0001": the OSV id and the CSAF tracking id
+
+# Identifiers of public catalogues.
+CveID = NewType("CveID", str)  # "CVE-2026-12345"
+CweID = NewType("CweID", str)  # "CWE-79"
 
 # The evaluation battery.
 EvalRunID = NewType("EvalRunID", str)

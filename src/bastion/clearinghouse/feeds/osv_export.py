@@ -18,6 +18,7 @@ from typing import Any
 
 from bastion.clearinghouse.advisory import PublishedAdvisory
 from bastion.clearinghouse.formats import osv_record
+from bastion.core.ids import VulnID
 
 # Fixed member timestamps: the same records always make the same bytes (mirrors can compare hashes).
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -44,7 +45,7 @@ class OsvExport:
             return list(self._records)
         return [r for r in self._records if ecosystem in ecosystems_of(r)]
 
-    def record(self, ecosystem: str, record_id: str) -> dict[str, Any] | None:
+    def record(self, ecosystem: str, record_id: VulnID) -> dict[str, Any] | None:
         return next((r for r in self.records(ecosystem) if r["id"] == record_id), None)
 
     def all_zip(self, ecosystem: str | None = None) -> bytes:

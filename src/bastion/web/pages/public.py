@@ -20,6 +20,7 @@ from bastion.advisories.service import KEV_KEY
 from bastion.api import csrf
 from bastion.api.auth import clear_session_cookie, set_session_cookie
 from bastion.core.errors import NotFound
+from bastion.core.ids import AdvisoryID
 from bastion.core.principal import Role
 from bastion.identity.credentials import SESSION_TTL
 from bastion.identity.errors import InvalidCredentials, LoginThrottled
@@ -151,7 +152,7 @@ def _hit(document: dict[str, Any]) -> Hit:
 def _published_osv_id(request: Request, advisory_id: str) -> str | None:
     """The OSV id of a clearinghouse publication (``BASTION-2026-0001`` is served as ``x_BASTION-2026-0001``)."""
     try:
-        publication = container_of(request).clearinghouse.publications.get(advisory_id)
+        publication = container_of(request).clearinghouse.publications.get(AdvisoryID(advisory_id))
     except NotFound:
         return None
     return str(publication.osv["id"]) if publication.osv else None
