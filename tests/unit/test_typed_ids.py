@@ -152,4 +152,4 @@ def test_every_id_in_the_slices_has_its_kind() -> None:
     new = [line for line in found if line not in NOT_YET_TYPED | OTHER_STANDARDS]
     assert not new, f"{len(new)} ids typed as a bare str:\n" + "\n".join(new)
     typed_now = (NOT_YET_TYPED | OTHER_STANDARDS) - set(found)
-    assert not typed_now, "typed now: remove from NOT_YET_TYPED:\n" + "\n".join(sorted(typed_now))
+    assert not typed_now, "typed now (or gone): remove from its list here:\n" + "\n".join(sorted(typed_now))

@@ -42,7 +42,7 @@ from bastion.clearinghouse.vendors import registry
 from bastion.core.access import Action, not_found
 from bastion.core.audit import Actor
 from bastion.core.fields import RequestBody
-from bastion.core.ids import CaseID, VendorID
+from bastion.core.ids import CaseID, CaseMessageID, VendorID
 from bastion.core.principal import Principal, Role
 from bastion.core.work import Work
 
@@ -260,15 +260,7 @@ class CaseService:
                 work, actor, case_id, Action.RESPOND, "participants write in the thread", lock=False
             )
             require_not_closed(case)
-            row = MessageRow(
-                id=new_id("msg"),
-                case_id=case.id,
-                author_user_id=actor.user_id,
-                author_org_id=actor.org_id,
-                body=body.body,
-                created_at=work.now,
-            )
-            work.session.add(row)
+            row = _write_message(work, case, actor, body.body)
             work.record(message_id=row.id)
             return message_public(row)
 
@@ -306,18 +298,23 @@ class CaseService:
             check_case(before, CaseStatus.CLOSED)
             case.status = CaseStatus.CLOSED
             case.closed_at = work.now
-            work.session.add(
-                MessageRow(
-                    id=new_id("msg"),
-                    case_id=case.id,
-                    author_user_id=actor.user_id,
-                    author_org_id=actor.org_id,
-                    body=f"Case closed ({body.resolution.value.replace('_', ' ')}): {body.reason}",
-                    created_at=work.now,
-                )
-            )
+            _write_message(work, case, actor, f"Case closed ({body.resolution.value.replace('_', ' ')}): {body.reason}")
             work.record(from_status=before, resolution=body.resolution.value, reason=body.reason)
             return self.public(work, actor, case, report)
+
+
+def _write_message(work: Work, case: CaseRow, actor: Principal, body: str) -> MessageRow:
+    """A message in the case's thread, written by ``actor`` now."""
+    row = MessageRow(
+        id=CaseMessageID(new_id("msg")),
+        case_id=case.id,
+        author_user_id=actor.user_id,
+        author_org_id=actor.org_id,
+        body=body,
+        created_at=work.now,
+    )
+    work.session.add(row)
+    return row
 
 
 def require_not_closed(case: CaseRow) -> None:

@@ -14,7 +14,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.clearinghouse.advisory import VendorStatus
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, FixStatus, ReportStatus
-from bastion.core.ids import CaseID, CveID, EmbargoRevisionID, FindingID, FixID, ReportID, ValidationID, VendorID
+from bastion.core.ids import (
+    CaseID,
+    CaseMessageID,
+    CveID,
+    EmbargoRevisionID,
+    FindingID,
+    FixID,
+    ReportID,
+    ValidationID,
+    VendorID,
+)
 from bastion.core.principal import OrgID, UserID
 from bastion.db.base import Base, EnumText, UTCDateTime
 
@@ -190,7 +200,7 @@ class CaseVendorRow(Base):
 class MessageRow(Base):
     __tablename__ = "clearinghouse_messages"
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[CaseMessageID] = mapped_column(String(40), primary_key=True)
     case_id: Mapped[CaseID] = mapped_column(String(40), ForeignKey("clearinghouse_cases.id"), index=True)
     author_user_id: Mapped[UserID] = mapped_column(String(40))
     author_org_id: Mapped[OrgID] = mapped_column(String(40))

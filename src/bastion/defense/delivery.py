@@ -140,6 +140,12 @@ class Destination:
     host_header: str
     server_name: str
 
+    @classmethod
+    def as_given(cls, url: str) -> Destination:
+        """``url`` unchanged: its host resolved by the connection itself (a receiver on this machine)."""
+        parts = urlsplit(url)
+        return cls(url, parts.netloc.rpartition("@")[2], parts.hostname or "")
+
 
 def resolve_webhook(url: str) -> Destination | str:
     """The address to send ``url``'s webhook to, checked, or why it may not be reached from here (its host is
@@ -167,7 +173,8 @@ def resolve_webhook(url: str) -> Destination | str:
     address = addresses[0]
     literal = f"[{address}]" if ":" in address else address
     netloc = f"{literal}:{port}" if port is not None else literal
-    return Destination(parts._replace(netloc=netloc).geturl(), parts.netloc.rpartition("@")[2], host)
+    given = Destination.as_given(url)
+    return Destination(parts._replace(netloc=netloc).geturl(), given.host_header, given.server_name)
 
 
 class WebhookSender:
@@ -183,12 +190,9 @@ class WebhookSender:
         self._allow_local = allow_local
 
     def send(self, url: str, secret: str, body: bytes, *, at: datetime, event: str, delivery_id: DeliveryID) -> Attempt:
-        destination = Destination(url, urlsplit(url).netloc, urlsplit(url).hostname or "")
-        if not self._allow_local:
-            checked = resolve_webhook(url)
-            if isinstance(checked, str):
-                return Attempt(False, checked[:MAX_DETAIL])
-            destination = checked
+        destination = Destination.as_given(url) if self._allow_local else resolve_webhook(url)
+        if isinstance(destination, str):
+            return Attempt(False, destination[:MAX_DETAIL])
         timestamp = int(at.timestamp())
         headers = {
             "Content-Type": "application/json",

@@ -428,6 +428,8 @@ def test_an_sbom_larger_than_a_form_posts_through_the_upload_page(
     assert sbom.stat().st_size > 1.5 * 1024 * 1024
     defender = sign_in(DEFENDER)
     defender.open(f"/defense/projects/{project.id}")
+    limit = served.container.runtime.settings.max_evidence_bytes / 1048576
+    assert f"At most {limit:.1f} MiB." in defender.text("#inventory-hint")  # what the form takes, as it says
     defender.find("#inventory").send_keys(str(sbom))
     defender.fill("label", "2026.11")
     defender.submit("#upload button")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from bastion.advisories.lookup import QueryRequest
 from bastion.api.limits import EVIDENCE_BODY
@@ -235,21 +235,29 @@ def project(request: Request, who: VisitorDep, project_id: str) -> Response:
     )
 
 
+def _chosen_file(form: FormData, field: str, missing: str, *, hint: str) -> UploadFile:
+    """The file sent in ``field``; a clear refusal when none was chosen."""
+    item = form.get(field)
+    if not isinstance(item, UploadFile) or not item.filename:
+        raise InvalidInput(missing, code="invalid_form", hint=hint)
+    return item
+
+
 def _upload_limit(c: Container) -> int:
-    return min(MAX_INVENTORY_BYTES, c.runtime.settings.max_json_body_bytes)
+    """What the upload form takes: the API's upload limit (``api.limits``), at most what an inventory may be."""
+    return min(MAX_INVENTORY_BYTES, c.runtime.settings.max_evidence_bytes)
 
 
 @router.post("/defense/projects/{project_id}/versions", openapi_extra=EVIDENCE_BODY)
 async def upload(request: Request, who: VisitorDep, form: FormDep, project_id: str) -> Response:
     actor = checked(request, who, form)
     _agency(who)
-    item = form.get("inventory")
-    if not isinstance(item, UploadFile) or not item.filename:
-        raise InvalidInput(
-            "choose the SBOM or lockfile to upload",
-            code="invalid_form",
-            hint="CycloneDX or SPDX SBOMs, or a lockfile such as requirements.txt, poetry.lock or package-lock.json",
-        )
+    item = _chosen_file(
+        form,
+        "inventory",
+        "choose the SBOM or lockfile to upload",
+        hint="CycloneDX or SPDX SBOMs, or a lockfile such as requirements.txt, poetry.lock or package-lock.json",
+    )
     data = await item.read()
     fmt = optional(form, "format")
     defense = _container(request).defense
@@ -302,22 +310,16 @@ async def import_vex(request: Request, who: VisitorDep, form: FormDep, project_i
     what does not apply, in this project or, when asked, in every project of the agency."""
     actor = checked(request, who, form)
     _agency(who)
-    item = form.get("document")
-    if not isinstance(item, UploadFile) or not item.filename:
-        raise InvalidInput(
-            "choose the VEX document to import",
-            code="invalid_form",
-            hint="an OpenVEX, CycloneDX VEX or CSAF VEX JSON file",
-        )
+    item = _chosen_file(
+        form, "document", "choose the VEX document to import", hint="an OpenVEX, CycloneDX VEX or CSAF VEX JSON file"
+    )
     data = await item.read()
     everywhere = text(form, "scope") == "agency"
     defense = _container(request).defense
     if everywhere:
         defense.get_project(actor, ProjectID(project_id))  # the page it came from must be the agency's own
     await run_in_threadpool(
-        lambda: defense.import_vex(
-            actor, data, project_id=None if everywhere or project_id is None else ProjectID(project_id)
-        )
+        lambda: defense.import_vex(actor, data, project_id=None if everywhere else ProjectID(project_id))
     )
     return redirect(f"/defense/projects/{project_id}#vex")
 
