@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from packageurl import PackageURL
+from packageurl import normalize as normalize_purl_parts
 
 from bastion.advisories.errors import InvalidPurl, UnknownEcosystem
 
@@ -51,8 +52,15 @@ class Ecosystem:
         return self.name if self.release is None else f"{self.name}:{self.release}"
 
 
+@lru_cache(maxsize=256)
+def _ecosystem(name: str) -> Ecosystem:
+    return Ecosystem(name)
+
+
+@lru_cache(maxsize=1024)
 def parse_ecosystem(value: str) -> Ecosystem:
-    """Parse an OSV ecosystem string case-insensitively: ``"pypi"`` -> PyPI, ``"Debian:11"``."""
+    """Parse an OSV ecosystem string case-insensitively: ``"pypi"`` -> PyPI, ``"Debian:11"``. (Remembered per
+    string: an SBOM asks for the same few thousands of times; the answer is immutable.)"""
     text = value.strip()
     name, sep, release = text.partition(":")
     canonical = _BY_FOLDED.get(name.strip().casefold())
@@ -142,17 +150,36 @@ def package_from_purl(purl: str) -> PurlPackage:
     return _package_from_purl(purl)
 
 
+# A purl of the everyday shape: a type, path segments and a version of plain characters (nothing percent-encoded),
+# no qualifiers and no subpath. Splitting one is trivial; packageurl's own split (through urllib) is most of the
+# cost of reading a 5,000-component SBOM, so these are split here and normalised by packageurl's ``normalize``,
+# exactly as ``PackageURL.from_string`` would (tests/unit/advisories/test_purl_parsing.py compares the two over
+# every package and version of the real data). Any other purl goes through ``from_string`` itself.
+_PLAIN_PURL = re.compile(r"pkg:([A-Za-z][A-Za-z0-9._-]*)/([A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*)@([A-Za-z0-9._~+!-]+)")
+
+
+def purl_parts(purl: str) -> tuple[str, str, str, str | None]:
+    """(type, namespace, name, version) of a purl, normalised as packageurl does; raises ValueError if invalid."""
+    plain = _PLAIN_PURL.fullmatch(purl)
+    if plain is None:
+        parsed: Any = PackageURL.from_string(purl)
+        return str(parsed.type), str(parsed.namespace or ""), str(parsed.name), parsed.version
+    purl_type, path, version = plain.groups()
+    namespace, _, name = path.rpartition("/")
+    normal = normalize_purl_parts(purl_type.lower(), namespace, name, version, "", "", encode=False)
+    return str(normal[0]), str(normal[1] or ""), str(normal[2]), normal[3]
+
+
 @lru_cache(maxsize=65536)
 def _package_from_purl(purl: str) -> PurlPackage:
     try:
-        parsed: Any = PackageURL.from_string(purl.strip())
+        purl_type, namespace, name, version = purl_parts(purl.strip())
     except ValueError as e:
         raise InvalidPurl(
             f"invalid package URL {purl!r}: {e}",
             hint="write it as pkg:<type>/<namespace>/<name>@<version>, e.g. pkg:pypi/jinja2@3.1.2",
         ) from e
-    purl_type = str(parsed.type).lower()
-    namespace = str(parsed.namespace or "")
+    purl_type = purl_type.lower()
     eco_name = _PURL_DISTROS.get((purl_type, namespace.lower())) or purl_type_to_ecosystem(purl_type)
     if eco_name is None:
         raise InvalidPurl(
@@ -160,10 +187,8 @@ def _package_from_purl(purl: str) -> PurlPackage:
             hint="supported types: " + ", ".join(sorted(_PURL_TYPES)),
             details={"purl_type": purl_type},
         )
-    name = str(parsed.name)
     if namespace and eco_name == "Maven":
         name = f"{namespace}:{name}"
     elif namespace and eco_name in {"Go", "npm", "Packagist", "SwiftURL", "GitHub Actions"}:
         name = f"{namespace}/{name}"
-    version = str(parsed.version) if parsed.version else None
-    return PurlPackage(Ecosystem(eco_name), name, version)
+    return PurlPackage(_ecosystem(eco_name), name, version or None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import orjson
@@ -142,3 +142,10 @@ class PackageIndex:
             if test(entry):
                 found[entry.advisory_id] = (entry.advisory_id, entry.modified)
         return HitList(sorted(found.values())) if found else EMPTY
+
+
+@cache
+def no_entries(ecosystem: str) -> PackageIndex:
+    """The index of a package no advisory names: one per ecosystem, shared (its answers depend only on the
+    version: none, or the version's problem). Most components of an SBOM are such packages."""
+    return PackageIndex(Ecosystem(ecosystem), ())

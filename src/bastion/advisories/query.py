@@ -8,13 +8,11 @@ Withdrawn advisories never match.
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,10 +22,11 @@ from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidVersion
 from bastion.advisories.matching import commit_affected, compile_affected
 from bastion.advisories.models import Advisory, AdvisoryGeneration, AffectedCommit, AffectedPackage
-from bastion.advisories.package_index import EMPTY, Hit, HitList, IndexedEntry, PackageIndex
+from bastion.advisories.package_index import EMPTY, Hit, HitList, IndexedEntry, PackageIndex, no_entries
 from bastion.advisories.problems import Problem, QueryProblem, problem_from
 from bastion.advisories.record import StoredAffected
 from bastion.advisories.timestamps import rfc3339
+from bastion.core.memory import paused_cycle_collection
 from bastion.db import Database
 
 DEFAULT_PAGE_SIZE = 1000
@@ -170,24 +169,10 @@ def match_package(query: PackageQuery, package: PackageIndex) -> HitList | Query
         return package.affected(query.version, release, as_recorded=True)
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Building indexes allocates a few hundred thousand long-lived, acyclic objects (keys, compiled entries),
-    which trigger the cycle collector over and over for nothing: about a third of a cold build. Reference
-    counting still frees everything meanwhile; collection resumes (as it was) when the build ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
     """The index of each (ecosystem, normalized name) from what ``session`` sees (withdrawn records left out):
     a caller inside a transaction that changed advisories sees its own changes."""
-    with _no_cycle_collection():
+    with paused_cycle_collection():
         return _load_package_indexes(session, keys)
 
 
@@ -215,4 +200,6 @@ def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[
                 entries[key].append(
                     IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
                 )
-    return {key: PackageIndex(Ecosystem(key[0]), entries.get(key, [])) for key in keys}
+    return {
+        key: PackageIndex(Ecosystem(key[0]), entries[key]) if key in entries else no_entries(key[0]) for key in keys
+    }

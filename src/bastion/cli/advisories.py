@@ -49,7 +49,7 @@ def import_command(
     sources = _import_epss(sources)
     report = run_import(sources) if sources else ImportReport()
     if as_json:
-        context.console.print_json(json.dumps(report.as_dict()))
+        context.print_json(json.dumps(report.as_dict()))
     else:
         print_report(report)
     return ExitCode.FINDINGS if report.failed else ExitCode.OK

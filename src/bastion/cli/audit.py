@@ -85,7 +85,7 @@ def list_events(
     """List audit events in chain order (programme administrators)."""
     page = _service().list_events(current_principal(), after_seq=after, limit=limit, resource_id=resource)
     if as_json:
-        context.console.print_json(json.dumps(page.model_dump(mode="json")))
+        context.print_json(json.dumps(page.model_dump(mode="json")))
         return
     table = Table(title=f"audit events ({page.count} in total)")
     for column in ("seq", "at", "actor", "action", "resource", "outcome"):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from bastion.cli import context
-from bastion.core.principal import Principal
-from bastion.identity import IdentityService, InvalidCredentials
+
+if TYPE_CHECKING:  # the identity slice loads with the first command that authenticates (not with `defend scan`)
+    from bastion.core.principal import Principal
+    from bastion.identity import IdentityService
 
 TOKEN_ENV = "BASTION_TOKEN"  # noqa: S105 - the name of an environment variable
 
@@ -16,6 +19,8 @@ def identity_service() -> IdentityService:
 
 
 def current_principal() -> Principal:
+    from bastion.identity import InvalidCredentials
+
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         raise InvalidCredentials(

@@ -50,9 +50,9 @@ def ch_and_actor() -> tuple[Clearinghouse, Principal]:
 
 def emit(record: BaseModel | list[Any] | dict[str, Any]) -> None:
     if isinstance(record, BaseModel):
-        context.console.print_json(record.model_dump_json())
+        context.print_json(record.model_dump_json())
     else:
-        context.console.print_json(json.dumps(record, default=str))
+        context.print_json(json.dumps(record, default=str))
 
 
 def parse_body(model: type[T], data: Any) -> T:

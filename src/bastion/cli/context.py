@@ -3,24 +3,42 @@ console."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from rich.console import Console
 
-from bastion.container import Container
-from bastion.core.config import Settings
 from bastion.core.errors import InvalidInput
-from bastion.runtime import Runtime
+
+if TYPE_CHECKING:  # loaded by the first command that needs them: `bastion --version` and help need none
+    from bastion.container import Container
+    from bastion.core.config import Settings
+    from bastion.runtime import Runtime
 
 console = Console()
 err_console = Console(stderr=True)
 
 
+def print_json(data: str | Any) -> None:
+    """Write machine-readable output: ``data`` (JSON text, or a value to encode) as indented JSON.
+
+    On a terminal rich colours it. Anywhere else (a pipe, a file, a CI job) it is written as it is: rich's
+    renderer takes seconds over a 5,000-component scan report, and the reader is a program."""
+    text = data if isinstance(data, str) else json.dumps(data, default=str)
+    if console.is_terminal:
+        console.print_json(text)
+        return
+    sys.stdout.write(json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
 def build_container(settings: Settings) -> Container:
     """The composition root for these settings (tests replace it to script the model behind `eval`)."""
+    from bastion.container import Container
+
     return Container.from_settings(settings)
 
 
@@ -46,6 +64,11 @@ def runtime() -> Runtime:
 
 def load_settings() -> Settings:
     """Settings from the environment; a bad value is a clear usage error, not a traceback."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from bastion.core.config import Settings
+
     try:
         return Settings()
     except ValidationError as e:

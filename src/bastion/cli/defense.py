@@ -6,15 +6,18 @@ Every command but ``scan`` acts as the principal behind ``BASTION_TOKEN``."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.table import Table
+from typer.core import TyperGroup
 
 from bastion.cli import context
 from bastion.cli.auth import current_principal
+from bastion.cli.lazy import commands_of, lazy_group
 from bastion.core.errors import InvalidInput
 from bastion.core.ids import ProjectID, SystemID, VersionID
 from bastion.defense.records import (
@@ -31,21 +34,29 @@ from bastion.defense.scan import ScanReport, cyclonedx, sarif, scan
 SystemIdArg = Annotated[str, typer.Argument(help="The system's id (see `bastion defend systems`).")]
 ProjectIdArg = Annotated[str, typer.Argument(help="The project's id (see `bastion defend projects`).")]
 
+
+@cache
+def _alerts_and_triage() -> TyperGroup:
+    from bastion.cli import defense_alerts
+
+    return commands_of(defense_alerts.register, {"alerts", "triage"})
+
+
 app = typer.Typer(
-    help="Defensive tools for agencies: inventories, exposure, SSVC priorities, VEX, scan.", no_args_is_help=True
+    help="Defensive tools for agencies: inventories, exposure, SSVC priorities, VEX, scan.",
+    no_args_is_help=True,
+    cls=lazy_group({"alerts": _alerts_and_triage, "triage": _alerts_and_triage}),  # loaded when used
 )
 OUTPUTS = ("table", "json", "sarif", "cyclonedx")
 
 
 def _emit(record: BaseModel | list[Any] | dict[str, Any]) -> None:
     if isinstance(record, BaseModel):
-        context.console.print_json(record.model_dump_json())
+        context.print_json(record.model_dump_json())
     elif isinstance(record, list):
-        context.console.print_json(
-            json.dumps([r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in record])
-        )
+        context.print_json(json.dumps([r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in record]))
     else:
-        context.console.print_json(json.dumps(record, default=str))
+        context.print_json(json.dumps(record, default=str))
 
 
 def _read(path: Path) -> bytes:
@@ -65,11 +76,11 @@ def scan_command(
         raise InvalidInput(f"unknown output {output!r}", hint="use one of: " + ", ".join(OUTPUTS))
     report = scan(context.container().osv_queries, _read(file), file.name, fmt)
     if output == "json":
-        context.console.print_json(json.dumps(report.as_dict()))
+        context.print_json(json.dumps(report.as_dict()))
     elif output == "sarif":
-        context.console.print_json(json.dumps(sarif(report)))
+        context.print_json(json.dumps(sarif(report)))
     elif output == "cyclonedx":
-        context.console.print_json(json.dumps(cyclonedx(report)))
+        context.print_json(json.dumps(cyclonedx(report)))
     else:
         _table(report)
     return 1 if report.actionable else 0
@@ -222,7 +233,4 @@ def stats() -> None:
 
 
 def register(root: typer.Typer) -> None:
-    from bastion.cli import defense_alerts
-
-    defense_alerts.register(app)  # defend alerts ..., defend triage ...
     root.add_typer(app, name="defend")

@@ -31,7 +31,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 
 def _emit(record: BaseModel) -> None:
-    context.console.print_json(record.model_dump_json())
+    context.print_json(record.model_dump_json())
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -140,7 +140,7 @@ def retry(delivery_id: Annotated[str, typer.Argument(help="A given-up delivery's
 def deliver() -> None:
     """Send every due delivery now, once (what the `defense.alerts` periodic job does); prints the counts."""
     run = context.container().alert_outbox.deliver_due()
-    context.console.print_json(json.dumps(run.as_dict()))
+    context.print_json(json.dumps(run.as_dict()))
 
 
 # --- triage -----------------------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def users_list(
     """List the users you may see."""
     rows = identity_service().list_users(current_principal(), org_id=None if org is None else OrgID(org))
     if as_json:
-        context.console.print_json(UsersPublic(data=rows, count=len(rows)).model_dump_json())
+        context.print_json(UsersPublic(data=rows, count=len(rows)).model_dump_json())
         return
     _print_users(rows)
 
@@ -203,7 +203,7 @@ def tokens_list(
     """List API tokens you may see (never their secrets)."""
     rows = identity_service().list_tokens(current_principal(), user_id=None if user is None else UserID(user))
     if as_json:
-        context.console.print_json(TokensPublic(data=rows, count=len(rows)).model_dump_json())
+        context.print_json(TokensPublic(data=rows, count=len(rows)).model_dump_json())
         return
     table = Table(title=f"{len(rows)} tokens")
     for column in ("id", "user", "name", "prefix", "expires", "last used", "status"):

@@ -3,16 +3,53 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
 from collections.abc import Sequence
+from functools import cache
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from bastion import __version__
 from bastion.cli import context
 from bastion.cli.exits import ExitCode
+from bastion.cli.lazy import commands_of, lazy_group
 from bastion.core.errors import BastionError, OperationalError
+
+# Each module of commands and the root commands it adds. A module, and the services it imports, loads only when
+# one of its commands runs (or when help lists them all): `bastion defend scan` does not pay for the review
+# programme, and `bastion --version` pays for nothing (each cost seconds when every module loaded on start).
+_UNITS: dict[str, tuple[str, ...]] = {
+    "advisories": ("import", "query", "stats"),
+    "serve": ("serve", "up"),
+    "review": ("review", "demo"),
+    "identity": ("orgs", "users", "tokens", "login"),
+    "audit": ("audit",),
+    "evals": ("eval",),
+    "clearinghouse": ("clearinghouse",),
+    "defense": ("defend",),
+    "feeds": ("feeds",),
+    "worker": ("worker",),
+}
+
+
+@cache
+def _unit(unit: str) -> TyperGroup:
+    """The root commands ``unit`` adds, as a group holding them (built once per process)."""
+    module = importlib.import_module(f"bastion.cli.{unit}")
+
+    def register(host: typer.Typer) -> None:
+        module.register(host)
+        if unit == "review":  # the rest of `bastion review`, and `bastion demo`
+            importlib.import_module("bastion.cli.review_work").register(host)
+        elif unit == "clearinghouse":  # the case commands of `bastion clearinghouse`
+            importlib.import_module("bastion.cli.clearinghouse_cases").register()
+
+    return commands_of(register, set(_UNITS[unit]))
+
 
 app = typer.Typer(
     name="bastion",
@@ -20,6 +57,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=lazy_group({name: functools.partial(_unit, unit) for unit, names in _UNITS.items() for name in names}),
 )
 
 
@@ -34,41 +72,6 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show version."),
 ) -> None:
     """Bastion command line."""
-
-
-def _register() -> None:
-    from bastion.cli import (
-        advisories,
-        audit,
-        clearinghouse,
-        clearinghouse_cases,
-        defense,
-        evals,
-        feeds,
-        identity,
-        review,
-        review_work,
-        serve,
-        worker,
-    )
-    from bastion.cli.style import tidy
-
-    advisories.register(app)
-    serve.register(app)
-    review.register(app)
-    review_work.register(app)
-    identity.register(app)
-    audit.register(app)
-    evals.register(app)
-    clearinghouse.register(app)
-    clearinghouse_cases.register()
-    defense.register(app)
-    feeds.register(app)
-    worker.register(app)
-    tidy(app)
-
-
-_register()
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one return per exit code reads clearest

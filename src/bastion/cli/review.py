@@ -57,7 +57,7 @@ def programme_and_actor() -> tuple[ReviewProgramme, Principal]:
 
 
 def emit(record: BaseModel) -> None:
-    context.console.print_json(record.model_dump_json())
+    context.print_json(record.model_dump_json())
 
 
 # Body fields whose CLI option is not simply --field-name.
@@ -230,7 +230,7 @@ def policy(
         )
         return
     programme = context.container().review
-    context.console.print_json(json.dumps(programme.selection.policy_description()))
+    context.print_json(json.dumps(programme.selection.policy_description()))
 
 
 # --- reviews ----------------------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def attach_evals(
     rows = programme.evidence.attach_eval_results(
         actor, ReviewID(review_id), data, log or [], classification=_level(classification)
     )
-    context.console.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
+    context.print_json(json.dumps([r.model_dump(mode="json") for r in rows]))
 
 
 def report(

@@ -60,6 +60,9 @@ class _Group(TyperGroup):
         return _tidied(super().get_params(ctx), ctx)
 
 
+HelpGroup = _Group  # a group with this help style, to subclass
+
+
 def _unset(cls: Any, default: type) -> bool:
     return cls is None or cls is default or isinstance(cls, DefaultPlaceholder)
 
@@ -72,7 +75,7 @@ def tidy(app: typer.Typer) -> None:
         if _unset(command.cls, TyperCommand):
             command.cls = _Command
     for group in app.registered_groups:
-        if _unset(group.cls, TyperGroup):
-            group.cls = _Group
         if group.typer_instance is not None:
             tidy(group.typer_instance)
+        if _unset(group.cls, TyperGroup):  # the sub-app's own class (a lazy group, say), else this style's
+            group.cls = group.typer_instance.info.cls if group.typer_instance is not None else _Group

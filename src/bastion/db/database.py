@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,14 @@ from bastion.core.errors import InvalidInput, OperationalError
 from bastion.core.files import private_dir
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration's revision. Migrations form one line and each file is named after its revision
+    (``0010_review_disclosure.py``), so it is the greatest file name: no need to load Alembic to know it
+    (``tests/integration/db/test_migrations.py`` holds the naming rule and Alembic's own answer to this)."""
+    return max(p.stem for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _normalize_url(url: str) -> str:
@@ -128,7 +137,12 @@ class Database:
             session.close()
 
     def migrate(self) -> None:
-        """Bring the schema to the newest revision (run on every start; a no-op when current)."""
+        """Bring the schema to the newest revision (run on every start; a no-op when current).
+
+        A database already at :func:`head_revision` is left alone without loading Alembic or the models
+        (which would cost a command-line call about a second); anything else goes through Alembic."""
+        if self.revision() == head_revision():
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -145,6 +159,15 @@ class Database:
                 hint="check BASTION_DATABASE_URL and that the server is running",
                 details={"reason": str(e.orig)},
             ) from e
+
+    def revision(self) -> str | None:
+        """The schema revision the database records, or None when it has none (or cannot be read)."""
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+        except sa.exc.DBAPIError:
+            return None  # no schema yet, or no server: migrating says which, clearly
+        return rows[0] if len(rows) == 1 else None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,6 +12,7 @@ from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.lookup import OsvQueries, QueryRequest, fixed_versions
 from bastion.advisories.query import PackageQuery
 from bastion.core.ids import VulnID
+from bastion.core.memory import paused_cycle_collection
 from bastion.defense.exposure import kev_of
 from bastion.defense.inventory import Package, package_of, read_inventory
 from bastion.defense.records import Kev, Severity, VexState
@@ -89,6 +90,13 @@ class ScanReport:
 
 
 def scan(queries: OsvQueries, data: bytes, filename: str, fmt: str | None = None) -> ScanReport:
+    """Match every component of an SBOM or lockfile with ``/v1``'s matcher (see ``paused_cycle_collection``
+    for why the collector waits while it runs)."""
+    with paused_cycle_collection():
+        return _scan(queries, data, filename, fmt)
+
+
+def _scan(queries: OsvQueries, data: bytes, filename: str, fmt: str | None) -> ScanReport:
     inventory = read_inventory(data, filename, fmt)
     packages: dict[str, Package] = {}
     for component in inventory.components:

@@ -24,6 +24,7 @@ from packaging.version import Version
 
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.versions import record_key, sort_key
+from bastion.advisories.versions._pep440 import ordered
 
 PYPI = Ecosystem("PyPI")
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -109,3 +110,11 @@ def test_key_orders_arbitrary_pep440_versions_as_packaging_does(versions: list[s
 @pytest.mark.parametrize(("a", "b"), [("1.0", "1.0.0"), ("1.0RC1", "1.0rc1"), ("1.0-1", "1.0.post1"), ("1+A", "1+a")])
 def test_equal_spellings_have_equal_keys(a: str, b: str) -> None:
     assert sort_key(PYPI, a) == sort_key(PYPI, b)
+
+
+def test_plain_releases_read_without_packaging_get_the_key_packaging_gives(shared_data: Path) -> None:
+    """``1.2.0`` and the like skip building a ``Version``: the key must be the one ``Version`` gives."""
+    versions = {v for v in _pypi_versions(shared_data) if v.replace(".", "").isdigit()}
+    versions |= {"0", "0.0", "00.01", "1.0.0.0", "10.020.3", "2026.11.27"}
+    assert len(versions) > 5000
+    assert [v for v in versions if sort_key(PYPI, v) != ordered(Version(v))] == []

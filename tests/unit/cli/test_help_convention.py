@@ -25,10 +25,12 @@ TYPE_LEAK = re.compile(r"<(bool|str|int|float|path|datetime|list\[[^>]*\]|[A-Za-
 
 
 def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command, asked of each group as Click asks (groups load their commands' modules lazily)."""
     yield path, command
     if isinstance(command, TyperGroup):
-        for name, sub in sorted(command.commands.items()):
-            yield from _walk(sub, (*path, name))
+        ctx = command.make_context("bastion", [], resilient_parsing=True)
+        for name in sorted(command.list_commands(ctx)):
+            yield from _walk(command.get_command(ctx, name), (*path, name))
 
 
 ROOT = typer.main.get_command(app)

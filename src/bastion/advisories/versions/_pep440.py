@@ -14,6 +14,8 @@ or ``(0, generic key)`` for a legacy version.
 
 from __future__ import annotations
 
+import re
+
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version
 
@@ -63,8 +65,25 @@ def ordered(version: Version) -> PypiKey:
     )
 
 
+# A final release written as plain numbers (``2.31.0``), which is most versions records and SBOMs hold: its key
+# is read off directly, as ``ordered(Version(...))`` would give it, without building a ``Version``.
+_PLAIN_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
+def _plain_release_key(version: str) -> PypiKey | None:
+    if _PLAIN_RELEASE.fullmatch(version) is None:
+        return None
+    release = [int(part) for part in version.split(".")]
+    while release and release[-1] == 0:
+        release.pop()
+    return (1, 0, tuple(release), _FINAL, 0, 0, 0, 1, 0, ())
+
+
 def pep440_key(version: str) -> PypiKey:
     """A PEP 440 version, normalized (``1.0`` == ``1.0.0``, ``1.0RC1`` == ``1.0rc1``)."""
+    plain = _plain_release_key(version)
+    if plain is not None:
+        return plain
     try:
         return ordered(Version(version))
     except PackagingInvalidVersion as e:
@@ -73,6 +92,9 @@ def pep440_key(version: str) -> PypiKey:
 
 def pypi_record_key(version: str) -> PypiKey:
     """PEP 440 when possible, otherwise a legacy key sorting before every PEP 440 version."""
+    plain = _plain_release_key(version)
+    if plain is not None:
+        return plain
     try:
         return ordered(Version(version))
     except PackagingInvalidVersion:
