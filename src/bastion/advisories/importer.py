@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bastion.advisories import kev
 from bastion.advisories.changes import AdvisoryChanges, PackageKey
 from bastion.advisories.errors import InvalidSource
+from bastion.advisories.matching import stored_listed_order
 from bastion.advisories.models import Advisory, AdvisoryAlias, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.parse import ParsedRecord, RecordRejected, parse_raw
 from bastion.advisories.report import ImportProblem, ImportReport
@@ -168,6 +169,7 @@ class AdvisoryImporter:
                 "ecosystem_release": a.ecosystem_release,
                 "name": a.name,
                 "entry": a.entry,
+                "listed_order": stored_listed_order(a.ecosystem, a.entry),
             }
             for r in records
             for a in r.affected

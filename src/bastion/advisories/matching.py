@@ -35,9 +35,17 @@ from typing import Any
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidCommit, InvalidVersion
 from bastion.advisories.record import Matchable, Range, StoredRange
-from bastion.advisories.versions import SEMVER, record_key, record_keys, sort_key
+from bastion.advisories.versions import ORDERING_REVISION, SEMVER, listed_in_order, record_key, record_keys, sort_key
 
-__all__ = ["CompiledAffected", "commit_affected", "compile_affected", "is_affected", "semver_key"]
+__all__ = [
+    "CompiledAffected",
+    "commit_affected",
+    "compile_affected",
+    "is_affected",
+    "listed_order_of",
+    "semver_key",
+    "stored_listed_order",
+]
 
 _INTRODUCED, _FIXED, _LAST_AFFECTED = 0, 1, 2
 _KINDS = {"introduced": _INTRODUCED, "fixed": _FIXED, "last_affected": _LAST_AFFECTED}
@@ -83,17 +91,60 @@ def semver_key(version: str) -> Any:
     return _semver_key(version)
 
 
+def stored_listed_order(ecosystem: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``affected_packages.listed_order`` holds for an entry: its readable listed versions in the
+    ecosystem's order, and the revision of the orderings that sorted them."""
+    versions = [str(v) for v in entry.get("versions") or ()]
+    return {"ordering": ORDERING_REVISION, "versions": listed_in_order(Ecosystem(ecosystem), versions)}
+
+
+def listed_order_of(stored: Mapping[str, Any] | None) -> Sequence[str] | None:
+    """The stored order, if the orderings of this code sorted it (else None: it is recomputed)."""
+    if not stored or stored.get("ordering") != ORDERING_REVISION:
+        return None
+    versions: Sequence[str] = stored["versions"]
+    return versions
+
+
+class _KeysInOrder(Sequence[Any]):
+    """The keys of versions known to be in key order, each computed only when a bisection probes it."""
+
+    __slots__ = ("_ecosystem", "_versions")
+
+    def __init__(self, ecosystem: Ecosystem, versions: Sequence[str]) -> None:
+        self._ecosystem = ecosystem
+        self._versions = versions
+
+    def __len__(self) -> int:
+        return len(self._versions)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [record_key(self._ecosystem, v) for v in self._versions[index]]
+        return record_key(self._ecosystem, self._versions[index])
+
+
 class CompiledAffected:
-    """One ``affected`` entry with its versions and events parsed once, for fast repeated matching."""
+    """One ``affected`` entry with its versions and events parsed once, for fast repeated matching.
 
-    __slots__ = ("_exact", "_listed", "_ranges", "ecosystem", "problems")
+    ``listed_in_order`` (the entry's readable listed versions already in the ecosystem's order, as stored at
+    import) spares computing a key for every listed version: a match then computes only the keys its bisection
+    probes. Without it the keys are computed, and sorted, the first time a match needs them."""
 
-    def __init__(self, ecosystem: Ecosystem, affected: Matchable) -> None:
+    __slots__ = ("_exact", "_listed", "_listed_versions", "_ranges", "ecosystem", "problems")
+
+    def __init__(
+        self, ecosystem: Ecosystem, affected: Matchable, *, listed_in_order: Sequence[str] | None = None
+    ) -> None:
         self.ecosystem = ecosystem
         problems: list[str] = []
         listed = [str(v) for v in affected.versions]
         self._exact = frozenset(listed)
-        self._listed = sorted(record_keys(ecosystem, listed))  # an unreadable one still matches through _exact
+        self._listed_versions = listed
+        # an unreadable listed version is not among the keys: it still matches through _exact
+        self._listed: Sequence[Any] | None = (
+            None if listed_in_order is None else _KeysInOrder(ecosystem, listed_in_order)
+        )
         ranges = []
         given: Sequence[Range | StoredRange] = affected.ranges
         for index, rng in enumerate(given):
@@ -139,7 +190,7 @@ class CompiledAffected:
         Two versions that compare the same way with all of them are affected alike, which is what lets a
         package index answer many versions from one computation (``bastion.advisories.package_index``).
         """
-        ecosystem_keys: list[Any] = list(self._listed)
+        ecosystem_keys: list[Any] = list(self._listed_keys())
         semver_keys: list[Any] = []
         for rng in self._ranges:
             target = semver_keys if rng.semver else ecosystem_keys
@@ -155,11 +206,17 @@ class CompiledAffected:
         if version in self._exact:
             return True
         key: Any = (record_key if as_recorded else sort_key)(self.ecosystem, version)
-        if self._listed:
-            i = bisect_left(self._listed, key)
-            if i < len(self._listed) and not key < self._listed[i]:
+        listed = self._listed_keys()
+        if listed:
+            i = bisect_left(listed, key)
+            if i < len(listed) and not key < listed[i]:
                 return True
         return self._in_ranges(version, key)
+
+    def _listed_keys(self) -> Sequence[Any]:
+        if self._listed is None:
+            self._listed = sorted(record_keys(self.ecosystem, self._listed_versions))
+        return self._listed
 
     def in_ranges(self, version: str, *, as_recorded: bool = False) -> bool:
         """Whether the ranges alone include ``version`` (``as_recorded``: read it as record data)."""
@@ -181,9 +238,11 @@ def _event_order(event: tuple[int, Any]) -> tuple[Any, ...]:
     return (0,) if event[1] is None else (1, event[1])  # introduced "0" first; keys never meet it
 
 
-def compile_affected(ecosystem: Ecosystem, affected: Matchable) -> CompiledAffected:
+def compile_affected(
+    ecosystem: Ecosystem, affected: Matchable, *, listed_in_order: Sequence[str] | None = None
+) -> CompiledAffected:
     """Parse an ``affected`` entry once; then ``.matches(version)`` answers quickly."""
-    return CompiledAffected(ecosystem, affected)
+    return CompiledAffected(ecosystem, affected, listed_in_order=listed_in_order)
 
 
 def is_affected(ecosystem: Ecosystem, affected: Matchable, version: str) -> bool:

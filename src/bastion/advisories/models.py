@@ -50,6 +50,8 @@ class AffectedPackage(Base):
     ecosystem_release: Mapped[str | None] = mapped_column(sa.String(100))  # e.g. "11" of "Debian:11"
     name: Mapped[str] = mapped_column(sa.String(500))  # normalized as the ecosystem compares names
     entry: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # the record's `affected` element, as received
+    # {"ordering": ORDERING_REVISION, "versions": entry's readable `versions` in the ecosystem's order}
+    listed_order: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 class AffectedCommit(Base):

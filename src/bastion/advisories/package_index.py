@@ -1,10 +1,12 @@
 """Every affected entry of one package, answering "which advisories affect version v?" fast. Pure.
 
 Whether an entry affects ``v`` depends only on how ``v`` compares with the entry's boundary keys (its
-events, limits and listed versions). So the package's boundaries are gathered and sorted once; a query
-version is located among them by bisection (position, and whether it equals the boundary there), and
-the answer for that location is computed once by the full matcher and remembered. Every later version in
-the same location gets the remembered answer: O(log n) instead of one comparison walk per entry.
+events, limits and listed versions). So once a package has been asked about a few times (``BUILD_AFTER``),
+its boundaries are gathered and sorted; a query version is located among them by bisection (position, and
+whether it equals the boundary there), and the answer for that location is computed once by the full
+matcher and remembered. Every later version in the same location gets the remembered answer: O(log n)
+instead of one comparison walk per entry. Before that, each query asks the entries directly: a package an
+SBOM scan asks about once never pays for every boundary key.
 
 Versions listed verbatim but unreadable by the ecosystem's grammar (PyPI's pre-PEP 440 releases) have no
 location; they always take the full matcher. Readable listed versions are boundaries themselves, so their
@@ -27,6 +29,7 @@ from bastion.advisories.matching import CompiledAffected, semver_key
 from bastion.advisories.versions import record_key, sort_key
 
 MEMO_LIMIT = 4096  # locations remembered per package
+BUILD_AFTER = 4  # located queries a package answers from its entries before its boundaries are built
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +69,33 @@ def _locate(keys: Sequence[Any], key: Any) -> tuple[int, bool]:
     return position, position < len(keys) and not key < keys[position]
 
 
-class PackageIndex:
-    def __init__(self, ecosystem: Ecosystem, entries: Sequence[IndexedEntry]) -> None:
-        self.ecosystem = ecosystem
-        self._entries = tuple(entries)
+class _Boundaries:
+    """Every boundary key of a package's entries, sorted: (ecosystem-ordering keys, SemVer keys)."""
+
+    __slots__ = ("ecosystem", "semver")
+
+    def __init__(self, entries: Sequence[IndexedEntry]) -> None:
         ecosystem_keys: list[Any] = []
         semver_keys: list[Any] = []
-        exact: set[str] = set()
-        for entry in self._entries:
+        for entry in entries:
             eco, sem = entry.compiled.boundaries()
             ecosystem_keys.extend(eco)
             semver_keys.extend(sem)
-            exact |= entry.compiled.exact
-        self._ecosystem_keys = sorted(ecosystem_keys)
-        self._semver_keys = sorted(semver_keys)
-        self._exact = frozenset(exact)
+        self.ecosystem = sorted(ecosystem_keys)
+        self.semver = sorted(semver_keys)
+
+
+class PackageIndex:
+    """The boundaries are gathered and sorted on the package's second located query, not before: a package
+    asked about once (each package of an SBOM scan) is answered by its entries directly, without the cost of
+    every boundary key; one asked about again (an API serving many clients) gets the index."""
+
+    def __init__(self, ecosystem: Ecosystem, entries: Sequence[IndexedEntry]) -> None:
+        self.ecosystem = ecosystem
+        self._entries = tuple(entries)
+        self._exact = frozenset().union(*(entry.compiled.exact for entry in self._entries))
+        self._boundaries: _Boundaries | None = None
+        self._unlocated = 0  # located queries answered before the boundaries were built
         self._memo: dict[tuple[Any, ...], HitList] = {}
         self._exact_memo: dict[tuple[str, str | None, bool], HitList] = {}
 
@@ -117,12 +132,18 @@ class PackageIndex:
             if version in self._exact:  # listed verbatim though unreadable: only the full matcher knows
                 return self._scan(version, release, as_recorded)
             raise
+        boundaries = self._boundaries
+        if boundaries is None:
+            if self._unlocated < BUILD_AFTER:
+                self._unlocated += 1
+                return self._scan(version, release, as_recorded)
+            boundaries = self._boundaries = _Boundaries(self._entries)
         sem = semver_key(version)  # SEMVER ranges never include a version SemVer cannot read
         location = (
             release,
             as_recorded,
-            _locate(self._ecosystem_keys, key),
-            None if sem is None else _locate(self._semver_keys, sem),
+            _locate(boundaries.ecosystem, key),
+            None if sem is None else _locate(boundaries.semver, sem),
         )
         hits = self._memo.get(location)
         if hits is None:

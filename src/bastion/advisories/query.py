@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidVersion
-from bastion.advisories.matching import commit_affected, compile_affected
+from bastion.advisories.matching import commit_affected, compile_affected, listed_order_of
 from bastion.advisories.models import Advisory, AdvisoryGeneration, AffectedCommit, AffectedPackage
 from bastion.advisories.package_index import EMPTY, Hit, HitList, IndexedEntry, PackageIndex, no_entries
 from bastion.advisories.problems import Problem, QueryProblem, problem_from
@@ -187,6 +187,7 @@ def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[
                 AffectedPackage.ecosystem_release,
                 AffectedPackage.name,
                 AffectedPackage.entry,
+                AffectedPackage.listed_order,
                 Advisory.modified,
             )
             .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
@@ -196,7 +197,9 @@ def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[
             key = (row.ecosystem, row.name)
             if key in keys:
                 ecosystem = Ecosystem(row.ecosystem, row.ecosystem_release)
-                compiled = compile_affected(ecosystem, StoredAffected.from_stored(row.entry))
+                compiled = compile_affected(
+                    ecosystem, StoredAffected.from_stored(row.entry), listed_in_order=listed_order_of(row.listed_order)
+                )
                 entries[key].append(
                     IndexedEntry(row.advisory_id, rfc3339(row.modified), row.ecosystem_release, compiled)
                 )

@@ -15,10 +15,12 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from packaging.version import InvalidVersion as PackagingInvalidVersion
 from packaging.version import Version
 
+from bastion.advisories import matching, package_index
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.errors import InvalidVersion
 from bastion.advisories.models import Advisory, AffectedPackage
@@ -128,7 +130,19 @@ def _candidates(entries: list[tuple[str, dict[str, Any]]], rng: random.Random) -
     return sorted(chosen | {"0.0.1", "99999.0.0"})
 
 
-def test_every_package_answers_as_the_reference_does(loaded: Loaded) -> None:
+@pytest.mark.parametrize(
+    ("build_after", "stored_order"),
+    [(0, True), (10**9, True), (0, False)],
+    ids=["package index", "entries alone", "package index, orders recomputed"],
+)
+def test_every_package_answers_as_the_reference_does(
+    loaded: Loaded, monkeypatch: pytest.MonkeyPatch, build_after: int, stored_order: bool
+) -> None:
+    """Through each way an answer is computed: a package's sorted boundaries (built after a few queries), its
+    entries alone (a package asked about once), and with the listed versions' stored order ignored."""
+    monkeypatch.setattr(package_index, "BUILD_AFTER", build_after)
+    if not stored_order:
+        monkeypatch.setattr(matching, "ORDERING_REVISION", matching.ORDERING_REVISION + 1)
     database = loaded.runtime.database
     packages: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     with database.read_session() as session:

@@ -30,7 +30,22 @@ from bastion.advisories.versions._semver import go_key, lenient_key, strict_key
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
-__all__ = ["GENERIC", "SEMVER", "Ordering", "compare", "ordering_for", "record_key", "record_keys", "sort_key"]
+__all__ = [
+    "GENERIC",
+    "ORDERING_REVISION",
+    "SEMVER",
+    "Ordering",
+    "compare",
+    "listed_in_order",
+    "ordering_for",
+    "record_key",
+    "record_keys",
+    "sort_key",
+]
+
+# Bump when any ordering here changes how it sorts or which versions it reads: orders stored with this number
+# (``affected_packages.listed_order``, see :func:`listed_in_order`) are then ignored until recomputed.
+ORDERING_REVISION = 1
 
 KeyFunction = Callable[[str], Any]
 
@@ -132,3 +147,18 @@ def compare(ecosystem: Ecosystem, a: str, b: str) -> int:
     """-1, 0 or 1 as version ``a`` sorts before, equal to or after ``b`` in ``ecosystem``."""
     ka, kb = _cached_key(ecosystem.name, a), _cached_key(ecosystem.name, b)
     return -1 if ka < kb else (1 if kb < ka else 0)
+
+
+def listed_in_order(ecosystem: Ecosystem, versions: Iterable[str]) -> list[str]:
+    """The versions the ordering can read, in its order (the others are left out): stored with an ``affected``
+    entry when it is imported, so a later match can bisect its listed versions computing only the keys it
+    probes, instead of a key for each of the hundreds of versions a record may list."""
+    name = ecosystem.name
+    keyed = []
+    for version in versions:
+        try:
+            keyed.append((_cached_record_key(name, version), version))
+        except InvalidVersion:
+            continue
+    keyed.sort(key=lambda pair: pair[0])
+    return [version for _, version in keyed]
