@@ -28,6 +28,7 @@ from bastion.advisories.record import StoredAffected
 from bastion.advisories.timestamps import rfc3339
 from bastion.core.memory import paused_cycle_collection
 from bastion.db import Database
+from bastion.db.sets import among
 
 DEFAULT_PAGE_SIZE = 1000
 CACHE_PACKAGES = 100_000
@@ -179,7 +180,8 @@ def load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[t
 def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], PackageIndex]:
     entries: dict[tuple[str, str], list[IndexedEntry]] = defaultdict(list)
     names = sorted({name for _, name in keys})
-    for start in range(0, len(names), 500):
+    batch = (len(names) or 1) if session.get_bind().dialect.name == "postgresql" else 500  # see ``among``
+    for start in range(0, len(names), batch):
         rows = session.execute(
             sa.select(
                 AffectedPackage.advisory_id,
@@ -191,7 +193,7 @@ def _load_package_indexes(session: Session, keys: set[tuple[str, str]]) -> dict[
                 Advisory.modified,
             )
             .join(Advisory, Advisory.id == AffectedPackage.advisory_id)
-            .where(AffectedPackage.name.in_(names[start : start + 500]), Advisory.withdrawn.is_(None))
+            .where(among(session, AffectedPackage.name, names[start : start + batch]), Advisory.withdrawn.is_(None))
         )
         for row in rows:
             key = (row.ecosystem, row.name)

@@ -16,6 +16,7 @@ from bastion.advisories.errors import AdvisoryNotFound
 from bastion.advisories.models import Advisory, AdvisoryAlias, AffectedPackage, KevEntry
 from bastion.advisories.query import read_generation
 from bastion.db import Database
+from bastion.db.sets import among
 
 KEV_KEY = "bastion_known_exploited"
 CACHE_DOCUMENTS = 50_000
@@ -179,18 +180,21 @@ class AdvisoryService:
     def _documents(self, session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
-        rows = session.execute(sa.select(Advisory.id, Advisory.document).where(Advisory.id.in_(list(ids)))).all()
+        rows = session.execute(sa.select(Advisory.id, Advisory.document).where(among(session, Advisory.id, ids))).all()
         documents = {row.id: dict(row.document) for row in rows}
         aliases: dict[str, set[str]] = {vid: {vid} for vid in documents}
         for advisory_id, alias in session.execute(
             sa.select(AdvisoryAlias.advisory_id, AdvisoryAlias.alias).where(
-                AdvisoryAlias.advisory_id.in_(list(documents))
+                among(session, AdvisoryAlias.advisory_id, documents)
             )
         ):
             aliases[advisory_id].add(alias)
         cves = {a for names in aliases.values() for a in names if a.startswith("CVE-")}
         kev = (
-            {row.cve_id: row for row in session.scalars(sa.select(KevEntry).where(KevEntry.cve_id.in_(sorted(cves))))}
+            {
+                row.cve_id: row
+                for row in session.scalars(sa.select(KevEntry).where(among(session, KevEntry.cve_id, cves)))
+            }
             if cves
             else {}
         )
