@@ -69,7 +69,12 @@ def _read(path: Path) -> bytes:
 def scan_command(
     file: Annotated[Path, typer.Argument(help="An SBOM (CycloneDX, SPDX) or lockfile.")],
     output: Annotated[str, typer.Option("--output", "-o", help="table, json, sarif or cyclonedx (VEX).")] = "table",
-    fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="Force the input format (cyclonedx-json, spdx-json, poetry.lock...); else detected."
+        ),
+    ] = None,
 ) -> int:
     """Scan FILE against the local advisory database (no network). Exit 1 when something actionable is found."""
     if output not in OUTPUTS:
@@ -146,7 +151,12 @@ def upload(
     project_id: ProjectIdArg,
     file: Annotated[Path, typer.Argument(help="The SBOM (CycloneDX, SPDX) or lockfile to read.")],
     label: Annotated[str | None, typer.Option(help="The version's name.")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="Force the input format (cyclonedx-json, spdx-json, poetry.lock...); else detected."
+        ),
+    ] = None,
 ) -> None:
     """Upload an SBOM or lockfile as the project's next version."""
     _emit(

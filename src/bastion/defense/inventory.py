@@ -59,7 +59,12 @@ def accepted_formats() -> list[str]:
 
 def read_inventory(data: bytes, filename: str, fmt: str | None = None) -> Inventory:
     """Every component of the upload, or an error saying why it cannot be read (never a part of it)."""
-
+    if fmt is not None and fmt not in accepted_formats():
+        raise UnknownFormat(
+            f"unknown input format {fmt!r}",
+            hint="give one of " + ", ".join(accepted_formats()) + ", or none to have it detected from the file",
+            details={"format": fmt, "accepted": accepted_formats()},
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

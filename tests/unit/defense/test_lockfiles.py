@@ -165,3 +165,13 @@ def test_an_unknown_format_says_what_is_accepted() -> None:
     assert "poetry.lock" in (raised.value.hint or "") and "cyclonedx-json" in raised.value.details["accepted"]
     with pytest.raises(InvalidInventory):
         read_inventory(b"\xff\xfe\x00", "bom.json")
+
+
+def test_an_unknown_forced_format_is_named_as_such() -> None:
+    """``--format json`` (meaning the report's format) must not read as "this file is not an SBOM"."""
+    bom = b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": []}'
+    with pytest.raises(UnknownFormat) as raised:
+        read_inventory(bom, "bom.json", "json")
+    assert raised.value.message == "unknown input format 'json'"
+    assert "cyclonedx-json" in (raised.value.hint or "") and "detected" in (raised.value.hint or "")
+    assert read_inventory(bom, "bom.json", "cyclonedx-json").components == ()
