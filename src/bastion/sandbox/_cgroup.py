@@ -72,6 +72,22 @@ class Cgroup:
     def procs_files(self) -> tuple[str, ...]:
         return tuple(str(d / "cgroup.procs") for d in self.dirs)
 
+    @property
+    def joins_itself_cheaply(self) -> bool:
+        """Whether a single-threaded process moves itself in without the kernel's global lock: on v1 a
+        thread that writes ``0`` (itself) to ``tasks`` skips ``cgroup_threadgroup_rwsem``, whose write side
+        waits for an RCU grace period (milliseconds, tens of them on a busy host); any move of another
+        process, and every move on v2 (``cgroup.procs`` moves a whole process), takes it."""
+        return self.kind == "v1"
+
+    @property
+    def join_files(self) -> tuple[str, ...]:
+        """The files a process writes ``0`` to in order to move itself into the group: ``tasks`` on v1
+        (the thread itself: the chain's setup step is single-threaded, so that is the whole process),
+        ``cgroup.procs`` on v2."""
+        name = "tasks" if self.kind == "v1" else "cgroup.procs"
+        return tuple(str(d / name) for d in self.dirs)
+
     def _find(self, controller_file: str) -> Path | None:
         return next((d for d in self.dirs if (d / controller_file).exists()), None)
 

@@ -142,9 +142,13 @@ class Sandbox:
 
     def _launch(
         self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
-    ) -> tuple[list[str], tuple[int, ...], Admission]:
-        """The host argv, the descriptors it takes (the seccomp program, the read end of bubblewrap's
-        argument pipe) and what the worker does before bubblewrap may start (see ``_process``)."""
+    ) -> tuple[list[str], tuple[int, ...], Admission | None]:
+        """The host argv, the descriptors it takes (the seccomp program, bubblewrap's arguments) and, on
+        cgroup v2 only, what the worker does before bubblewrap may start (see ``_argv`` and ``_process``).
+        On cgroup v1 (and without cgroups) the chain joins its cgroups itself, as :meth:`_launch_standalone`."""
+        if tenant.cgroup is None or tenant.cgroup.joins_itself_cheaply:
+            argv, fds = self._launch_standalone(tenant, cmd, cwd=cwd, env=env)
+            return argv, fds, None
         args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
         args_read, args_write = os.pipe()
         argv = host_argv(
@@ -155,25 +159,28 @@ class Sandbox:
             cmd=cmd,
             netns=str(self._network.path) if self._network else None,
         )
-        admission = Admission(
-            args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files if tenant.cgroup else ()
-        )
+        admission = Admission(args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files)
         return argv, (seccomp, args_read), admission
 
     def _launch_standalone(
         self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
     ) -> tuple[list[str], tuple[int, ...]]:
-        """Like :meth:`_launch`, for a chain that someone else starts (``connection()``): it joins the
-        cgroups itself, and bubblewrap's arguments are in a memory file that can be reopened."""
+        """A chain that joins its cgroups itself (``Cgroup.join_files``), with bubblewrap's arguments in a
+        memory file that can be reopened: what :meth:`_launch` gives on cgroup v1, and what someone else
+        starts (``connection()``)."""
         args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
-        args_fd = data_fd(args)
+        try:
+            args_fd = data_fd(args)
+        except BaseException:
+            os.close(seccomp)
+            raise
         argv = host_argv(
             self._tools,
             uid=tenant.uid,
             limits=self.spec.limits,
             args_fd=args_fd,
             cmd=cmd,
-            cgroup_procs=tenant.cgroup.procs_files if tenant.cgroup else (),
+            cgroup_procs=tenant.cgroup.join_files if tenant.cgroup else (),
             netns=str(self._network.path) if self._network else None,
         )
         return argv, (seccomp, args_fd)
