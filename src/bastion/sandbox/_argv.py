@@ -3,10 +3,11 @@
 Everything privileged happens on the host, before anything the sandbox controls exists in the process:
 with a fixed environment (``HOST_ENV``) and cwd ``/``, root moves itself into the tenant's cgroups (on
 cgroup v1) and sets the rlimits (a fixed ``/bin/sh`` script, :data:`SETUP`), joins the shared network
-namespace (``nsenter``), then drops to the sandbox uid with no capability, an empty bounding set and
-``no_new_privs`` (``setpriv``)::
+namespace (``nsenter``), then drops to the sandbox uid and gid with no supplementary group, no
+capability (none inheritable or ambient), an empty bounding set and ``no_new_privs`` (``capsh``, which
+takes numeric ids as they are, where ``setpriv`` first looks them up in the host's user database)::
 
-    sh -c SETUP [CGROUP-FILES] -- limits... [nsenter --net=FILE] setpriv --reuid=U ... bwrap --args FD -- tini -- CMD
+    sh -c SETUP [CGROUP-FILES] -- limits... [nsenter --net=FILE] capsh ... --shell=BWRAP -- --args FD -- tini -- CMD
 
 Only then does bubblewrap run, unprivileged: it makes a user namespace of its own (the uid maps to
 itself, so nothing inside is root or holds a capability on the host), refuses further user namespaces,
@@ -104,18 +105,24 @@ def host_argv(
     ]
     if netns is not None:
         argv += [tools.nsenter, f"--net={netns}", "--"]
+    # capsh applies its options in order and exits non-zero at the first that fails: the bounding set is
+    # emptied while still root (it needs CAP_SETPCAP), then the inheritable and ambient sets, the groups,
+    # the gid and last the uid (setuid from root to another uid clears the permitted and effective sets).
+    # "--" execs --shell with the rest of the arguments (capsh puts the shell's path in argv[0]).
     argv += [
-        tools.setpriv,
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--ambient-caps=-all",
-        "--bounding-set=-all",
+        tools.capsh,
+        "--quiet",  # must come first: skips a check that only prints a warning
+        "--drop=all",
+        "--inh=",
+        "--noamb",
+        "--groups=",
+        f"--gid={uid}",
+        f"--uid={uid}",
         "--no-new-privs",
+        f"--shell={tools.bwrap}",
         "--",
     ]
-    return [*argv, tools.bwrap, "--args", str(args_fd), "--", tools.tini, "--", *cmd]
+    return [*argv, "--args", str(args_fd), "--", tools.tini, "--", *cmd]
 
 
 def bwrap_args(

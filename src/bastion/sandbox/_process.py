@@ -2,7 +2,7 @@
 
 On cgroup v1 the chain moves itself into the sandbox's cgroups (see ``_argv``) and there is nothing to
 admit. On cgroup v2, admission: the host chain starts outside the sandbox's cgroups, and bubblewrap
-reads its arguments from a pipe. While the root setup step, ``setpriv`` and bubblewrap start, the worker moves the
+reads its arguments from a pipe. While the root setup step, ``capsh`` and bubblewrap start, the worker moves the
 chain's process into the tenant's cgroups (a move waits for the kernel's cgroup lock, which takes an
 RCU grace period: milliseconds, more on a busy host, and now overlapping those steps instead of
 preceding them), and only then writes bubblewrap's arguments: bubblewrap clones nothing before it has
@@ -35,7 +35,7 @@ from bastion.sandbox._errors import SandboxFailed
 
 _CHUNK = 64 * 1024
 _REAP_SECONDS = 5.0
-# The helpers (sh, nsenter, setpriv, bwrap) are started with this environment, never the host's. No LANG:
+# The helpers (sh, nsenter, capsh, bwrap) are started with this environment, never the host's. No LANG:
 # each of them would load the locale files on every command; the command's own environment is set by bwrap.
 HOST_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
