@@ -5,11 +5,16 @@ way to what a sandbox mounts are 0711: bubblewrap resolves its bind sources as t
 may traverse them but not list them (the sandbox directories carry a random token)::
 
     <state>/uids/<uid> -> w<pid>-<start>        lock of a uid taken by a worker (see _uids)
-    <state>/w<pid>-<start>/meta/  (tmpfs)       etc/: the minimal /etc skeleton, built once per worker;
+    <state>/w<pid>-<start>/  (tmpfs)            one worker's share
+        meta/                                   etc/: the minimal /etc skeleton, built once per worker;
                                                 <sandbox>-<tenant>.passwd, .group: identity files
-    <state>/w<pid>-<start>/s<n>-<token>/        one sandbox
-        netns                                   its private network namespace, bind-mounted (loopback)
-        <tenant>/fs/  (tmpfs: size, inodes)     work/, tmp/, shm/ of the sample or one service
+        s<n>-<token>/                           one sandbox
+            netns                               its private network namespace, bind-mounted (loopback)
+            <tenant>/fs/  (tmpfs: size, inodes) work/, tmp/, shm/ of the sample or one service
+
+A worker's share is a tmpfs of its own, so that the directories and files made and removed for every
+sandbox never touch the host's disk: on a journaling filesystem a ``rmdir`` can wait milliseconds for
+the journal.
 
 Everything a sandbox mounts lives on a tmpfs, so its ``/proc/self/mountinfo`` shows paths inside those
 (``/etc``, ``/work``), never the host's.
@@ -42,8 +47,8 @@ from bastion.sandbox._spec import Limits
 from bastion.sandbox._uids import UidPool
 
 _WORKER_NAME = re.compile(r"^w(\d+)-(\d+)$")
-_META_BYTES = 64 * 1024 * 1024
-_META_FILES = 16_384
+_WORKER_BYTES = 256 * 1024 * 1024  # directories, identity files, /etc, target services' logs
+_WORKER_FILES = 65_536
 
 
 def default_state_dir() -> Path:
@@ -111,8 +116,8 @@ def worker(state: Path | None = None) -> Worker:
         _private_dir(state)
         name = f"w{os.getpid()}-{start_time(os.getpid())}"
         directory = _private_dir(state / name)
+        mount_tmpfs(directory, size=_WORKER_BYTES, inodes=_WORKER_FILES, uid=0, mode=0o711)
         meta = _private_dir(directory / "meta")
-        mount_tmpfs(meta, size=_META_BYTES, inodes=_META_FILES, uid=0, mode=0o711)
         build_etc(meta / "etc")
         pool = UidPool(_private_dir(state / "uids", 0o700), name)
         _workers[key] = Worker(name, state, directory, meta, pool, itertools.count())
