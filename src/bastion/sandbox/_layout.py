@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import functools
 import itertools
@@ -35,10 +36,12 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bastion.sandbox._argv import TenantPaths
+from bastion.sandbox._argv import WORKDIR, TenantPaths
 from bastion.sandbox._cgroup import Cgroup, CgroupHost
 from bastion.sandbox._errors import SandboxFailed
 from bastion.sandbox._etc import build_etc, group_text, passwd_text
@@ -87,9 +90,25 @@ def _private_dir(path: Path, mode: int = 0o711) -> Path:
     return path
 
 
+@dataclass(frozen=True, slots=True)
+class Spare:
+    """A sandbox root with its sample tenant made ahead (tmpfs, identity files, cgroup with its limits, a
+    locked uid), for the next start with the same limits on the same cgroup host; no process has run in it."""
+
+    limits: Limits
+    cgroups: CgroupHost
+    root: Path
+    tenant: Tenant
+
+
 @dataclass(slots=True)
 class Worker:
-    """This process's share of the state directory."""
+    """This process's share of the state directory.
+
+    It keeps at most one :class:`Spare`, made on a thread of its own while the last started sandbox runs,
+    so that the next start with the same limits only takes it. Taking happens under a lock and empties
+    the slot, so no spare goes to two sandboxes. A spare lives in the worker's directory and its cgroups
+    carry the worker's name, so a killed worker's spare is swept with the rest of its leftovers."""
 
     name: str
     state: Path
@@ -97,12 +116,73 @@ class Worker:
     meta: Path
     uids: UidPool
     counter: itertools.count[int]
+    _spare: Spare | None = None
+    _spare_pending: bool = False
+    _spare_lock: threading.Lock = field(default_factory=threading.Lock)
+    _spare_maker: concurrent.futures.ThreadPoolExecutor | None = None
 
     def new_root(self) -> Path:
         root = self.directory / f"s{next(self.counter)}-{secrets.token_hex(8)}"
         root.mkdir()
         root.chmod(0o711)
         return root
+
+    def take_spare(self, limits: Limits, cgroups: CgroupHost) -> Spare | None:
+        """The spare made for these limits on this cgroup host, now the caller's alone; or None."""
+        with self._spare_lock:
+            spare = self._spare
+            if spare is None or spare.limits != limits or spare.cgroups is not cgroups:
+                return None
+            self._spare = None
+        return spare
+
+    def prepare_spare(self, limits: Limits, cgroups: CgroupHost) -> None:
+        """Start making a spare for these limits in the background, unless one is there or being made (a
+        spare for other limits is discarded first: one at a time, so their number is bounded)."""
+        with self._spare_lock:
+            if self._spare_pending or (
+                self._spare is not None and self._spare.limits == limits and self._spare.cgroups is cgroups
+            ):
+                return
+            self._spare_pending = True
+            stale, self._spare = self._spare, None
+            if self._spare_maker is None:
+                self._spare_maker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sandbox-spare")
+            maker = self._spare_maker
+        maker.submit(self._make_spare, limits, cgroups, stale)
+
+    def _make_spare(self, limits: Limits, cgroups: CgroupHost, stale: Spare | None) -> None:
+        try:
+            if stale is not None:
+                self.discard(stale)
+            root = self.new_root()
+            try:
+                uid = self.uids.allocate()
+            except BaseException:
+                remove_root(root)
+                raise
+            try:
+                tenant = prepare_tenant(self, root, "sample", uid=uid, home=WORKDIR, limits=limits, cgroups=cgroups)
+            except BaseException:
+                remove_root(root)
+                self.uids.release(uid)
+                raise
+            with self._spare_lock:
+                self._spare = Spare(limits, cgroups, root, tenant)
+        except (OSError, SandboxFailed):  # a start without a spare makes its own tenant, and reports what fails
+            pass
+        finally:
+            with self._spare_lock:
+                self._spare_pending = False
+
+    def discard(self, spare: Spare) -> None:
+        """Remove an unused spare: its cgroups (empty: nothing ever ran there), files and mounts; free its uid."""
+        if spare.tenant.cgroup is not None:
+            for directory in spare.tenant.cgroup.dirs:
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        remove_sandbox_files(spare.root, [spare.tenant])
+        self.uids.release(spare.tenant.uid)
 
 
 _workers: dict[tuple[int, Path], Worker] = {}
@@ -126,10 +206,17 @@ def worker(state: Path | None = None) -> Worker:
 
 
 def _leave(owner: Worker, pid: int) -> None:
-    """At a normal exit, remove the worker's directory and uid locks (its empty cgroups go with the
-    next sweep on the host). A forked child inherits this hook but is another worker: it does nothing."""
+    """At a normal exit, remove the worker's spare, directory and uid locks (the cgroups of sandboxes left
+    open go with the next sweep on the host). A forked child inherits this hook but is another worker: it
+    does nothing. (A spare being made is finished first: the interpreter joins that thread before this.)"""
     if os.getpid() != pid:
         return
+    with owner._spare_lock:
+        spare, owner._spare = owner._spare, None
+    if spare is not None and spare.tenant.cgroup is not None:
+        for directory in spare.tenant.cgroup.dirs:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
     with contextlib.suppress(OSError, SandboxFailed):
         for lock in os.scandir(owner.uids.locks):
             with contextlib.suppress(OSError):
@@ -147,13 +234,6 @@ class Tenant:
     fs: Path
     paths: TenantPaths
     cgroup: Cgroup | None
-
-    async def release(self) -> None:
-        if self.cgroup is not None:
-            await self.cgroup.remove()
-        await asyncio.to_thread(unmount, self.fs)
-        for identity in (self.paths.passwd, self.paths.group):
-            Path(identity).unlink(missing_ok=True)
 
 
 def prepare_tenant(
@@ -195,6 +275,32 @@ def remove_root(root: Path) -> None:
     for point in mounts_under(root):
         unmount(point)
     shutil.rmtree(root, ignore_errors=True)
+
+
+def remove_sandbox_files(root: Path, tenants: Sequence[Tenant]) -> None:
+    """Unmount the tenants' tmpfs and delete the sandbox's files: its identity files and the known shape of
+    ``root`` (a directory per tenant holding the unmounted ``fs``; plain files such as service logs and
+    the unmounted network namespace file). Only ``rmdir`` and ``unlink`` are used, which never descend into
+    anything (on a mount point they fail), so anything unexpected (another mount, a directory) falls back
+    to :func:`remove_root`, which looks up every mount under ``root`` first. Blocking: run it off the loop."""
+    for tenant in tenants:
+        with contextlib.suppress(SandboxFailed):  # then rmdir refuses, and remove_root tries again
+            unmount(tenant.fs)
+        for identity in (tenant.paths.passwd, tenant.paths.group):
+            Path(identity).unlink(missing_ok=True)
+    try:
+        for tenant in tenants:
+            tenant.fs.rmdir()
+            tenant.fs.parent.rmdir()
+        with os.scandir(root) as entries:
+            for entry in entries:
+                Path(entry.path).unlink()  # a directory (or a mount point) refuses: see the fallback
+        root.rmdir()
+    except FileNotFoundError:
+        if root.exists():
+            remove_root(root)
+    except OSError:
+        remove_root(root)
 
 
 async def sweep(state: Path, cgroups: CgroupHost) -> int:

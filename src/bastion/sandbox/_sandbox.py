@@ -13,7 +13,7 @@ from bastion.sandbox._cgroup import CgroupHost, host_cgroups
 from bastion.sandbox._errors import SandboxClosed, SandboxSpecInvalid
 from bastion.sandbox._files import READ_SCRIPT, WRITE_SCRIPT, check_path, raise_for_file_result
 from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools
-from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, sweep, worker
+from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, remove_sandbox_files, sweep, worker
 from bastion.sandbox._netns import PrivateNetwork
 from bastion.sandbox._process import Admission, CommandResult, data_fd, run_captured
 from bastion.sandbox._seccomp import seccomp_program
@@ -62,11 +62,16 @@ class Sandbox:
         seccomp_program()  # fail here, naming the package, if libseccomp is missing
         owner = worker(state_dir)
         await sweep(owner.state, cgroups)
-        root = owner.new_root()
-        uid = owner.uids.allocate()
+        spare = owner.take_spare(spec.limits, cgroups)
+        root = spare.root if spare else owner.new_root()
+        uid = spare.tenant.uid if spare else owner.uids.allocate()
         sandbox: Sandbox | None = None
         try:
-            sample = prepare_tenant(owner, root, "sample", uid=uid, home=WORKDIR, limits=spec.limits, cgroups=cgroups)
+            sample = spare.tenant if spare else None
+            if sample is None:
+                sample = prepare_tenant(
+                    owner, root, "sample", uid=uid, home=WORKDIR, limits=spec.limits, cgroups=cgroups
+                )
             sandbox = cls(
                 spec,
                 owner=owner,
@@ -87,6 +92,7 @@ class Sandbox:
                 await asyncio.to_thread(remove_root, root)
                 owner.uids.release(uid)
             raise
+        owner.prepare_spare(spec.limits, cgroups)  # for the next start, made while this sandbox runs
         return sandbox
 
     async def _start_service(self, service: ServiceSpec) -> None:
@@ -275,10 +281,10 @@ class Sandbox:
             return
         self._closed = True
         await asyncio.gather(*(s.stop() for s in self._services), return_exceptions=True)
-        await asyncio.gather(*(t.release() for t in self._tenants), return_exceptions=True)
+        await asyncio.gather(*(t.cgroup.remove() for t in self._tenants if t.cgroup), return_exceptions=True)
         if self._network is not None:
             self._network.close()
-        await asyncio.to_thread(remove_root, self._root)
+        await asyncio.to_thread(remove_sandbox_files, self._root, self._tenants)
         for tenant in self._tenants:
             self._owner.uids.release(tenant.uid)
 
