@@ -105,8 +105,8 @@ class Spare:
 class Worker:
     """This process's share of the state directory.
 
-    It keeps at most one :class:`Spare`, made on a thread of its own while the last started sandbox runs,
-    so that the next start with the same limits only takes it. Taking happens under a lock and empties
+    It keeps at most one :class:`Spare`, made on a thread of its own once a sandbox is closed, so that
+    the next start with the same limits only takes it. Taking happens under a lock and empties
     the slot, so no spare goes to two sandboxes. A spare lives in the worker's directory and its cgroups
     carry the worker's name, so a killed worker's spare is swept with the rest of its leftovers."""
 

@@ -92,7 +92,6 @@ class Sandbox:
                 await asyncio.to_thread(remove_root, root)
                 owner.uids.release(uid)
             raise
-        owner.prepare_spare(spec.limits, cgroups)  # for the next start, made while this sandbox runs
         return sandbox
 
     async def _start_service(self, service: ServiceSpec) -> None:
@@ -287,6 +286,9 @@ class Sandbox:
         await asyncio.to_thread(remove_sandbox_files, self._root, self._tenants)
         for tenant in self._tenants:
             self._owner.uids.release(tenant.uid)
+        # The next start (an evaluation's next sample) takes a tenant made meanwhile. Made now rather than
+        # when a sandbox starts, so that it does not compete with the sandbox's own first commands.
+        self._owner.prepare_spare(self.spec.limits, self._cgroups)
 
     async def __aenter__(self) -> Sandbox:
         return self

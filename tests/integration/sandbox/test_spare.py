@@ -19,7 +19,8 @@ pytestmark = pytest.mark.anyio
 
 
 async def _spare_for(limits: Limits) -> Spare:
-    """Wait until this worker's spare for ``limits`` is made; return it without taking it."""
+    """Wait until this worker's spare for ``limits`` is made (closing a sandbox makes one); return it
+    without taking it."""
     owner = worker()
     for _ in range(500):
         spare = owner._spare
@@ -31,7 +32,9 @@ async def _spare_for(limits: Limits) -> Spare:
 
 async def test_concurrent_starts_never_share_a_spare() -> None:
     limits = Limits(wall_seconds=30)
-    first = await Sandbox.start(SandboxSpec(limits=limits))
+    await (await Sandbox.start(SandboxSpec(limits=limits))).close()
+    first = await Sandbox.start(SandboxSpec(limits=limits))  # takes the spare that close made
+    await (await Sandbox.start(SandboxSpec(limits=limits))).close()
     spare = await _spare_for(limits)
     started = await asyncio.gather(*(Sandbox.start(SandboxSpec(limits=limits)) for _ in range(6)))
     try:
@@ -49,12 +52,13 @@ async def test_concurrent_starts_never_share_a_spare() -> None:
 
 async def test_a_spare_has_the_limits_of_the_start_that_takes_it() -> None:
     limits = Limits(memory_bytes=64 * MiB, disk_bytes=16 * MiB, max_files=300, max_processes=50, wall_seconds=30)
-    async with await Sandbox.start(SandboxSpec(limits=limits)):
-        spare = await _spare_for(limits)
+    await (await Sandbox.start(SandboxSpec(limits=limits))).close()
+    spare = await _spare_for(limits)
     other = Limits(wall_seconds=31)
     async with await Sandbox.start(SandboxSpec(limits=limits)) as sb:
         assert sb.host_root == spare.root and sb.uid == spare.tenant.uid  # this start took the spare
         assert sb.uid in UID_RANGE
+        assert worker()._spare is None  # and nothing is made while it runs
         quota = await sb.exec(["sh", "-c", "id -u; stat -c %u /workspace; stat -f -c '%b %S %c' /workspace"])
         uid, owner, blocks, block_size, inodes = quota.stdout.decode().split()
         assert int(uid) == int(owner) == sb.uid
@@ -67,12 +71,12 @@ async def test_a_spare_has_the_limits_of_the_start_that_takes_it() -> None:
             if (Path(d) / name).exists()
         }
         assert values == {memory: str(64 * MiB), "pids.max": "50"}
-        second = await _spare_for(limits)
+    second = await _spare_for(limits)
     async with await Sandbox.start(SandboxSpec(limits=other)) as sb:
         assert sb.host_root != second.root  # made for other limits: not taken...
-        await _spare_for(other)
-        assert not second.root.exists()  # ...and discarded when the next spare is made for these
-        assert second.tenant.cgroup is not None and not any(d.exists() for d in second.tenant.cgroup.dirs)
+    await _spare_for(other)
+    assert not second.root.exists()  # ...and discarded when the next spare is made for these
+    assert second.tenant.cgroup is not None and not any(d.exists() for d in second.tenant.cgroup.dirs)
 
 
 async def test_closing_never_deletes_inside_a_mount_it_did_not_expect() -> None:
