@@ -347,15 +347,14 @@ async def run_captured(
 ) -> CommandResult:
     proc = await spawn(argv, admission=admission, stdin=input_bytes is not None, pass_fds=pass_fds)
     out, err = _Capture(max_output), _Capture(max_output)
-    tasks = [
-        asyncio.create_task(out.drain(proc.stdout)),
-        asyncio.create_task(err.drain(proc.stderr)),
-        asyncio.create_task(_feed(proc.stdin, input_bytes)),
-    ]
+    tasks = [asyncio.create_task(out.drain(proc.stdout)), asyncio.create_task(err.drain(proc.stderr))]
+    if proc.stdin is not None:
+        tasks.append(asyncio.create_task(_feed(proc.stdin, input_bytes)))
     timed_out = False
     try:
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            async with asyncio.timeout(timeout):  # no task of its own, unlike wait_for
+                await proc.wait()
         except TimeoutError:
             timed_out = True
             await kill_tree(proc)
