@@ -146,6 +146,7 @@ class CgroupHost:
     def __init__(self, kind: Literal["v1", "v2", "none"], parents: tuple[Path, ...]) -> None:
         self.kind = kind
         self.parents = parents
+        self._files: tuple[tuple[str, ...], ...] | None = None  # per parent: the limit files its groups have
 
     def create(self, worker: str, name: str, limits: Limits) -> Cgroup | None:
         if self.kind == "none":
@@ -156,7 +157,9 @@ class CgroupHost:
             group.mkdir()
             dirs.append(group)
         cgroup = Cgroup(self.kind, tuple(dirs))
-        _apply_limits(cgroup, limits)
+        if self._files is None:
+            self._files = tuple(_limit_files(d, cgroup.kind) for d in cgroup.dirs)
+        _apply_limits(cgroup, limits, self._files)
         return cgroup
 
     async def sweep(self, is_dead: Callable[[str], bool]) -> int:
@@ -180,26 +183,45 @@ def _enable_controllers(directory: Path) -> None:
         _write(directory / "cgroup.subtree_control", wanted)
 
 
-def _apply_limits(cgroup: Cgroup, limits: Limits) -> None:
+def _limit_values(limits: Limits) -> dict[str, str]:
+    """Every limit file either hierarchy may have, and its value (only those present are written)."""
     quota = max(1000, int(limits.cpus * _PERIOD_US))
-    if cgroup.kind == "v2":
-        [d] = cgroup.dirs
-        _write(d / "memory.max", str(limits.memory_bytes))
-        with contextlib.suppress(FileNotFoundError):  # no swap accounting: nothing to limit
-            _write(d / "memory.swap.max", "0")
-        _write(d / "pids.max", str(limits.max_processes))
-        _write(d / "cpu.max", f"{quota} {_PERIOD_US}")
-        return
-    for d in cgroup.dirs:
-        if (d / "memory.limit_in_bytes").exists():
-            _write(d / "memory.limit_in_bytes", str(limits.memory_bytes))
-            if (d / "memory.memsw.limit_in_bytes").exists():
-                _write(d / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
-        if (d / "pids.max").exists():
-            _write(d / "pids.max", str(limits.max_processes))
-        if (d / "cpu.cfs_quota_us").exists():
-            _write(d / "cpu.cfs_period_us", str(_PERIOD_US))
-            _write(d / "cpu.cfs_quota_us", str(quota))
+    return {
+        "memory.max": str(limits.memory_bytes),
+        "memory.swap.max": "0",
+        "cpu.max": f"{quota} {_PERIOD_US}",
+        "memory.limit_in_bytes": str(limits.memory_bytes),
+        "memory.memsw.limit_in_bytes": str(limits.memory_bytes),
+        "pids.max": str(limits.max_processes),
+        "cpu.cfs_period_us": str(_PERIOD_US),
+        "cpu.cfs_quota_us": str(quota),
+    }
+
+
+# v2 needs these (and memory.swap.max where swap is accounted); each file of v1 is written where its
+# controller put it (memsw only with swap accounting), memory before memory+swap, the period before the quota
+_V2_FILES = ("memory.max", "pids.max", "cpu.max")
+_V1_FILES = (
+    "memory.limit_in_bytes",
+    "memory.memsw.limit_in_bytes",
+    "pids.max",
+    "cpu.cfs_period_us",
+    "cpu.cfs_quota_us",
+)
+
+
+def _limit_files(directory: Path, kind: Literal["v1", "v2"]) -> tuple[str, ...]:
+    """The limit files a new group in this hierarchy has (the same for every group below one parent)."""
+    if kind == "v2":
+        return (*_V2_FILES, *(f for f in ("memory.swap.max",) if (directory / f).exists()))
+    return tuple(name for name in _V1_FILES if (directory / name).exists())
+
+
+def _apply_limits(cgroup: Cgroup, limits: Limits, files: tuple[tuple[str, ...], ...]) -> None:
+    values = _limit_values(limits)
+    for directory, names in zip(cgroup.dirs, files, strict=True):
+        for name in names:
+            _write(directory / name, values[name])
 
 
 def _mounts() -> tuple[Path | None, dict[str, Path]]:
