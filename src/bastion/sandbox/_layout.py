@@ -149,7 +149,11 @@ class Worker:
             if self._spare_maker is None:
                 self._spare_maker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sandbox-spare")
             maker = self._spare_maker
-        maker.submit(self._make_spare, limits, cgroups, stale)
+        try:
+            maker.submit(self._make_spare, limits, cgroups, stale)
+        except RuntimeError:  # the interpreter is shutting down: no new threads; the exit hook removes the rest
+            with self._spare_lock:
+                self._spare_pending = False
 
     def _make_spare(self, limits: Limits, cgroups: CgroupHost, stale: Spare | None) -> None:
         try:
