@@ -128,6 +128,18 @@ class Cgroup:
         for directory in self.dirs:
             await _rmdir(directory)
 
+    def remove_if_empty(self) -> bool:
+        """Remove the group's directories if no process is in them (the kernel refuses to remove a group
+        that has one, so this needs no look at its members); False if one remains (then :meth:`remove`)."""
+        for directory in self.dirs:
+            try:
+                directory.rmdir()
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return False
+        return True
+
 
 async def _rmdir(directory: Path) -> None:
     for _ in range(100):  # a killed task leaves its group a moment after it is reaped

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bastion.sandbox._argv import SERVICE_DIR, WORKDIR, bwrap_args, host_argv
-from bastion.sandbox._cgroup import CgroupHost, host_cgroups
+from bastion.sandbox._cgroup import Cgroup, CgroupHost, host_cgroups
 from bastion.sandbox._errors import SandboxClosed, SandboxSpecInvalid
 from bastion.sandbox._files import READ_SCRIPT, WRITE_SCRIPT, check_path, raise_for_file_result
 from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools
@@ -280,15 +280,26 @@ class Sandbox:
             return
         self._closed = True
         await asyncio.gather(*(s.stop() for s in self._services), return_exceptions=True)
-        await asyncio.gather(*(t.cgroup.remove() for t in self._tenants if t.cgroup), return_exceptions=True)
         if self._network is not None:
             self._network.close()
-        await asyncio.to_thread(remove_sandbox_files, self._root, self._tenants)
+        # Usually every command has ended, and its pid namespace with it: the groups are empty and go at
+        # once, with the files, on one thread. A group still holding a process is killed through first.
+        busy = await asyncio.to_thread(self._remove_if_idle)
+        if busy:
+            await asyncio.gather(*(cgroup.remove() for cgroup in busy), return_exceptions=True)
+            await asyncio.to_thread(remove_sandbox_files, self._root, self._tenants)
         for tenant in self._tenants:
             self._owner.uids.release(tenant.uid)
         # The next start (an evaluation's next sample) takes a tenant made meanwhile. Made now rather than
         # when a sandbox starts, so that it does not compete with the sandbox's own first commands.
         self._owner.prepare_spare(self.spec.limits, self._cgroups)
+
+    def _remove_if_idle(self) -> list[Cgroup]:
+        """Remove the empty cgroups and, if all were, the files too; returns the groups still in use."""
+        busy = [t.cgroup for t in self._tenants if t.cgroup is not None and not t.cgroup.remove_if_empty()]
+        if not busy:
+            remove_sandbox_files(self._root, self._tenants)
+        return busy
 
     async def __aenter__(self) -> Sandbox:
         return self

@@ -94,3 +94,29 @@ async def test_closing_never_deletes_inside_a_mount_it_did_not_expect() -> None:
         assert os.listdir(held) == ["keep"]  # noqa: PTH208 - a descriptor, not a path: unmounted, not emptied
     finally:
         os.close(held)
+
+
+async def test_close_kills_a_command_still_running_then_removes_everything() -> None:
+    # the quick path (empty groups removed at once) must not skip killing when a command is still running
+    sb = await Sandbox.start(SandboxSpec(limits=Limits(wall_seconds=60)))
+    groups = [Path(p) for p in sb.cgroup_paths()]
+    running = asyncio.ensure_future(sb.exec(["sh", "-c", "sleep 30 & sleep 30"]))
+    for _ in range(250):
+        if len((groups[0] / "cgroup.procs").read_text().split()) >= 4:  # bwrap, tini, sh, sleep...
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the command never started")
+    await asyncio.wait_for(sb.close(), 10)
+    result = await asyncio.wait_for(running, 10)
+    assert result.returncode != 0  # killed, not finished
+    assert not any(g.exists() for g in groups) and not sb.host_root.exists()
+    assert not [p for p in Path("/proc").glob("[0-9]*/status") if _runs_as(p, sb.uid)]
+
+
+def _runs_as(status: Path, uid: int) -> bool:
+    try:
+        text = status.read_text()
+    except OSError:
+        return False
+    return f"Uid:\t{uid}\t" in text and "State:\tZ" not in text
