@@ -5,10 +5,11 @@
    machine load; wall time, and CPU time of the worker and its children (which a busy machine
    inflates far less than wall time);
 2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, the
-   command chain as ``exec`` runs it, and the chain that joins its cgroups itself (as ``connection()``
-   runs it) whole and with parts left out, interleaved;
-3. ``--compare-chains``: ``exec`` as it runs now against the chain as it ran before (the chain joining
-   its cgroups itself), interleaved run by run in one process;
+   command chain as ``exec`` runs it, and the chain run with a blocking ``subprocess.run`` whole, with
+   parts left out, and joining its cgroups through ``cgroup.procs`` (the kernel's global lock) instead
+   of moving itself thread by thread (``tasks``, cgroup v1), interleaved;
+3. ``--compare-chains``: ``exec`` as it runs now against the chain moved into its cgroups by the
+   worker while it starts (as before, and as on cgroup v2), interleaved run by run in one process;
 4. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
    counts the CPU of every process involved: run it with N and with 1 and divide the difference);
 5. samples per second of a real ``inspect_ai.eval`` run (``mockllm/model`` scripted to call the bash
@@ -93,7 +94,11 @@ async def _warm_exec(provider: str, runs: int) -> list[float]:
 
 
 def _without_cgroups(argv: list[str]) -> list[str]:
-    return [a for a in argv if not a.endswith("/cgroup.procs")]
+    return [a for a in argv if not a.endswith(("/cgroup.procs", "/tasks"))]
+
+
+def _through_procs(argv: list[str]) -> list[str]:
+    return [a.removesuffix("/tasks") + "/cgroup.procs" if a.endswith("/tasks") else a for a in argv]
 
 
 def _drop(args: list[str], flag: str, values: int) -> list[str]:
@@ -127,7 +132,7 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         args = bwrap_args(probe._layout, tenant.paths, uid=tenant.uid, seccomp_fd=seccomp)
         args = args_edit(args) if args_edit else args
         args_fd = data_fd(b"".join(a.encode() + b"\0" for a in args))
-        procs = tenant.cgroup.procs_files if tenant.cgroup else ()
+        procs = tenant.cgroup.join_files if tenant.cgroup else ()
         argv = host_argv(
             probe._tools, uid=tenant.uid, limits=probe.spec.limits, args_fd=args_fd, cmd=["true"], cgroup_procs=procs
         )
@@ -145,7 +150,7 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         result = await run_captured(
             argv, admission=admission, input_bytes=None, timeout=60, max_output=1 << 20, pass_fds=fds
         )
-        note("chain as exec runs it (moved into the cgroups by the worker meanwhile)", began)
+        note("chain as exec runs it", began)
         assert result.returncode == 0, result
 
     for _ in range(runs):
@@ -159,11 +164,12 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         await sandbox.close()
         note("close (kill via cgroup, rmdir, unmount)", began)
         await admitted()
-        chain("self-joining chain: all of it")
-        chain("self-joining chain: without joining the cgroups", host_edit=_without_cgroups)
-        chain("self-joining chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
-        chain("self-joining chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
-        chain("self-joining chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
+        chain("blocking chain: all of it")
+        chain("blocking chain: without joining the cgroups", host_edit=_without_cgroups)
+        chain("blocking chain: joining through cgroup.procs (global lock)", host_edit=_through_procs)
+        chain("blocking chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
+        chain("blocking chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
+        chain("blocking chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
         began = time.perf_counter()
         subprocess.run(["/bin/sh", "-c", "true"], check=True)
         note("for scale: sh -c true", began)
@@ -172,33 +178,27 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
 
 
 async def _compare_chains(runs: int) -> dict[str, tuple[list[float], list[float]]]:
-    """exec(['true']) as it runs now, interleaved with the way it ran before issue 7's follow-up: the
-    chain joins its cgroups itself (so the move precedes every exec of the chain), started through
-    asyncio's subprocess support, with LANG=C.UTF-8 for the host helpers. Wall and CPU ms (worker and
-    reaped children)."""
+    """exec(['true']) as it runs now, interleaved with the chain the worker moves into its cgroups while
+    it starts (``cgroup.procs`` of another process: the kernel's global lock; bubblewrap's arguments
+    through a pipe written after the move), as every exec ran before and as on cgroup v2. Wall and CPU
+    ms (worker and reaped children)."""
     from bastion.sandbox import Sandbox
-    from bastion.sandbox._process import HOST_ENV
+    from bastion.sandbox._argv import host_argv
+    from bastion.sandbox._process import Admission, run_captured
 
     sandbox = await Sandbox.start()
+    tenant = sandbox._sample
 
     async def before() -> None:
-        argv, fds = sandbox._launch_standalone(sandbox._sample, ["true"], cwd=None, env=None)
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env={**HOST_ENV, "LANG": "C.UTF-8"},
-                cwd="/",
-                pass_fds=fds,
-                start_new_session=True,
-            )
-        finally:
-            for fd in fds:
-                os.close(fd)
-        _, err = await proc.communicate()
-        assert proc.returncode == 0, err
+        args, seccomp = sandbox._bwrap_args(tenant, ["true"], cwd=None, env=None)
+        args_read, args_write = os.pipe()
+        argv = host_argv(sandbox._tools, uid=tenant.uid, limits=sandbox.spec.limits, args_fd=args_read, cmd=["true"])
+        procs = tenant.cgroup.procs_files if tenant.cgroup else ()
+        admission = Admission(args=args, args_fd=args_write, procs_files=procs)
+        result = await run_captured(
+            argv, admission=admission, input_bytes=None, timeout=60, max_output=1 << 20, pass_fds=(seccomp, args_read)
+        )
+        assert result.returncode == 0, result
 
     async def now() -> None:
         assert (await sandbox.exec(["true"])).returncode == 0

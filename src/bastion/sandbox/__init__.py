@@ -8,14 +8,15 @@ only a fixed allowlist plus the caller's variables is set, and only for the comm
 
 How one command runs (``_argv`` has the details)::
 
-    sh -c SETUP -- limits... [nsenter --net=FILE] setpriv --reuid=U ... --no-new-privs
-        bwrap --args FD -- tini -- CMD   (FD: --unshare-user --uid U --disable-userns --seccomp FD2, mounts...)
+    sh -c SETUP [CGROUP-FILES] -- limits... [nsenter --net=FILE] capsh --drop=all ... --uid=U --no-new-privs
+        --shell=bwrap -- --args FD -- tini -- CMD   (FD: --unshare-user --uid U --disable-userns --seccomp FD2...)
 
-* Everything privileged runs on the host side first, with a fixed environment, in ``/``; ``setpriv``
+* Everything privileged runs on the host side first, with a fixed environment, in ``/``; ``capsh``
   then drops to the sandbox's uid with no capability and an empty bounding set, and bwrap starts
   unprivileged in a user namespace of its own: no process inside is root or has a capability.
-* Meanwhile the worker moves the chain's process into the sandbox's cgroups; ``FD`` is a pipe it
-  writes only after that, and bwrap clones nothing before it has read it (``_process``).
+* The chain is in the sandbox's cgroups before bwrap starts: on cgroup v1 the root setup step moves
+  itself in; on v2 the worker moves it meanwhile, and ``FD`` is a pipe it writes only after that, and
+  bwrap clones nothing before it has read it (``_process``).
 * A seccomp filter (``_seccomp``) denies new namespaces, mounts, ``open_by_handle_at``, io_uring,
   bpf, perf, keyrings, userfaultfd, kexec and modules.
 * Memory, processes and CPU are limited per sandbox by its cgroup (``_cgroup``); close kills through

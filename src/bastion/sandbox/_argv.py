@@ -1,11 +1,13 @@
 """Pure construction of what runs one command in a sandbox: a host argv and bubblewrap's own arguments.
 
 Everything privileged happens on the host, before anything the sandbox controls exists in the process:
-with a fixed environment (``HOST_ENV``) and cwd ``/``, root sets the rlimits (a fixed ``/bin/sh``
-script, :data:`SETUP`), joins the shared network namespace (``nsenter``), then drops to the sandbox
-uid with no capability, an empty bounding set and ``no_new_privs`` (``setpriv``)::
+with a fixed environment (``HOST_ENV``) and cwd ``/``, root moves itself into the tenant's cgroups (on
+cgroup v1) and sets the rlimits (a fixed ``/bin/sh`` script, :data:`SETUP`), joins the shared network
+namespace (``nsenter``), then drops to the sandbox uid and gid with no supplementary group, no
+capability (none inheritable or ambient), an empty bounding set and ``no_new_privs`` (``capsh``, which
+takes numeric ids as they are, where ``setpriv`` first looks them up in the host's user database)::
 
-    sh -c SETUP -- limits... [nsenter --net=FILE] setpriv --reuid=U ... bwrap --args FD -- tini -- CMD
+    sh -c SETUP [CGROUP-FILES] -- limits... [nsenter --net=FILE] capsh ... --shell=BWRAP -- --args FD -- tini -- CMD
 
 Only then does bubblewrap run, unprivileged: it makes a user namespace of its own (the uid maps to
 itself, so nothing inside is root or holds a capability on the host), refuses further user namespaces,
@@ -13,9 +15,13 @@ installs the seccomp filter, and execs the command. Its mounts, environment and 
 come from the ``--args`` file descriptor, so neither env values nor host paths appear on any command
 line; the caller's environment reaches only the command itself.
 
-``FD`` is a pipe: the worker moves the chain's process into the tenant's cgroups while these steps
-start, and writes bubblewrap's arguments only once it is there (``_process.Admission``). bubblewrap
-reads them before it clones anything, so every process of the sandbox starts inside the cgroups.
+The chain joins the tenant's cgroups itself, first thing, as root: on cgroup v1 a single-threaded
+process that moves itself (``echo 0 > tasks``) skips the kernel's global cgroup lock, whose write side
+waits for an RCU grace period (milliseconds, tens of them on a busy host). Every process of the
+sandbox then starts inside the cgroups, and ``FD`` is a memory file. On cgroup v2 a move always takes
+that lock, so there the worker moves the chain while these steps start instead, and ``FD`` is a pipe it
+writes bubblewrap's arguments to only once the chain is in (``_process.Admission``); bubblewrap reads
+them before it clones anything.
 """
 
 from __future__ import annotations
@@ -30,11 +36,11 @@ from bastion.sandbox._spec import Limits
 WORKDIR = "/workspace"
 SERVICE_DIR = "/service"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# Joins every cgroup given before "--" (only a chain started outside the worker: see host_argv), sets the
+# Moves itself into every cgroup given before "--" (the file takes "0": this very process), sets the
 # rlimits given after it (CPU seconds, address space in KiB, processes, file size in 512-byte blocks),
 # then execs the rest. Runs as root with HOST_ENV, cwd "/".
 SETUP = (
-    'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+    'while [ "$1" != -- ]; do echo 0 > "$1" || exit 125; shift; done; shift; '
     'ulimit -t $(($1 + 1)) && ulimit -S -t "$1" && ulimit -v "$2" && ulimit -p "$3" && ulimit -f "$4" '
     '&& ulimit -c 0 || exit 125; shift 4; exec "$@"'
 )
@@ -87,9 +93,9 @@ def host_argv(
     """The argv spawned as root. Nothing in it comes from the sandbox or the caller except ``cmd``, which
     only bubblewrap's child runs (after every privilege is gone).
 
-    The worker moves the chains it spawns into their cgroups itself (see the module docstring); a chain
-    started by someone else (a person's shell, ``connection()`` of the Inspect provider) names the
-    ``cgroup.procs`` files in ``cgroup_procs`` and the setup script joins them first."""
+    ``cgroup_procs`` names the files through which the setup step moves itself into the tenant's cgroups
+    first (``Cgroup.join_files``); empty when the worker moves the chain instead (cgroup v2: see the
+    module docstring) or the host has no cgroups."""
     argv = [tools.sh, "-c", SETUP, "sandbox-setup", *cgroup_procs, "--"]
     argv += [
         str(limits.cpu_seconds),
@@ -99,18 +105,24 @@ def host_argv(
     ]
     if netns is not None:
         argv += [tools.nsenter, f"--net={netns}", "--"]
+    # capsh applies its options in order and exits non-zero at the first that fails: the bounding set is
+    # emptied while still root (it needs CAP_SETPCAP), then the inheritable and ambient sets, the groups,
+    # the gid and last the uid (setuid from root to another uid clears the permitted and effective sets).
+    # "--" execs --shell with the rest of the arguments (capsh puts the shell's path in argv[0]).
     argv += [
-        tools.setpriv,
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--ambient-caps=-all",
-        "--bounding-set=-all",
+        tools.capsh,
+        "--quiet",  # must come first: skips a check that only prints a warning
+        "--drop=all",
+        "--inh=",
+        "--noamb",
+        "--groups=",
+        f"--gid={uid}",
+        f"--uid={uid}",
         "--no-new-privs",
+        f"--shell={tools.bwrap}",
         "--",
     ]
-    return [*argv, tools.bwrap, "--args", str(args_fd), "--", tools.tini, "--", *cmd]
+    return [*argv, "--args", str(args_fd), "--", tools.tini, "--", *cmd]
 
 
 def bwrap_args(

@@ -72,6 +72,22 @@ class Cgroup:
     def procs_files(self) -> tuple[str, ...]:
         return tuple(str(d / "cgroup.procs") for d in self.dirs)
 
+    @property
+    def joins_itself_cheaply(self) -> bool:
+        """Whether a single-threaded process moves itself in without the kernel's global lock: on v1 a
+        thread that writes ``0`` (itself) to ``tasks`` skips ``cgroup_threadgroup_rwsem``, whose write side
+        waits for an RCU grace period (milliseconds, tens of them on a busy host); any move of another
+        process, and every move on v2 (``cgroup.procs`` moves a whole process), takes it."""
+        return self.kind == "v1"
+
+    @property
+    def join_files(self) -> tuple[str, ...]:
+        """The files a process writes ``0`` to in order to move itself into the group: ``tasks`` on v1
+        (the thread itself: the chain's setup step is single-threaded, so that is the whole process),
+        ``cgroup.procs`` on v2."""
+        name = "tasks" if self.kind == "v1" else "cgroup.procs"
+        return tuple(str(d / name) for d in self.dirs)
+
     def _find(self, controller_file: str) -> Path | None:
         return next((d for d in self.dirs if (d / controller_file).exists()), None)
 
@@ -112,6 +128,18 @@ class Cgroup:
         for directory in self.dirs:
             await _rmdir(directory)
 
+    def remove_if_empty(self) -> bool:
+        """Remove the group's directories if no process is in them (the kernel refuses to remove a group
+        that has one, so this needs no look at its members); False if one remains (then :meth:`remove`)."""
+        for directory in self.dirs:
+            try:
+                directory.rmdir()
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return False
+        return True
+
 
 async def _rmdir(directory: Path) -> None:
     for _ in range(100):  # a killed task leaves its group a moment after it is reaped
@@ -130,6 +158,7 @@ class CgroupHost:
     def __init__(self, kind: Literal["v1", "v2", "none"], parents: tuple[Path, ...]) -> None:
         self.kind = kind
         self.parents = parents
+        self._files: tuple[tuple[str, ...], ...] | None = None  # per parent: the limit files its groups have
 
     def create(self, worker: str, name: str, limits: Limits) -> Cgroup | None:
         if self.kind == "none":
@@ -140,7 +169,9 @@ class CgroupHost:
             group.mkdir()
             dirs.append(group)
         cgroup = Cgroup(self.kind, tuple(dirs))
-        _apply_limits(cgroup, limits)
+        if self._files is None:
+            self._files = tuple(_limit_files(d, cgroup.kind) for d in cgroup.dirs)
+        _apply_limits(cgroup, limits, self._files)
         return cgroup
 
     async def sweep(self, is_dead: Callable[[str], bool]) -> int:
@@ -164,26 +195,45 @@ def _enable_controllers(directory: Path) -> None:
         _write(directory / "cgroup.subtree_control", wanted)
 
 
-def _apply_limits(cgroup: Cgroup, limits: Limits) -> None:
+def _limit_values(limits: Limits) -> dict[str, str]:
+    """Every limit file either hierarchy may have, and its value (only those present are written)."""
     quota = max(1000, int(limits.cpus * _PERIOD_US))
-    if cgroup.kind == "v2":
-        [d] = cgroup.dirs
-        _write(d / "memory.max", str(limits.memory_bytes))
-        with contextlib.suppress(FileNotFoundError):  # no swap accounting: nothing to limit
-            _write(d / "memory.swap.max", "0")
-        _write(d / "pids.max", str(limits.max_processes))
-        _write(d / "cpu.max", f"{quota} {_PERIOD_US}")
-        return
-    for d in cgroup.dirs:
-        if (d / "memory.limit_in_bytes").exists():
-            _write(d / "memory.limit_in_bytes", str(limits.memory_bytes))
-            if (d / "memory.memsw.limit_in_bytes").exists():
-                _write(d / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
-        if (d / "pids.max").exists():
-            _write(d / "pids.max", str(limits.max_processes))
-        if (d / "cpu.cfs_quota_us").exists():
-            _write(d / "cpu.cfs_period_us", str(_PERIOD_US))
-            _write(d / "cpu.cfs_quota_us", str(quota))
+    return {
+        "memory.max": str(limits.memory_bytes),
+        "memory.swap.max": "0",
+        "cpu.max": f"{quota} {_PERIOD_US}",
+        "memory.limit_in_bytes": str(limits.memory_bytes),
+        "memory.memsw.limit_in_bytes": str(limits.memory_bytes),
+        "pids.max": str(limits.max_processes),
+        "cpu.cfs_period_us": str(_PERIOD_US),
+        "cpu.cfs_quota_us": str(quota),
+    }
+
+
+# v2 needs these (and memory.swap.max where swap is accounted); each file of v1 is written where its
+# controller put it (memsw only with swap accounting), memory before memory+swap, the period before the quota
+_V2_FILES = ("memory.max", "pids.max", "cpu.max")
+_V1_FILES = (
+    "memory.limit_in_bytes",
+    "memory.memsw.limit_in_bytes",
+    "pids.max",
+    "cpu.cfs_period_us",
+    "cpu.cfs_quota_us",
+)
+
+
+def _limit_files(directory: Path, kind: Literal["v1", "v2"]) -> tuple[str, ...]:
+    """The limit files a new group in this hierarchy has (the same for every group below one parent)."""
+    if kind == "v2":
+        return (*_V2_FILES, *(f for f in ("memory.swap.max",) if (directory / f).exists()))
+    return tuple(name for name in _V1_FILES if (directory / name).exists())
+
+
+def _apply_limits(cgroup: Cgroup, limits: Limits, files: tuple[tuple[str, ...], ...]) -> None:
+    values = _limit_values(limits)
+    for directory, names in zip(cgroup.dirs, files, strict=True):
+        for name in names:
+            _write(directory / name, values[name])
 
 
 def _mounts() -> tuple[Path | None, dict[str, Path]]:

@@ -14,11 +14,14 @@ from bastion.sandbox._errors import SandboxNeedsRoot, SandboxToolMissing
 _SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 _TOOLS = {
     "bwrap": "bubblewrap",
-    "setpriv": "util-linux",
+    "capsh": "libcap2-bin",  # drops to the sandbox uid: numeric ids, no user database lookup (setpriv does one)
     "nsenter": "util-linux",
     "sh": "dash",
     "tini": "tini",
 }
+# Preferred builds of a helper, first found wins: tini's package ships a static build, which skips the
+# dynamic loader on every command.
+_VARIANTS = {"tini": ("tini-static", "tini")}
 # System trees the sandbox sees read-only. Everything else on the host (/root, /home, /work, /srv,
 # /var, /run, /opt, /mnt, the Bastion data directory...) simply does not exist inside; /etc is the
 # sandbox's own (``_etc``).
@@ -30,7 +33,7 @@ class HostTools:
     """Absolute paths of the binaries the sandbox is built from."""
 
     bwrap: str
-    setpriv: str
+    capsh: str
     nsenter: str
     sh: str
     tini: str
@@ -52,7 +55,7 @@ def host_tools() -> HostTools:
         raise SandboxNeedsRoot
     found: dict[str, str] = {}
     for tool, package in _TOOLS.items():
-        path = shutil.which(tool, path=_SYSTEM_PATH)
+        path = next(filter(None, (shutil.which(n, path=_SYSTEM_PATH) for n in _VARIANTS.get(tool, (tool,)))), None)
         if path is None:
             raise SandboxToolMissing(tool, package)
         found[tool] = path

@@ -5,11 +5,16 @@ way to what a sandbox mounts are 0711: bubblewrap resolves its bind sources as t
 may traverse them but not list them (the sandbox directories carry a random token)::
 
     <state>/uids/<uid> -> w<pid>-<start>        lock of a uid taken by a worker (see _uids)
-    <state>/w<pid>-<start>/meta/  (tmpfs)       etc/: the minimal /etc skeleton, built once per worker;
+    <state>/w<pid>-<start>/  (tmpfs)            one worker's share
+        meta/                                   etc/: the minimal /etc skeleton, built once per worker;
                                                 <sandbox>-<tenant>.passwd, .group: identity files
-    <state>/w<pid>-<start>/s<n>-<token>/        one sandbox
-        netns                                   its private network namespace, bind-mounted (loopback)
-        <tenant>/fs/  (tmpfs: size, inodes)     work/, tmp/, shm/ of the sample or one service
+        s<n>-<token>/                           one sandbox
+            netns                               its private network namespace, bind-mounted (loopback)
+            <tenant>/fs/  (tmpfs: size, inodes) work/, tmp/, shm/ of the sample or one service
+
+A worker's share is a tmpfs of its own, so that the directories and files made and removed for every
+sandbox never touch the host's disk: on a journaling filesystem a ``rmdir`` can wait milliseconds for
+the journal.
 
 Everything a sandbox mounts lives on a tmpfs, so its ``/proc/self/mountinfo`` shows paths inside those
 (``/etc``, ``/work``), never the host's.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import functools
 import itertools
@@ -30,10 +36,12 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bastion.sandbox._argv import TenantPaths
+from bastion.sandbox._argv import WORKDIR, TenantPaths
 from bastion.sandbox._cgroup import Cgroup, CgroupHost
 from bastion.sandbox._errors import SandboxFailed
 from bastion.sandbox._etc import build_etc, group_text, passwd_text
@@ -42,8 +50,8 @@ from bastion.sandbox._spec import Limits
 from bastion.sandbox._uids import UidPool
 
 _WORKER_NAME = re.compile(r"^w(\d+)-(\d+)$")
-_META_BYTES = 64 * 1024 * 1024
-_META_FILES = 16_384
+_WORKER_BYTES = 256 * 1024 * 1024  # directories, identity files, /etc, target services' logs
+_WORKER_FILES = 65_536
 
 
 def default_state_dir() -> Path:
@@ -82,9 +90,25 @@ def _private_dir(path: Path, mode: int = 0o711) -> Path:
     return path
 
 
+@dataclass(frozen=True, slots=True)
+class Spare:
+    """A sandbox root with its sample tenant made ahead (tmpfs, identity files, cgroup with its limits, a
+    locked uid), for the next start with the same limits on the same cgroup host; no process has run in it."""
+
+    limits: Limits
+    cgroups: CgroupHost
+    root: Path
+    tenant: Tenant
+
+
 @dataclass(slots=True)
 class Worker:
-    """This process's share of the state directory."""
+    """This process's share of the state directory.
+
+    It keeps at most one :class:`Spare`, made on a thread of its own once a sandbox is closed, so that
+    the next start with the same limits only takes it. Taking happens under a lock and empties
+    the slot, so no spare goes to two sandboxes. A spare lives in the worker's directory and its cgroups
+    carry the worker's name, so a killed worker's spare is swept with the rest of its leftovers."""
 
     name: str
     state: Path
@@ -92,12 +116,77 @@ class Worker:
     meta: Path
     uids: UidPool
     counter: itertools.count[int]
+    _spare: Spare | None = None
+    _spare_pending: bool = False
+    _spare_lock: threading.Lock = field(default_factory=threading.Lock)
+    _spare_maker: concurrent.futures.ThreadPoolExecutor | None = None
 
     def new_root(self) -> Path:
         root = self.directory / f"s{next(self.counter)}-{secrets.token_hex(8)}"
         root.mkdir()
         root.chmod(0o711)
         return root
+
+    def take_spare(self, limits: Limits, cgroups: CgroupHost) -> Spare | None:
+        """The spare made for these limits on this cgroup host, now the caller's alone; or None."""
+        with self._spare_lock:
+            spare = self._spare
+            if spare is None or spare.limits != limits or spare.cgroups is not cgroups:
+                return None
+            self._spare = None
+        return spare
+
+    def prepare_spare(self, limits: Limits, cgroups: CgroupHost) -> None:
+        """Start making a spare for these limits in the background, unless one is there or being made (a
+        spare for other limits is discarded first: one at a time, so their number is bounded)."""
+        with self._spare_lock:
+            if self._spare_pending or (
+                self._spare is not None and self._spare.limits == limits and self._spare.cgroups is cgroups
+            ):
+                return
+            self._spare_pending = True
+            stale, self._spare = self._spare, None
+            if self._spare_maker is None:
+                self._spare_maker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sandbox-spare")
+            maker = self._spare_maker
+        try:
+            maker.submit(self._make_spare, limits, cgroups, stale)
+        except RuntimeError:  # the interpreter is shutting down: no new threads; the exit hook removes the rest
+            with self._spare_lock:
+                self._spare_pending = False
+
+    def _make_spare(self, limits: Limits, cgroups: CgroupHost, stale: Spare | None) -> None:
+        try:
+            if stale is not None:
+                self.discard(stale)
+            root = self.new_root()
+            try:
+                uid = self.uids.allocate()
+            except BaseException:
+                remove_root(root)
+                raise
+            try:
+                tenant = prepare_tenant(self, root, "sample", uid=uid, home=WORKDIR, limits=limits, cgroups=cgroups)
+            except BaseException:
+                remove_root(root)
+                self.uids.release(uid)
+                raise
+            with self._spare_lock:
+                self._spare = Spare(limits, cgroups, root, tenant)
+        except (OSError, SandboxFailed):  # a start without a spare makes its own tenant, and reports what fails
+            pass
+        finally:
+            with self._spare_lock:
+                self._spare_pending = False
+
+    def discard(self, spare: Spare) -> None:
+        """Remove an unused spare: its cgroups (empty: nothing ever ran there), files and mounts; free its uid."""
+        if spare.tenant.cgroup is not None:
+            for directory in spare.tenant.cgroup.dirs:
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        remove_sandbox_files(spare.root, [spare.tenant])
+        self.uids.release(spare.tenant.uid)
 
 
 _workers: dict[tuple[int, Path], Worker] = {}
@@ -111,8 +200,8 @@ def worker(state: Path | None = None) -> Worker:
         _private_dir(state)
         name = f"w{os.getpid()}-{start_time(os.getpid())}"
         directory = _private_dir(state / name)
+        mount_tmpfs(directory, size=_WORKER_BYTES, inodes=_WORKER_FILES, uid=0, mode=0o711)
         meta = _private_dir(directory / "meta")
-        mount_tmpfs(meta, size=_META_BYTES, inodes=_META_FILES, uid=0, mode=0o711)
         build_etc(meta / "etc")
         pool = UidPool(_private_dir(state / "uids", 0o700), name)
         _workers[key] = Worker(name, state, directory, meta, pool, itertools.count())
@@ -121,10 +210,17 @@ def worker(state: Path | None = None) -> Worker:
 
 
 def _leave(owner: Worker, pid: int) -> None:
-    """At a normal exit, remove the worker's directory and uid locks (its empty cgroups go with the
-    next sweep on the host). A forked child inherits this hook but is another worker: it does nothing."""
+    """At a normal exit, remove the worker's spare, directory and uid locks (the cgroups of sandboxes left
+    open go with the next sweep on the host). A forked child inherits this hook but is another worker: it
+    does nothing. (A spare being made is finished first: the interpreter joins that thread before this.)"""
     if os.getpid() != pid:
         return
+    with owner._spare_lock:
+        spare, owner._spare = owner._spare, None
+    if spare is not None and spare.tenant.cgroup is not None:
+        for directory in spare.tenant.cgroup.dirs:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
     with contextlib.suppress(OSError, SandboxFailed):
         for lock in os.scandir(owner.uids.locks):
             with contextlib.suppress(OSError):
@@ -143,46 +239,48 @@ class Tenant:
     paths: TenantPaths
     cgroup: Cgroup | None
 
-    async def release(self) -> None:
-        if self.cgroup is not None:
-            await self.cgroup.remove()
-        await asyncio.to_thread(unmount, self.fs)
-        for identity in (self.paths.passwd, self.paths.group):
-            Path(identity).unlink(missing_ok=True)
+
+def _write_identity(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, text.encode())
+        os.fchmod(fd, 0o644)  # whatever the umask
+    finally:
+        os.close(fd)
 
 
 def prepare_tenant(
     owner: Worker, root: Path, name: str, *, uid: int, home: str, limits: Limits, cgroups: CgroupHost
 ) -> Tenant:
     """Mount ``root/name/fs`` (a tmpfs of ``limits.tmpfs_bytes`` and ``limits.max_files``, owned by ``uid``)
-    with ``work``, ``tmp`` and ``shm`` in it, write the identity files, create the cgroup."""
-    base = root / name
-    base.mkdir()
-    base.chmod(0o711)
-    fs = base / "fs"
-    fs.mkdir(mode=0o700)
-    mount_tmpfs(fs, size=limits.tmpfs_bytes, inodes=limits.max_files, uid=uid)
+    with ``work``, ``tmp`` and ``shm`` in it, write the identity files, create the cgroup. (Plain ``os``
+    calls on string paths: this runs for every sandbox, and pathlib costs more than the syscalls.)"""
+    base = f"{root}/{name}"
+    os.mkdir(base)  # noqa: PTH102 - see the docstring
+    os.chmod(base, 0o711)  # noqa: PTH101, S103 - traversable (bubblewrap resolves binds as the uid), not listable
+    fs = f"{base}/fs"
+    os.mkdir(fs, 0o700)  # noqa: PTH102
+    mount_tmpfs(Path(fs), size=limits.tmpfs_bytes, inodes=limits.max_files, uid=uid)
     for sub, mode in (("work", 0o700), ("tmp", 0o1777), ("shm", 0o1777), ("opt", 0o755)):
-        (fs / sub).mkdir()
-        os.chown(fs / sub, uid, uid)
-        (fs / sub).chmod(mode)
-    passwd, group = owner.meta / f"{root.name}-{name}.passwd", owner.meta / f"{root.name}-{name}.group"
-    passwd.write_text(passwd_text(uid, home))
-    group.write_text(group_text(uid))
-    for identity in (passwd, group):
-        identity.chmod(0o644)
+        path = f"{fs}/{sub}"
+        os.mkdir(path)  # noqa: PTH102
+        os.chown(path, uid, uid)
+        os.chmod(path, mode)  # noqa: PTH101
+    passwd, group = f"{owner.meta}/{root.name}-{name}.passwd", f"{owner.meta}/{root.name}-{name}.group"
+    _write_identity(passwd, passwd_text(uid, home))
+    _write_identity(group, group_text(uid))
     paths = TenantPaths(
-        work=str(fs / "work"),
-        tmp=str(fs / "tmp"),
-        shm=str(fs / "shm"),
-        opt=str(fs / "opt"),
-        passwd=str(passwd),
-        group=str(group),
-        etc=str(owner.meta / "etc"),
+        work=f"{fs}/work",
+        tmp=f"{fs}/tmp",  # noqa: S108 - the tenant's own tmpfs
+        shm=f"{fs}/shm",
+        opt=f"{fs}/opt",
+        passwd=passwd,
+        group=group,
+        etc=f"{owner.meta}/etc",
         work_inside=home,
     )
     cgroup = cgroups.create(owner.name, f"{root.name}-{name}", limits)
-    return Tenant(name=name, uid=uid, fs=fs, paths=paths, cgroup=cgroup)
+    return Tenant(name=name, uid=uid, fs=Path(fs), paths=paths, cgroup=cgroup)
 
 
 def remove_root(root: Path) -> None:
@@ -190,6 +288,32 @@ def remove_root(root: Path) -> None:
     for point in mounts_under(root):
         unmount(point)
     shutil.rmtree(root, ignore_errors=True)
+
+
+def remove_sandbox_files(root: Path, tenants: Sequence[Tenant]) -> None:
+    """Unmount the tenants' tmpfs and delete the sandbox's files: its identity files and the known shape of
+    ``root`` (a directory per tenant holding the unmounted ``fs``; plain files such as service logs and
+    the unmounted network namespace file). Only ``rmdir`` and ``unlink`` are used, which never descend into
+    anything (on a mount point they fail), so anything unexpected (another mount, a directory) falls back
+    to :func:`remove_root`, which looks up every mount under ``root`` first. Blocking: run it off the loop."""
+    for tenant in tenants:
+        with contextlib.suppress(SandboxFailed):  # then rmdir refuses, and remove_root tries again
+            unmount(tenant.fs)
+        for identity in (tenant.paths.passwd, tenant.paths.group):
+            Path(identity).unlink(missing_ok=True)
+    try:
+        for tenant in tenants:
+            tenant.fs.rmdir()
+            tenant.fs.parent.rmdir()
+        with os.scandir(root) as entries:
+            for entry in entries:
+                Path(entry.path).unlink()  # a directory (or a mount point) refuses: see the fallback
+        root.rmdir()
+    except FileNotFoundError:
+        if root.exists():
+            remove_root(root)
+    except OSError:
+        remove_root(root)
 
 
 async def sweep(state: Path, cgroups: CgroupHost) -> int:

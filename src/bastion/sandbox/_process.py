@@ -1,7 +1,8 @@
 """Run one spawned sandbox process to completion: admit it, feed stdin, cap output, enforce wall time.
 
-Admission: the host chain starts outside the sandbox's cgroups, and bubblewrap reads its arguments
-from a pipe. While the root setup step, ``setpriv`` and bubblewrap start, the worker moves the
+On cgroup v1 the chain moves itself into the sandbox's cgroups (see ``_argv``) and there is nothing to
+admit. On cgroup v2, admission: the host chain starts outside the sandbox's cgroups, and bubblewrap
+reads its arguments from a pipe. While the root setup step, ``capsh`` and bubblewrap start, the worker moves the
 chain's process into the tenant's cgroups (a move waits for the kernel's cgroup lock, which takes an
 RCU grace period: milliseconds, more on a busy host, and now overlapping those steps instead of
 preceding them), and only then writes bubblewrap's arguments: bubblewrap clones nothing before it has
@@ -34,7 +35,7 @@ from bastion.sandbox._errors import SandboxFailed
 
 _CHUNK = 64 * 1024
 _REAP_SECONDS = 5.0
-# The helpers (sh, nsenter, setpriv, bwrap) are started with this environment, never the host's. No LANG:
+# The helpers (sh, nsenter, capsh, bwrap) are started with this environment, never the host's. No LANG:
 # each of them would load the locale files on every command; the command's own environment is set by bwrap.
 HOST_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
@@ -282,14 +283,14 @@ def data_fd(data: bytes) -> int:
 async def spawn(
     argv: Sequence[str],
     *,
-    admission: Admission,
+    admission: Admission | None,
     stdin: bool,
     pass_fds: Sequence[int] = (),
     stdout: int = subprocess.PIPE,
 ) -> Child:
     """Start ``argv`` with the fixed host environment, in ``/``, in a session of its own, and admit it
-    (:class:`Admission`); ``pass_fds`` (bubblewrap's seccomp file, the read end of its argument pipe)
-    are handed over and closed here, and so is the write end of that pipe."""
+    (:class:`Admission`, if any); ``pass_fds`` (bubblewrap's seccomp file, its arguments' file or the
+    read end of their pipe) are handed over and closed here, and so is the write end of that pipe."""
     try:
         popen = subprocess.Popen(  # noqa: S603 - a fixed argv built by _argv, no shell
             argv,
@@ -302,25 +303,33 @@ async def spawn(
             start_new_session=True,
         )
     except BaseException:
-        os.close(admission.args_fd)
+        if admission is not None:
+            os.close(admission.args_fd)
         raise
     finally:
         for fd in pass_fds:
             os.close(fd)
     try:
         child = Child(popen)
-    except BaseException:  # no pidfd (a kernel before 5.3): bubblewrap never got its arguments, so nothing ran
+    except BaseException:  # no pidfd (a kernel before 5.3)
         with popen:  # closes its pipes and reaps it
             popen.kill()
-        os.close(admission.args_fd)
+        if admission is not None:  # bubblewrap never got its arguments, so nothing ran
+            os.close(admission.args_fd)
         raise
-    admitted = asyncio.get_running_loop().run_in_executor(_admitters(), _admit, child, admission)
+    admitted = (
+        asyncio.get_running_loop().run_in_executor(_admitters(), _admit, child, admission)
+        if admission is not None
+        else None
+    )
     try:
-        await asyncio.shield(admitted)
+        if admitted is not None:
+            await asyncio.shield(admitted)
         await child._connect(stdin, capture=stdout == subprocess.PIPE)
     except BaseException:
         child.kill()
-        await asyncio.gather(admitted, return_exceptions=True)  # its pid stays ours until the thread is done
+        if admitted is not None:
+            await asyncio.gather(admitted, return_exceptions=True)  # its pid stays ours until the thread is done
         await child.wait()
         child.close_pipes()
         raise
@@ -330,7 +339,7 @@ async def spawn(
 async def run_captured(
     argv: Sequence[str],
     *,
-    admission: Admission,
+    admission: Admission | None,
     input_bytes: bytes | None,
     timeout: float,
     max_output: int,
@@ -338,15 +347,14 @@ async def run_captured(
 ) -> CommandResult:
     proc = await spawn(argv, admission=admission, stdin=input_bytes is not None, pass_fds=pass_fds)
     out, err = _Capture(max_output), _Capture(max_output)
-    tasks = [
-        asyncio.create_task(out.drain(proc.stdout)),
-        asyncio.create_task(err.drain(proc.stderr)),
-        asyncio.create_task(_feed(proc.stdin, input_bytes)),
-    ]
+    tasks = [asyncio.create_task(out.drain(proc.stdout)), asyncio.create_task(err.drain(proc.stderr))]
+    if proc.stdin is not None:
+        tasks.append(asyncio.create_task(_feed(proc.stdin, input_bytes)))
     timed_out = False
     try:
         try:
-            await asyncio.wait_for(proc.wait(), timeout)
+            async with asyncio.timeout(timeout):  # no task of its own, unlike wait_for
+                await proc.wait()
         except TimeoutError:
             timed_out = True
             await kill_tree(proc)

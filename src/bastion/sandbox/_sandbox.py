@@ -9,11 +9,11 @@ from pathlib import Path
 from types import TracebackType
 
 from bastion.sandbox._argv import SERVICE_DIR, WORKDIR, bwrap_args, host_argv
-from bastion.sandbox._cgroup import CgroupHost, host_cgroups
+from bastion.sandbox._cgroup import Cgroup, CgroupHost, host_cgroups
 from bastion.sandbox._errors import SandboxClosed, SandboxSpecInvalid
 from bastion.sandbox._files import READ_SCRIPT, WRITE_SCRIPT, check_path, raise_for_file_result
 from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools
-from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, sweep, worker
+from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, remove_sandbox_files, sweep, worker
 from bastion.sandbox._netns import PrivateNetwork
 from bastion.sandbox._process import Admission, CommandResult, data_fd, run_captured
 from bastion.sandbox._seccomp import seccomp_program
@@ -62,11 +62,16 @@ class Sandbox:
         seccomp_program()  # fail here, naming the package, if libseccomp is missing
         owner = worker(state_dir)
         await sweep(owner.state, cgroups)
-        root = owner.new_root()
-        uid = owner.uids.allocate()
+        spare = owner.take_spare(spec.limits, cgroups)
+        root = spare.root if spare else owner.new_root()
+        uid = spare.tenant.uid if spare else owner.uids.allocate()
         sandbox: Sandbox | None = None
         try:
-            sample = prepare_tenant(owner, root, "sample", uid=uid, home=WORKDIR, limits=spec.limits, cgroups=cgroups)
+            sample = spare.tenant if spare else None
+            if sample is None:
+                sample = prepare_tenant(
+                    owner, root, "sample", uid=uid, home=WORKDIR, limits=spec.limits, cgroups=cgroups
+                )
             sandbox = cls(
                 spec,
                 owner=owner,
@@ -142,9 +147,13 @@ class Sandbox:
 
     def _launch(
         self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
-    ) -> tuple[list[str], tuple[int, ...], Admission]:
-        """The host argv, the descriptors it takes (the seccomp program, the read end of bubblewrap's
-        argument pipe) and what the worker does before bubblewrap may start (see ``_process``)."""
+    ) -> tuple[list[str], tuple[int, ...], Admission | None]:
+        """The host argv, the descriptors it takes (the seccomp program, bubblewrap's arguments) and, on
+        cgroup v2 only, what the worker does before bubblewrap may start (see ``_argv`` and ``_process``).
+        On cgroup v1 (and without cgroups) the chain joins its cgroups itself, as :meth:`_launch_standalone`."""
+        if tenant.cgroup is None or tenant.cgroup.joins_itself_cheaply:
+            argv, fds = self._launch_standalone(tenant, cmd, cwd=cwd, env=env)
+            return argv, fds, None
         args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
         args_read, args_write = os.pipe()
         argv = host_argv(
@@ -155,25 +164,28 @@ class Sandbox:
             cmd=cmd,
             netns=str(self._network.path) if self._network else None,
         )
-        admission = Admission(
-            args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files if tenant.cgroup else ()
-        )
+        admission = Admission(args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files)
         return argv, (seccomp, args_read), admission
 
     def _launch_standalone(
         self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
     ) -> tuple[list[str], tuple[int, ...]]:
-        """Like :meth:`_launch`, for a chain that someone else starts (``connection()``): it joins the
-        cgroups itself, and bubblewrap's arguments are in a memory file that can be reopened."""
+        """A chain that joins its cgroups itself (``Cgroup.join_files``), with bubblewrap's arguments in a
+        memory file that can be reopened: what :meth:`_launch` gives on cgroup v1, and what someone else
+        starts (``connection()``)."""
         args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
-        args_fd = data_fd(args)
+        try:
+            args_fd = data_fd(args)
+        except BaseException:
+            os.close(seccomp)
+            raise
         argv = host_argv(
             self._tools,
             uid=tenant.uid,
             limits=self.spec.limits,
             args_fd=args_fd,
             cmd=cmd,
-            cgroup_procs=tenant.cgroup.procs_files if tenant.cgroup else (),
+            cgroup_procs=tenant.cgroup.join_files if tenant.cgroup else (),
             netns=str(self._network.path) if self._network else None,
         )
         return argv, (seccomp, args_fd)
@@ -268,12 +280,26 @@ class Sandbox:
             return
         self._closed = True
         await asyncio.gather(*(s.stop() for s in self._services), return_exceptions=True)
-        await asyncio.gather(*(t.release() for t in self._tenants), return_exceptions=True)
         if self._network is not None:
             self._network.close()
-        await asyncio.to_thread(remove_root, self._root)
+        # Usually every command has ended, and its pid namespace with it: the groups are empty and go at
+        # once, with the files, on one thread. A group still holding a process is killed through first.
+        busy = await asyncio.to_thread(self._remove_if_idle)
+        if busy:
+            await asyncio.gather(*(cgroup.remove() for cgroup in busy), return_exceptions=True)
+            await asyncio.to_thread(remove_sandbox_files, self._root, self._tenants)
         for tenant in self._tenants:
             self._owner.uids.release(tenant.uid)
+        # The next start (an evaluation's next sample) takes a tenant made meanwhile. Made now rather than
+        # when a sandbox starts, so that it does not compete with the sandbox's own first commands.
+        self._owner.prepare_spare(self.spec.limits, self._cgroups)
+
+    def _remove_if_idle(self) -> list[Cgroup]:
+        """Remove the empty cgroups and, if all were, the files too; returns the groups still in use."""
+        busy = [t.cgroup for t in self._tenants if t.cgroup is not None and not t.cgroup.remove_if_empty()]
+        if not busy:
+            remove_sandbox_files(self._root, self._tenants)
+        return busy
 
     async def __aenter__(self) -> Sandbox:
         return self

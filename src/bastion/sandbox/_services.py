@@ -50,7 +50,7 @@ async def start_service(
     tenant: Tenant,
     argv: Sequence[str],
     pass_fds: Sequence[int],
-    admission: Admission,
+    admission: Admission | None,
     log: Path,
 ) -> RunningService:
     """Write the service's files (into its fresh tmpfs, before anything of the sandbox has run), start

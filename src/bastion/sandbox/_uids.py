@@ -14,6 +14,7 @@ import grp
 import os
 import pwd
 import secrets
+import threading
 from pathlib import Path
 
 from bastion.sandbox._errors import SandboxFailed
@@ -56,14 +57,17 @@ class UidPool:
         self.locks = locks
         self._owner = owner
         self._free: list[int] = []
+        self._lock = threading.Lock()  # a worker's spare sandbox is made on a thread of its own
 
     def allocate(self) -> int:
-        if not self._free:
-            self._refill()
-        return self._free.pop(0)
+        with self._lock:
+            if not self._free:
+                self._refill()
+            return self._free.pop(0)
 
     def release(self, uid: int) -> None:
-        self._free.append(uid)
+        with self._lock:
+            self._free.append(uid)
 
     def _refill(self) -> None:
         running = uids_of_running_processes()

@@ -157,14 +157,16 @@ async def test_a_killed_workers_leftovers_are_swept_on_start(tmp_path: Path) -> 
     state = json.loads(worker.stdout.readline())
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
-    root, cgroups = state["root"], state["cgroups"]
-    # what a SIGKILLed worker leaves: its directory, its tmpfs mounts (workspace, service files), its cgroups
+    root, spare, cgroups = state["root"], state["spare"], state["cgroups"] + state["spare_cgroups"]
+    # what a SIGKILLed worker leaves: its directory, its tmpfs mounts (workspace, service files), its cgroups,
+    # and the spare tenant it had made for its next start (a tmpfs and cgroups of their own)
     assert Path(root).is_dir() and _mounts_under(root) and all(Path(c).is_dir() for c in cgroups), state
+    assert Path(spare).is_dir() and _mounts_under(spare) and state["spare_cgroups"], state
     async with await Sandbox.start() as alive:  # starting a sandbox sweeps
-        assert not Path(root).exists()
+        assert not Path(root).exists() and not Path(spare).exists()
         await sweep_leftovers()  # an explicit sweep leaves live sandboxes alone
         assert (await alive.exec(["true"])).success
-    assert _mounts_under(root) == []
+    assert _mounts_under(root) == [] and _mounts_under(spare) == []
     assert not any(Path(c).exists() for c in cgroups)
 
 

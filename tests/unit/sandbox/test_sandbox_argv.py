@@ -10,7 +10,7 @@ from bastion.sandbox._argv import SETUP, TenantPaths, bwrap_args, host_argv, res
 from bastion.sandbox._etc import passwd_text
 from bastion.sandbox._host import HostLayout, HostTools
 
-TOOLS = HostTools(bwrap="/b/bwrap", setpriv="/b/setpriv", nsenter="/b/nsenter", sh="/b/sh", tini="/b/tini")
+TOOLS = HostTools(bwrap="/b/bwrap", capsh="/b/capsh", nsenter="/b/nsenter", sh="/b/sh", tini="/b/tini")
 LAYOUT = HostLayout(system=(("/usr", None), ("/bin", "usr/bin")))
 PATHS = TenantPaths(
     work="/h/work",
@@ -39,13 +39,16 @@ def _pairs(argv: list[str], flag: str) -> list[tuple[str, str]]:
 def test_privileged_steps_run_on_the_host_in_order_then_bwrap_unprivileged() -> None:
     argv = _host(cgroup_procs=["/cg/memory/x/cgroup.procs", "/cg/pids/x/cgroup.procs"], netns="/h/netns")
     assert argv[:3] == ["/b/sh", "-c", SETUP]
-    order = [argv.index(t) for t in ("/cg/pids/x/cgroup.procs", "/b/nsenter", "/b/setpriv", "/b/bwrap")]
+    order = [argv.index(t) for t in ("/cg/pids/x/cgroup.procs", "/b/nsenter", "/b/capsh", "--shell=/b/bwrap")]
     assert order == sorted(order)
     assert "--net=/h/netns" in argv
-    setpriv = argv[argv.index("/b/setpriv") : argv.index("/b/bwrap")]
-    assert {"--reuid=4242", "--regid=4242", "--clear-groups", "--no-new-privs", "--bounding-set=-all"} <= set(setpriv)
-    assert {"--inh-caps=-all", "--ambient-caps=-all"} <= set(setpriv)
-    assert argv[argv.index("/b/bwrap") :] == ["/b/bwrap", "--args", "9", "--", "/b/tini", "--", "echo", "hi"]
+    capsh = argv[argv.index("/b/capsh") : argv.index("--shell=/b/bwrap")]
+    assert capsh[1] == "--quiet"  # only honoured as the first argument
+    # in this order: the bounding set while still root, the other sets, groups, gid, then the uid
+    drop = ["--drop=all", "--inh=", "--noamb", "--groups=", "--gid=4242", "--uid=4242", "--no-new-privs"]
+    assert capsh[2:] == drop
+    tail = ["--shell=/b/bwrap", "--", "--args", "9", "--", "/b/tini", "--", "echo", "hi"]
+    assert argv[argv.index("--shell=/b/bwrap") :] == tail
 
 
 def test_without_cgroups_or_a_shared_network_the_setup_only_sets_limits() -> None:
@@ -58,7 +61,7 @@ def test_limits_are_set_before_the_uid_switch_in_the_units_ulimit_takes() -> Non
     argv = _host(limits=Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000))
     dashes = argv.index("--")
     assert argv[dashes + 1 : dashes + 5] == ["3", str(64 << 10), "9", "2"]  # s, KiB, processes, 512-byte blocks
-    assert argv.index("/b/setpriv") == dashes + 5
+    assert argv.index("/b/capsh") == dashes + 5
 
 
 def test_the_setup_script_sets_the_limits_it_is_given() -> None:
@@ -66,7 +69,7 @@ def test_the_setup_script_sets_the_limits_it_is_given() -> None:
 
     limits = Limits(cpu_seconds=3, memory_bytes=64 << 20, max_processes=9, max_file_bytes=1000)
     argv = host_argv(TOOLS, uid=0, limits=limits, args_fd=0, cmd=["x"])
-    setup = ["/bin/sh", "-c", SETUP, *argv[3 : argv.index("/b/setpriv")], "cat", "/proc/self/limits"]
+    setup = ["/bin/sh", "-c", SETUP, *argv[3 : argv.index("/b/capsh")], "cat", "/proc/self/limits"]
     out = subprocess.run(setup, capture_output=True, text=True, check=True).stdout
     rows = {line[:26].strip(): line[26:].split()[:2] for line in out.splitlines()[1:]}
     assert rows["Max cpu time"] == ["3", "4"]

@@ -47,6 +47,7 @@ def test_v2_limits_memory_without_swap_processes_and_cpu_bandwidth(tmp_path: Pat
     assert (directory / "pids.max").read_text() == "64"
     assert (directory / "cpu.max").read_text() == "150000 100000"
     assert group.procs_files == (str(directory / "cgroup.procs"),)
+    assert group.join_files == group.procs_files and not group.joins_itself_cheaply  # the worker moves the chain
 
 
 def test_v1_limits_each_controller_in_its_own_hierarchy(tmp_path: Path) -> None:
@@ -76,6 +77,8 @@ def test_v1_limits_each_controller_in_its_own_hierarchy(tmp_path: Path) -> None:
     assert (pids / "pids.max").read_text() == "64"
     assert (cpu / "cpu.cfs_quota_us").read_text() == "150000"
     assert len(group.procs_files) == 3  # a process joins every hierarchy
+    # the chain moves itself, thread by thread ("0" written to tasks), which skips the kernel's global lock
+    assert group.joins_itself_cheaply and group.join_files == tuple(str(d / "tasks") for d in group.dirs)
 
 
 def test_no_cgroups_means_no_group() -> None:
