@@ -11,6 +11,7 @@ unprivileged command (it prints a marker), so "no leak" means isolation, not a l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import subprocess
@@ -382,3 +383,28 @@ async def test_every_process_of_a_command_is_in_the_sandbox_cgroups_and_under_it
     assert rows["Max processes"] == [str(spec.max_processes)] * 2
     assert rows["Max file size"] == [str(spec.max_file_bytes)] * 2
     assert rows["Max core file size"] == ["0", "0"]
+
+
+async def test_the_chain_on_the_host_holds_no_capability_once_it_runs_as_the_sandbox_uid(sandbox: Sandbox) -> None:
+    """What runs as the sandbox uid in the host's own user namespace (bubblewrap, after the privilege drop)
+    holds no capability in any set, has no supplementary group and cannot gain privileges: whichever tool
+    drops them (setpriv, capsh), keeping a permitted set across the uid change would show here."""
+    running = asyncio.ensure_future(sandbox.exec(["sleep", "3"], timeout=20))
+    host_userns = Path("/proc/self/ns/user").readlink()
+    outside: dict[int, str] = {}
+    for _ in range(250):
+        for pid in _host_processes_of(sandbox.uid):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/ns/user").readlink() == host_userns:
+                    outside[pid] = Path(f"/proc/{pid}/status").read_text()
+        if outside and "sleep" in _host_processes_of(sandbox.uid).values():
+            break
+        await asyncio.sleep(0.02)
+    assert (await running).returncode == 0
+    assert outside, "bubblewrap runs as the sandbox uid in the host's user namespace"
+    for pid, status in outside.items():
+        for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            assert re.search(rf"^{field}:\s+0000000000000000$", status, re.M), (pid, field, status)
+        assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), (pid, status)
+        assert re.search(r"^Groups:\s*$", status, re.M), (pid, status)
+        assert re.search(rf"^Gid:\s+{sandbox.uid}\s+{sandbox.uid}\s+{sandbox.uid}\s+{sandbox.uid}$", status, re.M)
