@@ -16,7 +16,7 @@ from bastion.advisories.query import QueryService
 from bastion.advisories.service import AdvisoryService
 from bastion.core.clock import SystemClock
 from bastion.db import Database
-from tests.integration.db.test_migration_review_disclosure import _alembic
+from tests.integration.db.support import alembic_to
 
 RECORD = {
     "schema_version": "1.6.0",
@@ -45,11 +45,11 @@ def _import(database: Database, tmp_path: Path) -> None:
 
 def test_existing_entries_get_their_order_and_match_as_before(database: Database, tmp_path: Path) -> None:
     _import(database, tmp_path)
-    _alembic(database, to="0010_review_disclosure")
+    alembic_to(database, to="0010_review_disclosure")
     with database.engine.connect() as connection:
         columns = {c["name"] for c in sa.inspect(connection).get_columns("affected_packages")}
     assert "listed_order" not in columns
-    _alembic(database, to="head")
+    alembic_to(database, to="head")
     with database.engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT listed_order FROM affected_packages")).scalar_one()
     stored = json.loads(stored) if isinstance(stored, str) else stored

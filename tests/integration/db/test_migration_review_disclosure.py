@@ -4,27 +4,11 @@ extension learns its proposer's organisation from ``users``."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 
-from bastion.db import Database
-from bastion.db.database import MIGRATIONS_DIR
 from bastion.runtime import Runtime
+from tests.integration.db.support import alembic_to
 from tests.integration.review.support import Cast, build_cast, ok, submission_body
-
-
-def _alembic(database: Database, *, to: str) -> None:
-    database.dispose()
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("path_separator", "os")
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        if to == "head":
-            command.upgrade(config, to)
-        else:
-            command.downgrade(config, to)
 
 
 def test_extensions_get_their_proposers_organisation_and_scores_leave_submissions(
@@ -38,11 +22,11 @@ def test_extensions_get_their_proposers_organisation_and_scores_leave_submission
     by_office = ok(client.post(f"/api/reviews/{rev['id']}/extensions", json=ext, headers=admin), 201)
     by_lab = ok(client.post(f"/api/reviews/{rev['id']}/extensions", json=ext, headers=lab), 201)
 
-    _alembic(runtime.database, to="0007_clearinghouse")
+    alembic_to(runtime.database, to="0007_clearinghouse")
     with runtime.database.engine.connect() as connection:  # as before 0010: scores on submissions, no org
         columns = {c["name"] for c in sa.inspect(connection).get_columns("review_submissions")}
     assert {"evaluation_scores", "reference_scores"} <= columns
-    _alembic(runtime.database, to="head")
+    alembic_to(runtime.database, to="head")
 
     with runtime.database.engine.connect() as connection:
         orgs = dict(connection.execute(sa.text("SELECT id, proposed_by_org FROM review_extensions")).all())

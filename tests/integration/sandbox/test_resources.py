@@ -20,6 +20,7 @@ import pytest
 
 from bastion.sandbox import UID_RANGE, Limits, MiB, Sandbox, SandboxSpec, sweep_leftovers
 from bastion.sandbox import _uids as uids
+from tests.integration.sandbox.support import runs_as
 
 pytestmark = pytest.mark.anyio
 
@@ -184,16 +185,8 @@ async def test_on_a_host_without_cgroups_commands_still_run_and_die_with_their_n
         uid = sb.uid
     assert ran.returncode == 0 and int(ran.stdout.split()[0]) == uid
     assert timed_out.timed_out
-    alive = [p for p in Path("/proc").glob("[0-9]*/status") if _runs_as(p, uid)]
+    alive = [p for p in Path("/proc").glob("[0-9]*/status") if runs_as(p, uid)]
     assert alive == []  # the command's pid namespace took every process with it
-
-
-def _runs_as(status: Path, uid: int) -> bool:
-    try:
-        text = status.read_text()
-    except OSError:
-        return False
-    return f"Uid:\t{uid}\t" in text and "State:\tZ" not in text
 
 
 async def test_a_large_address_space_does_not_lift_the_memory_limit() -> None:

@@ -14,6 +14,7 @@ from bastion.sandbox import UID_RANGE, Limits, MiB, Sandbox, SandboxSpec
 from bastion.sandbox._cgroup import host_cgroups
 from bastion.sandbox._layout import Spare, worker
 from bastion.sandbox._mount import mount_tmpfs
+from tests.integration.sandbox.support import runs_as
 
 pytestmark = pytest.mark.anyio
 
@@ -111,12 +112,4 @@ async def test_close_kills_a_command_still_running_then_removes_everything() -> 
     result = await asyncio.wait_for(running, 10)
     assert result.returncode != 0  # killed, not finished
     assert not any(g.exists() for g in groups) and not sb.host_root.exists()
-    assert not [p for p in Path("/proc").glob("[0-9]*/status") if _runs_as(p, sb.uid)]
-
-
-def _runs_as(status: Path, uid: int) -> bool:
-    try:
-        text = status.read_text()
-    except OSError:
-        return False
-    return f"Uid:\t{uid}\t" in text and "State:\tZ" not in text
+    assert not [p for p in Path("/proc").glob("[0-9]*/status") if runs_as(p, sb.uid)]
