@@ -50,7 +50,7 @@ from bastion.sandbox._spec import Limits
 from bastion.sandbox._uids import UidPool
 
 _WORKER_NAME = re.compile(r"^w(\d+)-(\d+)$")
-_WORKER_BYTES = 256 * 1024 * 1024  # directories, identity files, /etc, target services' logs
+_WORKER_BYTES = 256 * 1024 * 1024  # directories, identity files, /etc (services' logs are on their own tmpfs)
 _WORKER_FILES = 65_536
 
 

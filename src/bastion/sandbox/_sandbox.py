@@ -114,7 +114,9 @@ class Sandbox:
             argv=argv,
             pass_fds=fds,
             admission=admission,
-            log=self._root / f"service-{service.name}.log",
+            # on the service's own tmpfs, beside (not in) what it mounts: its output counts against its own
+            # disk limit, never against the worker's share that every sandbox of the worker needs
+            log=tenant.fs / "service.log",
         )
         self._services.append(running)
 

@@ -5,6 +5,7 @@ before use, and leftovers of a SIGKILLed worker swept by the next start.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bastion.sandbox import UID_RANGE, Limits, MiB, Sandbox, SandboxSpec, sweep_leftovers
+from bastion.sandbox import UID_RANGE, Limits, MiB, NetworkMode, Sandbox, SandboxSpec, ServiceSpec, sweep_leftovers
 from bastion.sandbox import _uids as uids
 from tests.integration.sandbox.support import runs_as
 
@@ -202,3 +203,23 @@ async def test_a_large_address_space_does_not_lift_the_memory_limit() -> None:
     assert reserved.stdout == b"reserved 8 GiB\n", reserved  # far above memory, within the address space
     assert touched.returncode == 137 and b"touched" not in touched.stdout, touched  # the cgroup still holds
     assert peak is not None and peak <= 96 * MiB
+
+
+async def test_a_chatty_service_fills_only_its_own_disk_and_other_sandboxes_still_start() -> None:
+    """A target service's output is kept for errors, on the service's own tmpfs: 300 MiB of it must count
+    against that service's disk limit, not against the worker's share (256 MiB) that every sandbox of the
+    worker needs to start."""
+    chatty = ServiceSpec(name="chatty", command=("sh", "-c", "head -c 300M /dev/zero; echo done; sleep 300"))
+    async with await Sandbox.start(SandboxSpec(network=NetworkMode.LOOPBACK, services=(chatty,))) as noisy:
+        share = noisy.host_root.parent
+        for _ in range(300):
+            logs = [p for p in share.rglob("*.log") if p.is_file() and p.stat().st_size >= 300 << 20]
+            if logs:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the 300 MiB of output never all landed: the disk it went to filled up")
+        free = os.statvfs(share)
+        assert free.f_bavail * free.f_frsize > 200 << 20  # the worker's share did not take the output
+        async with await Sandbox.start() as other:
+            assert (await other.exec(["true"])).success
