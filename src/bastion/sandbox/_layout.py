@@ -10,7 +10,8 @@ may traverse them but not list them (the sandbox directories carry a random toke
                                                 <sandbox>-<tenant>.passwd, .group: identity files
         s<n>-<token>/                           one sandbox
             netns                               its private network namespace, bind-mounted (loopback)
-            <tenant>/fs/  (tmpfs: size, inodes) work/, tmp/, shm/ of the sample or one service
+            <tenant>/fs/  (tmpfs: size, inodes) work/, tmp/, shm/, opt/ of the sample or one service (and a
+                                                service's output log, which it does not mount)
 
 A worker's share is a tmpfs of its own, so that the directories and files made and removed for every
 sandbox never touch the host's disk: on a journaling filesystem a ``rmdir`` can wait milliseconds for
