@@ -86,9 +86,10 @@ class _Boundaries:
 
 
 class PackageIndex:
-    """The boundaries are gathered and sorted on the package's second located query, not before: a package
-    asked about once (each package of an SBOM scan) is answered by its entries directly, without the cost of
-    every boundary key; one asked about again (an API serving many clients) gets the index."""
+    """The boundaries are gathered and sorted once the package has answered ``BUILD_AFTER`` located queries,
+    not before: a package asked about once or twice (each package of an SBOM scan, and its smallest upgrade)
+    is answered by its entries directly, without the cost of every boundary key; one asked about again and
+    again (an API serving many clients) gets the index."""
 
     def __init__(self, ecosystem: Ecosystem, entries: Sequence[IndexedEntry]) -> None:
         self.ecosystem = ecosystem

@@ -7,7 +7,6 @@ import functools
 import importlib
 import sys
 from collections.abc import Sequence
-from functools import cache
 
 import typer
 from rich.markup import escape
@@ -36,7 +35,7 @@ _UNITS: dict[str, tuple[str, ...]] = {
 }
 
 
-@cache
+@functools.cache
 def _unit(unit: str) -> TyperGroup:
     """The root commands ``unit`` adds, as a group holding them (built once per process)."""
     module = importlib.import_module(f"bastion.cli.{unit}")
