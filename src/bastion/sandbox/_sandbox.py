@@ -157,15 +157,12 @@ class Sandbox:
             argv, fds = self._launch_standalone(tenant, cmd, cwd=cwd, env=env)
             return argv, fds, None
         args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
-        args_read, args_write = os.pipe()
-        argv = host_argv(
-            self._tools,
-            uid=tenant.uid,
-            limits=self.spec.limits,
-            args_fd=args_read,
-            cmd=cmd,
-            netns=str(self._network.path) if self._network else None,
-        )
+        try:
+            args_read, args_write = os.pipe()
+        except BaseException:
+            os.close(seccomp)
+            raise
+        argv = self._host_argv(tenant, cmd, args_fd=args_read, cgroup_procs=())
         admission = Admission(args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files)
         return argv, (seccomp, args_read), admission
 
@@ -181,16 +178,21 @@ class Sandbox:
         except BaseException:
             os.close(seccomp)
             raise
-        argv = host_argv(
+        argv = self._host_argv(
+            tenant, cmd, args_fd=args_fd, cgroup_procs=tenant.cgroup.join_files if tenant.cgroup else ()
+        )
+        return argv, (seccomp, args_fd)
+
+    def _host_argv(self, tenant: Tenant, cmd: Sequence[str], *, args_fd: int, cgroup_procs: Sequence[str]) -> list[str]:
+        return host_argv(
             self._tools,
             uid=tenant.uid,
             limits=self.spec.limits,
             args_fd=args_fd,
             cmd=cmd,
-            cgroup_procs=tenant.cgroup.join_files if tenant.cgroup else (),
+            cgroup_procs=cgroup_procs,
             netns=str(self._network.path) if self._network else None,
         )
-        return argv, (seccomp, args_fd)
 
     def _bwrap_args(
         self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None

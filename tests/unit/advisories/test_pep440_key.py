@@ -8,15 +8,12 @@ which makes the two total orders identical on all of them. Hypothesis adds arbit
 
 from __future__ import annotations
 
-import json
 import random
-import zipfile
 from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import InvalidVersion as PackagingInvalidVersion
@@ -25,30 +22,19 @@ from packaging.version import Version
 from bastion.advisories.ecosystems import Ecosystem
 from bastion.advisories.versions import record_key, sort_key
 from bastion.advisories.versions._pep440 import ordered
+from tests.unit.advisories.real_records import entry_versions, real_records
 
 PYPI = Ecosystem("PyPI")
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _pypi_versions(shared: Path) -> set[str]:
-    found: set[str] = set()
-    for source in ("pypa-advisory-database.zip", "psf-advisory-database.zip"):
-        with zipfile.ZipFile(shared / "osv" / source) as archive:
-            for name in archive.namelist():
-                if name.endswith(".json"):
-                    record = json.loads(archive.read(name))
-                elif name.endswith(".yaml"):
-                    record = yaml.load(archive.read(name), Loader=Loader)
-                else:
-                    continue
-                for entry in record.get("affected") or []:
-                    if (entry.get("package") or {}).get("ecosystem") != "PyPI":
-                        continue
-                    found.update(str(v) for v in entry.get("versions") or [])
-                    for rng in entry.get("ranges") or []:
-                        if rng["type"] != "GIT":
-                            found.update(str(v) for e in rng["events"] for v in e.values())
-    return found
+    return {
+        version
+        for record in real_records(shared / "osv")
+        for entry in record.get("affected") or []
+        if (entry.get("package") or {}).get("ecosystem") == "PyPI"
+        for version in entry_versions(entry)
+    }
 
 
 def _neighbours(versions: Iterable[str]) -> set[str]:

@@ -8,19 +8,16 @@ and respelled: upper case, underscores, dots), and over arbitrary strings of pur
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packageurl import PackageURL
 
 from bastion.advisories.ecosystems import _PLAIN_PURL, purl_parts
+from tests.unit.advisories.real_records import entry_versions, real_records
 
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PURL_TYPES = {"PyPI": "pypi", "npm": "npm", "crates.io": "cargo", "Go": "golang", "Maven": "maven",
               "RubyGems": "gem", "Packagist": "composer", "NuGet": "nuget", "Hackage": "hackage",
               "Bitnami": "bitnami", "Pub": "pub", "Hex": "hex", "Debian": "deb", "Alpine": "apk"}  # fmt: skip
@@ -43,25 +40,12 @@ def _ours(purl: str) -> tuple[str, str, str, str | None] | str:
 
 def _real_packages(shared: Path) -> set[tuple[str, str, str]]:
     found: set[tuple[str, str, str]] = set()
-    for archive_path in sorted((shared / "osv").glob("*.zip")):
-        with zipfile.ZipFile(archive_path) as archive:
-            for member in archive.namelist():
-                if member.endswith(".json"):
-                    record = json.loads(archive.read(member))
-                elif member.endswith((".yaml", ".yml")):
-                    record = yaml.load(archive.read(member), Loader=Loader)
-                else:
-                    continue
-                for entry in (record or {}).get("affected") or []:
-                    package = entry.get("package") or {}
-                    ecosystem, name = str(package.get("ecosystem", "")).split(":")[0], package.get("name")
-                    if ecosystem not in PURL_TYPES or not name:
-                        continue
-                    versions = {str(v) for v in entry.get("versions") or []}
-                    for rng in entry.get("ranges") or []:
-                        if rng.get("type") != "GIT":
-                            versions.update(str(v) for e in rng.get("events") or [] for v in e.values())
-                    found.update((ecosystem, str(name), v) for v in versions)
+    for record in real_records(shared / "osv"):
+        for entry in record.get("affected") or []:
+            package = entry.get("package") or {}
+            ecosystem, name = str(package.get("ecosystem", "")).split(":")[0], package.get("name")
+            if ecosystem in PURL_TYPES and name:
+                found.update((ecosystem, str(name), v) for v in entry_versions(entry))
     return found
 
 

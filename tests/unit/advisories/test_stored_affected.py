@@ -2,44 +2,32 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from bastion.advisories.ecosystems import parse_ecosystem
 from bastion.advisories.matching import commit_affected, compile_affected
 from bastion.advisories.record import Affected, StoredAffected
-
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from tests.unit.advisories.real_records import real_records
 
 
 def test_stored_entries_compile_as_validated_records(shared_data: Path) -> None:
     compared = 0
-    for zip_path in sorted((shared_data / "osv").glob("*.zip")):
-        with zipfile.ZipFile(zip_path) as archive:
-            for name in archive.namelist():
-                if name.endswith(".json"):
-                    record = json.loads(archive.read(name))
-                elif name.endswith(".yaml"):
-                    record = yaml.load(archive.read(name), Loader=Loader)
-                else:
-                    continue
-                for entry in record.get("affected") or []:
-                    if "package" not in entry:
-                        continue
-                    try:
-                        record_entry = Affected.model_validate(entry)
-                    except ValidationError:
-                        continue  # the importer rejects the record: it is never stored
-                    ecosystem = parse_ecosystem(entry["package"]["ecosystem"])
-                    validated = compile_affected(ecosystem, record_entry)
-                    stored = compile_affected(ecosystem, StoredAffected.from_stored(entry))
-                    assert stored.boundaries() == validated.boundaries(), record["id"]
-                    assert (stored.exact, stored.problems) == (validated.exact, validated.problems), record["id"]
-                    compared += 1
+    for record in real_records(shared_data / "osv"):
+        for entry in record.get("affected") or []:
+            if "package" not in entry:
+                continue
+            try:
+                record_entry = Affected.model_validate(entry)
+            except ValidationError:
+                continue  # the importer rejects the record: it is never stored
+            ecosystem = parse_ecosystem(entry["package"]["ecosystem"])
+            validated = compile_affected(ecosystem, record_entry)
+            stored = compile_affected(ecosystem, StoredAffected.from_stored(entry))
+            assert stored.boundaries() == validated.boundaries(), record["id"]
+            assert (stored.exact, stored.problems) == (validated.exact, validated.problems), record["id"]
+            compared += 1
     assert compared > 11_000
 
 
