@@ -8,7 +8,7 @@ only a fixed allowlist plus the caller's variables is set, and only for the comm
 
 How one command runs (``_argv`` has the details)::
 
-    sh -c SETUP [CGROUP-FILES] -- limits... [nsenter --net=FILE] capsh --drop=all ... --uid=U --no-new-privs
+    sh -c SETUP [CGROUP-FILES] -- limits... capsh --drop=all ... --uid=U --no-new-privs
         --shell=bwrap -- --args FD -- tini -- CMD   (FD: --unshare-user --uid U --disable-userns --seccomp FD2...)
 
 * Everything privileged runs on the host side first, with a fixed environment, in ``/``; ``capsh``
@@ -23,10 +23,12 @@ How one command runs (``_argv`` has the details)::
   the cgroup, never by uid.
 * Each command gets its own pid namespace. When the command exits, or when the wall timeout kills
   bwrap's pid 1, the kernel kills every process left in that namespace: nothing outlives a command.
-* ``network="none"``: each command gets a fresh network namespace holding only ``lo``.
-  ``network="loopback"``: the sandbox creates one private network namespace (only ``lo``) and keeps
-  it by a bind mount on the host; every command and every target service joins it with ``nsenter``,
-  so the sample reaches its own service on 127.0.0.1 and nothing else, and the host is unreachable.
+* Each sandbox has a network namespace of its own holding only ``lo`` (``_netns``), made by the worker
+  and held by a descriptor, not a process or a mount: the worker forks every command and target service
+  of the sandbox inside it, so they share ``lo`` (the sample reaches its services on 127.0.0.1) and
+  nothing else; the host and other sandboxes are unreachable. It goes with the sandbox.
+* Files that would show kernel addresses (``/proc/kallsyms``, ``/proc/modules``) are covered whenever the
+  host's settings would show them to the sandbox user (checked for every command).
 * Files move in and out by running ``cat`` inside the sandbox as the sandbox user, so paths,
   ``..`` and symlinks resolve in the sandbox's own view and the host never follows them; only
   regular files, within their own timeout.

@@ -2,12 +2,15 @@
 
 Everything privileged happens on the host, before anything the sandbox controls exists in the process:
 with a fixed environment (``HOST_ENV``) and cwd ``/``, root moves itself into the tenant's cgroups (on
-cgroup v1) and sets the rlimits (a fixed ``/bin/sh`` script, :data:`SETUP`), joins the shared network
-namespace (``nsenter``), then drops to the sandbox uid and gid with no supplementary group, no
-capability (none inheritable or ambient), an empty bounding set and ``no_new_privs`` (``capsh``, which
-takes numeric ids as they are, where ``setpriv`` first looks them up in the host's user database)::
+cgroup v1) and sets the rlimits (a fixed ``/bin/sh`` script, :data:`SETUP`), then drops to the sandbox
+uid and gid with no supplementary group, no capability (none inheritable or ambient), an empty bounding
+set and ``no_new_privs`` (``capsh``, which takes numeric ids as they are, where ``setpriv`` first looks
+them up in the host's user database)::
 
-    sh -c SETUP [CGROUP-FILES] -- limits... [nsenter --net=FILE] capsh ... --shell=BWRAP -- --args FD -- tini -- CMD
+    sh -c SETUP [CGROUP-FILES] -- limits... capsh ... --shell=BWRAP -- --args FD -- tini -- CMD
+
+The chain starts in the sandbox's network namespace: the worker forks it there (``_netns``). A shell
+that someone else starts (``connection()``) joins it first: ``[nsenter --net=FILE]`` before ``capsh``.
 
 Only then does bubblewrap run, unprivileged: it makes a user namespace of its own (the uid maps to
 itself, so nothing inside is root or holds a capability on the host), refuses further user namespaces,
@@ -133,25 +136,27 @@ def bwrap_args(
     seccomp_fd: int,
     cwd: str | None = None,
     env: Mapping[str, str] | None = None,
-    shared_network: bool = False,
+    kernel_address_files: Sequence[str] = (),
 ) -> list[str]:
-    """bubblewrap's options, passed through ``--args``; without ``shared_network`` each command gets a
-    fresh network namespace holding only ``lo``."""
+    """bubblewrap's options, passed through ``--args``. The command keeps the network namespace it was
+    started in (the sandbox's own, see ``_netns``). ``kernel_address_files`` (``/proc/kallsyms``...) are
+    covered by an empty file: those that would show the sandbox user real kernel addresses, a KASLR leak
+    (``_host.kernel_address_files``)."""
     args = ["--unshare-user", "--uid", str(uid), "--gid", str(uid), "--disable-userns", "--seccomp", str(seccomp_fd)]
     for path, target in layout.system:
         args += ["--symlink", target, path] if target is not None else ["--ro-bind", path, path]
     args += ["--ro-bind", paths.etc, "/etc"]
     args += ["--ro-bind", paths.passwd, "/etc/passwd", "--ro-bind", paths.group, "/etc/group"]
-    args += ["--proc", "/proc", "--ro-bind", "/dev/null", "/proc/kallsyms"]  # kernel addresses (a KASLR leak)
+    args += ["--proc", "/proc"]
+    for path in kernel_address_files:
+        args += ["--ro-bind", "/dev/null", path]
     args += ["--dev", "/dev", "--remount-ro", "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108 - its own
-    # /var/tmp is the same private directory as /tmp (Inspect injects its sandbox tools there).
-    args += ["--perms", "0755", "--dir", "/var", "--bind", paths.tmp, "/tmp", "--bind", paths.tmp, "/var/tmp"]  # noqa: S108
+    # /var/tmp is /tmp, the same private directory (Inspect injects its sandbox tools there)
+    args += ["--perms", "0755", "--dir", "/var", "--symlink", "../tmp", "/var/tmp", "--bind", paths.tmp, "/tmp"]  # noqa: S108
     args += ["--bind", paths.work, paths.work_inside]
     if paths.opt is not None:
         args += ["--bind", paths.opt, "/opt"]
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    if not shared_network:
-        args.append("--unshare-net")
     # tini is the namespace's pid 1 (bwrap waits for it, so no zombie escapes to the host's pid 1)
     args += ["--as-pid-1", "--hostname", HOSTNAME, "--die-with-parent", "--new-session", "--clearenv"]
     for name, value in {**base_env(paths.work_inside), **(env or {})}.items():

@@ -15,7 +15,7 @@ _SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 _TOOLS = {
     "bwrap": "bubblewrap",
     "capsh": "libcap2-bin",  # drops to the sandbox uid: numeric ids, no user database lookup (setpriv does one)
-    "nsenter": "util-linux",
+    "nsenter": "util-linux",  # only for a connection() someone else starts
     "sh": "dash",
     "tini": "tini",
 }
@@ -72,3 +72,27 @@ def host_layout() -> HostLayout:
         elif p.is_dir():
             system.append((path, None))
     return HostLayout(system=tuple(system))
+
+
+# Files that list kernel addresses to whoever the kernel lets see them (``kallsyms_show_value``): with
+# ``kptr_restrict`` 0 and ``perf_event_paranoid`` at most 1, every user; otherwise only holders of
+# CAP_SYSLOG on the host, which no process of a sandbox is (they read zeros).
+_KERNEL_ADDRESS_FILES = ("/proc/kallsyms", "/proc/modules")
+
+
+def _sysctl(name: str) -> int | None:
+    try:
+        return int(Path("/proc/sys/kernel", name).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def kernel_address_files() -> tuple[str, ...]:
+    """The files a sandbox must not see as they are, read from the host's settings now (each command
+    asks again, so a changed setting counts from the next command): none while the kernel itself hides
+    the addresses from users without CAP_SYSLOG, else those of ``/proc/kallsyms`` and ``/proc/modules``
+    that exist. An unreadable setting counts as showing them."""
+    restrict, paranoid = _sysctl("kptr_restrict"), _sysctl("perf_event_paranoid")
+    if restrict is not None and paranoid is not None and (restrict >= 1 or paranoid >= 2):
+        return ()
+    return tuple(path for path in _KERNEL_ADDRESS_FILES if Path(path).exists())

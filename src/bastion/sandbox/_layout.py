@@ -8,8 +8,7 @@ may traverse them but not list them (the sandbox directories carry a random toke
     <state>/w<pid>-<start>/  (tmpfs)            one worker's share
         meta/                                   etc/: the minimal /etc skeleton, built once per worker;
                                                 <sandbox>-<tenant>.passwd, .group: identity files
-        s<n>-<token>/                           one sandbox
-            netns                               its private network namespace, bind-mounted (loopback)
+        s<n>-<token>/                           one sandbox (its network namespace is a descriptor: _netns)
             <tenant>/fs/  (tmpfs: size, inodes) work/, tmp/, shm/, opt/ of the sample or one service (and a
                                                 service's output log, which it does not mount)
 
@@ -47,6 +46,8 @@ from bastion.sandbox._cgroup import Cgroup, CgroupHost
 from bastion.sandbox._errors import SandboxFailed
 from bastion.sandbox._etc import build_etc, group_text, passwd_text
 from bastion.sandbox._mount import mount_tmpfs, mounts_under, unmount
+from bastion.sandbox._netns import PrivateNetwork
+from bastion.sandbox._netns import threads as netns_threads
 from bastion.sandbox._spec import Limits
 from bastion.sandbox._uids import UidPool
 
@@ -94,12 +95,14 @@ def _private_dir(path: Path, mode: int = 0o711) -> Path:
 @dataclass(frozen=True, slots=True)
 class Spare:
     """A sandbox root with its sample tenant made ahead (tmpfs, identity files, cgroup with its limits, a
-    locked uid), for the next start with the same limits on the same cgroup host; no process has run in it."""
+    locked uid) and its network namespace, for the next start with the same limits on the same cgroup
+    host; no process has run in it."""
 
     limits: Limits
     cgroups: CgroupHost
     root: Path
     tenant: Tenant
+    network: PrivateNetwork
 
 
 @dataclass(slots=True)
@@ -166,14 +169,18 @@ class Worker:
             except BaseException:
                 remove_root(root)
                 raise
+            network: PrivateNetwork | None = None
             try:
+                network = netns_threads().submit(PrivateNetwork.create).result()
                 tenant = prepare_tenant(self, root, "sample", uid=uid, home=WORKDIR, limits=limits, cgroups=cgroups)
             except BaseException:
+                if network is not None:
+                    network.close()
                 remove_root(root)
                 self.uids.release(uid)
                 raise
             with self._spare_lock:
-                self._spare = Spare(limits, cgroups, root, tenant)
+                self._spare = Spare(limits, cgroups, root, tenant, network)
         except (OSError, SandboxFailed):  # a start without a spare makes its own tenant, and reports what fails
             pass
         finally:
@@ -186,6 +193,7 @@ class Worker:
             for directory in spare.tenant.cgroup.dirs:
                 with contextlib.suppress(OSError):
                     directory.rmdir()
+        spare.network.close()
         remove_sandbox_files(spare.root, [spare.tenant])
         self.uids.release(spare.tenant.uid)
 
@@ -293,10 +301,10 @@ def remove_root(root: Path) -> None:
 
 def remove_sandbox_files(root: Path, tenants: Sequence[Tenant]) -> None:
     """Unmount the tenants' tmpfs and delete the sandbox's files: its identity files and the known shape of
-    ``root`` (a directory per tenant holding the unmounted ``fs``; plain files such as service logs and
-    the unmounted network namespace file). Only ``rmdir`` and ``unlink`` are used, which never descend into
-    anything (on a mount point they fail), so anything unexpected (another mount, a directory) falls back
-    to :func:`remove_root`, which looks up every mount under ``root`` first. Blocking: run it off the loop."""
+    ``root`` (a directory per tenant holding the unmounted ``fs``). Only ``rmdir`` and ``unlink`` are used,
+    which never descend into anything (on a mount point they fail), so anything unexpected (another mount,
+    a directory) falls back to :func:`remove_root`, which looks up every mount under ``root`` first.
+    Blocking: run it off the loop."""
     for tenant in tenants:
         with contextlib.suppress(SandboxFailed):  # then rmdir refuses, and remove_root tries again
             unmount(tenant.fs)

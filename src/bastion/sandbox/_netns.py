@@ -1,28 +1,38 @@
-"""A private network namespace (only ``lo``, up) that outlives the process that created it.
+"""A private network namespace per sandbox (only ``lo``, up), held by a descriptor of the worker.
 
-bwrap creates it (``--unshare-net`` brings ``lo`` up) around a short-lived holder; we bind-mount
-``/proc/<holder>/ns/net`` onto a file in the sandbox's root-only host directory (as ``ip netns``
-does), then let the holder go. Later commands join it with ``nsenter --net=FILE``, which closes the
-file once joined, so no descriptor of it reaches the sandbox, no pid can be reused against us, and
-nothing has to keep running. Unmounting the file (and the exit of every process inside) lets the
-kernel free the namespace; a dead worker's are unmounted by the sweep.
+The worker makes it itself, on a thread: the thread leaves for a new network namespace (a network
+namespace belongs to a thread, so the others stay where they are), brings ``lo`` up (the kernel gives
+it 127.0.0.1 and ::1), opens the namespace and goes back. No process has to run inside to keep it: the
+descriptor does. Closing it (or the worker's death, which closes it) lets the kernel free the namespace
+once the last process in it has gone, so nothing is left to sweep.
+
+Every command and target service of the sandbox starts in it (:func:`start_inside`): a spawning thread
+joins the namespace, forks the host chain, which keeps the namespace it was forked in, and goes back;
+bubblewrap never makes one of its own. So a command starts without the cost of a new namespace, and
+the commands and services of one sandbox share ``lo`` and nothing else. A shell someone else starts
+(``connection()``) joins it with ``nsenter`` through ``/proc/<worker>/fd/<fd>``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import concurrent.futures
+import ctypes
+import fcntl
 import os
-import subprocess
-from collections.abc import Iterable
-from pathlib import Path
+import socket
+import struct
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from bastion.sandbox._errors import SandboxFailed
-from bastion.sandbox._host import HostLayout, HostTools
-from bastion.sandbox._mount import MS_BIND, mount, unmount
-from bastion.sandbox._process import HOST_ENV
 
+_T = TypeVar("_T")
 _LISTEN = "0A"
+_CLONE_NEWNET = 0x40000000
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+_IFREQ = "16sh22x"  # struct ifreq: the name, then ifr_flags in the union
+_OWN = "/proc/thread-self/ns/net"
 
 
 def listening_ports(proc_net_tcp: Iterable[str]) -> set[int]:
@@ -36,62 +46,108 @@ def listening_ports(proc_net_tcp: Iterable[str]) -> set[int]:
     return ports
 
 
-def _read_info(fd: int) -> dict[str, int]:
-    data = b""
-    while chunk := os.read(fd, 4096):
-        data += chunk
-    info: dict[str, int] = json.loads(data)
-    return info
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _create(tools: HostTools, layout: HostLayout, mount_point: Path) -> None:
-    read_end, write_end = os.pipe()
-    argv = [tools.bwrap]
-    for path, target in layout.system:
-        argv += ["--symlink", target, path] if target is not None else ["--ro-bind", path, path]
-    argv += ["--unshare-net", "--die-with-parent", "--info-fd", str(write_end)]
-    argv += ["--", "/bin/sh", "-c", "read -r _"]  # waits on stdin, which we close once done
-    holder = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=HOST_ENV,
-        cwd="/",
-        pass_fds=(write_end,),
-    )
-    os.close(write_end)
+def _call(function: Callable[..., int], *args: int) -> None:
+    if function(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def _join(fd: int) -> None:
+    _call(_libc.setns, fd, _CLONE_NEWNET)
+
+
+def _open_with_lo_up() -> int:
+    """A descriptor of this thread's (new) network namespace, after bringing its ``lo`` up."""
+    namespace = os.open(_OWN, os.O_RDONLY | os.O_CLOEXEC)
     try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            request = struct.pack(_IFREQ, b"lo", 0)
+            _, flags = struct.unpack(_IFREQ, fcntl.ioctl(probe, _SIOCGIFFLAGS, request))
+            fcntl.ioctl(probe, _SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | _IFF_UP))
+    except BaseException:
+        os.close(namespace)
+        raise
+    return namespace
+
+
+def _away(work: Callable[[], _T], target: int | None) -> _T:
+    """Run ``work`` on this thread in the namespace ``target`` (in a new one if None), then go back."""
+    home = os.open(_OWN, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if target is None:
+            _call(_libc.unshare, _CLONE_NEWNET)
+        else:
+            _join(target)
         try:
-            child = _read_info(read_end)["child-pid"]
-        except (ValueError, KeyError) as e:
-            holder.kill()
-            _, err = holder.communicate()
-            raise SandboxFailed(
-                "could not create a private network namespace with bubblewrap",
-                details={"stderr": err.decode(errors="replace")[-2000:]},
-            ) from e
-        mount_point.touch(mode=0o600)
-        mount(f"/proc/{child}/ns/net", mount_point, None, MS_BIND)
+            return work()
+        finally:
+            _join(home)  # we hold the namespace and CAP_SYS_ADMIN: this does not fail in practice
     finally:
-        os.close(read_end)
-        if holder.poll() is None:
-            holder.communicate(b"\n", timeout=5)
+        os.close(home)
+
+
+_THREADS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def threads() -> concurrent.futures.ThreadPoolExecutor:
+    """The only threads that change their network namespace: every job joins the namespace it needs
+    first, so none depends on where the previous one left its thread (rebuilt after a fork)."""
+    pid = os.getpid()
+    if pid not in _THREADS:
+        _THREADS[pid] = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-netns")
+    return _THREADS[pid]
 
 
 class PrivateNetwork:
-    """Owns one private network namespace, kept alive by a bind mount at ``path``."""
+    """Owns one private network namespace through a descriptor (close-on-exec: no child inherits it)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._open = True
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
 
     @classmethod
-    async def create(cls, tools: HostTools, layout: HostLayout, path: Path) -> PrivateNetwork:
-        await asyncio.to_thread(_create, tools, layout, path)
-        return cls(path)
+    def create(cls) -> PrivateNetwork:
+        """Blocking (about half a millisecond, mostly the kernel's); run it on :func:`threads`."""
+        try:
+            holder = _away(_open_with_lo_up, None)
+        except OSError as e:
+            raise SandboxFailed("could not create a private network namespace", details={"error": str(e)}) from e
+        return cls(holder)
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+    def start_inside(self, start: Callable[[], _T]) -> _T:
+        """Run ``start`` (it forks the host chain) on this thread inside the namespace; blocking, so run
+        it on :func:`threads`."""
+        if self._fd < 0:
+            raise SandboxFailed("the sandbox's network namespace is closed")
+        return _away(start, self._fd)
+
+    def proc_path(self) -> str:
+        """A path another process of this host's root may open to join the namespace while we hold it."""
+        return f"/proc/{os.getpid()}/fd/{self._fd}"
 
     def close(self) -> None:
-        if self._open:
-            self._open = False
-            unmount(self.path)
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+
+async def new_network() -> PrivateNetwork:
+    """:meth:`PrivateNetwork.create` on one of :func:`threads`; on a cancellation the namespace being made is
+    closed as soon as it exists."""
+    future = asyncio.get_running_loop().run_in_executor(threads(), PrivateNetwork.create)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(_close_made)
+        raise
+
+
+def _close_made(future: asyncio.Future[PrivateNetwork]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()

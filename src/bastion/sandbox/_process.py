@@ -26,16 +26,18 @@ import os
 import select
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from bastion.sandbox._errors import SandboxFailed
+from bastion.sandbox._netns import PrivateNetwork
+from bastion.sandbox._netns import threads as netns_threads
 
 _CHUNK = 64 * 1024
 _REAP_SECONDS = 5.0
-# The helpers (sh, nsenter, capsh, bwrap) are started with this environment, never the host's. No LANG:
+# The helpers (sh, capsh, bwrap; nsenter for a connection) are started with this environment, never the host's. No LANG:
 # each of them would load the locale files on every command; the command's own environment is set by bwrap.
 HOST_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
@@ -280,6 +282,42 @@ def data_fd(data: bytes) -> int:
     return fd
 
 
+async def _started(
+    start: Callable[[], subprocess.Popen[bytes]], network: PrivateNetwork | None, pass_fds: Sequence[int]
+) -> subprocess.Popen[bytes]:
+    """``start()`` on this thread, or inside ``network`` on one of its threads; ``pass_fds`` are closed once
+    the chain has its copies (on a cancellation, only once the thread is done with them)."""
+
+    def close_passed() -> None:
+        for fd in pass_fds:
+            os.close(fd)
+
+    if network is None:
+        try:
+            return start()
+        finally:
+            close_passed()
+    future = asyncio.get_running_loop().run_in_executor(netns_threads(), network.start_inside, start)
+    try:
+        popen = await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(functools.partial(_abandon, close_passed))
+        raise
+    except BaseException:
+        close_passed()
+        raise
+    close_passed()
+    return popen
+
+
+def _abandon(close_passed: Callable[[], None], future: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+    """A start whose caller was cancelled: once the thread is done, kill and reap what it started."""
+    close_passed()
+    if not future.cancelled() and future.exception() is None:
+        with future.result() as popen:  # closes its pipes and reaps it
+            popen.kill()
+
+
 async def spawn(
     argv: Sequence[str],
     *,
@@ -287,12 +325,15 @@ async def spawn(
     stdin: bool,
     pass_fds: Sequence[int] = (),
     stdout: int = subprocess.PIPE,
+    network: PrivateNetwork | None = None,
 ) -> Child:
-    """Start ``argv`` with the fixed host environment, in ``/``, in a session of its own, and admit it
-    (:class:`Admission`, if any); ``pass_fds`` (bubblewrap's seccomp file, its arguments' file or the
-    read end of their pipe) are handed over and closed here, and so is the write end of that pipe."""
-    try:
-        popen = subprocess.Popen(  # noqa: S603 - a fixed argv built by _argv, no shell
+    """Start ``argv`` with the fixed host environment, in ``/``, in a session of its own, inside ``network``
+    (the sandbox's network namespace, see ``_netns``), and admit it (:class:`Admission`, if any);
+    ``pass_fds`` (bubblewrap's seccomp file, its arguments' file or the read end of their pipe) are
+    handed over and closed here, and so is the write end of that pipe."""
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - a fixed argv built by _argv, no shell
             argv,
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=stdout,
@@ -302,13 +343,13 @@ async def spawn(
             pass_fds=tuple(pass_fds),
             start_new_session=True,
         )
+
+    try:
+        popen = await _started(start, network, pass_fds)
     except BaseException:
         if admission is not None:
             os.close(admission.args_fd)
         raise
-    finally:
-        for fd in pass_fds:
-            os.close(fd)
     try:
         child = Child(popen)
     except BaseException:  # no pidfd (a kernel before 5.3)
@@ -344,8 +385,9 @@ async def run_captured(
     timeout: float,
     max_output: int,
     pass_fds: Sequence[int] = (),
+    network: PrivateNetwork | None = None,
 ) -> CommandResult:
-    proc = await spawn(argv, admission=admission, stdin=input_bytes is not None, pass_fds=pass_fds)
+    proc = await spawn(argv, admission=admission, stdin=input_bytes is not None, pass_fds=pass_fds, network=network)
     out, err = _Capture(max_output), _Capture(max_output)
     tasks = [asyncio.create_task(out.drain(proc.stdout)), asyncio.create_task(err.drain(proc.stderr))]
     if proc.stdin is not None:

@@ -12,20 +12,21 @@ from bastion.sandbox._argv import SERVICE_DIR, WORKDIR, bwrap_args, host_argv
 from bastion.sandbox._cgroup import Cgroup, CgroupHost, host_cgroups
 from bastion.sandbox._errors import SandboxClosed, SandboxSpecInvalid
 from bastion.sandbox._files import READ_SCRIPT, WRITE_SCRIPT, check_path, raise_for_file_result
-from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools
+from bastion.sandbox._host import HostLayout, HostTools, host_layout, host_tools, kernel_address_files
 from bastion.sandbox._layout import Tenant, Worker, prepare_tenant, remove_root, remove_sandbox_files, sweep, worker
-from bastion.sandbox._netns import PrivateNetwork
+from bastion.sandbox._netns import PrivateNetwork, new_network
 from bastion.sandbox._process import Admission, CommandResult, data_fd, run_captured
 from bastion.sandbox._seccomp import seccomp_program
 from bastion.sandbox._services import RunningService, start_service
-from bastion.sandbox._spec import NetworkMode, SandboxSpec, ServiceSpec, validate_env
+from bastion.sandbox._spec import SandboxSpec, ServiceSpec, validate_env
 
 _SH = "/bin/sh"
 
 
 class Sandbox:
     """A private ``/workspace``, ``/tmp`` and ``/dev/shm`` (one size-limited tmpfs); the system read-only;
-    a minimal ``/etc``; no host network; a private unprivileged uid, cgroup and seccomp filter.
+    a minimal ``/etc``; a network namespace of its own holding only ``lo``; a private unprivileged uid,
+    cgroup and seccomp filter.
 
     Start with ``await Sandbox.start(spec)`` (or ``async with await Sandbox.start(spec) as sb``) and
     always ``await sb.close()``: it kills what is left (through the sandbox's cgroups) and removes
@@ -42,6 +43,7 @@ class Sandbox:
         tools: HostTools,
         layout: HostLayout,
         cgroups: CgroupHost,
+        network: PrivateNetwork,
     ) -> None:
         self.spec = spec
         self._owner = owner
@@ -51,7 +53,7 @@ class Sandbox:
         self._tools = tools
         self._layout = layout
         self._cgroups = cgroups
-        self._network: PrivateNetwork | None = None  # set by start() for network="loopback"
+        self._network = network
         self._services: list[RunningService] = []
         self._closed = False
 
@@ -66,7 +68,10 @@ class Sandbox:
         root = spare.root if spare else owner.new_root()
         uid = spare.tenant.uid if spare else owner.uids.allocate()
         sandbox: Sandbox | None = None
+        network: PrivateNetwork | None = spare.network if spare else None
         try:
+            if network is None:
+                network = await new_network()
             sample = spare.tenant if spare else None
             if sample is None:
                 sample = prepare_tenant(
@@ -80,22 +85,22 @@ class Sandbox:
                 tools=tools,
                 layout=layout,
                 cgroups=cgroups,
+                network=network,
             )
-            if spec.network is NetworkMode.LOOPBACK:
-                sandbox._network = await PrivateNetwork.create(tools, layout, root / "netns")
             for service in spec.services:
                 await sandbox._start_service(service)
         except BaseException:
             if sandbox is not None:
                 await sandbox.close()
             else:
+                if network is not None:
+                    network.close()
                 await asyncio.to_thread(remove_root, root)
                 owner.uids.release(uid)
             raise
         return sandbox
 
     async def _start_service(self, service: ServiceSpec) -> None:
-        assert self._network is not None  # SandboxSpec guarantees loopback when there are services
         uid = self._owner.uids.allocate()
         tenant = prepare_tenant(
             self._owner,
@@ -114,6 +119,7 @@ class Sandbox:
             argv=argv,
             pass_fds=fds,
             admission=admission,
+            network=self._network,
             # on the service's own tmpfs, beside (not in) what it mounts: its output counts against its own
             # disk limit, never against the worker's share that every sandbox of the worker needs
             log=tenant.fs / "service.log",
@@ -162,16 +168,23 @@ class Sandbox:
         except BaseException:
             os.close(seccomp)
             raise
-        argv = self._host_argv(tenant, cmd, args_fd=args_read, cgroup_procs=())
+        argv = self._host_argv(tenant, cmd, args_fd=args_read, cgroup_procs=(), joins_network=False)
         admission = Admission(args=args, args_fd=args_write, procs_files=tenant.cgroup.procs_files)
         return argv, (seccomp, args_read), admission
 
     def _launch_standalone(
-        self, tenant: Tenant, cmd: Sequence[str], *, cwd: str | None, env: Mapping[str, str] | None
+        self,
+        tenant: Tenant,
+        cmd: Sequence[str],
+        *,
+        cwd: str | None,
+        env: Mapping[str, str] | None,
+        joins_network: bool = False,
     ) -> tuple[list[str], tuple[int, ...]]:
         """A chain that joins its cgroups itself (``Cgroup.join_files``), with bubblewrap's arguments in a
-        memory file that can be reopened: what :meth:`_launch` gives on cgroup v1, and what someone else
-        starts (``connection()``)."""
+        memory file that can be reopened: what :meth:`_launch` gives on cgroup v1, and, ``joins_network``
+        (``nsenter``: it is not forked inside the sandbox's network), what someone else starts
+        (``connection()``)."""
         args, seccomp = self._bwrap_args(tenant, cmd, cwd=cwd, env=env)
         try:
             args_fd = data_fd(args)
@@ -179,11 +192,17 @@ class Sandbox:
             os.close(seccomp)
             raise
         argv = self._host_argv(
-            tenant, cmd, args_fd=args_fd, cgroup_procs=tenant.cgroup.join_files if tenant.cgroup else ()
+            tenant,
+            cmd,
+            args_fd=args_fd,
+            cgroup_procs=tenant.cgroup.join_files if tenant.cgroup else (),
+            joins_network=joins_network,
         )
         return argv, (seccomp, args_fd)
 
-    def _host_argv(self, tenant: Tenant, cmd: Sequence[str], *, args_fd: int, cgroup_procs: Sequence[str]) -> list[str]:
+    def _host_argv(
+        self, tenant: Tenant, cmd: Sequence[str], *, args_fd: int, cgroup_procs: Sequence[str], joins_network: bool
+    ) -> list[str]:
         return host_argv(
             self._tools,
             uid=tenant.uid,
@@ -191,7 +210,7 @@ class Sandbox:
             args_fd=args_fd,
             cmd=cmd,
             cgroup_procs=cgroup_procs,
-            netns=str(self._network.path) if self._network else None,
+            netns=self._network.proc_path() if joins_network else None,
         )
 
     def _bwrap_args(
@@ -211,7 +230,7 @@ class Sandbox:
             seccomp_fd=seccomp,
             cwd=cwd,
             env=merged,
-            shared_network=self._network is not None,
+            kernel_address_files=kernel_address_files(),
         )
         return b"".join(a.encode() + b"\0" for a in args), seccomp
 
@@ -227,7 +246,13 @@ class Sandbox:
     ) -> CommandResult:
         argv, fds, admission = self._launch(self._sample, cmd, cwd=cwd, env=env)
         return await run_captured(
-            argv, admission=admission, input_bytes=input_bytes, timeout=timeout, max_output=max_output, pass_fds=fds
+            argv,
+            admission=admission,
+            input_bytes=input_bytes,
+            timeout=timeout,
+            max_output=max_output,
+            pass_fds=fds,
+            network=self._network,
         )
 
     async def exec(
@@ -284,8 +309,7 @@ class Sandbox:
             return
         self._closed = True
         await asyncio.gather(*(s.stop() for s in self._services), return_exceptions=True)
-        if self._network is not None:
-            self._network.close()
+        self._network.close()
         # Usually every command has ended, and its pid namespace with it: the groups are empty and go at
         # once, with the files, on one thread. A group still holding a process is killed through first.
         busy = await asyncio.to_thread(self._remove_if_idle)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bastion.sandbox._errors import ServiceNotReady
 from bastion.sandbox._layout import Tenant
-from bastion.sandbox._netns import listening_ports
+from bastion.sandbox._netns import PrivateNetwork, listening_ports
 from bastion.sandbox._process import Admission, Child, _children, kill_tree, spawn
 from bastion.sandbox._spec import ServiceSpec
 
@@ -51,10 +51,12 @@ async def start_service(
     argv: Sequence[str],
     pass_fds: Sequence[int],
     admission: Admission | None,
+    network: PrivateNetwork,
     log: Path,
 ) -> RunningService:
     """Write the service's files (into its fresh tmpfs, before anything of the sandbox has run), start
-    ``argv`` and wait until its port listens (read from its pid's view of /proc/net/tcp)."""
+    ``argv`` in the sandbox's ``network`` and wait until its port listens (read from its pid's view of
+    /proc/net/tcp)."""
     work = Path(tenant.paths.work)
     for rel, content in spec.files.items():
         target = work / rel
@@ -64,7 +66,7 @@ async def start_service(
         os.chown(path, tenant.uid, tenant.uid, follow_symlinks=False)
     log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)  # it may print the flag
     try:
-        process = await spawn(argv, admission=admission, stdin=False, pass_fds=pass_fds, stdout=log_fd)
+        process = await spawn(argv, admission=admission, stdin=False, pass_fds=pass_fds, stdout=log_fd, network=network)
     finally:
         os.close(log_fd)
     running = RunningService(spec=spec, uid=tenant.uid, process=process, log=log)

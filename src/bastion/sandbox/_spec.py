@@ -19,9 +19,10 @@ _SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 class NetworkMode(StrEnum):
-    """``none``: each command gets its own empty network namespace (only ``lo``, shared with nobody).
-    ``loopback``: one private network namespace per sandbox (only ``lo``), shared by every command and
-    by the sandbox's target services, and by nothing on the host."""
+    """Either way the sandbox has one private network namespace holding only ``lo``: its commands share it,
+    and nothing else (not the host, not another sandbox) is in it or reachable from it. ``loopback``
+    also runs the sandbox's target services there, so the sample reaches them on 127.0.0.1; ``none``
+    has no services."""
 
     NONE = "none"
     LOOPBACK = "loopback"

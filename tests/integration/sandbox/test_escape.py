@@ -6,6 +6,7 @@ probe succeeding when the thing it reaches is actually reachable.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import socket
 import subprocess
@@ -89,6 +90,67 @@ async def test_commands_run_in_a_network_namespace_of_their_own_with_only_loopba
     netns, *interfaces = result.stdout.decode().split()
     assert netns.startswith("net:[") and netns != host_netns
     assert interfaces == ["lo", "routes"]  # no other interface, and no route anywhere
+
+
+LISTEN = (
+    "import socket, sys\n"
+    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(4); s.settimeout(8)\n"
+    "print('listening', flush=True)\n"
+    "try:\n    s.accept(); print('accepted')\n"
+    "except OSError as e:\n    print('no one came', e)\n"
+)
+
+
+async def _until_listening(sb: Sandbox, port: int) -> None:
+    for _ in range(100):
+        probe = await sb.exec(["sh", "-c", f"grep -c ':{port:04X} 00000000:0000 0A' /proc/net/tcp || true"])
+        if probe.stdout.strip() not in (b"", b"0"):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the listener never came up")
+
+
+@pytest.mark.parametrize("network", [NetworkMode.NONE, NetworkMode.LOOPBACK])
+async def test_a_sandboxs_commands_share_its_loopback_and_no_other_sandbox_reaches_it(network: NetworkMode) -> None:
+    spec = SandboxSpec(network=network)
+    async with await Sandbox.start(spec) as mine, await Sandbox.start(spec) as other:
+        listener = asyncio.create_task(mine.exec(["python3", "-c", LISTEN, "8123"], timeout=30))
+        await _until_listening(mine, 8123)  # seen from another command of the same sandbox
+        stranger = await other.exec(["python3", "-c", CONNECT, "8123"])
+        assert stranger.stdout.startswith(b"refused"), stranger.stdout
+        neighbour = await mine.exec(["python3", "-c", CONNECT, "8123"])  # control: same sandbox, same loopback
+        assert neighbour.stdout == b"connected\n"
+        assert (await listener).stdout == b"listening\naccepted\n"
+        namespaces = [(await sb.exec(["readlink", "/proc/self/ns/net"])).stdout for sb in (mine, mine, other)]
+        assert namespaces[0] == namespaces[1] != namespaces[2]
+
+
+def _worker_network_namespaces() -> set[str]:
+    """What each thread of this process, and each descriptor it holds, says about network namespaces."""
+    seen = set()
+    for task in Path("/proc/self/task").iterdir():
+        seen.add("thread " + str((task / "ns/net").readlink()))
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith("net:["):
+            seen.add("descriptor " + target)
+    return seen
+
+
+async def test_the_worker_returns_to_its_own_network_and_closing_lets_the_sandboxs_go() -> None:
+    own = "thread " + str(Path("/proc/self/ns/net").readlink())
+    async with await Sandbox.start() as sb:
+        inside = (await sb.exec(["readlink", "/proc/self/ns/net"])).stdout.decode().strip()
+        assert inside.startswith("net:[") and "thread " + inside != own
+        held = _worker_network_namespaces()
+        assert "descriptor " + inside in held  # kept by the worker, not by a process inside
+        assert {entry for entry in held if entry.startswith("thread ")} == {own}  # no thread left inside
+    after = _worker_network_namespaces()
+    assert "descriptor " + inside not in after
+    assert {entry for entry in after if entry.startswith("thread ")} == {own}
 
 
 async def test_sample_reaches_its_own_service_and_only_over_loopback(host_listener) -> None:

@@ -16,7 +16,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -327,10 +327,37 @@ async def test_ptrace_of_its_own_processes_still_works(sandbox: Sandbox) -> None
     assert result.stdout == b"attached\n", result.stderr
 
 
-async def test_kernel_addresses_are_hidden_and_dev_is_read_only(sandbox: Sandbox) -> None:
+@pytest.fixture(params=["2", "1"], ids=["paranoid-2", "paranoid-1"])
+def perf_event_paranoid(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The host's perf_event_paranoid for the test: at 1 (with kptr_restrict 0) the kernel itself shows every
+    user real addresses in /proc/kallsyms, and the sandbox has to hide them."""
+    setting = Path("/proc/sys/kernel/perf_event_paranoid")
+    before = setting.read_text()
+    setting.write_text(request.param)
+    try:
+        yield request.param
+    finally:
+        setting.write_text(before)
+
+
+def kptr_restrict() -> int:
+    return int(Path("/proc/sys/kernel/kptr_restrict").read_text())
+
+
+async def test_kernel_addresses_are_hidden_and_dev_is_read_only(sandbox: Sandbox, perf_event_paranoid: str) -> None:
     # control: on this host, /proc/kallsyms shows root real kernel addresses (a KASLR bypass if shown inside)
     first = Path("/proc/kallsyms").read_text().split("\n", 1)[0].split()[0]
     assert int(first, 16) != 0
+    # control: the sandbox's uid, on the host, sees them too at paranoid 1, and zeros at 2
+    as_user = subprocess.run(
+        ["head", "-n", "1", "/proc/kallsyms"],
+        user=sandbox.uid,
+        group=sandbox.uid,
+        extra_groups=[],
+        capture_output=True,
+        check=True,
+    )
+    assert (first.encode() in as_user.stdout) == (perf_event_paranoid == "1" and kptr_restrict() == 0)
     result = await sandbox.exec(["sh", "-c", "head -n 1 /proc/kallsyms; touch /dev/x; echo ok > /dev/null && echo ok"])
     assert first.encode() not in result.stdout
     assert b"Read-only file system" in result.stderr  # bwrap's /dev holds device nodes, not the sandbox's files

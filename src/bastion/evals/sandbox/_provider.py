@@ -156,7 +156,9 @@ class BastionSandboxEnvironment(SandboxEnvironment):
             raise ConnectionError("the sandbox of this sample is closed")
         env = {"TERM": os.environ.get("TERM", "xterm")}
         # the sandbox's own launcher (one command line and the descriptors it reads), as exec() uses it
-        argv, fds = self.sandbox._launch_standalone(self.sandbox._sample, ["bash", "-i"], cwd=None, env=env)
+        argv, fds = self.sandbox._launch_standalone(
+            self.sandbox._sample, ["bash", "-i"], cwd=None, env=env, joins_network=True
+        )
         self._held.extend(fds)
         reopen = " ".join(f"{fd}</proc/{os.getpid()}/fd/{fd}" for fd in fds)
         script = f'exec {reopen}; exec "$@"'
