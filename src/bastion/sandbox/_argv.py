@@ -53,11 +53,12 @@ __all__ = ["SERVICE_DIR", "USER_NAME", "WORKDIR", "TenantPaths", "bwrap_args", "
 
 @dataclass(frozen=True, slots=True)
 class TenantPaths:
-    """Host paths behind one tenant's view: its tmpfs directories, identity files and the shared /etc."""
+    """Host paths behind one tenant's view: its tmpfs directories, /dev, identity files and the shared /etc."""
 
     work: str
     tmp: str
     shm: str
+    dev: str  # the tenant's /dev, made on the host (``_dev``)
     passwd: str
     group: str
     etc: str
@@ -150,7 +151,8 @@ def bwrap_args(
     args += ["--proc", "/proc"]
     for path in kernel_address_files:
         args += ["--ro-bind", "/dev/null", path]
-    args += ["--dev", "/dev", "--remount-ro", "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108 - its own
+    # the tenant's /dev: read-only, made on the host (_dev); then its own shm over the empty directory there
+    args += ["--dev-bind", paths.dev, "/dev", "--bind", paths.shm, "/dev/shm"]  # noqa: S108
     # /var/tmp is /tmp, the same private directory (Inspect injects its sandbox tools there)
     args += ["--perms", "0755", "--dir", "/var", "--symlink", "../tmp", "/var/tmp", "--bind", paths.tmp, "/tmp"]  # noqa: S108
     args += ["--bind", paths.work, paths.work_inside]

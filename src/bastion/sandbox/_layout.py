@@ -11,6 +11,7 @@ may traverse them but not list them (the sandbox directories carry a random toke
         s<n>-<token>/                           one sandbox (its network namespace is a descriptor: _netns)
             <tenant>/fs/  (tmpfs: size, inodes) work/, tmp/, shm/, opt/ of the sample or one service (and a
                                                 service's output log, which it does not mount)
+            <tenant>/dev/  (tmpfs, read-only)   its /dev: device nodes, links, pts/ (a devpts of its own)
 
 A worker's share is a tmpfs of its own, so that the directories and files made and removed for every
 sandbox never touch the host's disk: on a journaling filesystem a ``rmdir`` can wait milliseconds for
@@ -43,6 +44,7 @@ from pathlib import Path
 
 from bastion.sandbox._argv import WORKDIR, TenantPaths
 from bastion.sandbox._cgroup import Cgroup, CgroupHost
+from bastion.sandbox._dev import make_dev, remove_dev
 from bastion.sandbox._errors import SandboxFailed
 from bastion.sandbox._etc import build_etc, group_text, passwd_text
 from bastion.sandbox._mount import mount_tmpfs, mounts_under, unmount
@@ -124,6 +126,7 @@ class Worker:
     _spare_pending: bool = False
     _spare_lock: threading.Lock = field(default_factory=threading.Lock)
     _spare_maker: concurrent.futures.ThreadPoolExecutor | None = None
+    _spare_making: tuple[Limits, CgroupHost, concurrent.futures.Future[None]] | None = None
 
     def new_root(self) -> Path:
         root = self.directory / f"s{next(self.counter)}-{secrets.token_hex(8)}"
@@ -154,10 +157,28 @@ class Worker:
                 self._spare_maker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sandbox-spare")
             maker = self._spare_maker
         try:
-            maker.submit(self._make_spare, limits, cgroups, stale)
+            making = maker.submit(self._make_spare, limits, cgroups, stale)
         except RuntimeError:  # the interpreter is shutting down: no new threads; the exit hook removes the rest
             with self._spare_lock:
                 self._spare_pending = False
+            return
+        with self._spare_lock:
+            self._spare_making = (limits, cgroups, making)
+
+    async def take_spare_soon(self, limits: Limits, cgroups: CgroupHost) -> Spare | None:
+        """As :meth:`take_spare`, but a spare for these limits that is being made is waited for: it was
+        started when a sandbox closed, so most of it is done, and making another one beside it would
+        only compete with it for the CPU. (Several starts may wait for one; the others make their own.)"""
+        spare = self.take_spare(limits, cgroups)
+        if spare is not None:
+            return spare
+        with self._spare_lock:
+            making = self._spare_making
+        if making is None or making[0] != limits or making[1] is not cgroups or making[2].done():
+            return None
+        with contextlib.suppress(Exception):
+            await asyncio.shield(asyncio.wrap_future(making[2]))
+        return self.take_spare(limits, cgroups)
 
     def _make_spare(self, limits: Limits, cgroups: CgroupHost, stale: Spare | None) -> None:
         try:
@@ -262,7 +283,8 @@ def prepare_tenant(
     owner: Worker, root: Path, name: str, *, uid: int, home: str, limits: Limits, cgroups: CgroupHost
 ) -> Tenant:
     """Mount ``root/name/fs`` (a tmpfs of ``limits.tmpfs_bytes`` and ``limits.max_files``, owned by ``uid``)
-    with ``work``, ``tmp`` and ``shm`` in it, write the identity files, create the cgroup. (Plain ``os``
+    with ``work``, ``tmp`` and ``shm`` in it, make ``root/name/dev`` (``_dev``), write the identity files,
+    create the cgroup. (Plain ``os``
     calls on string paths: this runs for every sandbox, and pathlib costs more than the syscalls.)"""
     base = f"{root}/{name}"
     os.mkdir(base)  # noqa: PTH102 - see the docstring
@@ -275,6 +297,7 @@ def prepare_tenant(
         os.mkdir(path)  # noqa: PTH102
         os.chown(path, uid, uid)
         os.chmod(path, mode)  # noqa: PTH101
+    make_dev(f"{base}/dev")
     passwd, group = f"{owner.meta}/{root.name}-{name}.passwd", f"{owner.meta}/{root.name}-{name}.group"
     _write_identity(passwd, passwd_text(uid, home))
     _write_identity(group, group_text(uid))
@@ -282,6 +305,7 @@ def prepare_tenant(
         work=f"{fs}/work",
         tmp=f"{fs}/tmp",  # noqa: S108 - the tenant's own tmpfs
         shm=f"{fs}/shm",
+        dev=f"{base}/dev",
         opt=f"{fs}/opt",
         passwd=passwd,
         group=group,
@@ -300,14 +324,16 @@ def remove_root(root: Path) -> None:
 
 
 def remove_sandbox_files(root: Path, tenants: Sequence[Tenant]) -> None:
-    """Unmount the tenants' tmpfs and delete the sandbox's files: its identity files and the known shape of
-    ``root`` (a directory per tenant holding the unmounted ``fs``). Only ``rmdir`` and ``unlink`` are used,
-    which never descend into anything (on a mount point they fail), so anything unexpected (another mount,
-    a directory) falls back to :func:`remove_root`, which looks up every mount under ``root`` first.
-    Blocking: run it off the loop."""
+    """Unmount the tenants' tmpfs and ``/dev`` (``_dev``) and delete the sandbox's files: its identity files
+    and the known shape of ``root`` (a directory per tenant holding the emptied mount points ``fs`` and
+    ``dev``). Only ``rmdir`` and ``unlink`` are used, which never descend into anything (on a mount point
+    they fail), so anything unexpected (another mount, a directory) falls back to :func:`remove_root`,
+    which looks up every mount under ``root`` first. Blocking: run it off the loop."""
     for tenant in tenants:
         with contextlib.suppress(SandboxFailed):  # then rmdir refuses, and remove_root tries again
             unmount(tenant.fs)
+        with contextlib.suppress(SandboxFailed, OSError):  # likewise
+            remove_dev(tenant.paths.dev)
         for identity in (tenant.paths.passwd, tenant.paths.group):
             Path(identity).unlink(missing_ok=True)
     try:

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from bastion.sandbox._errors import SandboxFailed
 
+MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MNT_DETACH = 0x2
 UMOUNT_NOFOLLOW = 0x8

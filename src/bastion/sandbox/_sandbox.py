@@ -64,7 +64,7 @@ class Sandbox:
         seccomp_program()  # fail here, naming the package, if libseccomp is missing
         owner = worker(state_dir)
         await sweep(owner.state, cgroups)
-        spare = owner.take_spare(spec.limits, cgroups)
+        spare = await owner.take_spare_soon(spec.limits, cgroups)
         root = spare.root if spare else owner.new_root()
         uid = spare.tenant.uid if spare else owner.uids.allocate()
         sandbox: Sandbox | None = None

@@ -435,3 +435,39 @@ async def test_the_chain_on_the_host_holds_no_capability_once_it_runs_as_the_san
         assert re.search(r"^NoNewPrivs:\s+1$", status, re.M), (pid, status)
         assert re.search(r"^Groups:\s*$", status, re.M), (pid, status)
         assert re.search(rf"^Gid:\s+{sandbox.uid}\s+{sandbox.uid}\s+{sandbox.uid}\s+{sandbox.uid}$", status, re.M)
+
+
+HOLD_PTY = "import os, pty, time; m, s = pty.openpty(); print(os.ttyname(s), flush=True); time.sleep(4)"
+
+
+async def test_dev_holds_the_usual_devices_and_ptys_that_no_other_sandbox_sees() -> None:
+    async with await Sandbox.start() as mine, await Sandbox.start() as other:
+        listing = await mine.exec(["sh", "-c", "ls /dev; stat -f -c '%b %c' /dev; echo x > /dev/null && echo ok"])
+        *names, _, inodes, ok = listing.stdout.decode().split()
+        expected = [
+            "core",
+            "fd",
+            "full",
+            "null",
+            "ptmx",
+            "pts",
+            "random",
+            "shm",
+            "stderr",
+            "stdin",
+            "stdout",
+            "tty",
+            "urandom",
+            "zero",
+        ]
+        assert names == expected
+        assert ok == "ok" and int(inodes) <= 64  # a tiny filesystem of its own, not the host's or the worker's
+        holder = asyncio.create_task(mine.exec(["python3", "-c", HOLD_PTY], timeout=30))
+        for _ in range(100):  # another command of the same sandbox sees the pty appear
+            if (await mine.exec(["ls", "/dev/pts"])).stdout.split() == [b"0", b"ptmx"]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the pty never showed in the sandbox's own /dev/pts")
+        assert (await other.exec(["ls", "/dev/pts"])).stdout.split() == [b"ptmx"]
+        assert (await holder).stdout == b"/dev/pts/0\n"

@@ -113,3 +113,32 @@ async def test_close_kills_a_command_still_running_then_removes_everything() -> 
     assert result.returncode != 0  # killed, not finished
     assert not any(g.exists() for g in groups) and not sb.host_root.exists()
     assert not [p for p in Path("/proc").glob("[0-9]*/status") if runs_as(p, sb.uid)]
+
+
+async def test_a_start_right_after_a_close_waits_for_the_spare_being_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a slow spare (its tenant takes 0.3 s): the next start must take it, not make a second root beside it
+    from bastion.sandbox import _layout
+
+    limits = Limits(wall_seconds=33)
+    roots: list[Path] = []
+    real_new_root, real_prepare = _layout.Worker.new_root, _layout.prepare_tenant
+
+    def recorded_root(self: _layout.Worker) -> Path:
+        roots.append(real_new_root(self))
+        return roots[-1]
+
+    def slow_prepare(*args: object, **kwargs: object) -> object:
+        import threading
+        import time
+
+        if threading.current_thread().name.startswith("sandbox-spare"):
+            time.sleep(0.3)
+        return real_prepare(*args, **kwargs)  # type: ignore[arg-type]
+
+    first = await Sandbox.start(SandboxSpec(limits=limits))
+    monkeypatch.setattr(_layout.Worker, "new_root", recorded_root)
+    monkeypatch.setattr(_layout, "prepare_tenant", slow_prepare)
+    await first.close()  # starts making the spare, slowly
+    async with await Sandbox.start(SandboxSpec(limits=limits)) as sb:
+        assert roots == [sb.host_root]  # the spare's root: this start made none of its own
+        assert (await sb.exec(["sh", "-c", "id -u"])).stdout.decode().strip() == str(sb.uid)

@@ -16,6 +16,7 @@ PATHS = TenantPaths(
     work="/h/work",
     tmp="/h/tmp",
     shm="/h/shm",
+    dev="/h/dev",
     passwd="/h/passwd",
     group="/h/group",
     etc="/h/etc",
