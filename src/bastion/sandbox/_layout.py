@@ -284,8 +284,8 @@ def prepare_tenant(
 ) -> Tenant:
     """Mount ``root/name/fs`` (a tmpfs of ``limits.tmpfs_bytes`` and ``limits.max_files``, owned by ``uid``)
     with ``work``, ``tmp`` and ``shm`` in it, make ``root/name/dev`` (``_dev``), write the identity files,
-    create the cgroup. (Plain ``os``
-    calls on string paths: this runs for every sandbox, and pathlib costs more than the syscalls.)"""
+    create the cgroup. (Plain ``os`` calls on string paths: this runs for every sandbox, and pathlib costs
+    more than the syscalls.)"""
     base = f"{root}/{name}"
     os.mkdir(base)  # noqa: PTH102 - see the docstring
     os.chmod(base, 0o711)  # noqa: PTH101, S103 - traversable (bubblewrap resolves binds as the uid), not listable

@@ -22,6 +22,7 @@ import fcntl
 import os
 import socket
 import struct
+import threading
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -106,6 +107,9 @@ class PrivateNetwork:
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
+        # held while a thread is inside: the descriptor is never closed (and its number never reused, by
+        # another sandbox's namespace say) between reading it and joining
+        self._lock = threading.Lock()
 
     @classmethod
     def create(cls) -> PrivateNetwork:
@@ -116,25 +120,23 @@ class PrivateNetwork:
             raise SandboxFailed("could not create a private network namespace", details={"error": str(e)}) from e
         return cls(holder)
 
-    @property
-    def closed(self) -> bool:
-        return self._fd < 0
-
     def start_inside(self, start: Callable[[], _T]) -> _T:
         """Run ``start`` (it forks the host chain) on this thread inside the namespace; blocking, so run
         it on :func:`threads`."""
-        if self._fd < 0:
-            raise SandboxFailed("the sandbox's network namespace is closed")
-        return _away(start, self._fd)
+        with self._lock:
+            if self._fd < 0:
+                raise SandboxFailed("the sandbox's network namespace is closed")
+            return _away(start, self._fd)
 
     def proc_path(self) -> str:
         """A path another process of this host's root may open to join the namespace while we hold it."""
         return f"/proc/{os.getpid()}/fd/{self._fd}"
 
     def close(self) -> None:
-        if self._fd >= 0:
-            fd, self._fd = self._fd, -1
-            os.close(fd)
+        with self._lock:
+            if self._fd >= 0:
+                fd, self._fd = self._fd, -1
+                os.close(fd)
 
 
 async def new_network() -> PrivateNetwork:

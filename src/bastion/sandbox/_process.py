@@ -37,8 +37,9 @@ from bastion.sandbox._netns import threads as netns_threads
 
 _CHUNK = 64 * 1024
 _REAP_SECONDS = 5.0
-# The helpers (sh, capsh, bwrap; nsenter for a connection) are started with this environment, never the host's. No LANG:
-# each of them would load the locale files on every command; the command's own environment is set by bwrap.
+# The helpers (sh, capsh, bwrap; nsenter for a connection) are started with this environment, never the
+# host's. No LANG: each of them would load the locale files on every command; the command's own environment
+# is set by bwrap.
 HOST_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 

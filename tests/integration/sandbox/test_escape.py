@@ -11,12 +11,16 @@ import hashlib
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bastion.sandbox import Limits, MiB, NetworkMode, Sandbox, SandboxSpec, ServiceSpec
+from bastion.sandbox import Limits, MiB, NetworkMode, Sandbox, SandboxFailed, SandboxSpec, ServiceSpec
+from bastion.sandbox._layout import worker
+from bastion.sandbox._netns import PrivateNetwork
 
 pytestmark = pytest.mark.anyio
 
@@ -126,7 +130,12 @@ async def test_a_sandboxs_commands_share_its_loopback_and_no_other_sandbox_reach
 
 
 def _worker_network_namespaces() -> set[str]:
-    """What each thread of this process, and each descriptor it holds, says about network namespaces."""
+    """What each thread of this process, and each descriptor it holds, says about network namespaces, once
+    no spare is being made (making one puts a thread in a new namespace for a moment)."""
+    for _ in range(500):
+        if not worker()._spare_pending:
+            break
+        time.sleep(0.01)
     seen = set()
     for task in Path("/proc/self/task").iterdir():
         seen.add("thread " + str((task / "ns/net").readlink()))
@@ -291,3 +300,29 @@ async def test_nothing_outlives_close() -> None:
     await sb.close()
     assert _uids_alive(sb.uid) == []
     assert not work.exists()
+
+
+def test_closing_a_network_waits_for_a_command_being_started_inside_it() -> None:
+    # else the descriptor's number could be reused (by the next sandbox's namespace) between being read and joined
+    network = PrivateNetwork.create()
+    entered, release, seen = threading.Event(), threading.Event(), []
+
+    def start() -> None:
+        entered.set()
+        release.wait(10)
+        seen.append(str(Path("/proc/thread-self/ns/net").readlink()))
+
+    starter = threading.Thread(target=network.start_inside, args=(start,))
+    starter.start()
+    assert entered.wait(10)
+    closer = threading.Thread(target=network.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive()  # still waiting for the start
+    release.set()
+    starter.join(10)
+    closer.join(10)
+    assert not closer.is_alive()
+    assert seen and seen[0] != str(Path("/proc/self/ns/net").readlink())  # it ran inside, not in the host's
+    with pytest.raises(SandboxFailed):
+        network.start_inside(lambda: None)
