@@ -88,7 +88,8 @@ def test_duplicate_deliveries_run_a_job_once(cluster_on: Callable[[str], Cluster
     cluster = cluster_on(rabbitmq_url)
     job = cluster.producer.enqueue("work", {"n": 1}, key="once")
     CeleryDelivery(cluster.app).deliver([job, job, job])  # what racing recoveries could do
-    assert cluster.waiting() == 4
+    # four deliveries wait before any worker runs (the broker counts a publish a moment after it is sent)
+    eventually(lambda: cluster.waiting() == 4, "four deliveries of the job are waiting")
     cluster.start("w")
     eventually(finished(cluster, job.id), "the job finished")
     eventually(lambda: cluster.waiting() == 0, "every delivery was consumed")
