@@ -6,8 +6,9 @@
    inflates far less than wall time);
 2. where the bastion sandbox's time goes (``--breakdown``): start, exec and close on their own, the
    command chain as ``exec`` runs it, and the chain run with a blocking ``subprocess.run`` whole, with
-   parts left out, and joining its cgroups through ``cgroup.procs`` (the kernel's global lock) instead
-   of moving itself thread by thread (``tasks``, cgroup v1), interleaved;
+   parts left out or done as before (a network namespace and bubblewrap's ``--dev`` per command), and
+   joining its cgroups through ``cgroup.procs`` (the kernel's global lock) instead of moving itself
+   thread by thread (``tasks``, cgroup v1), interleaved;
 3. ``--compare-chains``: ``exec`` as it runs now against the chain moved into its cgroups by the
    worker while it starts (as before, and as on cgroup v2), interleaved run by run in one process;
 4. ``--rounds N`` only runs N rounds of start + exec + close (for ``perf stat -e task-clock``, which
@@ -112,6 +113,12 @@ def _through_procs(argv: list[str]) -> list[str]:
     return [a.removesuffix("/tasks") + "/cgroup.procs" if a.endswith("/tasks") else a for a in argv]
 
 
+def _with_dev_per_command(args: list[str]) -> list[str]:
+    """bubblewrap's --dev (a tmpfs, a bind per device, a devpts) instead of the tenant's prepared /dev, as before."""
+    i = args.index("--dev-bind")
+    return [*args[:i], "--dev", "/dev", "--remount-ro", "/dev", *args[i + 3 :]]
+
+
 def _drop(args: list[str], flag: str, values: int) -> list[str]:
     out, i = [], 0
     while i < len(args):
@@ -127,6 +134,7 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
     """Phases of one sandbox, then the command chain without one part at a time (all interleaved)."""
     from bastion.sandbox import Sandbox
     from bastion.sandbox._argv import bwrap_args, host_argv
+    from bastion.sandbox._host import kernel_address_files
     from bastion.sandbox._process import data_fd, run_captured
     from bastion.sandbox._seccomp import seccomp_program
 
@@ -140,7 +148,9 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
 
     def chain(label: str, args_edit: Any = None, host_edit: Any = None) -> None:
         seccomp = data_fd(seccomp_program())
-        args = bwrap_args(probe._layout, tenant.paths, uid=tenant.uid, seccomp_fd=seccomp)
+        args = bwrap_args(
+            probe._layout, tenant.paths, uid=tenant.uid, seccomp_fd=seccomp, kernel_address_files=kernel_address_files()
+        )
         args = args_edit(args) if args_edit else args
         args_fd = data_fd(b"".join(a.encode() + b"\0" for a in args))
         procs = tenant.cgroup.join_files if tenant.cgroup else ()
@@ -149,7 +159,10 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         )
         argv = host_edit(argv) if host_edit else argv
         began = time.perf_counter()
-        done = subprocess.run(argv, cwd="/", env={"PATH": "/usr/bin:/bin"}, pass_fds=(seccomp, args_fd), check=False)
+        env = {"PATH": "/usr/bin:/bin"}
+        done = probe._network.start_inside(  # in the sandbox's network namespace, as exec forks it
+            lambda: subprocess.run(argv, cwd="/", env=env, pass_fds=(seccomp, args_fd), check=False)
+        )
         note(label, began)
         os.close(seccomp)
         os.close(args_fd)
@@ -180,7 +193,8 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         chain("blocking chain: joining through cgroup.procs (global lock)", host_edit=_through_procs)
         chain("blocking chain: without seccomp", args_edit=lambda a: _drop(a, "--seccomp", 1))
         chain("blocking chain: without --disable-userns", args_edit=lambda a: _drop(a, "--disable-userns", 0))
-        chain("blocking chain: without --unshare-net", args_edit=lambda a: _drop(a, "--unshare-net", 0))
+        chain("blocking chain: with a new network namespace per command", args_edit=lambda a: [*a, "--unshare-net"])
+        chain("blocking chain: with bubblewrap's --dev per command", args_edit=_with_dev_per_command)
         began = time.perf_counter()
         subprocess.run(["/bin/sh", "-c", "true"], check=True)
         note("for scale: sh -c true", began)

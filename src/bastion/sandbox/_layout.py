@@ -111,8 +111,9 @@ class Spare:
 class Worker:
     """This process's share of the state directory.
 
-    It keeps at most one :class:`Spare`, made on a thread of its own once a sandbox is closed, so that
-    the next start with the same limits only takes it. Taking happens under a lock and empties
+    It keeps at most one :class:`Spare`, made on a thread of its own when a sandbox starts (while its
+    commands run, which mostly wait for their processes) and again when one closes if it was taken, so
+    that the next start with the same limits only takes it. Taking happens under a lock and empties
     the slot, so no spare goes to two sandboxes. A spare lives in the worker's directory and its cgroups
     carry the worker's name, so a killed worker's spare is swept with the rest of its leftovers."""
 
@@ -167,8 +168,9 @@ class Worker:
 
     async def take_spare_soon(self, limits: Limits, cgroups: CgroupHost) -> Spare | None:
         """As :meth:`take_spare`, but a spare for these limits that is being made is waited for: it was
-        started when a sandbox closed, so most of it is done, and making another one beside it would
-        only compete with it for the CPU. (Several starts may wait for one; the others make their own.)"""
+        started earlier (by a start or a close), so most of it is done, and making another one beside it
+        would only compete with it for the CPU. (Several starts may wait for one; the others make their
+        own.)"""
         spare = self.take_spare(limits, cgroups)
         if spare is not None:
             return spare

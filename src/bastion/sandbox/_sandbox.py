@@ -98,6 +98,9 @@ class Sandbox:
                 await asyncio.to_thread(remove_root, root)
                 owner.uids.release(uid)
             raise
+        # The next start (an evaluation's next sample) takes a tenant made meanwhile, while this sandbox's
+        # commands run: they mostly wait for their processes, so the spare's work overlaps with them.
+        owner.prepare_spare(spec.limits, cgroups)
         return sandbox
 
     async def _start_service(self, service: ServiceSpec) -> None:
@@ -318,8 +321,7 @@ class Sandbox:
             await asyncio.to_thread(remove_sandbox_files, self._root, self._tenants)
         for tenant in self._tenants:
             self._owner.uids.release(tenant.uid)
-        # The next start (an evaluation's next sample) takes a tenant made meanwhile. Made now rather than
-        # when a sandbox starts, so that it does not compete with the sandbox's own first commands.
+        # Usually the spare asked for at start is there; unless another start took it meanwhile.
         self._owner.prepare_spare(self.spec.limits, self._cgroups)
 
     def _remove_if_idle(self) -> list[Cgroup]:

@@ -59,7 +59,8 @@ async def test_a_spare_has_the_limits_of_the_start_that_takes_it() -> None:
     async with await Sandbox.start(SandboxSpec(limits=limits)) as sb:
         assert sb.host_root == spare.root and sb.uid == spare.tenant.uid  # this start took the spare
         assert sb.uid in UID_RANGE
-        assert worker()._spare is None  # and nothing is made while it runs
+        following = await _spare_for(limits)  # the next sample's is made while this one runs
+        assert following.root != sb.host_root and following.tenant.uid != sb.uid
         quota = await sb.exec(["sh", "-c", "id -u; stat -c %u /workspace; stat -f -c '%b %S %c' /workspace"])
         uid, owner, blocks, block_size, inodes = quota.stdout.decode().split()
         assert int(uid) == int(owner) == sb.uid
@@ -115,8 +116,10 @@ async def test_close_kills_a_command_still_running_then_removes_everything() -> 
     assert not [p for p in Path("/proc").glob("[0-9]*/status") if runs_as(p, sb.uid)]
 
 
-async def test_a_start_right_after_a_close_waits_for_the_spare_being_made(monkeypatch: pytest.MonkeyPatch) -> None:
-    # a slow spare (its tenant takes 0.3 s): the next start must take it, not make a second root beside it
+async def test_a_start_waits_for_the_spare_being_made_rather_than_make_one_beside_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a slow spare (its tenant takes 0.3 s), asked for by the first start: the second start takes it
     from bastion.sandbox import _layout
 
     limits = Limits(wall_seconds=33)
@@ -135,10 +138,11 @@ async def test_a_start_right_after_a_close_waits_for_the_spare_being_made(monkey
             time.sleep(0.3)
         return real_prepare(*args, **kwargs)  # type: ignore[arg-type]
 
-    first = await Sandbox.start(SandboxSpec(limits=limits))
     monkeypatch.setattr(_layout.Worker, "new_root", recorded_root)
     monkeypatch.setattr(_layout, "prepare_tenant", slow_prepare)
-    await first.close()  # starts making the spare, slowly
+    first = await Sandbox.start(SandboxSpec(limits=limits))  # no spare for these limits: makes its own, asks for one
+    await first.close()
     async with await Sandbox.start(SandboxSpec(limits=limits)) as sb:
-        assert roots == [sb.host_root]  # the spare's root: this start made none of its own
+        assert roots[0] == first.host_root
+        assert roots[1:] == [sb.host_root]  # the spare's root, waited for: this start made none of its own
         assert (await sb.exec(["sh", "-c", "id -u"])).stdout.decode().strip() == str(sb.uid)
