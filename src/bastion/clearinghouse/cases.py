@@ -35,7 +35,7 @@ from bastion.clearinghouse.models import (
 from bastion.clearinghouse.outbox import Topic, enqueue
 from bastion.clearinghouse.products import parse_cpe, parse_purl, vendors_for
 from bastion.clearinghouse.public import CasePublic, CasesPublic, MessagePublic, MessagesPublic
-from bastion.clearinghouse.render import case_public, message_public, report_public
+from bastion.clearinghouse.render import Reader, case_public, message_public, report_public
 from bastion.clearinghouse.scoring import Severity
 from bastion.clearinghouse.states import CaseStatus, EmbargoStatus, ReportStatus, check_case
 from bastion.clearinghouse.vendors import registry
@@ -200,8 +200,9 @@ class CaseService:
         validations = work.session.scalars(
             sa.select(ValidationRow).where(ValidationRow.report_id == report.id).order_by(ValidationRow.created_at)
         ).all()
-        shown = report_public(work.session, report, staff=_staff(actor), validations=validations)
-        return case_public(work.session, case, shown)
+        reader = Reader.of(actor)
+        shown = report_public(work.session, report, reader=reader, validations=validations)
+        return case_public(work.session, case, shown, reader)
 
     def get(self, actor: Principal, case_id: CaseID) -> CasePublic:
         with self._ctx.uow(actor, "case.read", "ch_case", case_id) as work:
@@ -256,24 +257,25 @@ class CaseService:
 
     def post_message(self, actor: Principal, case_id: CaseID, body: MessageCreate) -> MessagePublic:
         with self._ctx.uow(actor, "case.message", "ch_case", case_id) as work:
-            case, _ = self.authorize(
+            case, report = self.authorize(
                 work, actor, case_id, Action.RESPOND, "participants write in the thread", lock=False
             )
             require_not_closed(case)
             row = _write_message(work, case, actor, body.body)
             work.record(message_id=row.id)
-            return message_public(row)
+            return message_public(row, Reader.of(actor), report)
 
     def messages(self, actor: Principal, case_id: CaseID) -> MessagesPublic:
         with self._ctx.uow(actor, "case.messages", "ch_case", case_id) as work:
-            case, _ = self.read(work, actor, case_id)
+            case, report = self.read(work, actor, case_id)
             rows = work.session.scalars(
                 sa.select(MessageRow)
                 .where(MessageRow.case_id == case.id)
                 .order_by(MessageRow.created_at, MessageRow.id)
             ).all()
             work.record(count=len(rows))
-            return MessagesPublic(data=[message_public(r) for r in rows], count=len(rows))
+            reader = Reader.of(actor)
+            return MessagesPublic(data=[message_public(r, reader, report) for r in rows], count=len(rows))
 
     def mark_exploited(self, actor: Principal, case_id: CaseID, body: ExploitedMark) -> CasePublic:
         """Exploited in the wild: the embargo shortens to the policy's ``exploited_days`` from now, if sooner."""

@@ -16,7 +16,7 @@ from bastion.clearinghouse.errors import StateConflict, invalid
 from bastion.clearinghouse.models import CaseRow, FixRow, ReportRow
 from bastion.clearinghouse.patcher import AiPatcher, PatchRequest, read_sources
 from bastion.clearinghouse.public import FixPublic
-from bastion.clearinghouse.render import fix_public
+from bastion.clearinghouse.render import Reader, fix_public
 from bastion.clearinghouse.schemas import FileIn, TargetIn
 from bastion.clearinghouse.states import FixStatus
 from bastion.clearinghouse.stored import load_target, store_target
@@ -112,7 +112,7 @@ class FixService:
             )
             self._queue(work, report, fix)
             work.record(fix_id=fix.id, fixed_version=fix.fixed_version, commit=fix.commit, status=fix.status)
-            return fix_public(fix)
+            return fix_public(fix, Reader.of(actor))
 
     def candidate(self, actor: Principal, case_id: CaseID, body: PatchCandidate) -> FixPublic:
         """A patch candidate from anyone taking part in the case (or an analyst)."""
@@ -121,7 +121,7 @@ class FixService:
             fix = self._candidate_row(work, case, actor.user_id, self._patch_bytes(body.patch), origin="candidate")
             self._queue(work, report, fix)
             work.record(fix_id=fix.id, note=body.note)
-            return fix_public(fix)
+            return fix_public(fix, Reader.of(actor))
 
     def request_ai_patch(self, actor: Principal, case_id: CaseID, body: AiPatchRequest) -> dict[str, Any]:
         """Queue the AI patcher on this case (a background job: model calls and sandbox runs take time)."""
@@ -183,7 +183,8 @@ class FixService:
         with self._ctx.uow(actor, "fix.list", "ch_case", case_id) as work:
             case, _ = self._cases.read(work, actor, case_id)
             rows = work.session.scalars(sa.select(FixRow).where(FixRow.case_id == case.id).order_by(FixRow.created_at))
-            shown = [fix_public(r) for r in rows]
+            reader = Reader.of(actor)
+            shown = [fix_public(r, reader) for r in rows]
             work.record(count=len(shown))
             return shown
 

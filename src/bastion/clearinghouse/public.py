@@ -95,7 +95,7 @@ class ReportPublic(_Record):
     id: ReportID
     status: ReportStatus
     source: str
-    reporter_user_id: UserID
+    reporter_user_id: UserID | None = Field(description="Shown to analysts and to the reporter's own organisation.")
     reporter_kind: str
     tool_name: str | None
     tool_version: str | None
@@ -169,10 +169,12 @@ class RevisionPublic(_Record):
     disclosure_at: datetime
     reason: str
     status: str
-    agreed_by: list[dict[str, Any]]
-    proposed_by: str
+    agreed_by: list[dict[str, Any]] = Field(
+        description="Each agreement's org_id and time; its user_id only to analysts and that organisation."
+    )
+    proposed_by: str | None = Field(description="A user id, shown to analysts and the proposer's organisation.")
     proposed_at: datetime
-    decided_by: str | None
+    decided_by: str | None = Field(description="A user id, shown to analysts (and the decider's organisation).")
     decided_at: datetime | None
 
 
@@ -194,7 +196,7 @@ class FixPublic(_Record):
     model: str | None
     status: FixStatus
     detail: dict[str, Any]
-    submitted_by: str
+    submitted_by: str | None = Field(description="A user id (or 'system'), shown to analysts and the submitter.")
     created_at: datetime
     verified_at: datetime | None
 
@@ -202,8 +204,9 @@ class FixPublic(_Record):
 class MessagePublic(_Record):
     id: CaseMessageID
     case_id: CaseID
-    author_user_id: UserID
+    author_user_id: UserID | None = Field(description="Shown to analysts and the author's organisation.")
     author_org_id: OrgID
+    from_reporter: bool = Field(description="Written by the case's reporter.")
     body: str
     created_at: datetime
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,7 +34,30 @@ from bastion.clearinghouse.public import (
     ValidationPublic,
 )
 from bastion.clearinghouse.states import ReportStatus
-from bastion.core.principal import Classification
+from bastion.core.principal import Classification, Principal, Role
+
+SYSTEM = "system"  # what the clearinghouse did itself: not a person, shown to everyone
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads a record, and so whose people's ids it may learn: analysts and programme administrators
+    see every id; anyone else (vendors, reporters) sees its own and its own organisation's people's, never
+    the programme staff's, another vendor's or the reporter's. Where the organisation of a person is not
+    recorded, only the person themselves and staff see the id."""
+
+    user_id: str
+    org_id: str
+    staff: bool
+
+    @classmethod
+    def of(cls, actor: Principal) -> Reader:
+        return cls(actor.user_id, actor.org_id, actor.has_role(Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST))
+
+    def person(self, user_id: str | None, org_id: str | None = None) -> str | None:
+        if user_id is None or user_id == SYSTEM or self.staff or user_id == self.user_id:
+            return user_id
+        return user_id if org_id is not None and org_id == self.org_id else None
 
 
 def validation_public(row: ValidationRow) -> ValidationPublic:
@@ -92,11 +117,13 @@ def report_public(
     session: Session,
     row: ReportRow,
     *,
-    staff: bool,
+    reader: Reader,
     record: ReporterRecord | None = None,
     validations: Sequence[ValidationRow] | None = None,
 ) -> ReportPublic:
-    """``staff`` (analysts) see the links between reports and the reporter's record; others see neither."""
+    """Staff (analysts) see the links between reports and the reporter's record; others see neither, nor the
+    reporter's user id unless it is theirs (:class:`Reader`)."""
+    staff = reader.staff
     if validations is None:
         validations = session.scalars(
             sa.select(ValidationRow).where(ValidationRow.report_id == row.id).order_by(ValidationRow.created_at)
@@ -105,7 +132,7 @@ def report_public(
         id=row.id,
         status=row.status,
         source=row.source,
-        reporter_user_id=row.reporter_user_id,
+        reporter_user_id=reader.person(row.reporter_user_id, row.reporter_org_id),
         reporter_kind=row.reporter_kind,
         tool_name=row.tool_name,
         tool_version=row.tool_version,
@@ -138,7 +165,7 @@ def report_public(
     )
 
 
-def fix_public(row: FixRow) -> FixPublic:
+def fix_public(row: FixRow, reader: Reader) -> FixPublic:
     return FixPublic(
         id=row.id,
         case_id=row.case_id,
@@ -150,38 +177,43 @@ def fix_public(row: FixRow) -> FixPublic:
         model=row.model,
         status=row.status,
         detail=row.detail,
-        submitted_by=row.submitted_by,
+        submitted_by=reader.person(row.submitted_by),
         created_at=row.created_at,
         verified_at=row.verified_at,
     )
 
 
-def message_public(row: MessageRow) -> MessagePublic:
+def message_public(row: MessageRow, reader: Reader, report: ReportRow) -> MessagePublic:
     return MessagePublic(
         id=row.id,
         case_id=row.case_id,
-        author_user_id=row.author_user_id,
+        author_user_id=reader.person(row.author_user_id, row.author_org_id),
+        from_reporter=row.author_user_id == report.reporter_user_id,
         author_org_id=row.author_org_id,
         body=row.body,
         created_at=row.created_at,
     )
 
 
-def revision_public(row: EmbargoRevisionRow) -> RevisionPublic:
+def revision_public(row: EmbargoRevisionRow, reader: Reader) -> RevisionPublic:
+    orgs = {a.get("user_id"): a.get("org_id") for a in row.agreed_by}  # an agreement records its org
+    agreed: list[dict[str, Any]] = [
+        {**a, "user_id": reader.person(a.get("user_id"), a.get("org_id"))} for a in row.agreed_by
+    ]
     return RevisionPublic(
         id=row.id,
         disclosure_at=row.disclosure_at,
         reason=row.reason,
         status=row.status,
-        agreed_by=row.agreed_by,
-        proposed_by=row.proposed_by,
+        agreed_by=agreed,
+        proposed_by=reader.person(row.proposed_by, orgs.get(row.proposed_by)),
         proposed_at=row.proposed_at,
-        decided_by=row.decided_by,
+        decided_by=reader.person(row.decided_by, orgs.get(row.decided_by)),
         decided_at=row.decided_at,
     )
 
 
-def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePublic:
+def case_public(session: Session, case: CaseRow, report: ReportPublic, reader: Reader) -> CasePublic:
     vendors = session.execute(
         sa.select(CaseVendorRow, VendorRow)
         .join(VendorRow, VendorRow.id == CaseVendorRow.vendor_id)
@@ -206,7 +238,7 @@ def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePu
             status=case.embargo_status,
             policy=case.embargo_policy,
             disclosure_at=case.disclosure_at,
-            revisions=[revision_public(r) for r in revisions],
+            revisions=[revision_public(r, reader) for r in revisions],
         ),
         sla_due_at=case.sla_due_at,
         fixed_at=case.fixed_at,
@@ -226,7 +258,7 @@ def case_public(session: Session, case: CaseRow, report: ReportPublic) -> CasePu
             )
             for cv, vendor in vendors
         ],
-        fixes=[fix_public(f) for f in fixes],
+        fixes=[fix_public(f, reader) for f in fixes],
         opened_at=case.opened_at,
         report=report,
     )

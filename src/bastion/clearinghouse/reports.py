@@ -14,7 +14,7 @@ from bastion.clearinghouse.cases import open_case
 from bastion.clearinghouse.errors import StateConflict, invalid
 from bastion.clearinghouse.models import CaseVendorRow, ReporterRow, ReportRow, ValidationRow
 from bastion.clearinghouse.public import ReportPublic, ReportsPublic
-from bastion.clearinghouse.render import report_public, reporter_record
+from bastion.clearinghouse.render import Reader, report_public, reporter_record
 from bastion.clearinghouse.schemas import ReproducerIn, TargetIn
 from bastion.clearinghouse.states import ReportStatus, check_report
 from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_target
@@ -160,7 +160,7 @@ class ReportService:
         validations = work.session.scalars(
             sa.select(ValidationRow).where(ValidationRow.report_id == row.id).order_by(ValidationRow.created_at)
         ).all()
-        return report_public(work.session, row, staff=staff, record=record, validations=validations)
+        return report_public(work.session, row, reader=Reader.of(actor), record=record, validations=validations)
 
 
 def _participants_by_case(work: Work, case_ids: set[str]) -> dict[str, frozenset[OrgID]]:

@@ -318,3 +318,44 @@ def test_a_published_case_closes_as_resolved(client: TestClient, cast: Cast, acm
     closed = ok(client.post(f"{CH}/cases/{case_id}/close", json=closing, headers=cast.headers("analyst")))
     assert (closed["status"], closed["advisory_id"]) == ("closed", published["advisory_id"])
     assert ok(client.get(f"{CH}/publications/{published['advisory_id']}"))["case_id"] == case_id
+
+
+def test_outsiders_learn_only_their_own_organisations_people_in_a_case(
+    client: TestClient, cast: Cast, acme_vendor: str, tmp_path: Path
+) -> None:
+    other = ok(
+        client.post(
+            f"{CH}/vendors", json={"org_id": cast.orgs["other"], "products": []}, headers=cast.headers("analyst")
+        ),
+        201,
+    )["id"]
+    _, case_id = _open_case(client, cast, tmp_path)  # the analyst opens it and proposes the embargo
+    ok(client.post(f"{CH}/cases/{case_id}/vendors", json={"vendor_id": other}, headers=cast.headers("analyst")))
+    first = ok(client.get(f"{CH}/cases/{case_id}", headers=cast.headers("analyst")))["embargo"]["revisions"][0]["id"]
+    ok(client.post(f"{CH}/cases/{case_id}/embargo/{first}/agree", headers=cast.headers("acme")))
+    decision = {"accept": True}
+    ok(client.post(f"{CH}/cases/{case_id}/embargo/{first}/decision", json=decision, headers=cast.headers("analyst")))
+    for who in ("analyst", "acme", "reporter"):
+        ok(client.post(f"{CH}/cases/{case_id}/messages", json={"body": f"from {who}"}, headers=cast.headers(who)), 201)
+    fix = {"fixed_version": "9.9.9"}
+    ok(client.post(f"{CH}/cases/{case_id}/fixes", json=fix, headers=cast.headers("acme")), 201)
+
+    def seen_by(reader: str) -> tuple[set[str], list[dict[str, Any]]]:
+        case = client.get(f"{CH}/cases/{case_id}", headers=cast.headers(reader))
+        thread = client.get(f"{CH}/cases/{case_id}/messages", headers=cast.headers(reader))
+        fixes = client.get(f"{CH}/cases/{case_id}/fixes", headers=cast.headers(reader))
+        text = case.text + thread.text + fixes.text
+        people = ("analyst", "acme", "reporter", "other_vendor")
+        return {who for who in people if cast.users[who] in text}, ok(thread)["data"]
+
+    staff, _ = seen_by("analyst")
+    assert staff == {"analyst", "acme", "reporter"}  # control: every id is in the records, for staff
+    acme, thread = seen_by("acme")
+    assert acme == {"acme"}  # its own person; never the analyst's, the reporter's or another vendor's
+    assert {m["body"]: m["from_reporter"] for m in thread} == {
+        "from analyst": False,
+        "from acme": False,
+        "from reporter": True,  # still told apart, without the id
+    }
+    assert seen_by("other_vendor")[0] == set()
+    assert seen_by("reporter")[0] == {"reporter"}
