@@ -34,9 +34,9 @@ from bastion.clearinghouse.public import (
     ValidationPublic,
 )
 from bastion.clearinghouse.states import ReportStatus
-from bastion.core.principal import Classification, Principal, Role
+from bastion.core.principal import Classification, OrgID, Principal, Role, UserID
 
-SYSTEM = "system"  # what the clearinghouse did itself: not a person, shown to everyone
+SYSTEM = UserID("system")  # what the clearinghouse did itself: not a person, shown to everyone
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,15 +46,15 @@ class Reader:
     the programme staff's, another vendor's or the reporter's. Where the organisation of a person is not
     recorded, only the person themselves and staff see the id."""
 
-    user_id: str
-    org_id: str
+    user_id: UserID
+    org_id: OrgID
     staff: bool
 
     @classmethod
     def of(cls, actor: Principal) -> Reader:
         return cls(actor.user_id, actor.org_id, actor.has_role(Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST))
 
-    def person(self, user_id: str | None, org_id: str | None = None) -> str | None:
+    def person(self, user_id: UserID | None, org_id: OrgID | None = None) -> UserID | None:
         if user_id is None or user_id == SYSTEM or self.staff or user_id == self.user_id:
             return user_id
         return user_id if org_id is not None and org_id == self.org_id else None
@@ -177,7 +177,7 @@ def fix_public(row: FixRow, reader: Reader) -> FixPublic:
         model=row.model,
         status=row.status,
         detail=row.detail,
-        submitted_by=reader.person(row.submitted_by),
+        submitted_by=reader.person(UserID(row.submitted_by)),
         created_at=row.created_at,
         verified_at=row.verified_at,
     )
@@ -206,9 +206,9 @@ def revision_public(row: EmbargoRevisionRow, reader: Reader) -> RevisionPublic:
         reason=row.reason,
         status=row.status,
         agreed_by=agreed,
-        proposed_by=reader.person(row.proposed_by, orgs.get(row.proposed_by)),
+        proposed_by=reader.person(UserID(row.proposed_by), orgs.get(row.proposed_by)),
         proposed_at=row.proposed_at,
-        decided_by=reader.person(row.decided_by, orgs.get(row.decided_by)),
+        decided_by=reader.person(UserID(row.decided_by), orgs.get(row.decided_by)) if row.decided_by else None,
         decided_at=row.decided_at,
     )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bastion.clearinghouse.render import SYSTEM, Reader
+from bastion.core.principal import OrgID, UserID
 
-VENDOR = Reader(user_id="usr_v1", org_id="org_acme", staff=False)
-ANALYST = Reader(user_id="usr_a1", org_id="org_cisa", staff=True)
+VENDOR = Reader(user_id=UserID("usr_v1"), org_id=OrgID("org_acme"), staff=False)
+ANALYST = Reader(user_id=UserID("usr_a1"), org_id=OrgID("org_cisa"), staff=True)
 
 
 @pytest.mark.parametrize(
@@ -26,5 +27,6 @@ ANALYST = Reader(user_id="usr_a1", org_id="org_cisa", staff=True)
 def test_a_reader_learns_its_own_organisations_people_and_staff_learn_all(
     reader: Reader, user_id: str, org_id: str | None, shown: bool
 ) -> None:
-    assert reader.person(user_id, org_id) == (user_id if shown else None)
-    assert reader.person(None, org_id) is None
+    organisation = OrgID(org_id) if org_id else None
+    assert reader.person(UserID(user_id), organisation) == (user_id if shown else None)
+    assert reader.person(None, organisation) is None
