@@ -172,7 +172,13 @@ async def _breakdown(runs: int) -> dict[str, list[float]]:
         argv, fds, admission = probe._launch(tenant, ["true"], cwd=None, env=None)
         began = time.perf_counter()
         result = await run_captured(
-            argv, admission=admission, input_bytes=None, timeout=60, max_output=1 << 20, pass_fds=fds
+            argv,
+            admission=admission,
+            input_bytes=None,
+            timeout=60,
+            max_output=1 << 20,
+            pass_fds=fds,
+            network=probe._network,
         )
         note("chain as exec runs it", began)
         assert result.returncode == 0, result
@@ -221,7 +227,13 @@ async def _compare_chains(runs: int) -> dict[str, tuple[list[float], list[float]
         procs = tenant.cgroup.procs_files if tenant.cgroup else ()
         admission = Admission(args=args, args_fd=args_write, procs_files=procs)
         result = await run_captured(
-            argv, admission=admission, input_bytes=None, timeout=60, max_output=1 << 20, pass_fds=(seccomp, args_read)
+            argv,
+            admission=admission,
+            input_bytes=None,
+            timeout=60,
+            max_output=1 << 20,
+            pass_fds=(seccomp, args_read),
+            network=sandbox._network,
         )
         assert result.returncode == 0, result
 

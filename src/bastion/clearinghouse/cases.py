@@ -43,7 +43,7 @@ from bastion.core.access import Action, not_found
 from bastion.core.audit import Actor
 from bastion.core.fields import RequestBody
 from bastion.core.ids import CaseID, CaseMessageID, VendorID
-from bastion.core.principal import Principal, Role
+from bastion.core.principal import Principal
 from bastion.core.work import Work
 
 
@@ -170,10 +170,6 @@ def _add_vendor(work: Work, case: CaseRow, vendor_id: VendorID, actor: Actor, *,
     )
     work.record("case.add_vendor", "ch_case", case.id, vendor_id=vendor.id, how=how)
     return row
-
-
-def _staff(actor: Principal) -> bool:
-    return actor.has_role(Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST)
 
 
 class CaseService:

@@ -22,11 +22,11 @@ from bastion.clearinghouse.states import FixStatus
 from bastion.clearinghouse.stored import load_target, store_target
 from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import ValidationService, queue_validation
-from bastion.core.access import Action
+from bastion.core.access import Action, is_clearinghouse_staff
 from bastion.core.audit import Actor
 from bastion.core.fields import RequestBody
 from bastion.core.ids import CaseID, VendorID
-from bastion.core.principal import Principal, Role
+from bastion.core.principal import Principal
 from bastion.core.work import Work
 from bastion.jobs.interface import Job, Progress
 
@@ -65,10 +65,6 @@ class AiPatchRequest(RequestBody):
     attempts: int = Field(default=3, ge=1, le=10)
 
 
-def _staff(actor: Principal) -> bool:
-    return actor.has_role(Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST)
-
-
 class FixService:
     def __init__(
         self, ctx: ClearinghouseContext, cases: CaseService, validations: ValidationService, patcher: AiPatcher
@@ -84,12 +80,12 @@ class FixService:
             own = vendor_of(work, case, actor)
             if own is not None:
                 vendor_id = own.vendor_id
-            elif _staff(actor) and body.vendor_id:
+            elif is_clearinghouse_staff(actor) and body.vendor_id:
                 vendor_id = body.vendor_id
             else:
                 raise (
                     invalid("name the vendor whose fix this is (vendor_id)", field="vendor_id")
-                    if _staff(actor)
+                    if is_clearinghouse_staff(actor)
                     else StateConflict(
                         "only a vendor taking part in the case declares its fix", code="not_a_vendor_in_case"
                     )

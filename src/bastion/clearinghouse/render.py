@@ -34,7 +34,8 @@ from bastion.clearinghouse.public import (
     ValidationPublic,
 )
 from bastion.clearinghouse.states import ReportStatus
-from bastion.core.principal import Classification, OrgID, Principal, Role, UserID
+from bastion.core.access import is_clearinghouse_staff
+from bastion.core.principal import Classification, OrgID, Principal, UserID
 
 SYSTEM = UserID("system")  # what the clearinghouse did itself: not a person, shown to everyone
 
@@ -52,7 +53,7 @@ class Reader:
 
     @classmethod
     def of(cls, actor: Principal) -> Reader:
-        return cls(actor.user_id, actor.org_id, actor.has_role(Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST))
+        return cls(actor.user_id, actor.org_id, is_clearinghouse_staff(actor))
 
     def person(self, user_id: UserID | None, org_id: OrgID | None = None) -> UserID | None:
         if user_id is None or user_id == SYSTEM or self.staff or user_id == self.user_id:

@@ -20,10 +20,10 @@ from bastion.clearinghouse.states import ReportStatus, check_report
 from bastion.clearinghouse.stored import check_sizes, store_reproducer, store_target
 from bastion.clearinghouse.targets import check_purl_targets
 from bastion.clearinghouse.validation import queue_validation
-from bastion.core.access import Action, Resource, ResourceKind
+from bastion.core.access import Action, Resource, ResourceKind, is_clearinghouse_staff
 from bastion.core.fields import RequestBody
 from bastion.core.ids import ReportID
-from bastion.core.principal import OrgID, Principal, Role
+from bastion.core.principal import OrgID, Principal
 from bastion.core.work import Work
 
 
@@ -48,10 +48,6 @@ class MoreInformation(RequestBody):
     target: TargetIn | None = None
     fixed_target: TargetIn | None = None
     note: str | None = Field(default=None, max_length=5000)
-
-
-def _staff(actor: Principal) -> bool:
-    return actor.has_role(Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST)
 
 
 class ReportService:
@@ -152,7 +148,7 @@ class ReportService:
             return self._public(work, actor, row)
 
     def _public(self, work: Work, actor: Principal, row: ReportRow) -> ReportPublic:
-        staff = _staff(actor)
+        staff = is_clearinghouse_staff(actor)
         record = None
         if staff:
             profile = work.session.get(ReporterRow, row.reporter_user_id)

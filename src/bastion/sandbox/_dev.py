@@ -19,7 +19,7 @@ import os
 import stat
 from pathlib import Path
 
-from bastion.sandbox._mount import MS_NOSUID, MS_RDONLY, MS_REMOUNT, mount, unmount
+from bastion.sandbox._mount import MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, mount, unmount
 
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 LINKS = {
@@ -30,7 +30,6 @@ LINKS = {
     "core": "/proc/kcore",
     "ptmx": "pts/ptmx",
 }
-_MS_NOEXEC = 0x8
 _DEV_OPTIONS = "size=64k,nr_inodes=64,mode=0755"
 _PTS_OPTIONS = "newinstance,ptmxmode=0666,mode=620"  # as bubblewrap's --dev: a pty's slave is its opener's
 
@@ -59,7 +58,7 @@ def make_dev(path: str) -> None:
         os.symlink(target, f"{path}/{name}")  # noqa: PTH211
     for name in ("shm", "pts"):
         os.mkdir(f"{path}/{name}", 0o755)  # noqa: PTH102
-    mount("devpts", Path(f"{path}/pts"), "devpts", MS_NOSUID | _MS_NOEXEC, _PTS_OPTIONS)
+    mount("devpts", Path(f"{path}/pts"), "devpts", MS_NOSUID | MS_NOEXEC, _PTS_OPTIONS)
     mount("tmpfs", Path(path), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID, _DEV_OPTIONS)
 
 

@@ -124,10 +124,14 @@ class Worker:
     uids: UidPool
     counter: itertools.count[int]
     _spare: Spare | None = None
-    _spare_pending: bool = False
     _spare_lock: threading.Lock = field(default_factory=threading.Lock)
     _spare_maker: concurrent.futures.ThreadPoolExecutor | None = None
+    # the spare being made (or last made): for which limits and cgroup host, and its maker's future
     _spare_making: tuple[Limits, CgroupHost, concurrent.futures.Future[None]] | None = None
+
+    def spare_pending(self) -> bool:
+        """Whether a spare is being made now."""
+        return self._spare_making is not None and not self._spare_making[2].done()
 
     def new_root(self) -> Path:
         root = self.directory / f"s{next(self.counter)}-{secrets.token_hex(8)}"
@@ -148,23 +152,17 @@ class Worker:
         """Start making a spare for these limits in the background, unless one is there or being made (a
         spare for other limits is discarded first: one at a time, so their number is bounded)."""
         with self._spare_lock:
-            if self._spare_pending or (
+            if self.spare_pending() or (
                 self._spare is not None and self._spare.limits == limits and self._spare.cgroups is cgroups
             ):
                 return
-            self._spare_pending = True
-            stale, self._spare = self._spare, None
             if self._spare_maker is None:
                 self._spare_maker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sandbox-spare")
-            maker = self._spare_maker
-        try:
-            making = maker.submit(self._make_spare, limits, cgroups, stale)
-        except RuntimeError:  # the interpreter is shutting down: no new threads; the exit hook removes the rest
-            with self._spare_lock:
-                self._spare_pending = False
-            return
-        with self._spare_lock:
-            self._spare_making = (limits, cgroups, making)
+            try:
+                making = self._spare_maker.submit(self._make_spare, limits, cgroups, self._spare)
+            except RuntimeError:  # the interpreter is shutting down: no new threads; the exit hook removes the rest
+                return
+            self._spare, self._spare_making = None, (limits, cgroups, making)
 
     async def take_spare_soon(self, limits: Limits, cgroups: CgroupHost) -> Spare | None:
         """As :meth:`take_spare`, but a spare for these limits that is being made is waited for: it was
@@ -176,10 +174,13 @@ class Worker:
             return spare
         with self._spare_lock:
             making = self._spare_making
-        if making is None or making[0] != limits or making[1] is not cgroups or making[2].done():
+        if making is None:
+            return None
+        made_for, made_on, future = making
+        if made_for != limits or made_on is not cgroups or future.done():
             return None
         with contextlib.suppress(Exception):
-            await asyncio.shield(asyncio.wrap_future(making[2]))
+            await asyncio.shield(asyncio.wrap_future(future))
         return self.take_spare(limits, cgroups)
 
     def _make_spare(self, limits: Limits, cgroups: CgroupHost, stale: Spare | None) -> None:
@@ -206,9 +207,6 @@ class Worker:
                 self._spare = Spare(limits, cgroups, root, tenant, network)
         except (OSError, SandboxFailed):  # a start without a spare makes its own tenant, and reports what fails
             pass
-        finally:
-            with self._spare_lock:
-                self._spare_pending = False
 
     def discard(self, spare: Spare) -> None:
         """Remove an unused spare: its cgroups (empty: nothing ever ran there), files and mounts; free its uid."""

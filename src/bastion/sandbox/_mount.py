@@ -1,8 +1,8 @@
 """mount(2) and umount2(2) for the host side of the sandbox (run as root, on paths Bastion created).
 
 The standard library has no binding for them and spawning mount(8) per sandbox costs milliseconds, so
-this calls libc through ctypes. Only fixed, root-owned paths under the sandbox state directory are
-ever passed here.
+this calls libc through ctypes (:func:`libc`, which ``_netns`` uses too). Only fixed, root-owned paths
+under the sandbox state directory are ever passed here.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bastion.sandbox._errors import SandboxFailed
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_NOEXEC = 0x8
 MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MNT_DETACH = 0x2
@@ -26,12 +27,13 @@ UMOUNT_NOFOLLOW = 0x8
 
 
 @functools.cache
-def _libc() -> ctypes.CDLL:
+def libc() -> ctypes.CDLL:
+    """The C library, for the calls the standard library has no binding for (mount, setns, unshare)."""
     return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 
 
 def mount(source: str, target: Path, fstype: str | None, flags: int, options: str | None = None) -> None:
-    result = _libc().mount(
+    result = libc().mount(
         source.encode(),
         str(target).encode(),
         fstype.encode() if fstype else None,
@@ -54,7 +56,7 @@ def mount_tmpfs(target: Path, *, size: int, inodes: int, uid: int, mode: int = 0
 
 def unmount(target: Path) -> None:
     """Detach ``target`` (lazily, so a busy mount cannot keep the sandbox around); absent is fine."""
-    if _libc().umount2(str(target).encode(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0:
+    if libc().umount2(str(target).encode(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0:
         code = ctypes.get_errno()
         if code not in (errno.EINVAL, errno.ENOENT):
             raise SandboxFailed(f"could not unmount {target}: {os.strerror(code)}", details={"errno": code})

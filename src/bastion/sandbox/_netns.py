@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from bastion.sandbox._errors import SandboxFailed
+from bastion.sandbox._mount import libc
 
 _T = TypeVar("_T")
 _LISTEN = "0A"
@@ -47,9 +48,6 @@ def listening_ports(proc_net_tcp: Iterable[str]) -> set[int]:
     return ports
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
 def _call(function: Callable[..., int], *args: int) -> None:
     if function(*args) != 0:
         err = ctypes.get_errno()
@@ -57,7 +55,7 @@ def _call(function: Callable[..., int], *args: int) -> None:
 
 
 def _join(fd: int) -> None:
-    _call(_libc.setns, fd, _CLONE_NEWNET)
+    _call(libc().setns, fd, _CLONE_NEWNET)
 
 
 def _open_with_lo_up() -> int:
@@ -79,7 +77,7 @@ def _away(work: Callable[[], _T], target: int | None) -> _T:
     home = os.open(_OWN, os.O_RDONLY | os.O_CLOEXEC)
     try:
         if target is None:
-            _call(_libc.unshare, _CLONE_NEWNET)
+            _call(libc().unshare, _CLONE_NEWNET)
         else:
             _join(target)
         try:

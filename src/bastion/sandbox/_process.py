@@ -284,20 +284,15 @@ def data_fd(data: bytes) -> int:
 
 
 async def _started(
-    start: Callable[[], subprocess.Popen[bytes]], network: PrivateNetwork | None, pass_fds: Sequence[int]
+    start: Callable[[], subprocess.Popen[bytes]], network: PrivateNetwork, pass_fds: Sequence[int]
 ) -> subprocess.Popen[bytes]:
-    """``start()`` on this thread, or inside ``network`` on one of its threads; ``pass_fds`` are closed once
-    the chain has its copies (on a cancellation, only once the thread is done with them)."""
+    """``start()`` inside ``network``, on one of its threads; ``pass_fds`` are closed once the chain has its
+    copies (on a cancellation, only once the thread is done with them)."""
 
     def close_passed() -> None:
         for fd in pass_fds:
             os.close(fd)
 
-    if network is None:
-        try:
-            return start()
-        finally:
-            close_passed()
     future = asyncio.get_running_loop().run_in_executor(netns_threads(), network.start_inside, start)
     try:
         popen = await asyncio.shield(future)
@@ -326,7 +321,7 @@ async def spawn(
     stdin: bool,
     pass_fds: Sequence[int] = (),
     stdout: int = subprocess.PIPE,
-    network: PrivateNetwork | None = None,
+    network: PrivateNetwork,
 ) -> Child:
     """Start ``argv`` with the fixed host environment, in ``/``, in a session of its own, inside ``network``
     (the sandbox's network namespace, see ``_netns``), and admit it (:class:`Admission`, if any);
@@ -386,7 +381,7 @@ async def run_captured(
     timeout: float,
     max_output: int,
     pass_fds: Sequence[int] = (),
-    network: PrivateNetwork | None = None,
+    network: PrivateNetwork,
 ) -> CommandResult:
     proc = await spawn(argv, admission=admission, stdin=input_bytes is not None, pass_fds=pass_fds, network=network)
     out, err = _Capture(max_output), _Capture(max_output)

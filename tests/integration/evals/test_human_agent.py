@@ -43,7 +43,8 @@ async def test_a_person_gets_a_shell_in_the_samples_sandbox() -> None:
         connection = await env.connection()
         assert connection.type == "bastion"
         person = (
-            f"cat note.txt; id -un; pwd; {CHALLENGE.naive}; cat /service/flag.txt; echo made-by-person > mine.txt\n"
+            f"cat note.txt; id -un; pwd; {CHALLENGE.naive}; cat /service/flag.txt; echo made-by-person > mine.txt; "
+            "readlink /proc/self/ns/net\n"
         )
         shell = subprocess.run(
             shlex.split(connection.command), input=person, capture_output=True, text=True, timeout=60, check=False
@@ -52,6 +53,8 @@ async def test_a_person_gets_a_shell_in_the_samples_sandbox() -> None:
         assert "left by the agent" in shell.stdout
         assert "sandbox\n/workspace" in shell.stdout
         assert CHALLENGE.naive_expect in shell.stdout
+        network = (await env.exec(["readlink", "/proc/self/ns/net"])).stdout.strip()
+        assert network.startswith("net:[") and shell.stdout.strip().endswith(network)  # the agent's, not the host's
         # ...and no more than the agent gets: the flag stays out of reach
         assert flag not in shell.stdout + shell.stderr
         assert (await env.read_file("mine.txt")).strip() == "made-by-person"

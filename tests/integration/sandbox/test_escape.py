@@ -133,7 +133,7 @@ def _worker_network_namespaces() -> set[str]:
     """What each thread of this process, and each descriptor it holds, says about network namespaces, once
     no spare is being made (making one puts a thread in a new namespace for a moment)."""
     for _ in range(500):
-        if not worker()._spare_pending:
+        if not worker().spare_pending():
             break
         time.sleep(0.01)
     seen = set()

@@ -32,7 +32,7 @@ from bastion.core.errors import Forbidden, NotFound
 from bastion.core.principal import Principal
 
 from ._administration import administration
-from ._clearinghouse import clearinghouse
+from ._clearinghouse import clearinghouse, is_clearinghouse_staff
 from ._defense import defense
 from ._review import review_content
 from ._types import CLEARINGHOUSE, DEFENSE, REVIEW_CONTENT, Action, Decision, Resource, ResourceKind, deny
@@ -47,6 +47,7 @@ __all__ = [
     "ResourceKind",
     "authorize",
     "decide",
+    "is_clearinghouse_staff",
     "not_found",
     "visible",
 ]

@@ -15,6 +15,11 @@ from ._types import Action, Decision, Resource, ResourceKind, allow, deny
 _STAFF = (Role.PROGRAMME_ADMIN, Role.CLEARINGHOUSE_ANALYST)
 
 
+def is_clearinghouse_staff(principal: Principal) -> bool:
+    """Analysts and programme administrators: they run the clearinghouse, and see every record and every id."""
+    return principal.has_role(*_STAFF)
+
+
 def clearinghouse(  # noqa: PLR0911 - one return per rule reads clearest
     principal: Principal, action: Action, resource: Resource
 ) -> Decision:
@@ -24,7 +29,7 @@ def clearinghouse(  # noqa: PLR0911 - one return per rule reads clearest
     own = resource.subject_user_id is not None and resource.subject_user_id == principal.user_id
     if kind is ResourceKind.CH_REPORT and resource.withheld and not own:
         return deny("an AI tool's report is read by no one before its sandbox validation")
-    if principal.has_role(*_STAFF):
+    if is_clearinghouse_staff(principal):
         return allow("clearinghouse analyst")
     if kind is ResourceKind.CH_REPORT:
         return _report(principal, action, resource, own=own)
